@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# R3 launcher: builds what is missing or stale (mvn package, no tests), then runs the command line.
+#   ./r3 --help            every command
+#   R3_JAVA_OPTS=...       extra JVM options (default heap: -Xmx8g)
+#   R3_DEBUG=1             stack traces for user errors
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+STAMP="$ROOT/actors/target/.r3-built"
+CPFILE="$ROOT/actors/target/classpath.txt"
+
+stale() {
+  [ -f "$STAMP" ] && [ -f "$CPFILE" ] || return 0
+  [ -n "$(find "$ROOT/pom.xml" "$ROOT/model" "$ROOT/env" "$ROOT/actors" \
+      \( -path '*/target' -prune \) -o \( -type f \( -name '*.java' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$STAMP" -print \) \
+      2>/dev/null | head -n 1)" ]
+}
+
+if stale; then
+  echo "r3: building (mvn package -DskipTests; first time downloads dependencies) ..." >&2
+  (cd "$ROOT" && mvn -B -q -ntp -DskipTests package) >&2
+  touch "$STAMP"
+fi
+
+CP="$ROOT/actors/target/classes:$ROOT/model/target/classes:$ROOT/env/target/classes:$(cat "$CPFILE")"
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
+exec java ${R3_JAVA_OPTS:--Xmx8g} \
+  -Dai.djl.offline=true \
+  -DENGINE_CACHE_DIR="$ROOT/.cache/djl" -DDJL_CACHE_DIR="$ROOT/.cache/djl" \
+  -Dai.djl.default_engine=PyTorch \
+  -Dr3.root="$ROOT" \
+  -cp "$CP" dev.r3.cli.R3 "$@"
