@@ -49,9 +49,13 @@ public interface PolicyTrainer extends AutoCloseable {
    */
   record MiniStepResult(float loss, float gradNorm, float clipFrac, List<float[]> logProbs) {}
 
-  /** Builds a trainer from initial weights (the learner's) or a frozen scorer (the reference). */
+  /**
+   * Builds a trainer from initial weights (the learner's) or a frozen scorer (the reference). It scores
+   * at the rollout temperature ({@code config.rollout().temperature()}), so that pi_train and pi_infer
+   * are the same distribution up to numerics, and optimises with {@code config.learner()}.
+   */
   @FunctionalInterface
   interface Factory {
-    PolicyTrainer open(ModelWeights init, R3Config.Learner options);
+    PolicyTrainer open(ModelWeights init, R3Config config);
   }
 }

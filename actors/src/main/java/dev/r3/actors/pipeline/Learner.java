@@ -191,9 +191,9 @@ public final class Learner {
   /** Runs on the learner thread. */
   private void openTrainers() {
     if (trainer == null) {
-      trainer = trainers.open(initial, config.learner());
+      trainer = trainers.open(initial, config);
       if (config.algorithm().klCoef() > 0) {
-        reference = trainers.open(initial, config.learner());
+        reference = trainers.open(initial, config);
       }
     }
   }
