@@ -54,8 +54,11 @@ final class GroupRollout {
   private final ActorContext<Command> ctx;
   private final Spec spec;
   private final ActorRef<ReplayBuffer.Command> parent;
+  private static final int MAX_REQUEUES = 100;
   private int attempts;
   private int retries;
+  private int requeues;
+  private int offset;
   private int[] prompt;
   private Generated generated;
 
@@ -80,7 +83,7 @@ final class GroupRollout {
 
   private void askGenerate() {
     List<ActorRef<RolloutWorker.Command>> ws = spec.workers();
-    ActorRef<RolloutWorker.Command> worker = ws.get((spec.firstWorker() + attempts) % ws.size());
+    ActorRef<RolloutWorker.Command> worker = ws.get((spec.firstWorker() + attempts + offset) % ws.size());
     ctx.ask(GenerateReply.class, worker, spec.timeouts().generate(),
         r -> new Generate(spec.groupId(), spec.episodeSeed(), prompt, spec.samples(), spec.minVersion(),
             spec.samplingSeed(), r),
@@ -107,6 +110,12 @@ final class GroupRollout {
       generated = g;
       attempts = 0;
       askScore();
+      return Behaviors.same();
+    }
+    if (m.reply() instanceof RolloutWorker.GenerationFailed f && !f.started() && requeues++ < MAX_REQUEUES) {
+      // Lost from a restarting worker's queue before it started: not this group's fault, no attempt used.
+      offset++;
+      askGenerate();
       return Behaviors.same();
     }
     return retryOrAbandon("generation", m.reply(), m.error(), DropReason.WORKER_FAILED, this::askGenerate);

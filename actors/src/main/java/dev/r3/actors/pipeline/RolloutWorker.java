@@ -52,7 +52,9 @@ public final class RolloutWorker {
   public record Generated(long groupId, String worker, long version, List<Trajectory> trajectories,
       double seconds) implements GenerateReply {}
 
-  public record GenerationFailed(long groupId, String worker, String reason) implements GenerateReply {}
+  /** @param started false when the request was still queued (the worker restarted before reaching it) */
+  public record GenerationFailed(long groupId, String worker, String reason, boolean started)
+      implements GenerateReply {}
 
   /**
    * @param busyMillis how long the current batch has been running (0 when idle)
@@ -121,12 +123,15 @@ public final class RolloutWorker {
   }
 
   private Behavior<Command> onGenerate(Generate m) {
+    ctx.getLog().debug("{}: group {} queued (min v{}, have {})", name, m.groupId(), m.minVersion(),
+        weights == null ? "none" : "v" + weights.version());
     queue.add(m);
     startNext();
     return Behaviors.same();
   }
 
   private Behavior<Command> onUseWeights(UseWeights m) {
+    ctx.getLog().debug("{}: weights v{} arrived", name, m.snapshot().version());
     if (weights == null || m.snapshot().version() > weights.version()) {
       weights = m.snapshot();
       startNext();
@@ -169,11 +174,11 @@ public final class RolloutWorker {
 
   private Behavior<Command> onStopping(String why) {
     if (inFlight != null) {
-      inFlight.replyTo().tell(new GenerationFailed(inFlight.groupId(), name, why));
+      inFlight.replyTo().tell(new GenerationFailed(inFlight.groupId(), name, why, true));
       inFlight = null;
     }
     for (Generate g : queue) {
-      g.replyTo().tell(new GenerationFailed(g.groupId(), name, why));
+      g.replyTo().tell(new GenerationFailed(g.groupId(), name, why, false));
     }
     queue.clear();
     return Behaviors.same();

@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Wraps a generator factory so that chosen generate calls (counted over the whole run, from 1) throw
  * (a worker killed mid-batch) or block until released (a stuck worker the watchdog must notice).
+ * Only group generations count (batches of {@code groupSize} prompts), not evaluations.
  */
 public final class FaultyGenerators implements Generator.Factory {
   private final Generator.Factory delegate;
@@ -18,8 +19,11 @@ public final class FaultyGenerators implements Generator.Factory {
   private final AtomicInteger stalls = new AtomicInteger();
   private final CountDownLatch release = new CountDownLatch(1);
 
-  public FaultyGenerators(Generator.Factory delegate, Set<Integer> failOn, Set<Integer> stallOn) {
+  private final int groupSize;
+
+  public FaultyGenerators(Generator.Factory delegate, int groupSize, Set<Integer> failOn, Set<Integer> stallOn) {
     this.delegate = delegate;
+    this.groupSize = groupSize;
     this.failOn = failOn;
     this.stallOn = stallOn;
   }
@@ -40,6 +44,9 @@ public final class FaultyGenerators implements Generator.Factory {
   public Generator open(dev.r3.model.ModelWeights weights) {
     Generator g = delegate.open(weights);
     return (prompts, params) -> {
+      if (prompts.size() != groupSize) {
+        return g.generate(prompts, params);
+      }
       int n = calls.incrementAndGet();
       if (failOn.contains(n)) {
         failures.incrementAndGet();
