@@ -211,7 +211,10 @@ final class Json {
             throw error("unexpected character '" + s.charAt(start) + "'");
         }
         try {
-            return t.matches("-?\\d+") ? Long.parseLong(t) : Double.parseDouble(t);
+            if (t.matches("-?\\d+")) { // not a ?: expression, which would widen the Long to a Double
+                return Long.parseLong(t);
+            }
+            return Double.parseDouble(t);
         } catch (NumberFormatException e) {
             throw error("bad number '" + t + "'");
         }
