@@ -64,7 +64,7 @@ public final class PolicyObjective {
       NDArray trained = mask.gt(0f);
       int tokens = (int) trained.sum().getLong();
       float n = Math.max(tokens, 1);  // an empty batch gives loss 0, not NaN
-      NDArray adv = in.advantages().stopGradient().expandDims(1);  // (B, 1)
+      NDArray adv = in.advantages().stopGradient();  // (B)
 
       NDArray logRatio = masked(trained, in.logp().sub(in.logpOld().stopGradient()));  // log r_t, (B, L)
       NDArray behaviourLogRatio = cfg.usesBehaviour()
@@ -76,18 +76,15 @@ public final class PolicyObjective {
         case GSPO -> gspo(logRatio, behaviourLogRatio, adv, mask, cfg);
       };
       NDArray pgLoss = s.pgLoss();
-      NDArray klLoss = cfg.klCoef() > 0
-          ? k3(masked(trained, in.logpRef().stopGradient().sub(in.logp()))).mul(mask).sum().div(n).mul(cfg.klCoef())
-          : pgLoss.zerosLike();
+      NDArray klLoss = cfg.klCoef() > 0 ? klToReference(in, trained, mask, n).mul(cfg.klCoef()) : pgLoss.zerosLike();
       NDArray loss = pgLoss.add(klLoss);
 
-      NDArray detachedLogRatio = logRatio.stopGradient();
       return new ObjectiveResult(
           scope.ret(loss),
           pgLoss.getFloat(),
           klLoss.getFloat(),
           tokenMean(s.clipActive(), s.unitTokens(), n),
-          k3(detachedLogRatio).mul(mask).sum().getFloat() / n,
+          tokenMean(k3(logRatio), mask, n),  // KL(pi_old || pi_theta), as CleanRL's approx_kl
           tokenMean(s.weight().value(), s.unitTokens(), n),
           tokenMean(s.weight().dropped(), s.unitTokens(), n),
           tokens);
@@ -98,9 +95,10 @@ public final class PolicyObjective {
 
   private static Surrogate grpo(
       NDArray logRatio, NDArray behaviourLogRatio, NDArray adv, NDArray mask, float n, ObjectiveConfig c) {
+    NDArray a = adv.expandDims(1);                                         // (B, 1), broadcast per token
     NDArray ratio = logRatio.exp();                                        // r_t, (B, L)
-    NDArray unclipped = ratio.mul(adv).neg();                              // -r A
-    NDArray clipped = ratio.clip(1 - c.clipLow(), 1 + c.clipHigh()).mul(adv).neg();
+    NDArray unclipped = ratio.mul(a).neg();                                // -r A
+    NDArray clipped = ratio.clip(1 - c.clipLow(), 1 + c.clipHigh()).mul(a).neg();
     NDArray perToken = unclipped.maximum(clipped);                         // -min(r A, clip(r) A)
     BehaviourWeight.Weight w = BehaviourWeight.of(behaviourLogRatio, c);   // (B, L)
     NDArray pgLoss = perToken.mul(w.value()).mul(mask).sum().div(n);
@@ -113,16 +111,21 @@ public final class PolicyObjective {
     NDArray perLength = lengths.maximum(1f);
     NDArray hasTokens = asFloat(lengths.gt(0f));
     float sequences = Math.max(hasTokens.sum().getFloat(), 1f);
-    NDArray a = adv.squeeze(1);                                            // (B)
     NDArray seqRatio = logRatio.mul(mask).sum(new int[] {1}).div(perLength).exp();  // s_i, (B)
-    NDArray unclipped = seqRatio.mul(a).neg();
-    NDArray clipped = seqRatio.clip(1 - c.clipLow(), 1 + c.clipHigh()).mul(a).neg();
+    NDArray unclipped = seqRatio.mul(adv).neg();
+    NDArray clipped = seqRatio.clip(1 - c.clipLow(), 1 + c.clipHigh()).mul(adv).neg();
     NDArray perSequence = unclipped.maximum(clipped);
     // geometric mean of pi_old/mu over the sequence: the correction at the unit GSPO optimises
     NDArray seqBehaviour = behaviourLogRatio.mul(mask).sum(new int[] {1}).div(perLength);
     BehaviourWeight.Weight w = BehaviourWeight.of(seqBehaviour, c);        // (B)
     NDArray pgLoss = perSequence.mul(w.value()).mul(hasTokens).sum().div(sequences);
     return new Surrogate(pgLoss, asFloat(clipped.gt(unclipped)), w, lengths);
+  }
+
+  /** Token mean of k3(log(pi_ref / pi_theta)): DeepSeekMath's estimate of KL(pi_theta || pi_ref). */
+  private static NDArray klToReference(PolicyBatch in, NDArray trained, NDArray mask, float n) {
+    NDArray logRefOverTheta = masked(trained, in.logpRef().stopGradient().sub(in.logp()));
+    return k3(logRefOverTheta).mul(mask).sum().div(n);
   }
 
   // ---- helpers -----------------------------------------------------------------------------------
