@@ -87,6 +87,9 @@ class GuardedEnvironmentTest {
         GuardedEnvironment env = guard(Fault.THROW_START);
         Episode e = env.start(3, Split.TRAIN);
         assertThat(e.outcome()).map(Outcome::reason).contains(Reasons.ENV_EXCEPTION);
+        // A caller that steps without looking gets the failure once, then the usual misuse error.
+        assertThat(end(e.step("ok"))).isEqualTo(e.outcome().get());
+        assertThatThrownBy(() -> e.step("ok")).isInstanceOf(IllegalStateException.class);
         assertThat(env.stats().failed()).isEqualTo(1);
     }
 
