@@ -17,7 +17,7 @@ stale() {
 
 if stale; then
   echo "r3: building (mvn package -DskipTests; first time downloads dependencies) ..." >&2
-  (cd "$ROOT" && mvn -B -q -ntp -DskipTests package) >&2
+  (cd "$ROOT" && mvn -B -q -ntp -Dstyle.color=never -DskipTests package) >&2
   touch "$STAMP"
 fi
 
