@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
+import dev.r3.model.RolloutPrecision;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -41,10 +42,9 @@ public record R3Config(
 
   public record WarmStart(boolean enabled, int steps, int batchSize, int corpusSize, double lr, String cacheDir) {}
 
-  public record Rollout(int workers, Precision precision, int groupSize, float temperature, float topP,
+  /** @param maxNewTokens 0 = the environment's own limit per turn */
+  public record Rollout(int workers, RolloutPrecision precision, int groupSize, float temperature, float topP,
       int maxNewTokens) {}
-
-  public enum Precision { FP32, BF16, FP8 }
 
   public enum Algo { GRPO, GSPO }
 
@@ -92,11 +92,11 @@ public record R3Config(
             r.nonEmpty("r3.warm-start.cache-dir")),
         new Rollout(
             r.atLeast("r3.rollout.workers", 1),
-            r.enumValue("r3.rollout.precision", Precision.class),
+            r.precision("r3.rollout.precision"),
             r.atLeast("r3.rollout.group-size", 2),
             (float) r.positive("r3.rollout.temperature"),
             (float) r.inRange("r3.rollout.top-p", 1e-6, 1.0),
-            r.atLeast("r3.rollout.max-new-tokens", 1)),
+            r.atLeast("r3.rollout.max-new-tokens", 0)),
         new Algorithm(
             r.enumValue("r3.algorithm.name", Algo.class),
             r.enumValue("r3.algorithm.routing", Routing.class),
@@ -140,8 +140,17 @@ public record R3Config(
     return c;
   }
 
+  /** The same settings with one key replaced (e.g. a limit resolved from the environment). */
+  public R3Config with(String key, Object value) {
+    return from(source.withValue(key, com.typesafe.config.ConfigValueFactory.fromAnyRef(value)));
+  }
+
   /** Rules that involve more than one key. */
   private void crossCheck() {
+    if (algorithm.mis() && algorithm.tis()) {
+      throw new IllegalArgumentException("r3.algorithm.tis.enabled and r3.algorithm.mis.enabled are exclusive "
+          + "(one train/infer correction at a time); turn one off");
+    }
     if (algorithm.mis() && !(algorithm.misLow() < 1 && algorithm.misHigh() > 1)) {
       throw new IllegalArgumentException("r3.algorithm.mis.low must be < 1 < r3.algorithm.mis.high, got "
           + algorithm.misLow() + " and " + algorithm.misHigh());
@@ -269,6 +278,14 @@ public record R3Config(
         throw new IllegalArgumentException(key + " must be a positive duration, got " + d);
       }
       return d;
+    }
+
+    RolloutPrecision precision(String key) {
+      try {
+        return RolloutPrecision.parse(string(key));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+      }
     }
 
     String oneOf(String key, String... allowed) {

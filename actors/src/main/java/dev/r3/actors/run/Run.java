@@ -31,6 +31,9 @@ public final class Run {
   }
 
   public static Run start(R3Config config, Backends backends, Path dir) {
+    if (config.rollout().maxNewTokens() < 1) {
+      throw new IllegalArgumentException("r3.rollout.max-new-tokens is 0: resolve it from the environment first");
+    }
     CompletableFuture<RunSummary> done = new CompletableFuture<>();
     RunFiles files = new RunFiles(dir);
     ActorSystem<Coordinator.Command> system = ActorSystem.create(
