@@ -144,9 +144,12 @@ public final class ReplayBuffer {
     }
     List<ScoredTrajectory> members = new ArrayList<>(m.scored());
     ledger.produced(members.size());
+    long tokens = 0;
     for (ScoredTrajectory s : m.scored()) {
-      tokensSinceBatch += s.trajectory().generatedTokens();
+      tokens += s.trajectory().generatedTokens();
     }
+    tokensSinceBatch += tokens;
+    Kamon.counter("r3.rollout.tokens").withoutTags().increment(tokens);
     Kamon.counter("r3.rollout.trajectories").withoutTags().increment(members.size());
     int misaligned = dropMisaligned(members);
     GroupWork.Admission a = GroupWork.admit(m.groupId(), m.episodeSeed(), m.version(), members,

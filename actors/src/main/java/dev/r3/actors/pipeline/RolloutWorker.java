@@ -163,6 +163,7 @@ public final class RolloutWorker {
       generatorVersion = m.version();
     }
     if (m.error() != null) {
+      req.replyTo().tell(new GenerationFailed(req.groupId(), name, "generation failed: " + m.error(), true));
       throw new WorkerFailed("worker " + name + " failed on group " + req.groupId() + ": " + m.error(), m.error());
     }
     batches++;

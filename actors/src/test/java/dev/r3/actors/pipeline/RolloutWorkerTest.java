@@ -1,0 +1,107 @@
+package dev.r3.actors.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.r3.actors.learning.WeightsSnapshot;
+import dev.r3.actors.pipeline.RolloutWorker.Generate;
+import dev.r3.actors.pipeline.RolloutWorker.GenerateReply;
+import dev.r3.actors.pipeline.RolloutWorker.Generated;
+import dev.r3.actors.pipeline.RolloutWorker.GenerationFailed;
+import dev.r3.actors.testkit.BigramPolicy;
+import dev.r3.actors.testkit.EchoTask;
+import dev.r3.actors.testkit.FaultyGenerators;
+import dev.r3.model.SamplingParams;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+class RolloutWorkerTest {
+  static final ActorTestKit kit = ActorTestKit.create(com.typesafe.config.ConfigFactory.parseString(
+      "pekko.actor.serialize-messages = on").withFallback(com.typesafe.config.ConfigFactory.load()));
+  static final SamplingParams SAMPLING = new SamplingParams(1f, 1f, 2, EchoTask.EOS, 0);
+  static final AtomicInteger ids = new AtomicInteger();
+
+  @AfterAll
+  static void stop() {
+    kit.shutdownTestKit();
+  }
+
+  static Generate generate(long group, long minVersion, ActorRef<GenerateReply> replyTo) {
+    return new Generate(group, 5, new int[] {1, 8}, 4, minVersion, 42, replyTo);
+  }
+
+  @Test
+  void waitsForTheVersionItNeeds_andStampsTrajectoriesWithIt() {
+    TestProbe<GenerateReply> replies = kit.createTestProbe();
+    ActorRef<RolloutWorker.Command> w = kit.spawn(RolloutWorker.create("w", BigramPolicy.generators(), SAMPLING,
+        self -> {}), "worker-" + ids.incrementAndGet());
+    w.tell(new RolloutWorker.UseWeights(new WeightsSnapshot(0, BigramPolicy.initial())));
+    w.tell(generate(1, 1, replies.getRef()));
+    replies.expectNoMessage(Duration.ofMillis(300));
+    w.tell(new RolloutWorker.UseWeights(new WeightsSnapshot(1, BigramPolicy.initial())));
+    Generated g = replies.expectMessageClass(Generated.class);
+    assertThat(g.version()).isEqualTo(1);
+    assertThat(g.trajectories()).hasSize(4).allSatisfy(t -> {
+      assertThat(t.version()).isEqualTo(1);
+      assertThat(t.routing().positions()).isEqualTo(t.tokens().length - 1);
+    });
+  }
+
+  @Test
+  void subscribesToWeightsOnStart() {
+    TestProbe<ActorRef<RolloutWorker.Command>> subscriptions = kit.createTestProbe();
+    ActorRef<RolloutWorker.Command> w = kit.spawn(RolloutWorker.create("w", BigramPolicy.generators(), SAMPLING,
+        subscriptions.getRef()::tell), "worker-" + ids.incrementAndGet());
+    assertThat(subscriptions.receiveMessage()).isEqualTo(w);
+  }
+
+  @Test
+  void failingBatch_restartsWorker_failsInFlightAndQueued_thenServesAgain() {
+    TestProbe<GenerateReply> replies = kit.createTestProbe();
+    TestProbe<ActorRef<RolloutWorker.Command>> subscriptions = kit.createTestProbe();
+    FaultyGenerators faulty = new FaultyGenerators(BigramPolicy.generators(), 4, Set.of(1), Set.of());
+    ActorRef<RolloutWorker.Command> w = kit.spawn(Behaviors.supervise(RolloutWorker.create("w", faulty, SAMPLING,
+            subscriptions.getRef()::tell))
+        .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(20), Duration.ofMillis(50), 0)),
+        "worker-" + ids.incrementAndGet());
+    subscriptions.receiveMessage();
+    WeightsSnapshot v0 = new WeightsSnapshot(0, BigramPolicy.initial());
+    w.tell(new RolloutWorker.UseWeights(v0));
+    w.tell(generate(1, 0, replies.getRef()));
+    w.tell(generate(2, 0, replies.getRef()));
+    GenerationFailed first = replies.expectMessageClass(GenerationFailed.class);
+    assertThat(first.groupId()).isEqualTo(1);
+    assertThat(first.started()).isTrue();
+    subscriptions.receiveMessage(); // the restarted worker subscribes again ...
+    w.tell(new RolloutWorker.UseWeights(v0)); // ... and the learner answers with the current weights
+    // Group 2 was either still queued (answered "not started", to be re-issued) or arrived during the
+    // backoff and is served by the new incarnation.
+    GenerateReply r = replies.receiveMessage();
+    if (r instanceof GenerationFailed f) {
+      assertThat(f.groupId()).isEqualTo(2);
+      assertThat(f.started()).isFalse();
+      w.tell(generate(2, 0, replies.getRef()));
+      r = replies.receiveMessage();
+    }
+    assertThat(r).isInstanceOf(Generated.class);
+    assertThat(((Generated) r).groupId()).isEqualTo(2);
+  }
+
+  @Test
+  void answersPings_withBusyState() {
+    TestProbe<RolloutWorker.Pong> pongs = kit.createTestProbe();
+    ActorRef<RolloutWorker.Command> w = kit.spawn(RolloutWorker.create("w", BigramPolicy.generators(), SAMPLING,
+        self -> {}), "worker-" + ids.incrementAndGet());
+    w.tell(new RolloutWorker.Ping(pongs.getRef()));
+    RolloutWorker.Pong p = pongs.receiveMessage();
+    assertThat(p.busy()).isFalse();
+    assertThat(p.worker()).isEqualTo("w");
+  }
+}
