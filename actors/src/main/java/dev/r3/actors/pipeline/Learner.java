@@ -154,7 +154,8 @@ public final class Learner {
     }
     buffer.tell(new ReplayBuffer.BatchTrained(m.batch().batchId(), m.batch().trajectories()));
     buffer.tell(new ReplayBuffer.VersionAdvanced(snapshot.version()));
-    Kamon.histogram("r3.learner.step_seconds").withoutTags().record((long) (s.seconds() * 1000));
+    Kamon.timer("r3.learner.step_seconds").withoutTags().record((long) (s.seconds() * 1e9));
+    Kamon.gauge("r3.learner.version").withoutTags().update(snapshot.version());
     Kamon.counter("r3.learner.tokens").withoutTags().increment(s.trainedTokens());
     var l = m.batch().ledger();
     var ledger = new dev.r3.actors.learning.LedgerCounts(l.produced(), l.trained() + m.batch().trajectories(),
