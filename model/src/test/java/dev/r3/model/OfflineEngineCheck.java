@@ -159,7 +159,8 @@ final class OfflineEngineCheck {
 
     // ---- control: the guards catch DJL's download call and the other HTTP stack ----
     System.setProperty("ai.djl.offline", "false");
-    try (var in = ai.djl.util.Utils.openUrl("https://publish.djl.ai/pytorch/2.7.1/files.txt")) {
+    try {
+      ai.djl.util.Utils.openUrl("https://publish.djl.ai/pytorch/2.7.1/files.txt").close();
       report("controlOpenUrl", "OPENED");
     } catch (IOException e) {
       report("controlOpenUrl", "refused: " + e.getMessage());
