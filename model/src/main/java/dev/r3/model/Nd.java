@@ -53,13 +53,26 @@ final class Nd {
 
   /** Copies {@code value} into {@code target[.., start:start+len, ..]} along {@code dim}, in place. */
   static void write(NDArray target, int dim, long start, NDArray value) {
-    long[] shape = target.getShape().getShape();
-    long[] min = new long[shape.length];
-    long[] max = shape.clone();
-    long[] step = new long[shape.length];
-    java.util.Arrays.fill(step, 1);
+    long[] min = new long[target.getShape().dimension()];
+    long[] max = target.getShape().getShape().clone();  // getShape() exposes the cached array
     min[dim] = start;
     max[dim] = start + value.getShape().get(dim);
-    JniUtils.indexSet((PtNDArray) target, (PtNDArray) value, min, max, step);
+    write(target, min, max, value);
+  }
+
+  /** Copies {@code value} (broadcastable) into the box {@code target[min:max]}, in place. */
+  static void write(NDArray target, long[] min, long[] max, NDArray value) {
+    JniUtils.indexSet((PtNDArray) target, (PtNDArray) value, min, max, ones(min.length));
+  }
+
+  /** The view {@code a[min:max]} (one slice per axis), owned by {@code into}. */
+  static NDArray view(NDArray a, long[] min, long[] max, NDManager into) {
+    return JniUtils.index((PtNDArray) a, min, max, ones(min.length), (PtNDManager) into);
+  }
+
+  private static long[] ones(int n) {
+    long[] step = new long[n];
+    java.util.Arrays.fill(step, 1);
+    return step;
   }
 }
