@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
         CommandLine.HelpCommand.class,
         EnvCommand.class,
         MismatchCommand.class,
+        BenchCommand.class,
     })
 public final class R3 implements Runnable {
 
