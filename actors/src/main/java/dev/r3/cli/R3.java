@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
     subcommands = {
         CommandLine.HelpCommand.class,
         EnvCommand.class,
+        PretrainCommand.class,
+        TrainCommand.class,
         MismatchCommand.class,
         BenchCommand.class,
     })
