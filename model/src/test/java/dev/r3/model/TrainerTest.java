@@ -112,28 +112,30 @@ class TrainerTest {
   }
 
   @Test
-  void gatherAndDenseDispatch_agree() {
+  void gatherGroupedAndDenseDispatch_agreeInValuesAndGradients() {
     ModelConfig c = Tiny.moe(0.1f);
     List<Sequence> seqs = Tiny.randomSequences(6, 5, 16, 4);
+    List<String> names = List.of(TensorNames.router(1), TensorNames.router(0), "model.layers.1.mlp.gate_up_stacked",
+        "model.layers.0.mlp.down_stacked", TensorNames.EMBED);
     try (Trainer t = new Trainer(ModelWeights.random(c, 3), TrainerOptions.defaults())) {
       t.setDispatch(MoeDecoder.Dispatch.DENSE);
       ScoreResult dense = t.score(seqs, RoutingMode.RECOMPUTE, null);
-      var gDense = t.gradients(seqs, RoutingMode.REPLAY, dense.routing(), PolicyLoss.negativeLogLikelihood(),
-          List.of(TensorNames.router(1), "model.layers.1.mlp.gate_up_stacked", "model.layers.0.mlp.down_stacked"));
-      t.setDispatch(MoeDecoder.Dispatch.GATHER);
-      ScoreResult gather = t.score(seqs, RoutingMode.RECOMPUTE, null);
-      var gGather = t.gradients(seqs, RoutingMode.REPLAY, dense.routing(), PolicyLoss.negativeLogLikelihood(),
-          List.of(TensorNames.router(1), "model.layers.1.mlp.gate_up_stacked", "model.layers.0.mlp.down_stacked"));
-      assertThat(gather.routing()).isEqualTo(dense.routing());
-      assertThat(Tiny.maxAbsDiff(dense.logProbs(), gather.logProbs())).isLessThanOrEqualTo(1e-6f);
-      for (String n : gDense.keySet()) {
-        float[] a = gDense.get(n);
-        float[] b = gGather.get(n);
-        float max = 0;
-        for (int i = 0; i < a.length; i++) {
-          max = Math.max(max, Math.abs(a[i] - b[i]));
+      var gDense = t.gradients(seqs, RoutingMode.REPLAY, dense.routing(), PolicyLoss.negativeLogLikelihood(), names);
+      for (MoeDecoder.Dispatch d : new MoeDecoder.Dispatch[] {MoeDecoder.Dispatch.GATHER, MoeDecoder.Dispatch.GROUPED}) {
+        t.setDispatch(d);
+        ScoreResult other = t.score(seqs, RoutingMode.RECOMPUTE, null);
+        var gOther = t.gradients(seqs, RoutingMode.REPLAY, dense.routing(), PolicyLoss.negativeLogLikelihood(), names);
+        assertThat(other.routing()).isEqualTo(dense.routing());
+        assertThat(Tiny.maxAbsDiff(dense.logProbs(), other.logProbs())).as(d.name()).isLessThanOrEqualTo(1e-6f);
+        for (String n : gDense.keySet()) {
+          float[] a = gDense.get(n);
+          float[] b = gOther.get(n);
+          float max = 0;
+          for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+          }
+          assertThat(max).as(d + " " + n).isLessThanOrEqualTo(1e-6f);
         }
-        assertThat(max).as(n).isLessThanOrEqualTo(1e-6f);
       }
     }
   }
