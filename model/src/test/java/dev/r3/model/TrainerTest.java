@@ -26,6 +26,29 @@ class TrainerTest {
   }
 
   @Test
+  void weights_roundTripBitExactly_andChangeAfterAStep() {
+    ModelConfig c = Tiny.moe();
+    ModelWeights w = ModelWeights.random(c, 9);
+    try (Trainer t = new Trainer(w, TrainerOptions.defaults())) {
+      assertThat(t.weights().sameAs(w)).isTrue();
+      StepResult r = t.trainStep(Tiny.randomSequences(2, 5, 9, 1), RoutingMode.RECOMPUTE, null,
+          PolicyLoss.negativeLogLikelihood());
+      assertThat(r.step()).isEqualTo(1);
+      assertThat(r.gradNorm()).isPositive();
+      ModelWeights after = t.weights();
+      assertThat(after.sameAs(w)).isFalse();
+      for (String name : List.of(TensorNames.router(0), TensorNames.expert(1, 3, "down_proj"), TensorNames.kProj(1))) {
+        assertThat(after.get(name).sameAs(w.get(name))).as(name).isFalse();
+      }
+      try (Trainer copy = new Trainer(after, TrainerOptions.defaults())) {
+        List<Sequence> seqs = Tiny.randomSequences(3, 4, 10, 2);
+        assertThat(Tiny.maxAbsDiff(copy.score(seqs, RoutingMode.RECOMPUTE, null).logProbs(),
+            t.score(seqs, RoutingMode.RECOMPUTE, null).logProbs())).isZero();
+      }
+    }
+  }
+
+  @Test
   void misalignedRecord_isRefusedNamingTheSequence() {
     ModelConfig c = Tiny.moe();
     List<Sequence> seqs = Tiny.randomSequences(3, 6, 6, 2);
