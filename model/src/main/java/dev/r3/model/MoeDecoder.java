@@ -30,13 +30,10 @@ import java.util.Map;
  * The gates are computed from the router logits of <em>this</em> forward pass even when the ids are
  * replayed, so the router keeps its gradient under R3.
  *
- * <p>Parameter layout on the device (Hugging Face names map onto it in {@link #load} / {@link #toHost}):
- * q, k and v projections are fused into one {@code qkv ((nH + 2 nKV) hd, H)}; the experts of a layer
- * are stacked, {@code gateUp (E*2I, H)} with expert e's gate_proj rows followed by its up_proj rows,
- * and {@code down (E*I, H)} whose block e is down_proj_e transposed. One GEMM then runs every expert on
- * every token (the dense-masked dispatch), and a contiguous block is one expert (the gather dispatch;
- * taken with one split per layer, whose backward is one concatenation, not one zero-filled
- * parameter-sized gradient per expert as slicing would cost).
+ * <p>Parameters are in the {@link DeviceLayout}: fused qkv, experts stacked so that one GEMM runs every
+ * expert on every token (DENSE dispatch), a batched GEMM runs them on grouped tokens (GROUPED), and one
+ * split per layer yields every expert's block (GATHER; a split's backward is one concatenation, where
+ * per-expert slicing would cost one zero-filled parameter-sized gradient per expert).
  *
  * <p>Arrays: parameters and constants live in the manager given to {@link #load}; every temporary of a
  * forward pass lives in the caller's scope manager, which the caller closes after the step.
@@ -133,7 +130,7 @@ final class MoeDecoder {
   }
 
   final ModelConfig config;
-  /** Parameters by name: Hugging Face names, except the stacked experts ({@code mlp.gate_up_stacked}, ...). */
+  /** Parameters by device name ({@link DeviceLayout}), in a fixed order. */
   final Map<String, NDArray> named;
   final NDArray embed;       // (V, H)
   final Layer[] layers;
@@ -160,14 +157,14 @@ final class MoeDecoder {
     for (int i = 0; i < layers.length; i++) {
       Layer l = new Layer();
       l.inputNorm = p.get(TensorNames.inputNorm(i));
-      l.qkv = p.get(qkvName(i));
+      l.qkv = p.get(DeviceLayout.qkv(i));
       l.o = p.get(TensorNames.oProj(i));
       l.qNorm = p.get(TensorNames.qNorm(i));
       l.kNorm = p.get(TensorNames.kNorm(i));
       l.postNorm = p.get(TensorNames.postAttnNorm(i));
       l.router = config.isMoe() ? p.get(TensorNames.router(i)) : null;
-      l.gateUp = p.get(gateUpName(i));
-      l.down = p.get(downName(i));
+      l.gateUp = p.get(DeviceLayout.gateUp(i));
+      l.down = p.get(DeviceLayout.down(i));
       if (!trainable) {
         l.frozen = views(l, m);
       }
@@ -201,161 +198,28 @@ final class MoeDecoder {
 
   // ---------------------------------------------------------------- parameters
 
-  private static String qkvName(int i) {
-    return TensorNames.layer(i, "self_attn.qkv_fused");
-  }
-
-  private static String gateUpName(int i) {
-    return TensorNames.layer(i, "mlp.gate_up_stacked");
-  }
-
-  private static String downName(int i) {
-    return TensorNames.layer(i, "mlp.down_stacked");
-  }
-
   /**
-   * Copies host weights into {@code m} in the device layout. With {@code trainable} every parameter
-   * requires gradient.
+   * Copies host weights into {@code m} in the device layout ({@link DeviceLayout}). With
+   * {@code trainable} every parameter requires gradient; without, derived views are built once.
    */
   static MoeDecoder load(ModelWeights w, NDManager m, boolean trainable, boolean roundBf16) {
-    ModelConfig c = w.config();
-    Map<String, NDArray> p = new LinkedHashMap<>();
-    for (var e : w.tensors().entrySet()) {
-      String name = e.getKey();
-      if (name.contains(".mlp.experts.") || name.contains(".mlp.gate_proj") || name.contains(".mlp.up_proj")
-          || name.contains(".mlp.down_proj") || name.contains("_proj.weight") && name.contains(".self_attn.")
-          && !name.contains("o_proj")) {
-        continue;  // fused or stacked below
-      }
-      p.put(name, create(m, e.getValue()));
-    }
-    for (int i = 0; i < c.numLayers(); i++) {
-      int h = c.hiddenSize();
-      float[] q = w.get(TensorNames.qProj(i)).data();
-      float[] k = w.get(TensorNames.kProj(i)).data();
-      float[] v = w.get(TensorNames.vProj(i)).data();
-      float[] qkv = Arrays.copyOf(q, q.length + k.length + v.length);
-      System.arraycopy(k, 0, qkv, q.length, k.length);
-      System.arraycopy(v, 0, qkv, q.length + k.length, v.length);
-      p.put(qkvName(i), m.create(qkv, new Shape(qkv.length / h, h)));
-      if (c.isMoe()) {
-        int ex = c.numExperts();
-        int in = c.moeIntermediateSize();
-        float[] gu = new float[ex * 2 * in * h];
-        float[] dn = new float[ex * h * in];
-        for (int j = 0; j < ex; j++) {
-          System.arraycopy(w.get(TensorNames.expert(i, j, "gate_proj")).data(), 0, gu, (2 * j) * in * h, in * h);
-          System.arraycopy(w.get(TensorNames.expert(i, j, "up_proj")).data(), 0, gu, (2 * j + 1) * in * h, in * h);
-          float[] d = w.get(TensorNames.expert(i, j, "down_proj")).data();  // (H, I)
-          for (int a = 0; a < h; a++) {
-            for (int b = 0; b < in; b++) {
-              dn[(j * in + b) * h + a] = d[a * in + b];                     // block j = (I, H)
-            }
-          }
-        }
-        p.put(gateUpName(i), m.create(gu, new Shape((long) ex * 2 * in, h)));
-        p.put(downName(i), m.create(dn, new Shape((long) ex * in, h)));
-      } else {
-        int in = c.intermediateSize();
-        float[] gu = new float[2 * in * h];
-        System.arraycopy(w.get(TensorNames.denseMlp(i, "gate_proj")).data(), 0, gu, 0, in * h);
-        System.arraycopy(w.get(TensorNames.denseMlp(i, "up_proj")).data(), 0, gu, in * h, in * h);
-        p.put(gateUpName(i), m.create(gu, new Shape(2L * in, h)));
-        p.put(downName(i), create(m, w.get(TensorNames.denseMlp(i, "down_proj"))));
-      }
-    }
+    Map<String, NDArray> p = DeviceLayout.upload(w, m);
     if (trainable) {
       for (NDArray a : p.values()) {
         a.setRequiresGradient(true);
       }
     }
-    return new MoeDecoder(c, m, p, trainable, roundBf16);
-  }
-
-  private static NDArray create(NDManager m, HostTensor t) {
-    long[] shape = new long[t.shape().length];
-    for (int i = 0; i < shape.length; i++) {
-      shape[i] = t.shape()[i];
-    }
-    return m.create(t.data(), new Shape(shape));
+    return new MoeDecoder(w.config(), m, p, trainable, roundBf16);
   }
 
   /** Every parameter, in a fixed order (the optimizer's). */
   List<NDArray> parameters() {
-    List<NDArray> out = new ArrayList<>();
-    out.add(embed);
-    for (Layer l : layers) {
-      out.addAll(Arrays.asList(l.inputNorm, l.qkv, l.o, l.qNorm, l.kNorm, l.postNorm));
-      if (l.router != null) {
-        out.add(l.router);
-      }
-      out.add(l.gateUp);
-      out.add(l.down);
-    }
-    out.add(finalNorm);
-    out.add(lmHead);
-    return out;
+    return new ArrayList<>(named.values());
   }
 
   /** Host snapshot with Hugging Face names and shapes. */
   ModelWeights toHost() {
-    ModelConfig c = config;
-    Map<String, HostTensor> t = new LinkedHashMap<>();
-    Map<String, int[]> shapes = ModelWeights.expectedShapes(c);
-    t.put(TensorNames.EMBED, host(embed, shapes.get(TensorNames.EMBED)));
-    for (int i = 0; i < c.numLayers(); i++) {
-      Layer l = layers[i];
-      t.put(TensorNames.inputNorm(i), host(l.inputNorm, shapes.get(TensorNames.inputNorm(i))));
-      float[] qkv = l.qkv.toFloatArray();
-      int qLen = c.numHeads() * c.headDim() * c.hiddenSize();
-      int kvLen = c.numKvHeads() * c.headDim() * c.hiddenSize();
-      t.put(TensorNames.qProj(i), new HostTensor(shapes.get(TensorNames.qProj(i)), Arrays.copyOfRange(qkv, 0, qLen)));
-      t.put(TensorNames.kProj(i),
-          new HostTensor(shapes.get(TensorNames.kProj(i)), Arrays.copyOfRange(qkv, qLen, qLen + kvLen)));
-      t.put(TensorNames.vProj(i),
-          new HostTensor(shapes.get(TensorNames.vProj(i)), Arrays.copyOfRange(qkv, qLen + kvLen, qLen + 2 * kvLen)));
-      t.put(TensorNames.oProj(i), host(l.o, shapes.get(TensorNames.oProj(i))));
-      t.put(TensorNames.qNorm(i), host(l.qNorm, shapes.get(TensorNames.qNorm(i))));
-      t.put(TensorNames.kNorm(i), host(l.kNorm, shapes.get(TensorNames.kNorm(i))));
-      t.put(TensorNames.postAttnNorm(i), host(l.postNorm, shapes.get(TensorNames.postAttnNorm(i))));
-      int h = c.hiddenSize();
-      float[] gu = l.gateUp.toFloatArray();
-      float[] dn = l.down.toFloatArray();
-      if (c.isMoe()) {
-        int in = c.moeIntermediateSize();
-        t.put(TensorNames.router(i), host(l.router, shapes.get(TensorNames.router(i))));
-        for (int j = 0; j < c.numExperts(); j++) {
-          t.put(TensorNames.expert(i, j, "gate_proj"),
-              new HostTensor(new int[] {in, h}, Arrays.copyOfRange(gu, 2 * j * in * h, (2 * j + 1) * in * h)));
-          t.put(TensorNames.expert(i, j, "up_proj"),
-              new HostTensor(new int[] {in, h}, Arrays.copyOfRange(gu, (2 * j + 1) * in * h, (2 * j + 2) * in * h)));
-          float[] d = new float[h * in];
-          for (int a = 0; a < h; a++) {
-            for (int b = 0; b < in; b++) {
-              d[a * in + b] = dn[(j * in + b) * h + a];
-            }
-          }
-          t.put(TensorNames.expert(i, j, "down_proj"), new HostTensor(new int[] {h, in}, d));
-        }
-      } else {
-        int in = c.intermediateSize();
-        t.put(TensorNames.denseMlp(i, "gate_proj"), new HostTensor(new int[] {in, h}, Arrays.copyOfRange(gu, 0, in * h)));
-        t.put(TensorNames.denseMlp(i, "up_proj"), new HostTensor(new int[] {in, h}, Arrays.copyOfRange(gu, in * h, 2 * in * h)));
-        t.put(TensorNames.denseMlp(i, "down_proj"), new HostTensor(new int[] {h, in}, dn));
-      }
-    }
-    t.put(TensorNames.FINAL_NORM, host(finalNorm, shapes.get(TensorNames.FINAL_NORM)));
-    t.put(TensorNames.LM_HEAD, host(lmHead, shapes.get(TensorNames.LM_HEAD)));
-    // canonical order
-    Map<String, HostTensor> ordered = new LinkedHashMap<>();
-    for (String name : shapes.keySet()) {
-      ordered.put(name, t.get(name));
-    }
-    return new ModelWeights(c, ordered);
-  }
-
-  private static HostTensor host(NDArray a, int[] shape) {
-    return new HostTensor(shape, a.toFloatArray());
+    return DeviceLayout.download(config, named);
   }
 
   // ---------------------------------------------------------------- numerics
