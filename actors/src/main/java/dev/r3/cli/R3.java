@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
     description = "R3: reinforcement learning of Mixture-of-Experts models with Rollout Routing Replay.",
     subcommands = {
         CommandLine.HelpCommand.class,
+        CompareCommand.class,
     })
 public final class R3 implements Runnable {
 

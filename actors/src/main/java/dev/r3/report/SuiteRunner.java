@@ -1,0 +1,223 @@
+package dev.r3.report;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Runs a suite: every (experiment, seed) as its own child process, at most {@code jobs} at a time.
+ *
+ * <p>Why child processes: a run owns its JVM's one DJL gradient collector and its native memory, a
+ * crash (even a JVM abort) takes down only that run, and a child's intra-op threads can be capped with
+ * {@code OMP_NUM_THREADS = cores / jobs} so that parallel runs do not oversubscribe the CPU.
+ *
+ * <p>Resume: a run whose folder already holds a {@code summary.json} is skipped; any other is started
+ * again from scratch. A failed run (non-zero exit, timeout, or no summary written) is recorded in its
+ * folder ({@code exit.json}, with the log tail) and does not stop the others. Progress goes to
+ * {@code progress}, one line per event. The command line of a child is injected ({@link ChildCommand}),
+ * so tests run the scheduling with a fake child and never need {@code ./r3 train}.
+ */
+final class SuiteRunner {
+  /** The keys the runner sets last on every run: the seed and where the run writes. */
+  static final String SEED_KEY = "r3.experiment.seed";
+  static final String OUT_DIR_KEY = "r3.experiment.out-dir";
+
+  /** Builds the command line of one run. */
+  @FunctionalInterface
+  interface ChildCommand {
+    List<String> command(RunSpec spec);
+  }
+
+  /**
+   * One run to make.
+   *
+   * @param sets every {@code --set key=value} of the run, the seed and output folder last
+   */
+  record RunSpec(Suite.Entry entry, long seed, Path seedDir, List<String> sets) {
+    String label() {
+      return entry.name() + " seed " + seed;
+    }
+  }
+
+  enum Kind { SKIPPED, FINISHED, FAILED }
+
+  record Outcome(RunSpec spec, Kind kind, int exitCode, double seconds, String logTail) {}
+
+  /** Exit code recorded for a run killed at the suite's run-timeout (as coreutils' timeout does). */
+  static final int TIMEOUT_EXIT = 124;
+
+  private final Suite suite;
+  private final ChildCommand command;
+  private final int jobs;
+  private final int threadsPerRun;
+  private final PrintStream progress;
+  private final Set<Process> live = ConcurrentHashMap.newKeySet();
+
+  SuiteRunner(Suite suite, ChildCommand command, int jobs, int cores, PrintStream progress) {
+    this.suite = suite;
+    this.command = command;
+    this.jobs = Math.max(1, jobs);
+    this.threadsPerRun = Math.max(1, cores / this.jobs);
+    this.progress = progress;
+  }
+
+  /** Every (experiment, seed) of the suite, in order: experiments outer, seeds inner. */
+  List<RunSpec> plan() {
+    List<RunSpec> plan = new ArrayList<>();
+    for (Suite.Entry e : suite.experiments()) {
+      for (long seed : suite.seeds()) {
+        Path dir = suite.seedDir(e, seed);
+        List<String> sets = new ArrayList<>(suite.setsFor(e));
+        sets.add(SEED_KEY + "=" + seed);
+        sets.add(OUT_DIR_KEY + "=" + dir);
+        plan.add(new RunSpec(e, seed, dir, List.copyOf(sets)));
+      }
+    }
+    return plan;
+  }
+
+  /** Runs what is not finished yet; returns one outcome per planned run, in plan order. */
+  List<Outcome> run() {
+    List<RunSpec> plan = plan();
+    int todo = (int) plan.stream().filter(p -> !RunDir.finished(p.seedDir())).count();
+    say("suite %s: %d runs, %d already finished, %d to run, %d at a time, OMP_NUM_THREADS=%d per run",
+        suite.name(), plan.size(), plan.size() - todo, todo, jobs, threadsPerRun);
+    Thread hook = new Thread(this::killAll, "r3-compare-children");
+    Runtime.getRuntime().addShutdownHook(hook);
+    ExecutorService pool = Executors.newFixedThreadPool(jobs);
+    AtomicInteger started = new AtomicInteger();
+    try {
+      List<Future<Outcome>> futures = new ArrayList<>();
+      for (RunSpec spec : plan) {
+        futures.add(pool.submit(() -> runOne(spec, started, todo)));
+      }
+      List<Outcome> outcomes = new ArrayList<>();
+      for (Future<Outcome> f : futures) {
+        outcomes.add(f.get());
+      }
+      long failed = outcomes.stream().filter(o -> o.kind() == Kind.FAILED).count();
+      say("suite %s: done, %d failed", suite.name(), failed);
+      return outcomes;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      killAll();
+      throw new IllegalStateException("interrupted while running suite " + suite.name(), e);
+    } catch (ExecutionException e) {
+      killAll();
+      throw new IllegalStateException("suite runner failed: " + e.getCause(), e.getCause());
+    } finally {
+      pool.shutdownNow();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the JVM is exiting: the hook runs anyway
+      }
+    }
+  }
+
+  private Outcome runOne(RunSpec spec, AtomicInteger started, int todo) throws IOException, InterruptedException {
+    if (RunDir.finished(spec.seedDir())) {
+      say("skip %s: finished (%s)", spec.label(), spec.seedDir());
+      return new Outcome(spec, Kind.SKIPPED, 0, 0, "");
+    }
+    int n = started.incrementAndGet();
+    Files.createDirectories(spec.seedDir());
+    Files.deleteIfExists(spec.seedDir().resolve(RunDir.EXIT));
+    ProcessBuilder pb = new ProcessBuilder(command.command(spec))
+        .redirectErrorStream(true)
+        .redirectOutput(spec.seedDir().resolve(RunDir.LOG).toFile());
+    pb.environment().put("OMP_NUM_THREADS", String.valueOf(threadsPerRun));
+    pb.environment().put("MKL_NUM_THREADS", String.valueOf(threadsPerRun));
+    say("[%d/%d] start %s -> %s", n, todo, spec.label(), spec.seedDir());
+    long t0 = System.nanoTime();
+    Process p = pb.start();
+    live.add(p);
+    int code;
+    try {
+      code = waitFor(p, suite.runTimeout());
+    } finally {
+      live.remove(p);
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    boolean finished = RunDir.finished(spec.seedDir());
+    String tail = RunDir.logTail(spec.seedDir(), RunResult.LOG_TAIL_LINES);
+    RunDir.writeExit(spec.seedDir(), new RunDir.Exit(code, seconds, tail));
+    if (code == 0 && finished) {
+      say("[%d/%d] done %s in %s", n, todo, spec.label(), duration(seconds));
+      return new Outcome(spec, Kind.FINISHED, code, seconds, tail);
+    }
+    String why = code == TIMEOUT_EXIT && !suite.runTimeout().isZero() ? "timed out" : code == 0
+        ? "exited 0 without writing summary.json" : "exit code " + code;
+    say("[%d/%d] FAILED %s after %s (%s); log: %s%n%s", n, todo, spec.label(), duration(seconds), why,
+        spec.seedDir().resolve(RunDir.LOG), indent(tail));
+    return new Outcome(spec, Kind.FAILED, code, seconds, tail);
+  }
+
+  private static int waitFor(Process p, Duration timeout) throws InterruptedException {
+    try {
+      if (timeout.isZero()) {
+        return p.waitFor();
+      }
+      if (p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        return p.exitValue();
+      }
+      kill(p);
+      p.waitFor();
+      return TIMEOUT_EXIT;
+    } catch (InterruptedException e) {
+      kill(p);
+      throw e;
+    }
+  }
+
+  /** Stops the children this runner started (and their own children), nothing else. */
+  private void killAll() {
+    for (Process p : live) {
+      kill(p);
+    }
+  }
+
+  private static void kill(Process p) {
+    p.descendants().forEach(ProcessHandle::destroy);
+    p.destroy();
+    try {
+      if (!p.waitFor(10, TimeUnit.SECONDS)) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      p.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void say(String fmt, Object... args) {
+    synchronized (progress) {
+      progress.println("r3 compare: " + String.format(Locale.ROOT, fmt, args));
+      progress.flush();
+    }
+  }
+
+  private static String duration(double s) {
+    long t = Math.round(s);
+    return t >= 60 ? (t / 60) + "m" + String.format(Locale.ROOT, "%02d", t % 60) + "s" : t + "s";
+  }
+
+  private static String indent(String text) {
+    return text.isEmpty() ? "    (empty log)" : "    " + text.replace("\n", "\n    ");
+  }
+}
