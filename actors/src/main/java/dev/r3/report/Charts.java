@@ -53,7 +53,7 @@ final class Charts {
       List<ExperimentSummary> exps = g.getValue();
       curve(dir, out, exps, Metric.REWARD, "Training reward vs step (" + setting + ")", "reward (mean)",
           "reward-" + slug, false);
-      curve(dir, out, exps, Metric.ACCURACY, "Eval accuracy vs step (" + setting + ")", "eval accuracy",
+      curve(dir, out, exps, Metric.EVAL_ACCURACY, "Eval accuracy vs step (" + setting + ")", "eval accuracy",
           "accuracy-" + slug, false);
       curve(dir, out, exps, Metric.MISMATCH_KL, "Training-inference mismatch KL vs step (" + setting + ")",
           "mismatch KL (k3), log scale", "mismatch-kl-" + slug, true);

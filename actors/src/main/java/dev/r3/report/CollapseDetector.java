@@ -8,8 +8,8 @@ import java.util.Locale;
  *
  * <p>A run <b>collapses at step s</b> when either
  * <ol>
- *   <li><b>numerical divergence</b>: the loss or the gradient norm is logged as NaN or infinite at
- *       step s (the first such step); or
+ *   <li><b>numerical divergence</b>: the loss or the gradient norm is non-finite at step s and at every
+ *       later step logged (NaN, infinite, or null: the pipeline writes NaN as null); or
  *   <li><b>accuracy collapse</b>: the run had learned something (its best eval accuracy so far, b,
  *       is at least {@code minPeak}), the eval accuracy at step s falls below {@code fraction * b}, and
  *       every eval from s through at least step s + {@code windowSteps} stays below that line. The run
@@ -21,8 +21,9 @@ import java.util.Locale;
  * <p>Why this shape: eval accuracy on a few dozen held-out prompts moves by several points between
  * evals, so a single low eval is noise; a fall to half the best that persists for a window is what
  * the paper's collapse curves show (accuracy never comes back). The minimum peak keeps a run that never
- * learned from "collapsing" between two near-zero values. A non-finite loss is collapse regardless of
- * accuracy because training cannot continue from it. The signal is eval accuracy; a run with fewer
+ * learned from "collapsing" between two near-zero values. A non-finite loss that persists is collapse
+ * regardless of accuracy because training does not come back from non-finite weights; one that is
+ * followed by finite steps (a skipped step) is not. The signal is eval accuracy; a run with fewer
  * than two evals falls back to the training reward mean (the report says which signal each run used).
  */
 final class CollapseDetector {
@@ -73,18 +74,18 @@ final class CollapseDetector {
 
   /** The signal the rule watches for this run: eval accuracy, or reward when there are < 2 evals. */
   static Metric signal(MetricsLog log) {
-    return log.series(Metric.ACCURACY).size() >= 2 ? Metric.ACCURACY : Metric.REWARD;
+    return log.series(Metric.EVAL_ACCURACY).size() >= 2 ? Metric.EVAL_ACCURACY : Metric.REWARD;
   }
 
   /** Applies the rule to a run's log. */
   Collapse detect(MetricsLog log) {
-    double nonFinite = earliest(log.firstNonFinite(Metric.LOSS), log.firstNonFinite(Metric.GRAD_NORM));
+    double nonFinite = earliest(log.nonFiniteFrom(Metric.LOSS), log.nonFiniteFrom(Metric.GRAD_NORM));
     Metric signal = signal(log);
-    return detect(log.series(signal), nonFinite, signal == Metric.ACCURACY ? "eval accuracy" : "reward");
+    return detect(log.series(signal), nonFinite, signal == Metric.EVAL_ACCURACY ? "eval accuracy" : "reward");
   }
 
   /**
-   * Applies the rule to a signal and the first non-finite loss step (-1 when none).
+   * Applies the rule to a signal and the step from which loss or gradient norm stayed non-finite (-1: never).
    *
    * @param signalName how the verdict names the signal ("eval accuracy")
    */
@@ -135,8 +136,8 @@ final class CollapseDetector {
   /** The rule in words, with this detector's numbers, for the report. */
   String definition() {
     return String.format(Locale.ROOT,
-        "A run collapses at step s when (1) its loss or gradient norm is logged as NaN or infinite at s "
-        + "(numerical divergence), or (2) it had reached a best eval accuracy b >= %.2f, its eval accuracy "
+        "A run collapses at step s when (1) its loss or gradient norm is non-finite (NaN, infinite, or "
+        + "null in the log) at s and at every later step it logged (numerical divergence), or (2) it had reached a best eval accuracy b >= %.2f, its eval accuracy "
         + "at s falls below %.2f x b, and every eval from s through at least step s + %d stays below "
         + "that line (a drop the run did not outlive by %d steps, or that recovers within them, is not "
         + "a collapse). The crash step is the earlier of the two. The signal is eval accuracy; a run "

@@ -9,7 +9,8 @@ import java.util.function.ToDoubleFunction;
 /**
  * One row of the report: an experiment aggregated over its seeds. Each number is first reduced per run
  * (see {@link RunResult}) and then summarised over seeds by {@link Stats} (mean, sample standard
- * deviation, min-max); curves are averaged over the seeds that logged each step.
+ * deviation, min-max); curves are averaged over the seeds that logged each step, so where a seed
+ * stopped early (it crashed) the curve continues as the mean of the others and may jump there.
  */
 record ExperimentSummary(String experiment, ExperimentLabel label, List<RunResult> runs) {
 

@@ -12,7 +12,9 @@ import java.util.Map;
  * nested things: {@code {"mismatch": {"kl": 1e-3}}} becomes {@code mismatch/kl}, an array
  * {@code "layer": [0.1, 0.2]} becomes {@code layer[0]}, {@code layer[1]}. Numbers, booleans (1/0) and
  * numeric strings ({@code "NaN"}, {@code "Infinity"}: how some writers spell non-finite values) are kept,
- * non-finite ones included; nulls and other strings are dropped (a null says "not measured", not NaN).
+ * non-finite ones included; other strings are dropped. A null becomes NaN: JSON has no NaN, so the
+ * pipeline writes a non-finite or not-applicable value as null, and every reader already skips NaN
+ * where it wants values and looks for it where it wants divergence.
  */
 final class JsonFlat {
   private JsonFlat() {}
@@ -24,7 +26,13 @@ final class JsonFlat {
   }
 
   private static void walk(String path, JsonElement e, Map<String, Double> out) {
-    if (e == null || e.isJsonNull()) {
+    if (e == null) {
+      return;
+    }
+    if (e.isJsonNull()) {
+      if (!path.isEmpty()) {
+        out.put(path, Double.NaN);
+      }
       return;
     }
     if (e.isJsonObject()) {

@@ -10,7 +10,13 @@ import java.util.List;
 enum Metric {
   STEP("step"),
   REWARD("reward_mean", "reward/mean", "rewards/mean", "reward"),
-  ACCURACY("accuracy", "eval/accuracy", "eval_accuracy"),
+  /**
+   * Eval accuracy on held-out prompts: from {@code eval.jsonl} when the run has one, else from eval keys
+   * of {@code metrics.jsonl} (see {@link MetricsLog#series}).
+   */
+  EVAL_ACCURACY("eval_accuracy", "eval/accuracy"),
+  /** The contract's {@code accuracy}: eval accuracy when logged on eval steps only, else rollout accuracy. */
+  ACCURACY("accuracy"),
   MISMATCH_KL("mismatch_kl", "mismatch/kl"),
   EXTREME_2("extreme_2", "mismatch/extreme_2", "mismatch/f2", "f2"),
   ROUTER_DISAGREEMENT("router_disagreement", "routing/disagreement", "routing/router_disagreement"),

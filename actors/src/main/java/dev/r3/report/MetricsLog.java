@@ -16,10 +16,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A run's {@code metrics.jsonl}, one row per learner step, read so that a crashed or still-running run
- * is as readable as a finished one: a last line cut off mid-write is dropped and flagged
- * ({@link #truncated()}), a malformed line elsewhere is skipped and counted, and a key a row lacks is
- * simply absent from that row's series (accuracy, for one, exists only on eval steps).
+ * A run's {@code metrics.jsonl}, one row per learner step (and its {@code eval.jsonl}, one row per
+ * evaluation, when the run writes one), read so that a crashed or still-running run is as readable as a
+ * finished one: a last line cut off mid-write is dropped and flagged ({@link #truncated()}), a malformed
+ * line elsewhere is skipped and counted, and a key a row lacks is simply absent from that row's series.
+ *
+ * <p>Eval accuracy is looked for in that order: {@code eval.jsonl} ({@code eval_accuracy} or
+ * {@code accuracy}); {@code eval_accuracy} in metrics.jsonl; metrics.jsonl's {@code accuracy} if it is
+ * logged on at most half the steps (then it is the eval-steps-only accuracy of the contract; logged on
+ * every step it is the rollouts' own accuracy, which is not eval accuracy and is not used as such).
  */
 final class MetricsLog {
   /** A per-layer router-disagreement key: {@code router_disagreement_layer[3]}, {@code routing/disagreement/layer_3}. */
@@ -28,14 +33,27 @@ final class MetricsLog {
   private final List<Map<String, Double>> rows;
   private final boolean truncated;
   private final int malformed;
+  private final Series evalFile; // eval accuracy from eval.jsonl; empty when there is none
 
-  private MetricsLog(List<Map<String, Double>> rows, boolean truncated, int malformed) {
+  private MetricsLog(List<Map<String, Double>> rows, boolean truncated, int malformed, Series evalFile) {
     this.rows = rows;
     this.truncated = truncated;
     this.malformed = malformed;
+    this.evalFile = evalFile;
   }
 
-  static final MetricsLog EMPTY = new MetricsLog(List.of(), false, 0);
+  static final MetricsLog EMPTY = new MetricsLog(List.of(), false, 0, Series.EMPTY);
+
+  /** Reads a run folder: its metrics.jsonl and, when present, its eval.jsonl. */
+  static MetricsLog readRun(Path dir) {
+    MetricsLog m = read(dir.resolve(RunDir.METRICS));
+    MetricsLog e = read(dir.resolve(RunDir.EVALS));
+    Series evals = e.raw(Metric.EVAL_ACCURACY);
+    if (evals.isEmpty()) {
+      evals = e.raw(Metric.ACCURACY);
+    }
+    return new MetricsLog(m.rows, m.truncated, m.malformed, evals);
+  }
 
   /** Reads {@code file}; a missing file is an empty log. */
   static MetricsLog read(Path file) {
@@ -74,7 +92,7 @@ final class MetricsLog {
         malformed++;
       }
     }
-    return new MetricsLog(List.copyOf(rows), truncated, malformed);
+    return new MetricsLog(List.copyOf(rows), truncated, malformed, Series.EMPTY);
   }
 
   int rows() {
@@ -89,8 +107,26 @@ final class MetricsLog {
     return malformed;
   }
 
-  /** The metric's finite values against the step (the row number, from 1, where a row lacks {@code step}). */
+  /**
+   * The metric's finite values against the step (the row number, from 1, where a row lacks
+   * {@code step}); for {@link Metric#EVAL_ACCURACY} the eval accuracy found as the class comment says.
+   */
   Series series(Metric m) {
+    if (m != Metric.EVAL_ACCURACY) {
+      return raw(m);
+    }
+    if (!evalFile.isEmpty()) {
+      return evalFile;
+    }
+    Series named = raw(Metric.EVAL_ACCURACY);
+    if (!named.isEmpty()) {
+      return named;
+    }
+    Series acc = raw(Metric.ACCURACY);
+    return 2 * acc.size() <= rows.size() ? acc : Series.EMPTY;
+  }
+
+  private Series raw(Metric m) {
     List<double[]> pts = new ArrayList<>();
     for (int i = 0; i < rows.size(); i++) {
       Double v = JsonFlat.first(rows.get(i), m.keys());
@@ -101,15 +137,24 @@ final class MetricsLog {
     return toSeries(pts);
   }
 
-  /** The first step at which the metric was logged as NaN or infinite; -1 when never. */
-  double firstNonFinite(Metric m) {
+  /**
+   * The step from which the metric stayed non-finite (NaN, infinite or null) to the end of the log: the
+   * first of the trailing run of non-finite values; -1 when the last value logged is finite (or none is).
+   */
+  double nonFiniteFrom(Metric m) {
+    double from = -1;
     for (int i = 0; i < rows.size(); i++) {
       Double v = JsonFlat.first(rows.get(i), m.keys());
-      if (v != null && !Double.isFinite(v)) {
-        return step(i);
+      if (v == null) {
+        continue;
+      }
+      if (Double.isFinite(v)) {
+        from = -1;
+      } else if (from < 0) {
+        from = step(i);
       }
     }
-    return -1;
+    return from;
   }
 
   /** The last step logged; 0 for an empty log. */

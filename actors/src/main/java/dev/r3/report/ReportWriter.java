@@ -147,7 +147,7 @@ final class ReportWriter {
             .append(" | ").append(num("%.3f", r.finalAccuracy()))
             .append(" | ").append(num("%.3f", r.bestAccuracy()))
             .append(" | ").append(r.collapse().collapsed() ? String.valueOf((long) r.collapse().step()) : "-")
-            .append(" | ").append(r.collapseSignal() == Metric.ACCURACY ? "eval accuracy" : "reward")
+            .append(" | ").append(r.collapseSignal() == Metric.EVAL_ACCURACY ? "eval accuracy" : "reward")
             .append(" | ").append(num("%.0f", r.wallSeconds()))
             .append(" | `").append(r.runDir()).append("` |\n");
       }
@@ -232,7 +232,7 @@ final class ReportWriter {
     JsonObject c = new JsonObject();
     c.add("step", r.collapse().collapsed() ? num(r.collapse().step()) : JsonNull.INSTANCE);
     c.addProperty("reason", r.collapse().reason());
-    c.addProperty("signal", r.collapseSignal() == Metric.ACCURACY ? "eval accuracy" : "reward");
+    c.addProperty("signal", r.collapseSignal() == Metric.EVAL_ACCURACY ? "eval accuracy" : "reward");
     o.add("collapse", c);
     o.add("wall_seconds", num(r.wallSeconds()));
     JsonObject ledger = new JsonObject();

@@ -25,6 +25,7 @@ import java.util.stream.Stream;
  */
 final class RunDir {
   static final String METRICS = "metrics.jsonl";
+  static final String EVALS = "eval.jsonl";
   static final String SUMMARY = "summary.json";
   static final String MISMATCH = "mismatch.json";
   static final String LOG = "train.log";

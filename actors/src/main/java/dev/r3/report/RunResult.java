@@ -33,7 +33,7 @@ record RunResult(String experiment, long seed, Status status, Path seedDir, Path
 
   static RunResult load(String experiment, long seed, Path seedDir, CollapseDetector detector) {
     Path runDir = RunDir.locate(seedDir).orElse(seedDir);
-    MetricsLog log = MetricsLog.read(runDir.resolve(RunDir.METRICS));
+    MetricsLog log = MetricsLog.readRun(runDir);
     SummaryFile summary = SummaryFile.read(runDir.resolve(RunDir.SUMMARY));
     RunDir.Exit exit = RunDir.readExit(seedDir);
     Status status;
@@ -45,7 +45,7 @@ record RunResult(String experiment, long seed, Status status, Path seedDir, Path
       status = log.rows() > 0 ? Status.INCOMPLETE : Status.MISSING;
     }
 
-    Series acc = log.series(Metric.ACCURACY);
+    Series acc = log.series(Metric.EVAL_ACCURACY);
     double initial = summary != null && Double.isFinite(summary.initialAccuracy()) ? summary.initialAccuracy()
         : acc.isEmpty() ? Double.NaN : acc.values()[0];
     double fin = Double.NaN;

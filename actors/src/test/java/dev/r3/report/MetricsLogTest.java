@@ -62,8 +62,36 @@ class MetricsLogTest {
         "{\"step\": 1, \"loss\": 0.5}\n{\"step\": 2, \"loss\": NaN}\n{\"step\": 3, \"loss\": \"Infinity\"}\n");
     MetricsLog log = MetricsLog.read(dir.resolve("metrics.jsonl"));
     assertEquals(1, log.series(Metric.LOSS).size());
-    assertEquals(2.0, log.firstNonFinite(Metric.LOSS));
-    assertEquals(-1.0, log.firstNonFinite(Metric.GRAD_NORM));
+    assertEquals(2.0, log.nonFiniteFrom(Metric.LOSS));
+    assertEquals(-1.0, log.nonFiniteFrom(Metric.GRAD_NORM));
+  }
+
+  @Test
+  void nonFiniteThatRecovers_isNotTrailing_andNullCountsAsNonFinite() {
+    Fixtures.write(dir.resolve("a.jsonl"),
+        "{\"step\": 1, \"loss\": NaN}\n{\"step\": 2, \"loss\": 0.4}\n{\"step\": 3}\n");
+    assertEquals(-1.0, MetricsLog.read(dir.resolve("a.jsonl")).nonFiniteFrom(Metric.LOSS));
+    Fixtures.write(dir.resolve("b.jsonl"),
+        "{\"step\": 1, \"loss\": 0.5}\n{\"step\": 2, \"loss\": null}\n{\"step\": 3, \"loss\": NaN}\n");
+    assertEquals(2.0, MetricsLog.read(dir.resolve("b.jsonl")).nonFiniteFrom(Metric.LOSS));
+  }
+
+  @Test
+  void evalAccuracy_comesFromEvalJsonl_notFromPerStepRolloutAccuracy() {
+    // The pipeline's own format: accuracy on every step is the rollouts' accuracy; evals live apart.
+    Fixtures.metrics(dir, 10, s -> "{\"step\": " + s + ", \"accuracy\": 0.9, \"router_disagreement\": null}");
+    assertTrue(MetricsLog.readRun(dir).series(Metric.EVAL_ACCURACY).isEmpty());
+    Fixtures.write(dir.resolve("eval.jsonl"),
+        "{\"step\": 0, \"eval_accuracy\": 0.2}\n{\"step\": 10, \"eval_accuracy\": 0.4}\n");
+    Series eval = MetricsLog.readRun(dir).series(Metric.EVAL_ACCURACY);
+    assertArrayEquals(new double[] {0, 10}, eval.steps());
+    assertArrayEquals(new double[] {0.2, 0.4}, eval.values());
+  }
+
+  @Test
+  void evalAccuracy_fromAccuracyLoggedOnEvalStepsOnly() {
+    Fixtures.metrics(dir, 10, s -> "{\"step\": " + s + (s % 5 == 0 ? ", \"accuracy\": 0.5" : "") + "}");
+    assertArrayEquals(new double[] {5, 10}, MetricsLog.readRun(dir).series(Metric.EVAL_ACCURACY).steps());
   }
 
   @Test
