@@ -17,7 +17,12 @@ stale() {
 
 if stale; then
   echo "r3: building (mvn package -DskipTests; first time downloads dependencies) ..." >&2
-  (cd "$ROOT" && mvn -B -q -ntp -DskipTests package) >&2
+  mkdir -p "$ROOT/actors/target"
+  if ! (cd "$ROOT" && mvn -B -ntp -DskipTests package) >"$ROOT/actors/target/r3-build.log" 2>&1; then
+    grep -E "ERROR|FAIL" "$ROOT/actors/target/r3-build.log" | head -n 40 >&2
+    echo "r3: build failed; full log: actors/target/r3-build.log" >&2
+    exit 1
+  fi
   touch "$STAMP"
 fi
 

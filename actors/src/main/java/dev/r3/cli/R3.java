@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
     description = "R3: reinforcement learning of Mixture-of-Experts models with Rollout Routing Replay.",
     subcommands = {
         CommandLine.HelpCommand.class,
+        EnvCommand.class,
         CompareCommand.class,
     })
 public final class R3 implements Runnable {
@@ -37,7 +38,7 @@ public final class R3 implements Runnable {
       // A user error (bad config, bad flag value, missing file) is one clear line, not a stack trace.
       if (ex instanceof IllegalArgumentException || ex instanceof java.io.UncheckedIOException
           || ex instanceof java.io.IOException || ex instanceof IllegalStateException) {
-        cmd.getErr().println("r3 " + cmd.getCommandName() + ": " + ex.getMessage());
+        cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
         if (System.getenv("R3_DEBUG") != null) {
           ex.printStackTrace(cmd.getErr());
         }

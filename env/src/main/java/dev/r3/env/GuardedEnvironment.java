@@ -135,7 +135,10 @@ public final class GuardedEnvironment implements Environment {
         return start(r.value);
     }
 
-    /** Never throws: a failure to start gives an episode that is already over. */
+    /**
+     * Never throws: a failure to start gives an episode that is already over ({@link Episode#outcome()}
+     * is present, the first observation is empty, and its first step answers the failure).
+     */
     @Override
     public Episode start(TaskSpec task) {
         Result<Started> r = call(() -> {
@@ -235,6 +238,11 @@ public final class GuardedEnvironment implements Environment {
 
         @Override
         public Turn step(String modelOutput) {
+            if (outcome != null && episode == null && turns == 0) {
+                // Failed before it began: a caller that did not look at outcome() still gets one Done.
+                turns++;
+                return new Turn.Done(outcome);
+            }
             if (outcome != null) {
                 throw new IllegalStateException("episode of '" + task.env() + "' is over: " + outcome);
             }

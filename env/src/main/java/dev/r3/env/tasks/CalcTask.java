@@ -36,7 +36,7 @@ import java.util.SplittableRandom;
 final class CalcTask extends TaskBase {
     static final String NAME = "calc";
     static final String DESCRIPTION =
-            "multi-turn: may call <calc>expr</calc>, gets <result>value</result>, then answers: calc 123*456=";
+            "arithmetic with a calculator tool: <calc>expr</calc> -> <result>value</result>, then the answer";
     static final List<ParamSpec> PARAMS = List.of(
             ParamSpec.choice("op", "mul", List.of("mul", "add"), "product or sum of the terms"),
             ParamSpec.integer("digits", 3, 1, 6, "digits per term"),

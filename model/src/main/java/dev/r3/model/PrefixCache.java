@@ -1,0 +1,131 @@
+package dev.r3.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Token prefixes with their KV entries and routing ids, stored as one unit: a hit reuses both, so a
+ * continuation's routing record stays complete (DESIGN.md section 1). Least recently used entries are
+ * evicted beyond a fixed count. Keys are the tokens whose KV is stored (a finished sequence minus its
+ * last, never-fed token); a prompt may reuse any common prefix with any entry, since the KV and the
+ * routing at a position depend only on the tokens up to it.
+ *
+ * <p>Not thread-safe: owned by one {@link RolloutEngine}, used inside its synchronized calls.
+ */
+final class PrefixCache implements AutoCloseable {
+
+  /** One stored prefix: kv is (layers, 2, nKV, n, hd), routing holds n positions. */
+  static final class Entry {
+    final int[] tokens;
+    final NDArray kv;
+    final RoutingRecord routing;
+
+    Entry(int[] tokens, NDArray kv, RoutingRecord routing) {
+      this.tokens = tokens;
+      this.kv = kv;
+      this.routing = routing;
+    }
+  }
+
+  /** The first {@code length} positions of {@code entry} serve a prompt. */
+  record Hit(Entry entry, int length) {}
+
+  /** Counters since construction. */
+  record Stats(long lookups, long hits, long reusedTokens, int entries) {}
+
+  private final int capacity;
+  private final NDManager manager;
+  private final LinkedHashMap<Key, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
+  private long lookups;
+  private long hits;
+  private long reusedTokens;
+
+  PrefixCache(int capacity, NDManager parent) {
+    this.capacity = capacity;
+    this.manager = parent.newSubManager();
+  }
+
+  /** The manager that owns stored KV arrays (callers build an entry's kv in it). */
+  NDManager manager() {
+    return manager;
+  }
+
+  boolean enabled() {
+    return capacity > 0;
+  }
+
+  /** The longest stored prefix of {@code prompt}, leaving at least its last token to compute; or null. */
+  Hit lookup(int[] prompt) {
+    lookups++;
+    Entry best = null;
+    int bestLength = 0;
+    for (Entry e : entries.values()) {
+      int n = Math.min(e.tokens.length, prompt.length - 1);
+      int common = 0;
+      while (common < n && e.tokens[common] == prompt[common]) {
+        common++;
+      }
+      if (common > bestLength) {
+        best = e;
+        bestLength = common;
+      }
+    }
+    if (best == null) {
+      return null;
+    }
+    entries.get(new Key(best.tokens));  // touch: most recently used
+    hits++;
+    reusedTokens += bestLength;
+    return new Hit(best, bestLength);
+  }
+
+  /** Stores an entry whose kv belongs to {@link #manager()}; replaces an equal key, evicts the eldest. */
+  void put(int[] tokens, NDArray kv, RoutingRecord routing) {
+    if (capacity == 0) {
+      kv.close();
+      return;
+    }
+    Entry old = entries.put(new Key(tokens), new Entry(tokens, kv, routing));
+    if (old != null) {
+      old.kv.close();
+    }
+    Iterator<Map.Entry<Key, Entry>> it = entries.entrySet().iterator();
+    while (entries.size() > capacity && it.hasNext()) {
+      it.next().getValue().kv.close();
+      it.remove();
+    }
+  }
+
+  Stats stats() {
+    return new Stats(lookups, hits, reusedTokens, entries.size());
+  }
+
+  void clear() {
+    for (Entry e : entries.values()) {
+      e.kv.close();
+    }
+    entries.clear();
+  }
+
+  @Override
+  public void close() {
+    clear();
+    manager.close();
+  }
+
+  private record Key(int[] tokens) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Key k && Arrays.equals(k.tokens, tokens);
+    }
+
+    @Override
+    public int hashCode() {
+      return Arrays.hashCode(tokens);
+    }
+  }
+}
