@@ -88,7 +88,8 @@ final class Charts {
           pts.add(new double[] {l, y[l]});
         }
       }
-      return new Series(pts.stream().mapToDouble(p -> p[0]).toArray(), pts.stream().mapToDouble(p -> p[1]).toArray());
+      return new Series(pts.stream().mapToDouble(p -> p[0]).toArray(),
+          pts.stream().mapToDouble(p -> p[1]).toArray());
     });
     if (any) {
       chart.getStyler().setXAxisDecimalPattern("0");
@@ -114,8 +115,9 @@ final class Charts {
       if (s.isEmpty()) {
         continue;
       }
-      String name = names.add(e.label().method()) ? e.label().method() : e.label().method() + " (" + e.experiment() + ")";
-      names.add(name);
+      // Two experiments of one method in one setting (e.g. bf16 and fp8 rollouts) need distinct names.
+      String name = names.add(e.label().method()) ? e.label().method()
+          : e.label().method() + " (" + e.experiment() + ")";
       XYSeries series = chart.addSeries(name, s.steps(), s.values());
       if (s.size() > 30) {
         series.setMarker(SeriesMarkers.NONE); // a dense curve reads better as a line

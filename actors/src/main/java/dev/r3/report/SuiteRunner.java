@@ -60,6 +60,9 @@ final class SuiteRunner {
   /** Exit code recorded for a run killed at the suite's run-timeout (as coreutils' timeout does). */
   static final int TIMEOUT_EXIT = 124;
 
+  /** Lines of a failed run's log shown on stderr (exit.json and the report keep more). */
+  private static final int PROGRESS_TAIL_LINES = 6;
+
   private final Suite suite;
   private final ChildCommand command;
   private final int jobs;
@@ -163,7 +166,7 @@ final class SuiteRunner {
     String why = code == TIMEOUT_EXIT && !suite.runTimeout().isZero() ? "timed out" : code == 0
         ? "exited 0 without writing summary.json" : "exit code " + code;
     say("[%d/%d] FAILED %s after %s (%s); log: %s%n%s", n, todo, spec.label(), duration(seconds), why,
-        spec.seedDir().resolve(RunDir.LOG), indent(tail));
+        spec.seedDir().resolve(RunDir.LOG), indent(lastLines(tail, PROGRESS_TAIL_LINES)));
     return new Outcome(spec, Kind.FAILED, code, seconds, tail);
   }
 
@@ -215,6 +218,11 @@ final class SuiteRunner {
   private static String duration(double s) {
     long t = Math.round(s);
     return t >= 60 ? (t / 60) + "m" + String.format(Locale.ROOT, "%02d", t % 60) + "s" : t + "s";
+  }
+
+  private static String lastLines(String text, int n) {
+    String[] lines = text.split("\n");
+    return String.join("\n", java.util.Arrays.copyOfRange(lines, Math.max(0, lines.length - n), lines.length));
   }
 
   private static String indent(String text) {
