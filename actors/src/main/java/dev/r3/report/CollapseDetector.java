@@ -8,8 +8,9 @@ import java.util.Locale;
  *
  * <p>A run <b>collapses at step s</b> when either
  * <ol>
- *   <li><b>numerical divergence</b>: the loss or the gradient norm is non-finite at step s and at every
- *       later step logged (NaN, infinite, or null: the pipeline writes NaN as null); or
+ *   <li><b>numerical divergence</b>: the loss or the gradient norm, finite before, is non-finite at
+ *       step s and at every later step logged (NaN, infinite, or null: the pipeline writes NaN as null;
+ *       a measure never finite was not measured); or
  *   <li><b>accuracy collapse</b>: the run had learned something (its best eval accuracy so far, b,
  *       is at least {@code minPeak}), the eval accuracy at step s falls below {@code fraction * b}, and
  *       every eval from s through at least step s + {@code windowSteps} stays below that line. The run
@@ -136,8 +137,8 @@ final class CollapseDetector {
   /** The rule in words, with this detector's numbers, for the report. */
   String definition() {
     return String.format(Locale.ROOT,
-        "A run collapses at step s when (1) its loss or gradient norm is non-finite (NaN, infinite, or "
-        + "null in the log) at s and at every later step it logged (numerical divergence), or (2) it had reached a best eval accuracy b >= %.2f, its eval accuracy "
+        "A run collapses at step s when (1) its loss or gradient norm, finite before, is non-finite (NaN, "
+        + "infinite, or null in the log) at s and at every later step it logged (numerical divergence), or (2) it had reached a best eval accuracy b >= %.2f, its eval accuracy "
         + "at s falls below %.2f x b, and every eval from s through at least step s + %d stays below "
         + "that line (a drop the run did not outlive by %d steps, or that recovers within them, is not "
         + "a collapse). The crash step is the earlier of the two. The signal is eval accuracy; a run "

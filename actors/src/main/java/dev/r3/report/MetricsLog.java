@@ -138,19 +138,22 @@ final class MetricsLog {
   }
 
   /**
-   * The step from which the metric stayed non-finite (NaN, infinite or null) to the end of the log: the
-   * first of the trailing run of non-finite values; -1 when the last value logged is finite (or none is).
+   * The step from which the metric stayed non-finite (NaN, infinite or null) to the end of the log,
+   * after having been finite before: the first of that trailing run. -1 when the last value logged is
+   * finite, or when the metric was never finite (then it was not measured, not diverged).
    */
   double nonFiniteFrom(Metric m) {
     double from = -1;
+    boolean sawFinite = false;
     for (int i = 0; i < rows.size(); i++) {
       Double v = JsonFlat.first(rows.get(i), m.keys());
       if (v == null) {
         continue;
       }
       if (Double.isFinite(v)) {
+        sawFinite = true;
         from = -1;
-      } else if (from < 0) {
+      } else if (from < 0 && sawFinite) {
         from = step(i);
       }
     }

@@ -74,6 +74,8 @@ class MetricsLogTest {
     Fixtures.write(dir.resolve("b.jsonl"),
         "{\"step\": 1, \"loss\": 0.5}\n{\"step\": 2, \"loss\": null}\n{\"step\": 3, \"loss\": NaN}\n");
     assertEquals(2.0, MetricsLog.read(dir.resolve("b.jsonl")).nonFiniteFrom(Metric.LOSS));
+    Fixtures.write(dir.resolve("c.jsonl"), "{\"step\": 1, \"grad_norm\": null}\n{\"step\": 2, \"grad_norm\": null}\n");
+    assertEquals(-1.0, MetricsLog.read(dir.resolve("c.jsonl")).nonFiniteFrom(Metric.GRAD_NORM)); // never measured
   }
 
   @Test
