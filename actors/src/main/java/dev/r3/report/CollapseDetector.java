@@ -138,11 +138,12 @@ final class CollapseDetector {
   String definition() {
     return String.format(Locale.ROOT,
         "A run collapses at step s when (1) its loss or gradient norm, finite before, is non-finite (NaN, "
-        + "infinite, or null in the log) at s and at every later step it logged (numerical divergence), or (2) it had reached a best eval accuracy b >= %.2f, its eval accuracy "
-        + "at s falls below %.2f x b, and every eval from s through at least step s + %d stays below "
-        + "that line (a drop the run did not outlive by %d steps, or that recovers within them, is not "
-        + "a collapse). The crash step is the earlier of the two. The signal is eval accuracy; a run "
-        + "with fewer than two evals uses the training reward mean instead.",
+        + "infinite, or null in the log) at s and at every later step it logged (numerical divergence), "
+        + "or (2) it had reached a best eval accuracy b >= %.2f, its eval accuracy at s falls below "
+        + "%.2f x b, and every eval from s through at least step s + %d stays below that line (a drop "
+        + "the run did not outlive by %d steps, or that recovers within them, is not a collapse). "
+        + "The crash step is the earlier of the two. The signal is eval accuracy; a run with fewer than "
+        + "two evals uses the training reward mean instead.",
         minPeak, fraction, windowSteps, windowSteps);
   }
 }

@@ -23,7 +23,7 @@ public final class Comparison {
    */
   public record Options(Path suite, Integer seeds, Path out, Integer jobs, boolean reportOnly) {}
 
-  /** Runs and reports; returns 0 when every run of the suite finished, 1 otherwise (the report is written either way). */
+  /** Runs and reports; 0 when every run of the suite finished, else 1 (the report is written either way). */
   public static int run(Options o, PrintStream progress) {
     Suite suite = Suite.load(o.suite());
     if (o.seeds() != null) {

@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
  * every step it is the rollouts' own accuracy, which is not eval accuracy and is not used as such).
  */
 final class MetricsLog {
-  /** A per-layer router-disagreement key: {@code router_disagreement_layer[3]}, {@code routing/disagreement/layer_3}. */
+  /** A per-layer disagreement key: {@code router_disagreement_layer[3]}, {@code routing/disagreement/layer_3}. */
   private static final Pattern LAYER_KEY = Pattern.compile(".*disagreement.*?(?:layer_?|/|\\[)(\\d+)\\]?$");
 
   private final List<Map<String, Double>> rows;
