@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
     subcommands = {
         CommandLine.HelpCommand.class,
         EnvCommand.class,
+        MismatchCommand.class,
         CompareCommand.class,
     })
 public final class R3 implements Runnable {

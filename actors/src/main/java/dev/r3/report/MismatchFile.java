@@ -16,9 +16,10 @@ import java.util.Map;
  * The output of {@code ./r3 mismatch --json}: training-inference mismatch of the trained model measured
  * three ways (dense twin, MoE, MoE with R3), the table the paper's first figure makes. Shape:
  * {@code {"dense": {"kl","extreme_2","tokens"}, "moe": {"kl","extreme_2","router_disagreement",
- * "token_any_layer","tokens"}, "moe_r3": {...}, "config": {}}}; a missing field is NaN.
+ * "token_any_layer","tokens"}, "moe_r3": {...}, "config": {"rollout_precision", ...}}}; a missing field is
+ * NaN (a missing precision is "").
  */
-record MismatchFile(List<Row> rows) {
+record MismatchFile(List<Row> rows, String rolloutPrecision) {
 
   /** One model variant; NaN where the measure does not apply (router disagreement of the dense model). */
   record Row(String model, double kl, double extreme2, double routerDisagreement, double tokenAnyLayer,
@@ -49,7 +50,12 @@ record MismatchFile(List<Row> rows) {
             get(m, "token_any_layer"), get(m, "tokens")));
       }
     }
-    return rows.isEmpty() ? null : new MismatchFile(List.copyOf(rows));
+    String precision = "";
+    if (o.has("config") && o.get("config").isJsonObject()) {
+      JsonElement p = o.getAsJsonObject("config").get("rollout_precision");
+      precision = p != null && p.isJsonPrimitive() ? p.getAsString() : "";
+    }
+    return rows.isEmpty() ? null : new MismatchFile(List.copyOf(rows), precision);
   }
 
   private static double get(Map<String, Double> m, String key) {

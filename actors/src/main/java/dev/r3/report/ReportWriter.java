@@ -117,12 +117,14 @@ final class ReportWriter {
           continue;
         }
         if (!any) {
-          b.append("| experiment | seed | model | mismatch KL | F(2) | router disagreement | "
-              + "tokens differing in >= 1 layer | tokens |\n|---|---|---|---|---|---|---|---|\n");
+          b.append("| experiment | seed | rollout | model | mismatch KL | F(2) | router disagreement | "
+              + "tokens differing in >= 1 layer | tokens |\n|---|---|---|---|---|---|---|---|---|\n");
           any = true;
         }
         for (MismatchFile.Row m : r.mismatch().rows()) {
-          b.append("| ").append(r.experiment()).append(" | ").append(r.seed()).append(" | ").append(m.model())
+          b.append("| ").append(r.experiment()).append(" | ").append(r.seed())
+              .append(" | ").append(r.mismatch().rolloutPrecision().isEmpty() ? "?" : r.mismatch().rolloutPrecision())
+              .append(" | ").append(m.model())
               .append(" | ").append(num("%.2e", m.kl())).append(" | ").append(num("%.2e", m.extreme2()))
               .append(" | ").append(num("%.3g", m.routerDisagreement()))
               .append(" | ").append(num("%.3g", m.tokenAnyLayer()))
@@ -240,6 +242,7 @@ final class ReportWriter {
     o.add("ledger", ledger);
     if (r.mismatch() != null) {
       JsonObject m = new JsonObject();
+      m.addProperty("rollout_precision", r.mismatch().rolloutPrecision());
       for (MismatchFile.Row row : r.mismatch().rows()) {
         JsonObject x = new JsonObject();
         x.add("kl", num(row.kl()));

@@ -140,6 +140,11 @@ class MetricsLogTest {
     assertEquals("dense", m.rows().get(0).model());
     assertTrue(Double.isNaN(m.rows().get(0).routerDisagreement()));
     assertEquals(0.94, m.rows().get(1).tokenAnyLayer(), 1e-12);
+    assertEquals("bf16", m.rolloutPrecision());
     assertNull(MismatchFile.read(dir.resolve("absent.json")));
+    // ./r3 mismatch writes non-finite values as bare NaN (serializeSpecialFloatingPointValues).
+    Fixtures.write(dir.resolve("nan.json"), "{\"moe\": {\"kl\": NaN, \"tokens\": 10}}");
+    assertTrue(Double.isNaN(MismatchFile.read(dir.resolve("nan.json")).rows().get(0).kl()));
+    assertEquals("", MismatchFile.read(dir.resolve("nan.json")).rolloutPrecision());
   }
 }

@@ -87,7 +87,7 @@ class ReportWriterTest {
     assertTrue(text.contains("| 25, 21 |"), text);
     assertTrue(text.contains("A run collapses at step s"), text);
     assertTrue(text.contains("sample standard deviation"), text);
-    assertTrue(text.contains("| grpo-r3-m8 | 1 | moe_r3 | 7.50e-04 |"), text);
+    assertTrue(text.contains("| grpo-r3-m8 | 1 | bf16 | moe_r3 | 7.50e-04 |"), text);
     assertTrue(text.contains("### Failed: grpo-m8 seed 2 (exit code 134)") && text.contains("fatal: aborted"), text);
     assertTrue(text.contains("last line truncated"), text);
 
