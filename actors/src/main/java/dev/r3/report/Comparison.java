@@ -35,7 +35,8 @@ public final class Comparison {
     if (!o.reportOnly()) {
       int cores = Runtime.getRuntime().availableProcessors();
       int jobs = o.jobs() != null ? o.jobs() : suite.jobs(cores);
-      new SuiteRunner(suite, new TrainCommand(suite.jvmOptions()), jobs, cores, progress).run();
+      new SuiteRunner(suite, ChildJvm.train(suite.jvmOptions()), ChildJvm.mismatch(suite.jvmOptions()), jobs,
+          cores, progress).run();
     }
     List<ExperimentSummary> experiments = summarise(suite);
     Path md = ReportWriter.write(o.out(), suite.name(), suite.collapse(), experiments);

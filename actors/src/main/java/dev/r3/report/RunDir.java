@@ -62,6 +62,28 @@ final class RunDir {
     return locate(seedDir).map(d -> has(d, SUMMARY)).orElse(false);
   }
 
+  /**
+   * The run's last checkpoint: the {@code checkpoints/step-N} folder with the largest N, else a
+   * {@code checkpoint} folder; empty when there is none.
+   */
+  static Optional<Path> latestCheckpoint(Path runDir) {
+    Path dir = runDir.resolve("checkpoints");
+    if (Files.isDirectory(dir)) {
+      try (Stream<Path> children = Files.list(dir)) {
+        Optional<Path> last = children.filter(Files::isDirectory)
+            .filter(p -> p.getFileName().toString().matches("step-\\d+"))
+            .max(Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString().substring(5))));
+        if (last.isPresent()) {
+          return last;
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot list " + dir, e);
+      }
+    }
+    Path single = runDir.resolve("checkpoint");
+    return Files.isDirectory(single) ? Optional.of(single) : Optional.empty();
+  }
+
   /** What the runner recorded about the child process; null when it never ran to the end. */
   record Exit(int code, double seconds, String logTail) {}
 

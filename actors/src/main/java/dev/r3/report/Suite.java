@@ -34,6 +34,7 @@ import java.util.stream.LongStream;
  *     { config = "experiments/grpo-r3-m8.conf", name = "grpo-r3-m8", set = ["r3.rollout.precision=fp8"] }
  *   ]
  *   collapse { fraction = 0.5, window-steps = 20, min-peak = 0.1 }   # see CollapseDetector
+ *   mismatch { enabled = off, args = ["--quick"] }   # measure each finished run with r3 mismatch
  * }
  * </pre>
  *
@@ -41,10 +42,19 @@ import java.util.stream.LongStream;
  * cannot redirect them.
  */
 record Suite(String name, Path file, Path runsRoot, List<Entry> experiments, List<Long> seeds, int parallelism,
-    List<String> sets, List<String> jvmOptions, Duration runTimeout, CollapseDetector collapse) {
+    List<String> sets, List<String> jvmOptions, Duration runTimeout, CollapseDetector collapse,
+    MismatchStep mismatch) {
 
   /** One experiment of the suite: its name (the folder under the suite's runs), config file and overrides. */
   record Entry(String name, Path config, List<String> sets) {}
+
+  /**
+   * Whether to measure each finished run's trained model with {@code r3 mismatch} (into its
+   * mismatch.json), and the extra arguments; the run's rollout precision, env and seed are added.
+   */
+  record MismatchStep(boolean enabled, List<String> args) {
+    static final MismatchStep OFF = new MismatchStep(false, List.of());
+  }
 
   static final List<String> DEFAULT_JVM_OPTIONS = List.of("-Xmx4g");
 
@@ -90,8 +100,14 @@ record Suite(String name, Path file, Path runsRoot, List<Entry> experiments, Lis
           c.hasPath("window-steps") ? c.getInt("window-steps") : CollapseDetector.DEFAULT.windowSteps(),
           c.hasPath("min-peak") ? c.getDouble("min-peak") : CollapseDetector.DEFAULT.minPeak());
     }
+    MismatchStep mismatch = MismatchStep.OFF;
+    if (s.hasPath("mismatch")) {
+      Config m = s.getConfig("mismatch");
+      mismatch = new MismatchStep(m.hasPath("enabled") && m.getBoolean("enabled"),
+          m.hasPath("args") ? List.copyOf(m.getStringList("args")) : List.of());
+    }
     return new Suite(name, file, runs, entries(s, configDir), seeds, parallelism, sets, List.copyOf(jvm), timeout,
-        collapse);
+        collapse, mismatch);
   }
 
   private static List<Long> seeds(Config s) {
@@ -165,7 +181,7 @@ record Suite(String name, Path file, Path runsRoot, List<Entry> experiments, Lis
   /** This suite with seeds 1..n ({@code --seeds n}). */
   Suite withSeeds(int n) {
     return new Suite(name, file, runsRoot, experiments, count(n), parallelism, sets, jvmOptions, runTimeout,
-        collapse);
+        collapse, mismatch);
   }
 
   /** Concurrent runs: the suite's parallelism, or half the cores (at least one). */

@@ -30,6 +30,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * folder ({@code exit.json}, with the log tail) and does not stop the others. Progress goes to
  * {@code progress}, one line per event. The command line of a child is injected ({@link ChildCommand}),
  * so tests run the scheduling with a fake child and never need {@code ./r3 train}.
+ *
+ * <p>When the suite asks for it ({@code mismatch.enabled}), a finished run without a
+ * {@code mismatch.json} is then measured by {@code r3 mismatch} on its last checkpoint, at the run's own
+ * rollout precision, in the same worker slot; a failed measurement is reported and leaves the run
+ * finished.
  */
 final class SuiteRunner {
   /** The keys the runner sets last on every run: the seed and where the run writes. */
@@ -40,6 +45,12 @@ final class SuiteRunner {
   @FunctionalInterface
   interface ChildCommand {
     List<String> command(RunSpec spec);
+  }
+
+  /** Builds the command line that measures one checkpoint's mismatch into {@code json}. */
+  @FunctionalInterface
+  interface MeasureCommand {
+    List<String> command(Path checkpoint, Path json, List<String> args);
   }
 
   /**
@@ -65,14 +76,17 @@ final class SuiteRunner {
 
   private final Suite suite;
   private final ChildCommand command;
+  private final MeasureCommand measure;
   private final int jobs;
   private final int threadsPerRun;
   private final PrintStream progress;
   private final Set<Process> live = ConcurrentHashMap.newKeySet();
 
-  SuiteRunner(Suite suite, ChildCommand command, int jobs, int cores, PrintStream progress) {
+  SuiteRunner(Suite suite, ChildCommand command, MeasureCommand measure, int jobs, int cores,
+      PrintStream progress) {
     this.suite = suite;
     this.command = command;
+    this.measure = measure;
     this.jobs = Math.max(1, jobs);
     this.threadsPerRun = Math.max(1, cores / this.jobs);
     this.progress = progress;
@@ -135,6 +149,7 @@ final class SuiteRunner {
   private Outcome runOne(RunSpec spec, AtomicInteger started, int todo) throws IOException, InterruptedException {
     if (RunDir.finished(spec.seedDir())) {
       say("skip %s: finished (%s)", spec.label(), spec.seedDir());
+      measureMismatch(spec);
       return new Outcome(spec, Kind.SKIPPED, 0, 0, "");
     }
     int n = started.incrementAndGet();
@@ -143,24 +158,16 @@ final class SuiteRunner {
     ProcessBuilder pb = new ProcessBuilder(command.command(spec))
         .redirectErrorStream(true)
         .redirectOutput(spec.seedDir().resolve(RunDir.LOG).toFile());
-    pb.environment().put("OMP_NUM_THREADS", String.valueOf(threadsPerRun));
-    pb.environment().put("MKL_NUM_THREADS", String.valueOf(threadsPerRun));
     say("[%d/%d] start %s -> %s", n, todo, spec.label(), spec.seedDir());
     long t0 = System.nanoTime();
-    Process p = pb.start();
-    live.add(p);
-    int code;
-    try {
-      code = waitFor(p, suite.runTimeout());
-    } finally {
-      live.remove(p);
-    }
+    int code = execute(pb);
     double seconds = (System.nanoTime() - t0) / 1e9;
     boolean finished = RunDir.finished(spec.seedDir());
     String tail = RunDir.logTail(spec.seedDir(), RunResult.LOG_TAIL_LINES);
     RunDir.writeExit(spec.seedDir(), new RunDir.Exit(code, seconds, tail));
     if (code == 0 && finished) {
       say("[%d/%d] done %s in %s", n, todo, spec.label(), duration(seconds));
+      measureMismatch(spec);
       return new Outcome(spec, Kind.FINISHED, code, seconds, tail);
     }
     String why = code == TIMEOUT_EXIT && !suite.runTimeout().isZero() ? "timed out" : code == 0
@@ -168,6 +175,58 @@ final class SuiteRunner {
     say("[%d/%d] FAILED %s after %s (%s); log: %s%n%s", n, todo, spec.label(), duration(seconds), why,
         spec.seedDir().resolve(RunDir.LOG), indent(lastLines(tail, PROGRESS_TAIL_LINES)));
     return new Outcome(spec, Kind.FAILED, code, seconds, tail);
+  }
+
+  /** Measures a finished run's mismatch when the suite asks for it and the run has none yet. */
+  private void measureMismatch(RunSpec spec) throws IOException, InterruptedException {
+    if (measure == null || !suite.mismatch().enabled()) {
+      return;
+    }
+    Path runDir = RunDir.locate(spec.seedDir()).orElse(spec.seedDir());
+    Path json = runDir.resolve(RunDir.MISMATCH);
+    if (Files.exists(json)) {
+      return;
+    }
+    Path checkpoint = RunDir.latestCheckpoint(runDir).orElse(null);
+    if (checkpoint == null) {
+      say("mismatch %s: no checkpoint in %s, not measured", spec.label(), runDir);
+      return;
+    }
+    List<String> args = new ArrayList<>(suite.mismatch().args());
+    SummaryFile summary = SummaryFile.read(runDir.resolve(RunDir.SUMMARY));
+    addUnlessGiven(args, "--rollout-precision", summary == null ? null : summary.configString("rollout", "precision"));
+    addUnlessGiven(args, "--env", summary == null ? null : summary.configString("env", "name"));
+    addUnlessGiven(args, "--seed", String.valueOf(spec.seed()));
+    Path log = spec.seedDir().resolve("mismatch.log");
+    ProcessBuilder pb = new ProcessBuilder(measure.command(checkpoint, json, args))
+        .redirectErrorStream(true).redirectOutput(log.toFile());
+    say("mismatch %s: measuring %s", spec.label(), checkpoint);
+    int code = execute(pb);
+    if (code == 0 && Files.exists(json)) {
+      say("mismatch %s: wrote %s", spec.label(), json);
+    } else {
+      say("mismatch %s: FAILED (exit %d), not measured; log: %s", spec.label(), code, log);
+    }
+  }
+
+  private static void addUnlessGiven(List<String> args, String flag, String value) {
+    if (value != null && !value.isEmpty() && !args.contains(flag)) {
+      args.add(flag);
+      args.add(value);
+    }
+  }
+
+  /** Starts a child with the per-run thread cap, waits for it within the run timeout; its exit code. */
+  private int execute(ProcessBuilder pb) throws IOException, InterruptedException {
+    pb.environment().put("OMP_NUM_THREADS", String.valueOf(threadsPerRun));
+    pb.environment().put("MKL_NUM_THREADS", String.valueOf(threadsPerRun));
+    Process p = pb.start();
+    live.add(p);
+    try {
+      return waitFor(p, suite.runTimeout());
+    } finally {
+      live.remove(p);
+    }
   }
 
   private static int waitFor(Process p, Duration timeout) throws InterruptedException {

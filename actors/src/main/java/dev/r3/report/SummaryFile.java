@@ -62,6 +62,18 @@ record SummaryFile(double initialAccuracy, double finalAccuracy, double wallSeco
         find(flat, WALL, "wall", ""), ledger, config);
   }
 
+  /** A string from the config the run used ({@code configString("rollout", "precision")}); null if absent. */
+  String configString(String... path) {
+    JsonElement e = config;
+    for (String k : path) {
+      if (e == null || !e.isJsonObject()) {
+        return null;
+      }
+      e = e.getAsJsonObject().get(k);
+    }
+    return e != null && e.isJsonPrimitive() ? e.getAsString() : null;
+  }
+
   private static double find(Map<String, Double> flat, List<String> names, String must1, String must2) {
     Double v = JsonFlat.first(flat, names);
     if (v != null) {

@@ -31,7 +31,9 @@ class SuiteRunnerTest {
       if [ "$exp" = silent ]; then exit 0; fi
       mkdir -p "$d/$exp-20250101-000000"
       printf '{"step": 1, "reward_mean": 0.5, "accuracy": 0.4}\\n' > "$d/$exp-20250101-000000/metrics.jsonl"
-      printf '{"final_eval_accuracy": 0.5}' > "$d/$exp-20250101-000000/summary.json"
+      mkdir -p "$d/$exp-20250101-000000/checkpoints/step-2" "$d/$exp-20250101-000000/checkpoints/step-10"
+      printf '{"final_eval_accuracy": 0.5, "config": {"rollout": {"precision": "fp8"}}}' \
+        > "$d/$exp-20250101-000000/summary.json"
       """;
 
   private final Map<String, AtomicInteger> starts = new ConcurrentHashMap<>();
@@ -53,11 +55,12 @@ class SuiteRunnerTest {
       entries.add(new Suite.Entry(n, cfg, List.of("r3.eval.every=5")));
     }
     return new Suite("t", tmp.resolve("suite.conf"), tmp.resolve("runs"), entries, seeds, 0,
-        List.of("r3.experiment.total-steps=3"), List.of(), timeout, CollapseDetector.DEFAULT);
+        List.of("r3.experiment.total-steps=3"), List.of(), timeout, CollapseDetector.DEFAULT,
+        Suite.MismatchStep.OFF);
   }
 
   private static SuiteRunner runner(Suite s, SuiteRunner.ChildCommand cmd, int jobs, ByteArrayOutputStream err) {
-    return new SuiteRunner(s, cmd, jobs, 4, new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new SuiteRunner(s, cmd, null, jobs, 4, new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 
   @Test
@@ -141,10 +144,32 @@ class SuiteRunnerTest {
   }
 
   @Test
+  void finishedRun_isMeasuredOnItsLastCheckpointAtItsPrecision_once() throws Exception {
+    Suite base = suite(Duration.ZERO, List.of(1L), "good");
+    Suite s = new Suite(base.name(), base.file(), base.runsRoot(), base.experiments(), base.seeds(), 0, base.sets(),
+        List.of(), Duration.ZERO, CollapseDetector.DEFAULT, new Suite.MismatchStep(true, List.of("--quick")));
+    List<List<String>> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+    SuiteRunner.MeasureCommand measure = (checkpoint, json, args) -> {
+      List<String> call = new java.util.ArrayList<>(List.of(checkpoint.getFileName().toString()));
+      call.addAll(args);
+      calls.add(call);
+      return List.of("sh", "-c", "printf '{\"moe\": {\"kl\": 1e-3}}' > \"$1\"", "fake", json.toString());
+    };
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream ps = new PrintStream(err, true, StandardCharsets.UTF_8);
+    new SuiteRunner(s, fake(FAKE_TRAIN), measure, 1, 4, ps).run();
+    new SuiteRunner(s, fake(FAKE_TRAIN), measure, 1, 4, ps).run(); // resumed: already measured
+
+    assertEquals(List.of(List.of("step-10", "--quick", "--rollout-precision", "fp8", "--seed", "1")), calls);
+    RunResult r = RunResult.load("good", 1, tmp.resolve("runs/t/good/seed-1"), CollapseDetector.DEFAULT);
+    assertEquals(1e-3, r.mismatch().rows().get(0).kl(), 1e-12);
+  }
+
+  @Test
   void trainCommand_isThisJavaWithItsClasspathRunningR3Train() {
     Suite.Entry e = new Suite.Entry("grpo-m8", tmp.resolve("grpo-m8.conf"), List.of());
     SuiteRunner.RunSpec spec = new SuiteRunner.RunSpec(e, 2, tmp, List.of("a=1", "r3.experiment.seed=2"));
-    List<String> cmd = new TrainCommand(List.of("-Xmx1g")).command(spec);
+    List<String> cmd = ChildJvm.train(List.of("-Xmx1g")).command(spec);
     assertTrue(cmd.get(0).endsWith("java"), cmd.get(0));
     assertEquals("-Xmx1g", cmd.get(1));
     int cp = cmd.indexOf("-cp");

@@ -36,6 +36,7 @@ class SuiteTest {
     assertEquals("a", s.experiments().get(0).name());
     assertEquals(Suite.DEFAULT_JVM_OPTIONS, s.jvmOptions());
     assertEquals(Duration.ZERO, s.runTimeout());
+    assertEquals(Suite.MismatchStep.OFF, s.mismatch());
     assertEquals(1, s.jobs(2));
     assertEquals(4, s.jobs(8));
     assertEquals(1, s.jobs(1));
@@ -55,8 +56,10 @@ class SuiteTest {
             { config = "experiments/b.conf", name = b-fp8, set = ["r3.rollout.precision=fp8"] }
           ]
           collapse { window-steps = 7 }
+          mismatch { enabled = on, args = ["--quick"] }
         }
         """);
+    assertEquals(new Suite.MismatchStep(true, List.of("--quick")), s.mismatch());
     assertEquals("q", s.name());
     assertEquals(List.of(3L, 5L), s.seeds());
     assertEquals(2, s.jobs(16));
