@@ -71,6 +71,9 @@ final class SuiteRunner {
   /** Exit code recorded for a run killed at the suite's run-timeout (as coreutils' timeout does). */
   static final int TIMEOUT_EXIT = 124;
 
+  /** Exit code recorded for a child that could not be started at all (as a shell's "not executable"). */
+  static final int START_FAILED_EXIT = 126;
+
   /** Lines of a failed run's log shown on stderr (exit.json and the report keep more). */
   private static final int PROGRESS_TAIL_LINES = 6;
 
@@ -160,10 +163,17 @@ final class SuiteRunner {
         .redirectOutput(spec.seedDir().resolve(RunDir.LOG).toFile());
     say("[%d/%d] start %s -> %s", n, todo, spec.label(), spec.seedDir());
     long t0 = System.nanoTime();
-    int code = execute(pb);
+    int code;
+    String startError = null;
+    try {
+      code = execute(pb);
+    } catch (IOException e) {
+      code = START_FAILED_EXIT; // the command could not be started: this run fails, the others go on
+      startError = "cannot start " + pb.command().get(0) + ": " + e.getMessage();
+    }
     double seconds = (System.nanoTime() - t0) / 1e9;
     boolean finished = RunDir.finished(spec.seedDir());
-    String tail = RunDir.logTail(spec.seedDir(), RunResult.LOG_TAIL_LINES);
+    String tail = startError != null ? startError : RunDir.logTail(spec.seedDir(), RunResult.LOG_TAIL_LINES);
     RunDir.writeExit(spec.seedDir(), new RunDir.Exit(code, seconds, tail));
     if (code == 0 && finished) {
       say("[%d/%d] done %s in %s", n, todo, spec.label(), duration(seconds));
@@ -178,7 +188,7 @@ final class SuiteRunner {
   }
 
   /** Measures a finished run's mismatch when the suite asks for it and the run has none yet. */
-  private void measureMismatch(RunSpec spec) throws IOException, InterruptedException {
+  private void measureMismatch(RunSpec spec) throws InterruptedException {
     if (measure == null || !suite.mismatch().enabled()) {
       return;
     }
@@ -201,7 +211,12 @@ final class SuiteRunner {
     ProcessBuilder pb = new ProcessBuilder(measure.command(checkpoint, json, args))
         .redirectErrorStream(true).redirectOutput(log.toFile());
     say("mismatch %s: measuring %s", spec.label(), checkpoint);
-    int code = execute(pb);
+    int code;
+    try {
+      code = execute(pb);
+    } catch (IOException e) {
+      code = START_FAILED_EXIT;
+    }
     if (code == 0 && Files.exists(json)) {
       say("mismatch %s: wrote %s", spec.label(), json);
     } else {

@@ -96,6 +96,17 @@ class SuiteRunnerTest {
   }
 
   @Test
+  void commandThatCannotStart_failsThatRunOnly() throws Exception {
+    Suite s = suite(Duration.ZERO, List.of(1L), "bad", "good");
+    SuiteRunner.ChildCommand cmd = spec -> spec.entry().name().equals("bad")
+        ? List.of(tmp.resolve("no-such-binary").toString()) : fake(FAKE_TRAIN).command(spec);
+    List<SuiteRunner.Outcome> out = runner(s, cmd, 1, new ByteArrayOutputStream()).run();
+    assertEquals(SuiteRunner.START_FAILED_EXIT, out.get(0).exitCode());
+    assertTrue(out.get(0).logTail().contains("cannot start"), out.get(0).logTail());
+    assertEquals(SuiteRunner.Kind.FINISHED, out.get(1).kind());
+  }
+
+  @Test
   void secondRun_skipsFinishedRuns_andRetriesFailedOnes() throws Exception {
     Suite s = suite(Duration.ZERO, List.of(1L), "bad", "good");
     runner(s, fake(FAKE_TRAIN), 1, new ByteArrayOutputStream()).run();
