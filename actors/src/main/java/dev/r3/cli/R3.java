@@ -15,7 +15,10 @@ import picocli.CommandLine.Command;
     subcommands = {
         CommandLine.HelpCommand.class,
         EnvCommand.class,
+        PretrainCommand.class,
+        TrainCommand.class,
         MismatchCommand.class,
+        BenchCommand.class,
         CompareCommand.class,
     })
 public final class R3 implements Runnable {

@@ -1,0 +1,45 @@
+package dev.r3.actors.backend;
+
+import dev.r3.actors.engine.Codec;
+import dev.r3.env.CharTokenizer;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/** The env module's character tokenizer as the pipeline's {@link Codec}. */
+public final class CharCodec implements Codec {
+  private final CharTokenizer tokenizer;
+
+  public CharCodec(CharTokenizer tokenizer) {
+    this.tokenizer = tokenizer;
+  }
+
+  public CharTokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  @Override
+  public int[] encodePrompt(String text) {
+    return tokenizer.encodePrompt(text);
+  }
+
+  @Override
+  public String decode(int[] tokens, int from, int to) {
+    return tokenizer.decode(Arrays.copyOfRange(tokens, from, to));
+  }
+
+  @Override
+  public int eosId() {
+    return tokenizer.eos();
+  }
+
+  @Override
+  public int vocabSize() {
+    return tokenizer.vocabSize();
+  }
+
+  @Override
+  public void save(Path dir) throws IOException {
+    tokenizer.save(dir);
+  }
+}

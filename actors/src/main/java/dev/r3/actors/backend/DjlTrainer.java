@@ -1,0 +1,90 @@
+package dev.r3.actors.backend;
+
+import ai.djl.ndarray.NDArray;
+import dev.r3.actors.config.R3Config;
+import dev.r3.actors.engine.PolicyTrainer;
+import dev.r3.model.ModelWeights;
+import dev.r3.model.PolicyLoss;
+import dev.r3.model.RoutingMode;
+import dev.r3.model.RoutingRecord;
+import dev.r3.model.ScoreResult;
+import dev.r3.model.Sequence;
+import dev.r3.model.StepResult;
+import dev.r3.model.Trainer;
+import dev.r3.model.TrainerOptions;
+import dev.r3.model.rl.ObjectiveConfig;
+import dev.r3.model.rl.ObjectiveResult;
+import dev.r3.model.rl.PolicyBatch;
+import dev.r3.model.rl.PolicyObjective;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The model's {@link Trainer} with the RL objective of {@code dev.r3.model.rl} as the pipeline's
+ * {@link PolicyTrainer}: host arrays in, host arrays out; every DJL array lives in the trainer's step
+ * scope.
+ */
+public final class DjlTrainer implements PolicyTrainer {
+  private final Trainer trainer;
+
+  public DjlTrainer(ModelWeights init, R3Config c) {
+    this.trainer = new Trainer(init, options(c));
+  }
+
+  public static PolicyTrainer.Factory factory() {
+    return DjlTrainer::new;
+  }
+
+  static TrainerOptions options(R3Config c) {
+    return TrainerOptions.defaults()
+        .withLr((float) c.learner().lr())
+        .withWeightDecay((float) c.learner().weightDecay())
+        .withGradClip((float) c.learner().maxGradNorm())
+        .withTemperature(c.rollout().temperature());
+  }
+
+  /** The objective of {@code r3.algorithm}. */
+  public static ObjectiveConfig objective(R3Config.Algorithm a) {
+    ObjectiveConfig.Correction corr = a.tis() ? ObjectiveConfig.Correction.TIS
+        : a.mis() ? ObjectiveConfig.Correction.MIS : ObjectiveConfig.Correction.NONE;
+    ObjectiveConfig base = a.name() == R3Config.Algo.GSPO ? ObjectiveConfig.gspo() : ObjectiveConfig.grpo();
+    return new ObjectiveConfig(base.algorithm(), a.clipLow(), a.clipHigh(), corr, a.tisCap(), a.misLow(),
+        a.misHigh(), a.decoupledPpo(), a.klCoef());
+  }
+
+  @Override
+  public Scores score(List<Sequence> sequences, RoutingMode mode, List<RoutingRecord> replay) {
+    ScoreResult r = trainer.score(sequences, mode, replay);
+    return new Scores(Arrays.asList(r.logProbs()), r.routing());
+  }
+
+  @Override
+  public MiniStepResult step(MiniBatch b) {
+    ObjectiveConfig cfg = objective(b.algorithm());
+    float[][] prox = b.proxLogProbs().toArray(new float[0][]);
+    float[][] mu = b.behaviourLogProbs().toArray(new float[0][]);
+    float[][] ref = b.refLogProbs() == null ? null : b.refLogProbs().toArray(new float[0][]);
+    ObjectiveResult[] out = new ObjectiveResult[1];
+    PolicyLoss loss = (batch, scope) -> {
+      NDArray adv = scope.create(b.advantages());
+      NDArray logpRef = ref == null ? null : batch.perToken(ref);
+      PolicyBatch in = new PolicyBatch(batch.logProbs(), batch.perToken(prox), batch.perToken(mu), logpRef, adv,
+          batch.mask());
+      out[0] = PolicyObjective.compute(in, cfg);
+      return out[0].loss();
+    };
+    StepResult r = trainer.trainStep(b.sequences(), b.mode(), b.replay(), loss);
+    return new MiniStepResult(r.loss(), r.gradNorm(), out[0] == null ? Float.NaN : out[0].clipFrac(),
+        Arrays.asList(r.logProbs()));
+  }
+
+  @Override
+  public ModelWeights weights() {
+    return trainer.weights();
+  }
+
+  @Override
+  public void close() {
+    trainer.close();
+  }
+}

@@ -1,0 +1,47 @@
+package dev.r3.actors.backend;
+
+import dev.r3.actors.engine.Completion;
+import dev.r3.actors.engine.Generator;
+import dev.r3.model.Generation;
+import dev.r3.model.ModelWeights;
+import dev.r3.model.RolloutEngine;
+import dev.r3.model.RolloutOptions;
+import dev.r3.model.RolloutPrecision;
+import dev.r3.model.SamplingParams;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Rollout engines of the model module as the pipeline's generators: each version of the weights is
+ * rounded to the rollout precision (bf16, fp8: a real mismatch source) and loaded into its own engine.
+ */
+public final class EngineGenerators implements Generator.Factory {
+  private final RolloutPrecision precision;
+
+  public EngineGenerators(RolloutPrecision precision) {
+    this.precision = precision;
+  }
+
+  @Override
+  public Generator open(ModelWeights weights) {
+    RolloutOptions opts = RolloutOptions.defaults().withBf16Activations(precision.roundsActivations())
+        .withPrefixCacheEntries(0);
+    RolloutEngine engine = new RolloutEngine(precision.prepare(weights), opts);
+    return new Generator() {
+      @Override
+      public List<Completion> generate(List<int[]> prompts, SamplingParams params) {
+        List<Generation> gs = engine.generate(prompts, params);
+        List<Completion> out = new ArrayList<>(gs.size());
+        for (Generation g : gs) {
+          out.add(new Completion(g.tokens(), g.promptLength(), g.logProbs(), g.routing(), g.stoppedAtEos()));
+        }
+        return out;
+      }
+
+      @Override
+      public void close() {
+        engine.close();
+      }
+    };
+  }
+}

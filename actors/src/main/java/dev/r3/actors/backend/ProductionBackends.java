@@ -1,0 +1,56 @@
+package dev.r3.actors.backend;
+
+import dev.r3.actors.config.R3Config;
+import dev.r3.actors.engine.Backends;
+import dev.r3.env.CharTokenizer;
+import dev.r3.env.Environment;
+import dev.r3.env.Environments;
+import dev.r3.env.GuardedEnvironment;
+import dev.r3.model.ModelWeights;
+import dev.r3.model.io.Checkpoint;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+
+/** The real wiring: an env-module environment, the character tokenizer, DJL rollout engines and trainer. */
+public final class ProductionBackends {
+  private ProductionBackends() {}
+
+  /** A config whose {@code max-new-tokens = 0} is resolved to the environment's limit per turn. */
+  public static R3Config resolve(R3Config c) {
+    if (c.rollout().maxNewTokens() > 0) {
+      return c;
+    }
+    Environment env = Environments.create(c.env().name(), c.env().params());
+    return c.with("r3.rollout.max-new-tokens", env.maxTokensPerTurn());
+  }
+
+  /**
+   * Builds the backends of a run; the initial weights come from {@code r3.model.init-checkpoint}, or the
+   * (cached) warm start, or, with warm start off, a random model.
+   */
+  public static Backends build(R3Config c, PrintStream log) throws IOException {
+    Environment env = Environments.create(c.env().name(), c.env().params());
+    if (env.multiTurn()) {
+      log.println("note: " + env.name() + " is multi-turn; the pipeline plays its first turn only");
+    }
+    CharTokenizer tok = CharTokenizer.standard();
+    ModelWeights init;
+    if (!c.model().initCheckpoint().isBlank()) {
+      init = Checkpoint.load(Path.of(c.model().initCheckpoint()));
+      log.println("initial weights: " + c.model().initCheckpoint());
+    } else if (c.warmStart().enabled()) {
+      init = WarmStart.loadOrTrain(c, env, tok, log);
+    } else {
+      init = ModelWeights.random(ModelSizes.of(c.model().size(), tok.vocabSize()), c.experiment().seed());
+      log.println("initial weights: random (warm start off)");
+    }
+    if (init.config().vocabSize() != tok.vocabSize()) {
+      throw new IllegalArgumentException("initial weights have vocab_size " + init.config().vocabSize()
+          + ", the tokenizer has " + tok.vocabSize());
+    }
+    Environment guarded = GuardedEnvironment.wrap(env);
+    return new Backends(() -> new EnvTask(guarded), new CharCodec(tok), new EngineGenerators(c.rollout().precision()),
+        DjlTrainer.factory(), CheckpointFiles.writer(), init);
+  }
+}

@@ -1,0 +1,324 @@
+package dev.r3.actors.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValue;
+import dev.r3.model.RolloutPrecision;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Every setting of one experiment, read once from HOCON ({@code r3 { ... }}, documented key by key in
+ * {@code reference.conf}) and validated once: a bad value fails here with a message naming its key,
+ * never later inside an actor. One immutable record per concern.
+ */
+public record R3Config(
+    Experiment experiment,
+    Env env,
+    Model model,
+    WarmStart warmStart,
+    Rollout rollout,
+    Algorithm algorithm,
+    Learner learner,
+    Eval eval,
+    Checkpoints checkpoint,
+    Timeouts timeouts,
+    Faults faults,
+    Watchdog watchdog,
+    Metrics metrics,
+    Config source) {
+
+  public record Experiment(String name, String outDir, long seed, int totalSteps, boolean progressBar) {}
+
+  public record Env(String name, Map<String, String> params) {}
+
+  public record Model(String size, String initCheckpoint) {}
+
+  public record WarmStart(boolean enabled, int steps, int batchSize, int corpusSize, double lr, String cacheDir) {}
+
+  /** @param maxNewTokens 0 = the environment's own limit per turn */
+  public record Rollout(int workers, RolloutPrecision precision, int groupSize, float temperature, float topP,
+      int maxNewTokens) {}
+
+  public enum Algo { GRPO, GSPO }
+
+  public enum Routing { RECOMPUTE, R2, R3 }
+
+  public record Algorithm(Algo name, Routing routing, float clipLow, float clipHigh, boolean decoupledPpo,
+      boolean tis, float tisCap, boolean mis, float misLow, float misHigh, float klCoef,
+      boolean dynamicSampling, float advantageEps) {}
+
+  /** B, M, eta and the optimizer. */
+  public record Learner(int batchGroups, int miniSteps, int staleness, double lr, double weightDecay,
+      double maxGradNorm) {}
+
+  public record Eval(int every, int size, float temperature) {}
+
+  public record Checkpoints(int every) {}
+
+  public record Timeouts(Duration ask, Duration env, Duration generate, Duration score, Duration step,
+      Duration shutdown) {}
+
+  public record Faults(int maxRetries, Duration backoffMin, Duration backoffMax, double backoffRandom) {}
+
+  public record Watchdog(Duration interval, Duration stallTimeout) {}
+
+  public record Metrics(boolean routerDisagreement, int prometheusPort) {}
+
+  /** Reads and validates the {@code r3} section of a resolved config (reference.conf underneath). */
+  public static R3Config from(Config root) {
+    Reader r = new Reader(root);
+    R3Config c = new R3Config(
+        new Experiment(
+            r.nonEmpty("r3.experiment.name"),
+            r.nonEmpty("r3.experiment.out-dir"),
+            r.longValue("r3.experiment.seed"),
+            r.atLeast("r3.experiment.total-steps", 1),
+            r.bool("r3.experiment.progress-bar")),
+        new Env(r.nonEmpty("r3.env.name"), r.stringMap("r3.env.params")),
+        new Model(r.oneOf("r3.model.size", "tiny", "small", "default"), r.string("r3.model.init-checkpoint")),
+        new WarmStart(
+            r.bool("r3.warm-start.enabled"),
+            r.atLeast("r3.warm-start.steps", 0),
+            r.atLeast("r3.warm-start.batch-size", 1),
+            r.atLeast("r3.warm-start.corpus-size", 1),
+            r.positive("r3.warm-start.lr"),
+            r.nonEmpty("r3.warm-start.cache-dir")),
+        new Rollout(
+            r.atLeast("r3.rollout.workers", 1),
+            r.precision("r3.rollout.precision"),
+            r.atLeast("r3.rollout.group-size", 2),
+            (float) r.positive("r3.rollout.temperature"),
+            (float) r.inRange("r3.rollout.top-p", 1e-6, 1.0),
+            r.atLeast("r3.rollout.max-new-tokens", 0)),
+        new Algorithm(
+            r.enumValue("r3.algorithm.name", Algo.class),
+            r.enumValue("r3.algorithm.routing", Routing.class),
+            (float) r.inRange("r3.algorithm.clip-low", 0.0, 1.0),
+            (float) r.atLeastDouble("r3.algorithm.clip-high", 0.0),
+            r.bool("r3.algorithm.decoupled-ppo"),
+            r.bool("r3.algorithm.tis.enabled"),
+            (float) r.positive("r3.algorithm.tis.cap"),
+            r.bool("r3.algorithm.mis.enabled"),
+            (float) r.positive("r3.algorithm.mis.low"),
+            (float) r.positive("r3.algorithm.mis.high"),
+            (float) r.atLeastDouble("r3.algorithm.kl-coef", 0.0),
+            r.bool("r3.algorithm.dynamic-sampling"),
+            (float) r.positive("r3.algorithm.advantage-eps")),
+        new Learner(
+            r.atLeast("r3.learner.batch-groups", 1),
+            r.atLeast("r3.learner.mini-steps", 1),
+            r.atLeast("r3.learner.staleness", 0),
+            r.positive("r3.learner.lr"),
+            r.atLeastDouble("r3.learner.weight-decay", 0.0),
+            r.positive("r3.learner.max-grad-norm")),
+        new Eval(r.atLeast("r3.eval.every", 0), r.atLeast("r3.eval.size", 1),
+            (float) r.positive("r3.eval.temperature")),
+        new Checkpoints(r.atLeast("r3.checkpoint.every", 0)),
+        new Timeouts(
+            r.duration("r3.timeouts.ask"),
+            r.duration("r3.timeouts.env"),
+            r.duration("r3.timeouts.generate"),
+            r.duration("r3.timeouts.score"),
+            r.duration("r3.timeouts.step"),
+            r.duration("r3.timeouts.shutdown")),
+        new Faults(
+            r.atLeast("r3.faults.max-retries", 0),
+            r.duration("r3.faults.backoff-min"),
+            r.duration("r3.faults.backoff-max"),
+            r.inRange("r3.faults.backoff-random", 0.0, 1.0)),
+        new Watchdog(r.duration("r3.watchdog.interval"), r.duration("r3.watchdog.stall-timeout")),
+        new Metrics(r.bool("r3.metrics.router-disagreement"), r.portOrZero("r3.metrics.prometheus-port")),
+        root);
+    c.crossCheck();
+    return c;
+  }
+
+  /** The same settings with one key replaced (e.g. a limit resolved from the environment). */
+  public R3Config with(String key, Object value) {
+    return from(source.withValue(key, com.typesafe.config.ConfigValueFactory.fromAnyRef(value)));
+  }
+
+  /** Rules that involve more than one key. */
+  private void crossCheck() {
+    if (algorithm.mis() && algorithm.tis()) {
+      throw new IllegalArgumentException("r3.algorithm.tis.enabled and r3.algorithm.mis.enabled are exclusive "
+          + "(one train/infer correction at a time); turn one off");
+    }
+    if (algorithm.mis() && !(algorithm.misLow() < 1 && algorithm.misHigh() > 1)) {
+      throw new IllegalArgumentException("r3.algorithm.mis.low must be < 1 < r3.algorithm.mis.high, got "
+          + algorithm.misLow() + " and " + algorithm.misHigh());
+    }
+    int sequences = learner.batchGroups() * rollout.groupSize();
+    if (learner.miniSteps() > sequences) {
+      throw new IllegalArgumentException("r3.learner.mini-steps must be <= batch-groups * group-size = "
+          + sequences + " (each mini-step needs a sequence), got " + learner.miniSteps());
+    }
+    if (faults.backoffMax().compareTo(faults.backoffMin()) < 0) {
+      throw new IllegalArgumentException("r3.faults.backoff-max must be >= r3.faults.backoff-min, got "
+          + faults.backoffMax() + " < " + faults.backoffMin());
+    }
+  }
+
+  /** The effective settings as (key, value) rows, sorted: what the run logs as a table at start. */
+  public List<String[]> table() {
+    Map<String, String> rows = new TreeMap<>();
+    for (Map.Entry<String, ConfigValue> e : source.getConfig("r3").entrySet()) {
+      rows.put("r3." + e.getKey(), e.getValue().render(ConfigRenderOptions.concise()).replace("\"", ""));
+    }
+    List<String[]> out = new ArrayList<>();
+    rows.forEach((k, v) -> out.add(new String[] {k, v}));
+    return out;
+  }
+
+  /** The table as text, two aligned columns. */
+  public String tableText() {
+    List<String[]> rows = table();
+    int w = rows.stream().mapToInt(r -> r[0].length()).max().orElse(10);
+    StringBuilder sb = new StringBuilder();
+    for (String[] r : rows) {
+      sb.append(String.format(Locale.ROOT, "  %-" + w + "s  %s%n", r[0], r[1]));
+    }
+    return sb.toString();
+  }
+
+  /** The {@code r3} section as JSON (stored in summary.json). */
+  public String json() {
+    return source.getConfig("r3").root().render(ConfigRenderOptions.concise());
+  }
+
+  /** Typed getters that turn every failure into a message naming the key. */
+  private static final class Reader {
+    private final Config c;
+
+    Reader(Config c) {
+      this.c = c;
+    }
+
+    private <T> T get(String key, java.util.function.Supplier<T> read) {
+      if (!c.hasPath(key)) {
+        throw new IllegalArgumentException(key + " is missing");
+      }
+      try {
+        return read.get();
+      } catch (ConfigException.WrongType | ConfigException.BadValue e) {
+        throw new IllegalArgumentException(key + " has the wrong type: " + e.getMessage(), e);
+      }
+    }
+
+    String string(String key) {
+      return get(key, () -> c.getString(key));
+    }
+
+    String nonEmpty(String key) {
+      String s = string(key);
+      if (s.isBlank()) {
+        throw new IllegalArgumentException(key + " must not be empty");
+      }
+      return s;
+    }
+
+    boolean bool(String key) {
+      return get(key, () -> c.getBoolean(key));
+    }
+
+    long longValue(String key) {
+      return get(key, () -> c.getLong(key));
+    }
+
+    int atLeast(String key, int min) {
+      int v = get(key, () -> c.getInt(key));
+      if (v < min) {
+        throw new IllegalArgumentException(key + " must be >= " + min + ", got " + v);
+      }
+      return v;
+    }
+
+    int portOrZero(String key) {
+      int v = atLeast(key, 0);
+      if (v > 65535) {
+        throw new IllegalArgumentException(key + " must be a port in [0, 65535], got " + v);
+      }
+      return v;
+    }
+
+    double positive(String key) {
+      double v = get(key, () -> c.getDouble(key));
+      if (!(v > 0) || Double.isInfinite(v)) {
+        throw new IllegalArgumentException(key + " must be > 0, got " + v);
+      }
+      return v;
+    }
+
+    double atLeastDouble(String key, double min) {
+      double v = get(key, () -> c.getDouble(key));
+      if (!(v >= min) || Double.isInfinite(v)) {
+        throw new IllegalArgumentException(key + " must be >= " + min + ", got " + v);
+      }
+      return v;
+    }
+
+    double inRange(String key, double lo, double hi) {
+      double v = get(key, () -> c.getDouble(key));
+      if (!(v >= lo && v <= hi)) {
+        throw new IllegalArgumentException(key + " must be in [" + lo + ", " + hi + "], got " + v);
+      }
+      return v;
+    }
+
+    Duration duration(String key) {
+      Duration d = get(key, () -> c.getDuration(key));
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(key + " must be a positive duration, got " + d);
+      }
+      return d;
+    }
+
+    RolloutPrecision precision(String key) {
+      try {
+        return RolloutPrecision.parse(string(key));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+      }
+    }
+
+    String oneOf(String key, String... allowed) {
+      String v = string(key).toLowerCase(Locale.ROOT);
+      for (String a : allowed) {
+        if (a.equals(v)) {
+          return v;
+        }
+      }
+      throw new IllegalArgumentException(key + " must be one of " + String.join(", ", allowed) + ", got '" + v + "'");
+    }
+
+    <E extends Enum<E>> E enumValue(String key, Class<E> type) {
+      String v = string(key);
+      for (E e : type.getEnumConstants()) {
+        if (e.name().equalsIgnoreCase(v)) {
+          return e;
+        }
+      }
+      List<String> names = new ArrayList<>();
+      for (E e : type.getEnumConstants()) {
+        names.add(e.name().toLowerCase(Locale.ROOT));
+      }
+      throw new IllegalArgumentException(key + " must be one of " + String.join(", ", names) + ", got '" + v + "'");
+    }
+
+    Map<String, String> stringMap(String key) {
+      Config sub = get(key, () -> c.getConfig(key));
+      Map<String, String> m = new LinkedHashMap<>();
+      for (Map.Entry<String, ConfigValue> e : sub.entrySet()) {
+        m.put(e.getKey(), String.valueOf(e.getValue().unwrapped()));
+      }
+      return Map.copyOf(m);
+    }
+  }
+}

@@ -1,0 +1,12 @@
+package dev.r3.actors.engine;
+
+import dev.r3.model.ModelWeights;
+
+/**
+ * Everything model- and environment-specific that a run plugs into the actors: the production
+ * wiring is DJL plus an env module environment; tests plug in small pure-Java stand-ins.
+ *
+ * @param initialWeights version 0 of the policy (warm-started, or loaded from a checkpoint)
+ */
+public record Backends(Task.Factory tasks, Codec codec, Generator.Factory generators,
+    PolicyTrainer.Factory trainers, Checkpointer checkpointer, ModelWeights initialWeights) {}

@@ -1,0 +1,12 @@
+package dev.r3.actors.engine;
+
+import dev.r3.model.ModelWeights;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** Writes one checkpoint folder: weights (safetensors + config.json), the vocabulary, run metadata. */
+@FunctionalInterface
+public interface Checkpointer {
+  void save(Path dir, ModelWeights weights, Codec codec, Map<String, String> meta) throws IOException;
+}

@@ -1,0 +1,20 @@
+package dev.r3.actors.engine;
+
+import java.nio.file.Path;
+
+/** The tokenizer as the pipeline sees it. Thread-safe. */
+public interface Codec {
+
+  /** Prompt tokens, beginning-of-sequence included. */
+  int[] encodePrompt(String text);
+
+  /** Text of generated tokens, stopping at end-of-sequence, special tokens dropped. */
+  String decode(int[] tokens, int from, int to);
+
+  int eosId();
+
+  int vocabSize();
+
+  /** Writes the vocabulary next to a checkpoint. */
+  void save(Path dir) throws java.io.IOException;
+}

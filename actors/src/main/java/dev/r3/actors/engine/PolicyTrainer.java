@@ -1,0 +1,61 @@
+package dev.r3.actors.engine;
+
+import dev.r3.actors.config.R3Config;
+import dev.r3.model.ModelWeights;
+import dev.r3.model.RoutingMode;
+import dev.r3.model.RoutingRecord;
+import dev.r3.model.Sequence;
+import java.util.List;
+
+/**
+ * The trainer as the Learner sees it: the only gradient collector in the process, called from one
+ * thread. Arguments and results are host arrays; the implementation builds the loss inside.
+ */
+public interface PolicyTrainer extends AutoCloseable {
+
+  /**
+   * No-grad scoring. Per sequence: log-probabilities of tokens[1..T-1] (length T - 1) and the routing
+   * the forward pass used ({@code replay} is null unless mode is REPLAY).
+   */
+  Scores score(List<Sequence> sequences, RoutingMode mode, List<RoutingRecord> replay);
+
+  /** One optimizer step on one mini-batch. */
+  MiniStepResult step(MiniBatch batch);
+
+  /** The current weights (an immutable snapshot). */
+  ModelWeights weights();
+
+  @Override
+  default void close() {}
+
+  record Scores(List<float[]> logProbs, List<RoutingRecord> routing) {}
+
+  /**
+   * One mini-batch of sequences with everything the policy loss needs, aligned with tokens[1..T-1]
+   * of each sequence (entries at prompt positions are ignored).
+   *
+   * @param advantages per sequence, the group-normalised advantage
+   * @param proxLogProbs pi_prox (decoupled PPO) or pi_old: the trainer's scores at the start of the batch
+   * @param behaviourLogProbs mu: the rollout engine's log-probabilities
+   * @param refLogProbs the reference policy's scores, or null when the KL term is off
+   */
+  record MiniBatch(List<Sequence> sequences, RoutingMode mode, List<RoutingRecord> replay, float[] advantages,
+      List<float[]> proxLogProbs, List<float[]> behaviourLogProbs, List<float[]> refLogProbs,
+      R3Config.Algorithm algorithm) {}
+
+  /**
+   * @param logProbs the detached log-probabilities of the forward pass that computed the loss
+   * @param clipFrac fraction of trained tokens whose ratio was clipped
+   */
+  record MiniStepResult(float loss, float gradNorm, float clipFrac, List<float[]> logProbs) {}
+
+  /**
+   * Builds a trainer from initial weights (the learner's) or a frozen scorer (the reference). It scores
+   * at the rollout temperature ({@code config.rollout().temperature()}), so that pi_train and pi_infer
+   * are the same distribution up to numerics, and optimises with {@code config.learner()}.
+   */
+  @FunctionalInterface
+  interface Factory {
+    PolicyTrainer open(ModelWeights init, R3Config config);
+  }
+}

@@ -1,0 +1,17 @@
+package dev.r3.actors.learning;
+
+/** Why a produced trajectory was not trained on. */
+public enum DropReason {
+  /** Older than eta versions when the learner reached it. */
+  STALE,
+  /** Its group's rewards were all equal: zero advantage, no signal (dynamic sampling). */
+  ALL_EQUAL,
+  /** The environment failed while scoring it. */
+  FAILED_EPISODE,
+  /** Its generation was abandoned after the worker failed max-retries times. */
+  WORKER_FAILED,
+  /** Its routing record did not fit its tokens (an engine bug; logged). */
+  ROUTING_MISALIGNED,
+  /** Still in the buffer or in flight when the run reached its last step. */
+  RUN_ENDED
+}

@@ -1,0 +1,76 @@
+package dev.r3.actors.learning;
+
+/**
+ * Accounts for every trajectory produced: each is buffered, then either trained on exactly once or
+ * dropped with a reason. At any moment produced = trained + in-training + buffered + dropped; at the
+ * end of a run nothing is buffered or in training, so produced = trained + dropped. Not thread-safe:
+ * one actor owns it.
+ */
+public final class Ledger {
+  private long produced;
+  private long trained;
+  private long inTraining;
+  private long buffered;
+  private final long[] dropped = new long[DropReason.values().length];
+
+  /** n new trajectories enter the buffer. */
+  public void produced(long n) {
+    requireNonNegative(n);
+    produced += n;
+    buffered += n;
+  }
+
+  /** n trajectories that never reached the buffer (e.g. a group abandoned after worker failures). */
+  public void producedAndDropped(long n, DropReason reason) {
+    requireNonNegative(n);
+    produced += n;
+    dropped[reason.ordinal()] += n;
+  }
+
+  /** n buffered trajectories are dropped. */
+  public void drop(long n, DropReason reason) {
+    move(n, "buffered", buffered);
+    buffered -= n;
+    dropped[reason.ordinal()] += n;
+  }
+
+  /** n buffered trajectories are handed to the learner. */
+  public void startTraining(long n) {
+    move(n, "buffered", buffered);
+    buffered -= n;
+    inTraining += n;
+  }
+
+  /** The learner finished a step on n trajectories. */
+  public void trained(long n) {
+    move(n, "in training", inTraining);
+    inTraining -= n;
+    trained += n;
+  }
+
+  public LedgerCounts counts() {
+    return new LedgerCounts(produced, trained, inTraining, buffered, dropped);
+  }
+
+  /** Throws unless produced = trained + dropped and nothing is open. */
+  public LedgerCounts checkClosed() {
+    LedgerCounts c = counts();
+    if (!c.closed()) {
+      throw new IllegalStateException("ledger does not balance: " + c);
+    }
+    return c;
+  }
+
+  private static void requireNonNegative(long n) {
+    if (n < 0) {
+      throw new IllegalArgumentException("negative count " + n);
+    }
+  }
+
+  private static void move(long n, String from, long available) {
+    requireNonNegative(n);
+    if (n > available) {
+      throw new IllegalStateException("ledger: moving " + n + " trajectories, only " + available + " " + from);
+    }
+  }
+}

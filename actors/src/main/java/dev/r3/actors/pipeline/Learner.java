@@ -1,0 +1,200 @@
+package dev.r3.actors.pipeline;
+
+import dev.r3.actors.config.R3Config;
+import dev.r3.actors.engine.PolicyTrainer;
+import dev.r3.actors.learning.RlStep;
+import dev.r3.actors.learning.StepReport;
+import dev.r3.actors.learning.StepStats;
+import dev.r3.actors.learning.WeightsSnapshot;
+import dev.r3.actors.pipeline.ReplayBuffer.Batch;
+import dev.r3.actors.wire.WireMessage;
+import dev.r3.model.ModelWeights;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import kamon.Kamon;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+/**
+ * Owns the only gradient collector of the process (the {@link PolicyTrainer}, used from the one thread
+ * of the learner dispatcher). Takes a batch of B groups from the buffer, runs one {@link RlStep} (M
+ * mini-steps) off the actor's thread, then publishes the new version: to every subscribed rollout
+ * worker, to the buffer (which may admit more groups) and to the coordinator (metrics, evaluation,
+ * checkpoints). Rollouts continue while it trains, bounded by the staleness gate.
+ *
+ * <p>Not restarted: a restart would lose the weights and the optimizer state, so a failed step stops
+ * the run with the reason ({@code Coordinator.LearnerFailed}).
+ */
+public final class Learner {
+
+  // ---- protocol ----
+  public sealed interface Command extends WireMessage permits Start, SubscribeWeights, Stop, GotBatch, StepDone {}
+
+  /** Begin training from the given buffer. */
+  public record Start(ActorRef<ReplayBuffer.Command> buffer) implements Command {}
+
+  /** Send {@code worker} the current weights now and every new version after. Idempotent. */
+  public record SubscribeWeights(ActorRef<RolloutWorker.Command> worker) implements Command {}
+
+  /** Request no more batches (the current step, if any, still completes). */
+  public record Stop() implements Command {}
+
+  // ---- internal ----
+  private record GotBatch(Batch batch) implements Command, NoSerializationVerificationNeeded {}
+
+  private record StepDone(Batch batch, StepStats stats, WeightsSnapshot snapshot, Throwable error)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  public static Behavior<Command> create(R3Config config, PolicyTrainer.Factory trainers, ModelWeights initial,
+      ActorRef<Coordinator.Command> coordinator) {
+    return Behaviors.setup(ctx -> new Learner(ctx, config, trainers, initial, coordinator).behavior());
+  }
+
+  // ---- state ----
+  private final ActorContext<Command> ctx;
+  private final R3Config config;
+  private final PolicyTrainer.Factory trainers;
+  private final ModelWeights initial;
+  private final ActorRef<Coordinator.Command> coordinator;
+  private final Executor executor;
+  private final RlStep rlStep;
+  private final Set<ActorRef<RolloutWorker.Command>> subscribers = new LinkedHashSet<>();
+  private final ActorRef<Batch> batchAdapter;
+  // Touched only on the learner dispatcher's single thread.
+  private PolicyTrainer trainer;
+  private PolicyTrainer reference;
+  private ActorRef<ReplayBuffer.Command> buffer;
+  private WeightsSnapshot snapshot;
+  private boolean stepping;
+  private boolean stopped;
+  private long idleSince = System.nanoTime();
+
+  private Learner(ActorContext<Command> ctx, R3Config config, PolicyTrainer.Factory trainers, ModelWeights initial,
+      ActorRef<Coordinator.Command> coordinator) {
+    this.ctx = ctx;
+    this.config = config;
+    this.trainers = trainers;
+    this.initial = initial;
+    this.coordinator = coordinator;
+    this.executor = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig("r3-learner-dispatcher"));
+    this.rlStep = new RlStep(config.algorithm(), config.learner().miniSteps(), config.metrics().routerDisagreement());
+    this.snapshot = new WeightsSnapshot(0, initial);
+    this.batchAdapter = ctx.messageAdapter(Batch.class, GotBatch::new);
+  }
+
+  private Behavior<Command> behavior() {
+    return Behaviors.receive(Command.class)
+        .onMessage(Start.class, this::onStart)
+        .onMessage(SubscribeWeights.class, this::onSubscribe)
+        .onMessage(Stop.class, this::onStop)
+        .onMessage(GotBatch.class, this::onBatch)
+        .onMessage(StepDone.class, this::onStepDone)
+        .onSignal(PostStop.class, s -> onPostStop())
+        .build();
+  }
+
+  private Behavior<Command> onStart(Start m) {
+    buffer = m.buffer();
+    requestBatch();
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onSubscribe(SubscribeWeights m) {
+    subscribers.add(m.worker());
+    m.worker().tell(new RolloutWorker.UseWeights(snapshot));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onStop(Stop m) {
+    stopped = true;
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onBatch(GotBatch m) {
+    Batch batch = m.batch();
+    stepping = true;
+    long version = snapshot.version();
+    long started = System.nanoTime();
+    CompletableFuture<StepDone> work = CompletableFuture.supplyAsync(() -> {
+      try {
+        openTrainers();
+        StepStats stats = rlStep.run(trainer, reference, version, batch.groups());
+        return new StepDone(batch, stats, new WeightsSnapshot(version + 1, trainer.weights()), null);
+      } catch (RuntimeException | Error e) {
+        return new StepDone(batch, null, null, e);
+      }
+    }, executor);
+    ctx.pipeToSelf(work, (done, err) -> done != null ? done : new StepDone(batch, null, null, err));
+    ctx.getLog().debug("step {} started on batch {} ({} groups), idle {} ms before", version + 1, batch.batchId(),
+        batch.groups().size(), (started - idleSince) / 1_000_000);
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onStepDone(StepDone m) {
+    stepping = false;
+    long now = System.nanoTime();
+    if (m.error() != null) {
+      ctx.getLog().error("learner step failed", m.error());
+      coordinator.tell(new Coordinator.LearnerFailed(String.valueOf(m.error())));
+      return Behaviors.stopped();
+    }
+    snapshot = m.snapshot();
+    StepStats s = m.stats();
+    double wall = (now - idleSince) / 1e9;
+    idleSince = now;
+    for (ActorRef<RolloutWorker.Command> w : subscribers) {
+      w.tell(new RolloutWorker.UseWeights(snapshot));
+    }
+    buffer.tell(new ReplayBuffer.BatchTrained(m.batch().batchId(), m.batch().trajectories()));
+    buffer.tell(new ReplayBuffer.VersionAdvanced(snapshot.version()));
+    Kamon.histogram("r3.learner.step_seconds").withoutTags().record((long) (s.seconds() * 1000));
+    Kamon.counter("r3.learner.tokens").withoutTags().increment(s.trainedTokens());
+    var l = m.batch().ledger();
+    var ledger = new dev.r3.actors.learning.LedgerCounts(l.produced(), l.trained() + m.batch().trajectories(),
+        l.inTraining() - m.batch().trajectories(), l.buffered(), l.dropped());
+    StepReport report = new StepReport(snapshot.version(), snapshot.version(), s, ledger,
+        m.batch().rolloutTokensPerSecond(), s.trainedTokens() / Math.max(1e-9, s.seconds()),
+        Math.min(1.0, s.seconds() / Math.max(1e-9, wall)));
+    coordinator.tell(new Coordinator.StepCompleted(report, snapshot));
+    if (snapshot.version() >= config.experiment().totalSteps()) {
+      stopped = true;
+    }
+    requestBatch();
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onPostStop() {
+    executor.execute(() -> {
+      if (trainer != null) {
+        trainer.close();
+      }
+      if (reference != null) {
+        reference.close();
+      }
+    });
+    return Behaviors.same();
+  }
+
+  private void requestBatch() {
+    if (!stopped && !stepping && buffer != null) {
+      buffer.tell(new ReplayBuffer.TakeBatch(snapshot.version(), batchAdapter));
+    }
+  }
+
+  /** Runs on the learner thread. */
+  private void openTrainers() {
+    if (trainer == null) {
+      trainer = trainers.open(initial, config);
+      if (config.algorithm().klCoef() > 0) {
+        reference = trainers.open(initial, config);
+      }
+    }
+  }
+}

@@ -1,0 +1,334 @@
+package dev.r3.actors.pipeline;
+
+import dev.r3.actors.config.R3Config;
+import dev.r3.actors.learning.DropReason;
+import dev.r3.actors.learning.GroupWork;
+import dev.r3.actors.learning.Ledger;
+import dev.r3.actors.learning.LedgerCounts;
+import dev.r3.actors.learning.ScoredGroup;
+import dev.r3.actors.learning.ScoredTrajectory;
+import dev.r3.actors.learning.Seeds;
+import dev.r3.actors.learning.StalenessGate;
+import dev.r3.actors.wire.WireMessage;
+import dev.r3.model.ModelConfig;
+import dev.r3.model.RoutingMismatchException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import kamon.Kamon;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+/**
+ * Keeps scored GRPO groups for the learner and decides when new groups start: a group is admitted only
+ * while {@code accepted + running < (eta + v + 1) * B} ({@link StalenessGate}), and each admitted group
+ * is rolled out by a {@link GroupRollout} child. A finished group loses its failed samples and, under
+ * dynamic sampling, is dropped whole when its rewards are all equal; a group that reaches the learner
+ * more than eta versions after it was generated is dropped as stale. The {@link Ledger} records all of it.
+ *
+ * <p>Batches hold the B lowest group ids waiting, in id order, so that the batch does not depend on the
+ * order rollouts finished in. The buffer is not restarted: losing it would lose the ledger.
+ */
+public final class ReplayBuffer {
+
+  // ---- protocol ----
+  public sealed interface Command extends WireMessage
+      permits GroupFinished, GroupAbandoned, VersionAdvanced, TakeBatch, BatchTrained, Drain, GetStatus, DrainTimeout {}
+
+  /** From a {@link GroupRollout}: the group's scored samples, generated at {@code version}. */
+  public record GroupFinished(long groupId, long episodeSeed, long version, List<ScoredTrajectory> scored,
+      String worker, double seconds, int retries) implements Command {}
+
+  /** From a {@link GroupRollout}: the group could not be rolled out. */
+  public record GroupAbandoned(long groupId, int samples, DropReason reason, String why) implements Command {}
+
+  /** The learner published {@code version}. */
+  public record VersionAdvanced(long version) implements Command {}
+
+  /** The learner, at {@code version}, wants the next batch; answered when B fresh groups are waiting. */
+  public record TakeBatch(long version, ActorRef<Batch> replyTo) implements Command {}
+
+  /** The learner finished its step on a batch. */
+  public record BatchTrained(long batchId, long trajectories) implements Command {}
+
+  /** End of run: admit nothing more, wait for running groups, drop what is left, answer with the ledger. */
+  public record Drain(ActorRef<Drained> replyTo) implements Command {}
+
+  public record GetStatus(ActorRef<Status> replyTo) implements Command {}
+
+  /**
+   * @param rolloutTokensPerSecond generated tokens per second of wall time since the previous batch
+   */
+  public record Batch(long batchId, long version, List<ScoredGroup> groups, LedgerCounts ledger,
+      double rolloutTokensPerSecond) implements WireMessage {
+    public long trajectories() {
+      long n = 0;
+      for (ScoredGroup g : groups) {
+        n += g.members().size();
+      }
+      return n;
+    }
+  }
+
+  public record Drained(LedgerCounts ledger) implements WireMessage {}
+
+  public record Status(LedgerCounts ledger, long version, int queued, int running, long accepted)
+      implements WireMessage {}
+
+  // ---- internal ----
+  private record DrainTimeout() implements Command, NoSerializationVerificationNeeded {}
+
+  /** Who does the work of a group. */
+  public record Crew(List<ActorRef<EnvironmentActor.Command>> envs, List<ActorRef<RolloutWorker.Command>> workers,
+      ActorRef<RewardActor.Command> reward) {}
+
+  public static Behavior<Command> create(R3Config config, ModelConfig model, Crew crew) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+        new ReplayBuffer(ctx, timers, config, model, crew).start()));
+  }
+
+  // ---- state ----
+  private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
+  private final R3Config config;
+  private final ModelConfig model;
+  private final Crew crew;
+  private final StalenessGate gate;
+  private final Ledger ledger = new Ledger();
+  private final TreeMap<Long, ScoredGroup> waiting = new TreeMap<>();
+  private final Map<Long, Integer> running = new HashMap<>(); // group id -> worker index
+  private final int[] workerLoad;
+  private long version;
+  private long nextGroupId;
+  private long accepted;
+  private long nextBatchId;
+  private TakeBatch demand;
+  private ActorRef<Drained> drainReplyTo;
+  private long tokensSinceBatch;
+  private long lastBatchNanos = System.nanoTime();
+
+  private ReplayBuffer(ActorContext<Command> ctx, TimerScheduler<Command> timers, R3Config config,
+      ModelConfig model, Crew crew) {
+    this.ctx = ctx;
+    this.timers = timers;
+    this.config = config;
+    this.model = model;
+    this.crew = crew;
+    this.gate = new StalenessGate(config.learner().staleness(), config.learner().batchGroups());
+    this.workerLoad = new int[crew.workers().size()];
+  }
+
+  private Behavior<Command> start() {
+    admit();
+    return Behaviors.receive(Command.class)
+        .onMessage(GroupFinished.class, this::onGroupFinished)
+        .onMessage(GroupAbandoned.class, this::onGroupAbandoned)
+        .onMessage(VersionAdvanced.class, this::onVersionAdvanced)
+        .onMessage(TakeBatch.class, this::onTakeBatch)
+        .onMessage(BatchTrained.class, this::onBatchTrained)
+        .onMessage(Drain.class, this::onDrain)
+        .onMessage(GetStatus.class, this::onGetStatus)
+        .onMessage(DrainTimeout.class, this::onDrainTimeout)
+        .build();
+  }
+
+  private Behavior<Command> onGroupFinished(GroupFinished m) {
+    if (!release(m.groupId())) {
+      return Behaviors.same();
+    }
+    List<ScoredTrajectory> members = new ArrayList<>(m.scored());
+    ledger.produced(members.size());
+    for (ScoredTrajectory s : m.scored()) {
+      tokensSinceBatch += s.trajectory().generatedTokens();
+    }
+    Kamon.counter("r3.rollout.trajectories").withoutTags().increment(members.size());
+    int misaligned = dropMisaligned(members);
+    GroupWork.Admission a = GroupWork.admit(m.groupId(), m.episodeSeed(), m.version(), members,
+        config.algorithm().dynamicSampling());
+    ledger.drop(misaligned, DropReason.ROUTING_MISALIGNED);
+    ledger.drop(a.failed(), DropReason.FAILED_EPISODE);
+    ledger.drop(a.allEqual(), DropReason.ALL_EQUAL);
+    if (a.kept() != null) {
+      accepted++;
+      waiting.put(m.groupId(), a.kept());
+    }
+    ctx.getLog().debug("group {} v{} from {}: kept={} failed={} all-equal={}", m.groupId(), m.version(),
+        m.worker(), a.kept() != null, a.failed(), a.allEqual());
+    afterChange();
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onGroupAbandoned(GroupAbandoned m) {
+    if (release(m.groupId())) {
+      ledger.producedAndDropped(m.samples(), m.reason());
+      ctx.getLog().warn("group {} abandoned: {}", m.groupId(), m.why());
+      afterChange();
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onVersionAdvanced(VersionAdvanced m) {
+    version = Math.max(version, m.version());
+    afterChange();
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onTakeBatch(TakeBatch m) {
+    demand = m;
+    version = Math.max(version, m.version());
+    afterChange();
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onBatchTrained(BatchTrained m) {
+    ledger.trained(m.trajectories());
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onDrain(Drain m) {
+    drainReplyTo = m.replyTo();
+    demand = null;
+    timers.startSingleTimer(new DrainTimeout(), config.timeouts().shutdown());
+    afterChange();
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onGetStatus(GetStatus m) {
+    m.replyTo().tell(new Status(ledger.counts(), version, waiting.size(), running.size(), accepted));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onDrainTimeout(DrainTimeout m) {
+    if (drainReplyTo != null && !running.isEmpty()) {
+      ctx.getLog().warn("{} groups still running after {}; dropping them", running.size(), config.timeouts().shutdown());
+      for (Long id : new ArrayList<>(running.keySet())) {
+        ctx.getChild("group-" + id).ifPresent(ctx::stop);
+        release(id);
+        ledger.producedAndDropped(config.rollout().groupSize(), DropReason.RUN_ENDED);
+      }
+      afterChange();
+    }
+    return Behaviors.same();
+  }
+
+  // ---- the rules ----
+
+  private void afterChange() {
+    if (drainReplyTo != null) {
+      finishDrainIfIdle();
+      return;
+    }
+    serve();
+    admit();
+    Kamon.gauge("r3.buffer.size").withoutTags().update(waiting.size());
+    Kamon.gauge("r3.buffer.running").withoutTags().update(running.size());
+  }
+
+  /** Starts groups while the staleness gate allows. */
+  private void admit() {
+    while (drainReplyTo == null && gate.mayAdmit(accepted, running.size(), version)) {
+      long id = nextGroupId++;
+      int worker = leastLoadedWorker();
+      workerLoad[worker]++;
+      running.put(id, worker);
+      GroupRollout.Spec spec = new GroupRollout.Spec(id, Seeds.episode(config.experiment().seed(), id),
+          Seeds.sampling(config.experiment().seed(), id), version, config.rollout().groupSize(),
+          crew.envs().get((int) (id % crew.envs().size())), crew.workers(), worker, crew.reward(),
+          config.timeouts(), config.faults().maxRetries());
+      ctx.spawn(GroupRollout.create(spec, ctx.getSelf()), "group-" + id);
+    }
+  }
+
+  /** Answers the learner's demand once B fresh groups wait; stale ones are dropped first. */
+  private void serve() {
+    if (demand == null) {
+      return;
+    }
+    var it = waiting.values().iterator();
+    while (it.hasNext()) {
+      ScoredGroup g = it.next();
+      if (!gate.fresh(g.version(), version)) {
+        it.remove();
+        ledger.drop(g.members().size(), DropReason.STALE);
+        ctx.getLog().info("group {} (v{}) is stale at v{}: dropped", g.groupId(), g.version(), version);
+      }
+    }
+    int b = config.learner().batchGroups();
+    if (waiting.size() < b) {
+      return;
+    }
+    List<ScoredGroup> groups = new ArrayList<>(b);
+    for (int i = 0; i < b; i++) {
+      groups.add(waiting.pollFirstEntry().getValue());
+    }
+    long now = System.nanoTime();
+    double rate = tokensSinceBatch / Math.max(1e-9, (now - lastBatchNanos) / 1e9);
+    tokensSinceBatch = 0;
+    lastBatchNanos = now;
+    long trajectories = 0;
+    for (ScoredGroup g : groups) {
+      trajectories += g.members().size();
+    }
+    ledger.startTraining(trajectories);
+    demand.replyTo().tell(new Batch(nextBatchId++, version, groups, ledger.counts(), rate));
+    demand = null;
+  }
+
+  private void finishDrainIfIdle() {
+    if (drainReplyTo == null || !running.isEmpty()) {
+      return;
+    }
+    for (ScoredGroup g : waiting.values()) {
+      ledger.drop(g.members().size(), DropReason.RUN_ENDED);
+    }
+    waiting.clear();
+    timers.cancelAll();
+    drainReplyTo.tell(new Drained(ledger.counts()));
+    drainReplyTo = null;
+  }
+
+  /** Under R3 a record that does not fit its tokens is an engine bug: drop the sample, say so. */
+  private int dropMisaligned(List<ScoredTrajectory> members) {
+    if (config.algorithm().routing() != R3Config.Routing.R3 || !model.isMoe()) {
+      return 0;
+    }
+    int dropped = 0;
+    var it = members.iterator();
+    while (it.hasNext()) {
+      var t = it.next().trajectory();
+      try {
+        t.routing().checkAligned(t.id(), t.tokens().length, model.numLayers(), model.topK());
+      } catch (RoutingMismatchException e) {
+        ctx.getLog().error("dropping {}: {}", t.id(), e.getMessage());
+        it.remove();
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
+  private boolean release(long groupId) {
+    Integer worker = running.remove(groupId);
+    if (worker == null) {
+      return false;
+    }
+    workerLoad[worker]--;
+    return true;
+  }
+
+  private int leastLoadedWorker() {
+    int best = 0;
+    for (int i = 1; i < workerLoad.length; i++) {
+      if (workerLoad[i] < workerLoad[best]) {
+        best = i;
+      }
+    }
+    return best;
+  }
+}

@@ -1,0 +1,211 @@
+package dev.r3.actors.pipeline;
+
+import dev.r3.actors.engine.Generator;
+import dev.r3.actors.learning.GroupWork;
+import dev.r3.actors.learning.Trajectory;
+import dev.r3.actors.learning.WeightsSnapshot;
+import dev.r3.actors.wire.WireMessage;
+import dev.r3.model.SamplingParams;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+/**
+ * Owns one rollout engine holding one version of the weights and generates groups, one batch at a
+ * time, on the rollout dispatcher: the actor itself stays responsive (weights, pings) while a batch
+ * generates. New weights are taken between batches; every trajectory is stamped with the version that
+ * made it. A request that needs a newer version than the worker holds waits for it.
+ *
+ * <p>On restart (a failed batch, or the watchdog's {@link Restart}) the worker loses its engine and its
+ * queue: every queued or in-flight request is answered {@link GenerationFailed} first, so the requesters
+ * re-issue them. The weights come back from the learner, which the worker subscribes to on start.
+ */
+public final class RolloutWorker {
+
+  // ---- protocol ----
+  public sealed interface Command extends WireMessage permits Generate, UseWeights, Ping, Restart, BatchDone {}
+
+  /** Generate {@code samples} completions of one prompt with weights of at least {@code minVersion}. */
+  public record Generate(long groupId, long episodeSeed, int[] prompt, int samples, long minVersion,
+      long samplingSeed, ActorRef<GenerateReply> replyTo) implements Command {}
+
+  public record UseWeights(WeightsSnapshot snapshot) implements Command {}
+
+  /** The watchdog's liveness probe. */
+  public record Ping(ActorRef<Pong> replyTo) implements Command {}
+
+  /** Makes the worker fail and be restarted by its supervisor (the watchdog's remedy for a stall). */
+  public record Restart(String reason) implements Command {}
+
+  public sealed interface GenerateReply extends WireMessage permits Generated, GenerationFailed {}
+
+  public record Generated(long groupId, String worker, long version, List<Trajectory> trajectories,
+      double seconds) implements GenerateReply {}
+
+  /** @param started false when the request was still queued (the worker restarted before reaching it) */
+  public record GenerationFailed(long groupId, String worker, String reason, boolean started)
+      implements GenerateReply {}
+
+  /**
+   * @param busyMillis how long the current batch has been running (0 when idle)
+   */
+  public record Pong(String worker, long version, boolean busy, long busyMillis, long batches, long queued)
+      implements WireMessage {}
+
+  // ---- internal ----
+  private record BatchDone(long token, long version, Generator generator, List<Trajectory> result, Throwable error)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  /** Thrown to restart the worker. */
+  public static final class WorkerFailed extends RuntimeException {
+    WorkerFailed(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  private static final AtomicLong TOKENS = new AtomicLong();
+
+  /**
+   * @param subscribe  called once at (re)start with the worker's ref: subscribes it to the learner's weights
+   * @param sampling   temperature, top-p, max tokens and eos; the seed comes with each request
+   */
+  public static Behavior<Command> create(String name, Generator.Factory generators, SamplingParams sampling,
+      java.util.function.Consumer<ActorRef<Command>> subscribe) {
+    return Behaviors.setup(ctx -> {
+      subscribe.accept(ctx.getSelf());
+      return new RolloutWorker(ctx, name, generators, sampling).behavior();
+    });
+  }
+
+  // ---- state ----
+  private final ActorContext<Command> ctx;
+  private final String name;
+  private final Generator.Factory generators;
+  private final SamplingParams sampling;
+  private final Executor executor;
+  private final ArrayDeque<Generate> queue = new ArrayDeque<>();
+  private WeightsSnapshot weights;        // the newest version received
+  private Generator generator;            // engine for generatorVersion
+  private long generatorVersion = -1;
+  private Generate inFlight;
+  private long inFlightToken;
+  private long inFlightSince;
+  private long batches;
+
+  private RolloutWorker(ActorContext<Command> ctx, String name, Generator.Factory generators, SamplingParams sampling) {
+    this.ctx = ctx;
+    this.name = name;
+    this.generators = generators;
+    this.sampling = sampling;
+    this.executor = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig("r3-rollout-dispatcher"));
+  }
+
+  private Behavior<Command> behavior() {
+    return Behaviors.receive(Command.class)
+        .onMessage(Generate.class, this::onGenerate)
+        .onMessage(UseWeights.class, this::onUseWeights)
+        .onMessage(Ping.class, this::onPing)
+        .onMessage(Restart.class, this::onRestart)
+        .onMessage(BatchDone.class, this::onBatchDone)
+        .onSignal(PreRestart.class, s -> onStopping("worker " + name + " restarting"))
+        .onSignal(PostStop.class, s -> onStopping("worker " + name + " stopped"))
+        .build();
+  }
+
+  private Behavior<Command> onGenerate(Generate m) {
+    ctx.getLog().debug("{}: group {} queued (min v{}, have {})", name, m.groupId(), m.minVersion(),
+        weights == null ? "none" : "v" + weights.version());
+    queue.add(m);
+    startNext();
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onUseWeights(UseWeights m) {
+    ctx.getLog().debug("{}: weights v{} arrived", name, m.snapshot().version());
+    if (weights == null || m.snapshot().version() > weights.version()) {
+      weights = m.snapshot();
+      startNext();
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onPing(Ping m) {
+    long busy = inFlight == null ? 0 : (System.nanoTime() - inFlightSince) / 1_000_000;
+    m.replyTo().tell(new Pong(name, generatorVersion, inFlight != null, busy, batches, queue.size()));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onRestart(Restart m) {
+    throw new WorkerFailed("worker " + name + ": " + m.reason(), null);
+  }
+
+  private Behavior<Command> onBatchDone(BatchDone m) {
+    if (inFlight == null || m.token() != inFlightToken) {
+      return Behaviors.same(); // a batch from before a restart: its requester was already told
+    }
+    Generate req = inFlight;
+    inFlight = null;
+    if (m.generator() != null && m.generator() != generator) {
+      if (generator != null) {
+        generator.close();
+      }
+      generator = m.generator();
+      generatorVersion = m.version();
+    }
+    if (m.error() != null) {
+      throw new WorkerFailed("worker " + name + " failed on group " + req.groupId() + ": " + m.error(), m.error());
+    }
+    batches++;
+    double seconds = (System.nanoTime() - inFlightSince) / 1e9;
+    req.replyTo().tell(new Generated(req.groupId(), name, m.version(), m.result(), seconds));
+    startNext();
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onStopping(String why) {
+    if (inFlight != null) {
+      inFlight.replyTo().tell(new GenerationFailed(inFlight.groupId(), name, why, true));
+      inFlight = null;
+    }
+    for (Generate g : queue) {
+      g.replyTo().tell(new GenerationFailed(g.groupId(), name, why, false));
+    }
+    queue.clear();
+    return Behaviors.same();
+  }
+
+  /** Starts the head of the queue when idle and the weights are new enough; switches engines between batches. */
+  private void startNext() {
+    if (inFlight != null || queue.isEmpty() || weights == null || weights.version() < queue.peek().minVersion()) {
+      return;
+    }
+    Generate req = queue.poll();
+    WeightsSnapshot w = weights;
+    Generator current = generatorVersion == w.version() ? generator : null;
+    long token = TOKENS.incrementAndGet();
+    inFlight = req;
+    inFlightToken = token;
+    inFlightSince = System.nanoTime();
+    CompletableFuture<BatchDone> work = CompletableFuture.supplyAsync(() -> {
+      Generator g = current != null ? current : generators.open(w.weights());
+      try {
+        List<Trajectory> t = GroupWork.generate(g, w.version(), req.groupId(), req.episodeSeed(), req.prompt(),
+            req.samples(), sampling, req.samplingSeed());
+        return new BatchDone(token, w.version(), g, t, null);
+      } catch (RuntimeException | Error e) {
+        return new BatchDone(token, w.version(), g, null, e);
+      }
+    }, executor);
+    ctx.pipeToSelf(work, (done, err) -> done != null ? done : new BatchDone(token, w.version(), null, null, err));
+  }
+}

@@ -1,0 +1,73 @@
+package dev.r3.actors.run;
+
+import dev.r3.actors.config.R3Config;
+import dev.r3.actors.engine.Backends;
+import dev.r3.actors.pipeline.Coordinator;
+import dev.r3.actors.run.RunFiles.RunSummary;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.typed.ActorSystem;
+
+/** Starts one experiment as an actor system whose guardian is the {@link Coordinator}. */
+public final class Run {
+  private final ActorSystem<Coordinator.Command> system;
+  private final CompletableFuture<RunSummary> done;
+
+  private Run(ActorSystem<Coordinator.Command> system, CompletableFuture<RunSummary> done) {
+    this.system = system;
+    this.done = done;
+  }
+
+  /** {@code <out-dir>/<name>-<yyyyMMdd-HHmmss>} */
+  public static Path defaultDir(R3Config c) {
+    String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    return Path.of(c.experiment().outDir()).resolve(c.experiment().name() + "-" + stamp);
+  }
+
+  public static Run start(R3Config config, Backends backends, Path dir) {
+    if (config.rollout().maxNewTokens() < 1) {
+      throw new IllegalArgumentException("r3.rollout.max-new-tokens is 0: resolve it from the environment first");
+    }
+    CompletableFuture<RunSummary> done = new CompletableFuture<>();
+    RunFiles files = new RunFiles(dir);
+    ActorSystem<Coordinator.Command> system = ActorSystem.create(
+        Coordinator.create(config, backends, files, done), "r3", config.source());
+    done.whenComplete((s, e) -> system.terminate());
+    return new Run(system, done);
+  }
+
+  public ActorSystem<Coordinator.Command> system() {
+    return system;
+  }
+
+  public CompletableFuture<RunSummary> done() {
+    return done;
+  }
+
+  /** Waits for the run; a failed run throws with its reason. */
+  public RunSummary await(Duration limit) {
+    try {
+      return done.get(limit.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+    } catch (TimeoutException e) {
+      system.terminate();
+      throw new IllegalStateException("run did not finish within " + limit);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted");
+    } finally {
+      try {
+        system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      } catch (Exception ignored) {
+        // the system is going down; nothing to wait for
+      }
+    }
+  }
+}

@@ -1,0 +1,157 @@
+package dev.r3.actors.run;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonParser;
+import dev.r3.actors.learning.Evaluator;
+import dev.r3.actors.learning.LedgerCounts;
+import dev.r3.actors.learning.StepReport;
+import dev.r3.actors.learning.StepStats;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The files of one run folder: {@code metrics.jsonl} (one line per learner step), {@code eval.jsonl}
+ * (one line per evaluation), {@code summary.json}, and {@code checkpoints/step-N/}. JSON has no NaN: a
+ * measure that does not apply is written as null.
+ */
+public final class RunFiles implements AutoCloseable {
+  private static final Gson LINE = new GsonBuilder().serializeNulls().create();
+  private static final Gson PRETTY = new GsonBuilder().serializeNulls().setPrettyPrinting().create();
+
+  private final Path dir;
+  private final BufferedWriter metrics;
+  private final BufferedWriter evals;
+
+  public RunFiles(Path dir) {
+    this.dir = dir;
+    try {
+      Files.createDirectories(dir);
+      metrics = Files.newBufferedWriter(dir.resolve("metrics.jsonl"), StandardCharsets.UTF_8,
+          StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
+      evals = Files.newBufferedWriter(dir.resolve("eval.jsonl"), StandardCharsets.UTF_8,
+          StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create run folder " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public Path checkpointDir(long step) {
+    return dir.resolve("checkpoints").resolve("step-" + step);
+  }
+
+  /** The metrics.jsonl record of one step (keys in a fixed order). */
+  public static Map<String, Object> metricsLine(StepReport r) {
+    StepStats s = r.stats();
+    LedgerCounts l = r.ledger();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("step", r.step());
+    m.put("version", r.version());
+    m.put("reward_mean", num(s.rewardMean()));
+    m.put("accuracy", num(s.accuracy()));
+    m.put("mismatch_kl", num(s.mismatchKl()));
+    m.put("extreme_2", num(s.extreme2()));
+    m.put("router_disagreement", num(s.routerDisagreement()));
+    m.put("loss", num(s.loss()));
+    m.put("grad_norm", num(s.gradNorm()));
+    m.put("clip_frac", num(s.clipFrac()));
+    m.put("staleness_mean", num(s.stalenessMean()));
+    m.put("staleness_max", s.stalenessMax());
+    m.put("rollout_tokens_per_s", num(r.rolloutTokensPerSecond()));
+    m.put("train_tokens_per_s", num(r.trainTokensPerSecond()));
+    m.put("learner_busy_frac", num(r.learnerBusyFrac()));
+    m.put("produced", l.produced());
+    m.put("trained", l.trained());
+    m.put("dropped", l.droppedTotal());
+    m.put("groups", s.groups());
+    m.put("sequences", s.sequences());
+    m.put("step_seconds", num(s.seconds()));
+    return m;
+  }
+
+  public void step(StepReport r) {
+    writeLine(metrics, metricsLine(r));
+  }
+
+  public void eval(long step, Evaluator.Result e) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("step", step);
+    m.put("version", e.version());
+    m.put("eval_accuracy", num(e.accuracy()));
+    m.put("eval_reward_mean", num(e.rewardMean()));
+    m.put("episodes", e.episodes());
+    m.put("seconds", num(e.seconds()));
+    writeLine(evals, m);
+  }
+
+  public void summary(RunSummary s, String configJson) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("name", s.name());
+    m.put("steps", s.steps());
+    m.put("initial_eval_accuracy", num(s.initialEval() == null ? Double.NaN : s.initialEval().accuracy()));
+    m.put("final_eval_accuracy", num(s.finalEval() == null ? Double.NaN : s.finalEval().accuracy()));
+    m.put("wall_seconds", num(s.wallSeconds()));
+    Map<String, Object> ledger = new LinkedHashMap<>();
+    ledger.put("produced", s.ledger().produced());
+    ledger.put("trained", s.ledger().trained());
+    ledger.put("dropped", s.ledger().droppedTotal());
+    ledger.put("dropped_by_reason", s.ledger().droppedByReason());
+    ledger.put("balanced", s.ledger().closed());
+    m.put("ledger", ledger);
+    m.put("evals", s.evals().stream().map(e -> {
+      Map<String, Object> x = new LinkedHashMap<>();
+      x.put("version", e.version());
+      x.put("accuracy", num(e.accuracy()));
+      x.put("reward_mean", num(e.rewardMean()));
+      return x;
+    }).toList());
+    m.put("checkpoints", s.checkpoints().stream().map(p -> dir.relativize(p).toString()).toList());
+    m.put("config", JsonParser.parseString(configJson));
+    try {
+      Files.writeString(dir.resolve("summary.json"), PRETTY.toJson(m) + "\n", StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void writeLine(BufferedWriter w, Map<String, Object> m) {
+    try {
+      w.write(LINE.toJson(m));
+      w.newLine();
+      w.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static Double num(double v) {
+    return Double.isFinite(v) ? v : null;
+  }
+
+  @Override
+  public void close() {
+    try {
+      metrics.close();
+      evals.close();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The outcome of a run, as returned to the caller and written to summary.json. */
+  public record RunSummary(String name, Path dir, long steps, Evaluator.Result initialEval,
+      Evaluator.Result finalEval, List<Evaluator.Result> evals, LedgerCounts ledger, double wallSeconds,
+      List<Path> checkpoints) {}
+}

@@ -1,0 +1,210 @@
+package dev.r3.actors.wire;
+
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.Serializer;
+import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.Output;
+import com.esotericsoftware.kryo.serializers.ImmutableCollectionsSerializers;
+import dev.r3.actors.learning.DropReason;
+import dev.r3.actors.learning.LedgerCounts;
+import dev.r3.actors.learning.ScoredGroup;
+import dev.r3.actors.learning.ScoredTrajectory;
+import dev.r3.actors.learning.StepReport;
+import dev.r3.actors.learning.StepStats;
+import dev.r3.actors.learning.Trajectory;
+import dev.r3.actors.learning.WeightsSnapshot;
+import dev.r3.actors.pipeline.Coordinator;
+import dev.r3.actors.pipeline.EnvironmentActor;
+import dev.r3.actors.pipeline.Learner;
+import dev.r3.actors.pipeline.ReplayBuffer;
+import dev.r3.actors.pipeline.RewardActor;
+import dev.r3.actors.pipeline.RolloutWorker;
+import dev.r3.model.HostTensor;
+import dev.r3.model.ModelConfig;
+import dev.r3.model.ModelWeights;
+import dev.r3.model.RoutingRecord;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+
+/**
+ * The closed list of classes that may cross a node, in a fixed order (Kryo ids follow the order, so
+ * both ends must run the same build). Adding a message means adding it here; the serializer refuses
+ * anything else.
+ */
+public final class WireRegistry {
+  private WireRegistry() {}
+
+  /** Every message class (the serializer-binding marker's implementations). */
+  public static final List<Class<?>> MESSAGES = List.of(
+      EnvironmentActor.MakePrompt.class, EnvironmentActor.Prompt.class, EnvironmentActor.PromptFailed.class,
+      RolloutWorker.Generate.class, RolloutWorker.UseWeights.class, RolloutWorker.Ping.class,
+      RolloutWorker.Restart.class, RolloutWorker.Generated.class, RolloutWorker.GenerationFailed.class,
+      RolloutWorker.Pong.class,
+      RewardActor.Score.class, RewardActor.Scored.class,
+      ReplayBuffer.GroupFinished.class, ReplayBuffer.GroupAbandoned.class, ReplayBuffer.VersionAdvanced.class,
+      ReplayBuffer.TakeBatch.class, ReplayBuffer.BatchTrained.class, ReplayBuffer.Drain.class,
+      ReplayBuffer.GetStatus.class, ReplayBuffer.Batch.class, ReplayBuffer.Drained.class, ReplayBuffer.Status.class,
+      Learner.Start.class, Learner.SubscribeWeights.class, Learner.Stop.class,
+      Coordinator.StepCompleted.class, Coordinator.LearnerFailed.class);
+
+  /** Field types of the messages. */
+  public static final List<Class<?>> DATA = List.of(
+      Trajectory.class, ScoredTrajectory.class, ScoredGroup.class, WeightsSnapshot.class, LedgerCounts.class,
+      StepStats.class, StepReport.class, DropReason.class, ModelConfig.class, HostTensor.class);
+
+  public static Kryo newKryo(ActorRefResolver resolver) {
+    Kryo k = new Kryo();
+    k.setRegistrationRequired(true);
+    k.setReferences(false);
+    // JDK types that fields use.
+    k.register(int[].class);
+    k.register(float[].class);
+    k.register(byte[].class);
+    k.register(long[].class);
+    k.register(double[].class);
+    k.register(int[][].class);
+    k.register(String.class);
+    k.register(ArrayList.class);
+    k.register(LinkedHashMap.class);
+    ImmutableCollectionsSerializers.registerSerializers(k);
+    k.register(Collections.unmodifiableList(new ArrayList<>()).getClass(), new ListCopy());
+    k.register(Collections.unmodifiableList(new java.util.LinkedList<>()).getClass(), new ListCopy());
+    // Model types with compact or validated forms.
+    k.register(RoutingRecord.class, new RoutingRecordSerializer());
+    k.register(ModelWeights.class, new ModelWeightsSerializer());
+    for (Class<?> c : DATA) {
+      k.register(c);
+    }
+    ActorRefSerializer refs = new ActorRefSerializer(resolver);
+    k.addDefaultSerializer(ActorRef.class, refs);
+    k.register(actorRefClass(), refs);
+    for (Class<?> c : MESSAGES) {
+      k.register(c);
+    }
+    return k;
+  }
+
+  private static Class<?> actorRefClass() {
+    try {
+      return Class.forName("org.apache.pekko.actor.typed.internal.adapter.ActorRefAdapter");
+    } catch (ClassNotFoundException e) {
+      throw new IllegalStateException("Pekko's typed ActorRef class moved: update WireRegistry", e);
+    }
+  }
+
+  /** Routing ids in their compact form: one byte per (position, layer, slot) when E <= 256. */
+  static final class RoutingRecordSerializer extends Serializer<RoutingRecord> {
+    RoutingRecordSerializer() {
+      setImmutable(true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output out, RoutingRecord r) {
+      out.writeVarInt(r.positions(), true);
+      out.writeVarInt(r.layers(), true);
+      out.writeVarInt(r.k(), true);
+      out.writeVarInt(r.numExperts(), true);
+      byte[] ids = r.compactIds();
+      out.writeVarInt(ids.length, true);
+      out.writeBytes(ids);
+    }
+
+    @Override
+    public RoutingRecord read(Kryo kryo, Input in, Class<? extends RoutingRecord> type) {
+      int positions = in.readVarInt(true);
+      int layers = in.readVarInt(true);
+      int k = in.readVarInt(true);
+      int experts = in.readVarInt(true);
+      int n = in.readVarInt(true);
+      if (layers == 0) {
+        in.readBytes(n);
+        return RoutingRecord.empty(positions);
+      }
+      return RoutingRecord.fromCompact(positions, layers, k, experts, in.readBytes(n));
+    }
+  }
+
+  /** Weights as config + named host tensors, rebuilt (and shape-checked) by the constructor. */
+  static final class ModelWeightsSerializer extends Serializer<ModelWeights> {
+    ModelWeightsSerializer() {
+      setImmutable(true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output out, ModelWeights w) {
+      kryo.writeObject(out, w.config());
+      out.writeVarInt(w.tensors().size(), true);
+      for (Map.Entry<String, HostTensor> e : w.tensors().entrySet()) {
+        out.writeString(e.getKey());
+        kryo.writeObject(out, e.getValue());
+      }
+    }
+
+    @Override
+    public ModelWeights read(Kryo kryo, Input in, Class<? extends ModelWeights> type) {
+      ModelConfig c = kryo.readObject(in, ModelConfig.class);
+      int n = in.readVarInt(true);
+      Map<String, HostTensor> m = new LinkedHashMap<>();
+      for (int i = 0; i < n; i++) {
+        m.put(in.readString(), kryo.readObject(in, HostTensor.class));
+      }
+      return new ModelWeights(c, m);
+    }
+  }
+
+  /** Pekko refs as their serialization format, resolved on arrival. */
+  static final class ActorRefSerializer extends Serializer<ActorRef<?>> {
+    private final ActorRefResolver resolver;
+
+    ActorRefSerializer(ActorRefResolver resolver) {
+      this.resolver = resolver;
+      setImmutable(true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output out, ActorRef<?> ref) {
+      if (resolver == null) {
+        throw new IllegalStateException("ActorRefs can only be serialized inside an actor system");
+      }
+      out.writeString(resolver.toSerializationFormat(ref));
+    }
+
+    @Override
+    public ActorRef<?> read(Kryo kryo, Input in, Class<? extends ActorRef<?>> type) {
+      if (resolver == null) {
+        throw new IllegalStateException("ActorRefs can only be deserialized inside an actor system");
+      }
+      return resolver.resolveActorRef(in.readString());
+    }
+  }
+
+  /** Unmodifiable JDK lists read back as immutable copies. */
+  static final class ListCopy extends Serializer<List<?>> {
+    @Override
+    public void write(Kryo kryo, Output out, List<?> list) {
+      out.writeVarInt(list.size(), true);
+      for (Object o : list) {
+        kryo.writeClassAndObject(out, o);
+      }
+    }
+
+    @Override
+    public List<?> read(Kryo kryo, Input in, Class<? extends List<?>> type) {
+      int n = in.readVarInt(true);
+      if (n > in.limit() - in.position()) {
+        throw new com.esotericsoftware.kryo.KryoException("list of " + n + " elements in " + (in.limit() - in.position())
+            + " bytes");
+      }
+      List<Object> out = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        out.add(kryo.readClassAndObject(in));
+      }
+      return Collections.unmodifiableList(out);
+    }
+  }
+}
