@@ -61,8 +61,12 @@ final class Charts {
           "F(2)", "extreme2-" + slug, false);
       curve(dir, out, exps, Metric.ROUTER_DISAGREEMENT, "Router disagreement vs step (" + setting + ")",
           "router disagreement", "router-disagreement-" + slug, false);
-      layers(dir, out, exps, "Router disagreement per layer (" + setting + ", mean over run)",
+      layers(dir, out, exps, ExperimentSummary::layerDisagreement,
+          "Router disagreement per layer during training (" + setting + ", mean over run)",
           "router-disagreement-layers-" + slug);
+      layers(dir, out, exps, ExperimentSummary::trainedModelLayerDisagreement,
+          "Router disagreement per layer of the trained model (r3 mismatch, no replay; " + setting + ")",
+          "trained-model-disagreement-layers-" + slug);
     }
     return out;
   }
@@ -78,10 +82,11 @@ final class Charts {
     }
   }
 
-  private static void layers(Path dir, List<Chart> out, List<ExperimentSummary> exps, String title, String file) {
+  private static void layers(Path dir, List<Chart> out, List<ExperimentSummary> exps,
+      Function<ExperimentSummary, double[]> perLayer, String title, String file) {
     XYChart chart = chart(title, "MoE layer", "router disagreement");
     boolean any = addSeries(chart, exps, e -> {
-      double[] y = e.layerDisagreement();
+      double[] y = perLayer.apply(e);
       List<double[]> pts = new ArrayList<>();
       for (int l = 0; l < y.length; l++) {
         if (Double.isFinite(y[l])) {

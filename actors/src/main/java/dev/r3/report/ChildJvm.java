@@ -18,10 +18,11 @@ final class ChildJvm {
 
   private ChildJvm() {}
 
-  /** {@code r3 train --config F --set k=v ...} for one run. */
+  /** {@code r3 train --config F --out SEED_DIR --set k=v ...} for one run: it writes straight into its seed folder. */
   static SuiteRunner.ChildCommand train(List<String> jvmOptions) {
     return spec -> {
-      List<String> args = new ArrayList<>(List.of("train", "--config", spec.entry().config().toString()));
+      List<String> args = new ArrayList<>(List.of("train", "--config", spec.entry().config().toString(), "--out",
+          spec.seedDir().toString()));
       for (String kv : spec.sets()) {
         args.add("--set");
         args.add(kv);

@@ -69,6 +69,23 @@ record ExperimentSummary(String experiment, ExperimentLabel label, List<RunResul
     return out;
   }
 
+  /**
+   * Per-layer router disagreement of the trained model without replay (the "moe" row of each run's
+   * mismatch.json), averaged over seeds; empty when no run was measured.
+   */
+  double[] trainedModelLayerDisagreement() {
+    List<double[]> per = runs.stream().filter(r -> r.mismatch() != null)
+        .flatMap(r -> r.mismatch().rows().stream()).filter(row -> row.model().equals("moe"))
+        .map(MismatchFile.Row::perLayer).filter(a -> a.length > 0).toList();
+    int layers = per.stream().mapToInt(a -> a.length).max().orElse(0);
+    double[] out = new double[layers];
+    for (int l = 0; l < layers; l++) {
+      final int layer = l;
+      out[l] = Stats.of(per.stream().filter(a -> a.length > layer).mapToDouble(a -> a[layer]).toArray()).mean();
+    }
+    return out;
+  }
+
   private Stats stat(ToDoubleFunction<RunResult> f) {
     return Stats.of(runs.stream().mapToDouble(f).toArray());
   }

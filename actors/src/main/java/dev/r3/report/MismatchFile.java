@@ -21,9 +21,13 @@ import java.util.Map;
  */
 record MismatchFile(List<Row> rows, String rolloutPrecision) {
 
-  /** One model variant; NaN where the measure does not apply (router disagreement of the dense model). */
+  /**
+   * One model variant; NaN where the measure does not apply (router disagreement of the dense model).
+   *
+   * @param perLayer router disagreement per MoE layer ({@code router_disagreement_per_layer}); empty if absent
+   */
   record Row(String model, double kl, double extreme2, double routerDisagreement, double tokenAnyLayer,
-      double tokens) {}
+      double tokens, double[] perLayer) {}
 
   private static final List<String> MODELS = List.of("dense", "moe", "moe_r3");
 
@@ -47,7 +51,7 @@ record MismatchFile(List<Row> rows, String rolloutPrecision) {
       if (o.has(model) && o.get(model).isJsonObject()) {
         Map<String, Double> m = JsonFlat.numbers(o.getAsJsonObject(model));
         rows.add(new Row(model, get(m, "kl"), get(m, "extreme_2"), get(m, "router_disagreement"),
-            get(m, "token_any_layer"), get(m, "tokens")));
+            get(m, "token_any_layer"), get(m, "tokens"), perLayer(m)));
       }
     }
     String precision = "";
@@ -56,6 +60,14 @@ record MismatchFile(List<Row> rows, String rolloutPrecision) {
       precision = p != null && p.isJsonPrimitive() ? p.getAsString() : "";
     }
     return rows.isEmpty() ? null : new MismatchFile(List.copyOf(rows), precision);
+  }
+
+  private static double[] perLayer(Map<String, Double> m) {
+    List<Double> out = new ArrayList<>();
+    for (int i = 0; m.containsKey("router_disagreement_per_layer[" + i + "]"); i++) {
+      out.add(m.get("router_disagreement_per_layer[" + i + "]"));
+    }
+    return out.stream().mapToDouble(Double::doubleValue).toArray();
   }
 
   private static double get(Map<String, Double> m, String key) {

@@ -99,8 +99,9 @@ final class ReportWriter {
     for (Charts.Chart c : charts) {
       b.append("![").append(c.title()).append("](").append(out.relativize(c.file())).append(")\n\n");
     }
-    if (charts.stream().noneMatch(c -> c.file().getFileName().toString().startsWith("router-disagreement-layers"))) {
-      b.append("Router disagreement per layer: not logged by any run.\n\n");
+    if (charts.stream().noneMatch(c -> c.file().getFileName().toString().contains("disagreement-layers"))) {
+      b.append("Router disagreement per layer: not logged by any run's training metrics and no mismatch.json "
+          + "has it.\n\n");
     }
 
     mismatchSection(b, exps);
@@ -201,6 +202,7 @@ final class ReportWriter {
       x.add("extreme_2", stats(e.extreme2()));
       x.add("router_disagreement", stats(e.routerDisagreement()));
       x.add("router_disagreement_layers", array(e.layerDisagreement()));
+      x.add("trained_model_disagreement_layers", array(e.trainedModelLayerDisagreement()));
       JsonArray crash = new JsonArray();
       e.runs().forEach(r -> crash.add(r.collapse().collapsed() ? num(r.collapse().step()) : JsonNull.INSTANCE));
       x.add("crash_steps", crash);
@@ -250,6 +252,7 @@ final class ReportWriter {
         x.add("router_disagreement", num(row.routerDisagreement()));
         x.add("token_any_layer", num(row.tokenAnyLayer()));
         x.add("tokens", num(row.tokens()));
+        x.add("router_disagreement_per_layer", array(row.perLayer()));
         m.add(row.model(), x);
       }
       o.add("mismatch", m);

@@ -16,10 +16,11 @@ import java.util.stream.Stream;
 /**
  * The folder layout of one (experiment, seed) of a suite, and the small record the runner leaves in it.
  *
- * <p>The runner owns {@code <runs>/<suite>/<experiment>/seed-<s>/} (the "seed dir") and points
- * {@code train}'s output there. {@code train} may write its files straight into it, or into a
- * {@code <name>-<timestamp>/} folder inside it; {@link #locate} finds the run either way, preferring a
- * finished run (one with {@code summary.json}) and then the newest. Beside it the runner writes
+ * <p>The runner owns {@code <runs>/<suite>/<experiment>/seed-<s>/} (the "seed dir") and has
+ * {@code train} write straight into it ({@code --out}). A run started by hand with
+ * {@code out-dir} pointing there lands in a {@code <name>-<timestamp>/} folder inside it instead;
+ * {@link #locate} finds the run either way, preferring a finished run (one with {@code summary.json})
+ * and then the newest. Beside it the runner writes
  * {@code train.log} (the child's stdout and stderr) and {@code exit.json} (exit code, seconds, log tail),
  * so a report regenerated later still knows why a run failed.
  */

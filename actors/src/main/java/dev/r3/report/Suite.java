@@ -38,8 +38,8 @@ import java.util.stream.LongStream;
  * }
  * </pre>
  *
- * The runner adds {@code r3.experiment.seed} and the output folder after these overrides, so a suite
- * cannot redirect them.
+ * The runner adds {@code r3.experiment.seed} after these overrides and gives {@code train} the output
+ * folder with {@code --out}, so a suite cannot redirect either.
  */
 record Suite(String name, Path file, Path runsRoot, List<Entry> experiments, List<Long> seeds, int parallelism,
     List<String> sets, List<String> jvmOptions, Duration runTimeout, CollapseDetector collapse,

@@ -37,9 +37,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * finished.
  */
 final class SuiteRunner {
-  /** The keys the runner sets last on every run: the seed and where the run writes. */
+  /** The key the runner sets last on every run (the output folder goes by {@code train --out}). */
   static final String SEED_KEY = "r3.experiment.seed";
-  static final String OUT_DIR_KEY = "r3.experiment.out-dir";
 
   /** Builds the command line of one run. */
   @FunctionalInterface
@@ -56,7 +55,7 @@ final class SuiteRunner {
   /**
    * One run to make.
    *
-   * @param sets every {@code --set key=value} of the run, the seed and output folder last
+   * @param sets every {@code --set key=value} of the run, the seed last
    */
   record RunSpec(Suite.Entry entry, long seed, Path seedDir, List<String> sets) {
     String label() {
@@ -103,7 +102,6 @@ final class SuiteRunner {
         Path dir = suite.seedDir(e, seed);
         List<String> sets = new ArrayList<>(suite.setsFor(e));
         sets.add(SEED_KEY + "=" + seed);
-        sets.add(OUT_DIR_KEY + "=" + dir);
         plan.add(new RunSpec(e, seed, dir, List.copyOf(sets)));
       }
     }

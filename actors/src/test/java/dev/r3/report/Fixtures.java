@@ -44,7 +44,7 @@ final class Fixtures {
   static void mismatch(Path dir) {
     write(dir.resolve("mismatch.json"), "{\"dense\": {\"kl\": 6.4e-4, \"extreme_2\": 0.001, \"tokens\": 1536},"
         + " \"moe\": {\"kl\": 1.5e-3, \"extreme_2\": 0.01, \"router_disagreement\": 0.1, \"token_any_layer\": 0.94,"
-        + " \"tokens\": 1536}, \"moe_r3\": {\"kl\": 7.5e-4, \"extreme_2\": 0.001, \"router_disagreement\": 0.0,"
+        + " \"tokens\": 1536, \"router_disagreement_per_layer\": [0.05, 0.1, 0.15]}, \"moe_r3\": {\"kl\": 7.5e-4, \"extreme_2\": 0.001, \"router_disagreement\": 0.0,"
         + " \"token_any_layer\": 0.0, \"tokens\": 1536, \"router_disagreement_per_layer\": [0, 0]},"
         + " \"config\": {\"rollout_precision\": \"bf16\", \"seed\": 1}}");
   }

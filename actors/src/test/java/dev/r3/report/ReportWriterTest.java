@@ -1,5 +1,6 @@
 package dev.r3.report;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -74,6 +75,7 @@ class ReportWriterTest {
     assertEquals("-", r3.crashSteps());
     assertEquals("25, 21", exps.get(0).crashSteps());
     assertEquals(3, r3.layerDisagreement().length);
+    assertArrayEquals(new double[] {0.05, 0.1, 0.15}, r3.trainedModelLayerDisagreement(), 1e-12); // one seed measured
   }
 
   @Test
@@ -100,7 +102,8 @@ class ReportWriterTest {
 
     List<String> plots = json.getAsJsonArray("plots").asList().stream().map(e -> e.getAsString()).toList();
     for (String p : List.of("reward-m8.png", "accuracy-m8.png", "mismatch-kl-m8.png", "extreme2-m8.png",
-        "router-disagreement-m8.png", "router-disagreement-layers-m8.png")) {
+        "router-disagreement-m8.png", "router-disagreement-layers-m8.png",
+        "trained-model-disagreement-layers-m8.png")) {
       assertTrue(plots.contains(p), plots.toString());
       BufferedImage img = ImageIO.read(out.resolve(p).toFile());
       assertNotNull(img, p + " does not decode");

@@ -64,12 +64,11 @@ class SuiteRunnerTest {
   }
 
   @Test
-  void plan_putsSeedAndOutDirLast_afterSuiteAndExperimentOverrides() throws Exception {
+  void plan_putsSeedLast_afterSuiteAndExperimentOverrides() throws Exception {
     Suite s = suite(Duration.ZERO, List.of(7L), "grpo");
     SuiteRunner.RunSpec spec = runner(s, fake(FAKE_TRAIN), 1, new ByteArrayOutputStream()).plan().get(0);
     assertEquals(tmp.resolve("runs/t/grpo/seed-7"), spec.seedDir());
-    assertEquals(List.of("r3.experiment.total-steps=3", "r3.eval.every=5", "r3.experiment.seed=7",
-        "r3.experiment.out-dir=" + spec.seedDir()), spec.sets());
+    assertEquals(List.of("r3.experiment.total-steps=3", "r3.eval.every=5", "r3.experiment.seed=7"), spec.sets());
   }
 
   @Test
@@ -179,13 +178,13 @@ class SuiteRunnerTest {
   @Test
   void trainCommand_isThisJavaWithItsClasspathRunningR3Train() {
     Suite.Entry e = new Suite.Entry("grpo-m8", tmp.resolve("grpo-m8.conf"), List.of());
-    SuiteRunner.RunSpec spec = new SuiteRunner.RunSpec(e, 2, tmp, List.of("a=1", "r3.experiment.seed=2"));
+    SuiteRunner.RunSpec spec = new SuiteRunner.RunSpec(e, 2, tmp.resolve("seed-2"), List.of("a=1", "r3.experiment.seed=2"));
     List<String> cmd = ChildJvm.train(List.of("-Xmx1g")).command(spec);
     assertTrue(cmd.get(0).endsWith("java"), cmd.get(0));
     assertEquals("-Xmx1g", cmd.get(1));
     int cp = cmd.indexOf("-cp");
     assertEquals(System.getProperty("java.class.path"), cmd.get(cp + 1));
-    assertEquals(List.of("dev.r3.cli.R3", "train", "--config", e.config().toString(), "--set", "a=1", "--set",
-        "r3.experiment.seed=2"), cmd.subList(cp + 2, cmd.size()));
+    assertEquals(List.of("dev.r3.cli.R3", "train", "--config", e.config().toString(), "--out",
+        tmp.resolve("seed-2").toString(), "--set", "a=1", "--set", "r3.experiment.seed=2"), cmd.subList(cp + 2, cmd.size()));
   }
 }
