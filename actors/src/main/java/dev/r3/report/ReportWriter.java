@@ -143,7 +143,7 @@ final class ReportWriter {
     for (ExperimentSummary e : exps) {
       for (RunResult r : e.runs()) {
         String status = r.status().name().toLowerCase(Locale.ROOT)
-            + (r.status() == RunResult.Status.FAILED ? " (exit " + r.exitCode() + ")" : "")
+            + (r.status() == RunResult.Status.FAILED ? " (" + r.exitWhy() + ")" : "")
             + (r.truncated() ? ", last line truncated" : "");
         b.append("| ").append(r.experiment()).append(" | ").append(r.seed()).append(" | ").append(status)
             .append(" | ").append((long) r.lastStep())
@@ -160,7 +160,7 @@ final class ReportWriter {
       for (RunResult r : e.runs()) {
         if (r.status() == RunResult.Status.FAILED) {
           b.append("### Failed: ").append(r.experiment()).append(" seed ").append(r.seed())
-              .append(" (exit code ").append(r.exitCode()).append(")\n\n```\n").append(r.logTail())
+              .append(" (").append(r.exitWhy()).append(")\n\n```\n").append(r.logTail())
               .append("\n```\n\n");
         }
       }
@@ -223,6 +223,7 @@ final class ReportWriter {
     o.addProperty("seed", r.seed());
     o.addProperty("status", r.status().name().toLowerCase(Locale.ROOT));
     o.addProperty("exit_code", r.exitCode());
+    o.addProperty("exit_why", r.exitWhy());
     o.addProperty("run_dir", r.runDir().toString());
     o.add("last_step", num(r.lastStep()));
     o.addProperty("truncated", r.truncated());

@@ -85,12 +85,17 @@ final class RunDir {
     return Files.isDirectory(single) ? Optional.of(single) : Optional.empty();
   }
 
-  /** What the runner recorded about the child process; null when it never ran to the end. */
-  record Exit(int code, double seconds, String logTail) {}
+  /**
+   * What the runner recorded about the child process.
+   *
+   * @param why "finished", "timed out", "exit code 3", ...: the runner's reading of the exit
+   */
+  record Exit(int code, String why, double seconds, String logTail) {}
 
   static void writeExit(Path seedDir, Exit exit) {
     JsonObject o = new JsonObject();
     o.addProperty("exit_code", exit.code());
+    o.addProperty("why", exit.why());
     o.addProperty("seconds", exit.seconds());
     o.addProperty("log_tail", exit.logTail());
     try {
@@ -107,7 +112,9 @@ final class RunDir {
     }
     try {
       JsonObject o = JsonParser.parseString(Files.readString(f, StandardCharsets.UTF_8)).getAsJsonObject();
-      return new Exit(o.get("exit_code").getAsInt(), o.has("seconds") ? o.get("seconds").getAsDouble() : 0,
+      int code = o.get("exit_code").getAsInt();
+      return new Exit(code, o.has("why") ? o.get("why").getAsString() : "exit code " + code,
+          o.has("seconds") ? o.get("seconds").getAsDouble() : 0,
           o.has("log_tail") ? o.get("log_tail").getAsString() : "");
     } catch (IOException | JsonParseException | IllegalStateException | NullPointerException e) {
       return null;

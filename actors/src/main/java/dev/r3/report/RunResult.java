@@ -13,7 +13,7 @@ import java.util.Map;
  * mismatch numbers are means over all steps that logged a finite value.
  */
 record RunResult(String experiment, long seed, Status status, Path seedDir, Path runDir, int exitCode,
-    String logTail, double initialAccuracy, double finalAccuracy, double bestAccuracy, double meanKl,
+    String exitWhy, String logTail, double initialAccuracy, double finalAccuracy, double bestAccuracy, double meanKl,
     double meanExtreme2, double meanDisagreement, double[] layerDisagreement, CollapseDetector.Collapse collapse,
     Metric collapseSignal, double lastStep, boolean truncated, double wallSeconds, Map<String, Double> ledger,
     MismatchFile mismatch, MetricsLog log) {
@@ -59,7 +59,7 @@ record RunResult(String experiment, long seed, Status status, Path seedDir, Path
       mismatch = MismatchFile.read(seedDir.resolve(RunDir.MISMATCH));
     }
     return new RunResult(experiment, seed, status, seedDir, runDir, exit == null ? 0 : exit.code(),
-        exit == null ? "" : exit.logTail(), initial, fin, best,
+        exit == null ? "" : exit.why(), exit == null ? "" : exit.logTail(), initial, fin, best,
         log.series(Metric.MISMATCH_KL).mean(), log.series(Metric.EXTREME_2).mean(),
         log.series(Metric.ROUTER_DISAGREEMENT).mean(), log.layerDisagreement(), detector.detect(log),
         CollapseDetector.signal(log), log.lastStep(), log.truncated(),

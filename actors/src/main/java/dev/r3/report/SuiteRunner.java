@@ -172,14 +172,17 @@ final class SuiteRunner {
     double seconds = (System.nanoTime() - t0) / 1e9;
     boolean finished = RunDir.finished(spec.seedDir());
     String tail = startError != null ? startError : RunDir.logTail(spec.seedDir(), RunResult.LOG_TAIL_LINES);
-    RunDir.writeExit(spec.seedDir(), new RunDir.Exit(code, seconds, tail));
+    String why = code == 0 && finished ? "finished"
+        : startError != null ? "could not start"
+        : code == TIMEOUT_EXIT && !suite.runTimeout().isZero() ? "timed out after " + suite.runTimeout()
+        : code == 0 ? "exited 0 without writing summary.json"
+        : "exit code " + code;
+    RunDir.writeExit(spec.seedDir(), new RunDir.Exit(code, why, seconds, tail));
     if (code == 0 && finished) {
       say("[%d/%d] done %s in %s", n, todo, spec.label(), duration(seconds));
       measureMismatch(spec);
       return new Outcome(spec, Kind.FINISHED, code, seconds, tail);
     }
-    String why = code == TIMEOUT_EXIT && !suite.runTimeout().isZero() ? "timed out" : code == 0
-        ? "exited 0 without writing summary.json" : "exit code " + code;
     say("[%d/%d] FAILED %s after %s (%s); log: %s%n%s", n, todo, spec.label(), duration(seconds), why,
         spec.seedDir().resolve(RunDir.LOG), indent(lastLines(tail, PROGRESS_TAIL_LINES)));
     return new Outcome(spec, Kind.FAILED, code, seconds, tail);

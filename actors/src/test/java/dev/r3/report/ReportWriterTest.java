@@ -33,7 +33,7 @@ class ReportWriterTest {
     Fixtures.metrics(g2, 20, s -> Fixtures.step(s, s % 4 == 0 ? 0.0 : 1e-3, st -> 0.5));
     Fixtures.write(g2.resolve("metrics.jsonl"),
         read(g2.resolve("metrics.jsonl")) + "{\"step\": 21, \"loss\": NaN, \"mismatch_kl\": NaN}\n{\"step\": 22, \"lo");
-    RunDir.writeExit(g2, new RunDir.Exit(134, 30, "fatal: aborted"));
+    RunDir.writeExit(g2, new RunDir.Exit(134, "exit code 134", 30, "fatal: aborted"));
     // GRPO+R3 at M = 8: both seeds healthy, low mismatch, one with a mismatch.json.
     for (int seed = 1; seed <= 2; seed++) {
       Path d = RunDir.seedDir(runs, "s", "grpo-r3-m8", seed);

@@ -132,6 +132,7 @@ class SuiteRunnerTest {
     SuiteRunner.Outcome o = runner(s, fake(FAKE_TRAIN), 1, new ByteArrayOutputStream()).run().get(0);
     assertEquals(SuiteRunner.Kind.FAILED, o.kind());
     assertEquals(SuiteRunner.TIMEOUT_EXIT, o.exitCode());
+    assertTrue(RunDir.readExit(tmp.resolve("runs/t/slow/seed-1")).why().startsWith("timed out"));
     assertTrue((System.nanoTime() - t0) / 1e9 < 4, "the child was not killed at the timeout");
   }
 
