@@ -139,7 +139,8 @@ final class ReportWriter {
 
   private static void runsSection(StringBuilder b, List<ExperimentSummary> exps) {
     b.append("## Runs\n\n| experiment | seed | status | last step | final accuracy | best accuracy | crash step "
-        + "| collapse signal | wall time (s) | folder |\n|---|---|---|---|---|---|---|---|---|---|\n");
+        + "| collapse signal | RL wall time (s) | process time (s) | folder |\n"
+        + "|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (ExperimentSummary e : exps) {
       for (RunResult r : e.runs()) {
         String status = r.status().name().toLowerCase(Locale.ROOT)
@@ -152,6 +153,7 @@ final class ReportWriter {
             .append(" | ").append(r.collapse().collapsed() ? String.valueOf((long) r.collapse().step()) : "-")
             .append(" | ").append(r.collapseSignal() == Metric.EVAL_ACCURACY ? "eval accuracy" : "reward")
             .append(" | ").append(num("%.0f", r.wallSeconds()))
+            .append(" | ").append(num("%.0f", r.processSeconds()))
             .append(" | `").append(r.runDir()).append("` |\n");
       }
     }
@@ -240,6 +242,7 @@ final class ReportWriter {
     c.addProperty("signal", r.collapseSignal() == Metric.EVAL_ACCURACY ? "eval accuracy" : "reward");
     o.add("collapse", c);
     o.add("wall_seconds", num(r.wallSeconds()));
+    o.add("process_seconds", num(r.processSeconds()));
     JsonObject ledger = new JsonObject();
     r.ledger().forEach((k, v) -> ledger.add(k, num(v)));
     o.add("ledger", ledger);

@@ -10,12 +10,15 @@ import java.util.Map;
  *
  * <p>Conventions: final accuracy is the summary's final eval accuracy (else the last eval logged), and
  * only for a finished run; best accuracy is the highest eval accuracy seen, summary included; the
- * mismatch numbers are means over all steps that logged a finite value.
+ * mismatch numbers are means over all steps that logged a finite value. Wall seconds are the run's own
+ * (summary.json: the RL part); process seconds are the child process's as the runner timed it (JVM
+ * start and warm start included).
  */
 record RunResult(String experiment, long seed, Status status, Path seedDir, Path runDir, int exitCode,
     String exitWhy, String logTail, double initialAccuracy, double finalAccuracy, double bestAccuracy, double meanKl,
     double meanExtreme2, double meanDisagreement, double[] layerDisagreement, CollapseDetector.Collapse collapse,
-    Metric collapseSignal, double lastStep, boolean truncated, double wallSeconds, Map<String, Double> ledger,
+    Metric collapseSignal, double lastStep, boolean truncated, double wallSeconds, double processSeconds,
+    Map<String, Double> ledger,
     MismatchFile mismatch, MetricsLog log) {
 
   enum Status {
@@ -63,7 +66,7 @@ record RunResult(String experiment, long seed, Status status, Path seedDir, Path
         log.series(Metric.MISMATCH_KL).mean(), log.series(Metric.EXTREME_2).mean(),
         log.series(Metric.ROUTER_DISAGREEMENT).mean(), log.layerDisagreement(), detector.detect(log),
         CollapseDetector.signal(log), log.lastStep(), log.truncated(),
-        summary == null ? (exit == null ? Double.NaN : exit.seconds()) : summary.wallSeconds(),
+        summary == null ? Double.NaN : summary.wallSeconds(), exit == null ? Double.NaN : exit.seconds(),
         summary == null ? Map.of() : summary.ledger(), mismatch, log);
   }
 
