@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
         TrainCommand.class,
         MismatchCommand.class,
         BenchCommand.class,
+        CompareCommand.class,
     })
 public final class R3 implements Runnable {
 
