@@ -31,6 +31,13 @@ final class Charts {
     System.setProperty("java.awt.headless", "true"); // runs on servers without a display
   }
 
+  /**
+   * Per-step measures (reward, mismatch) are noisy at a batch of a few groups: curves longer than
+   * {@link #SMOOTH_ABOVE} points are drawn as a trailing mean over {@link #SMOOTH} steps, and the title
+   * says so. Eval accuracy (a few points) is drawn as logged; report.json keeps the raw numbers.
+   */
+  private static final int SMOOTH = 5;
+  private static final int SMOOTH_ABOVE = 30;
   private static final int WIDTH = 900;
   private static final int HEIGHT = 520;
 
@@ -75,10 +82,18 @@ final class Charts {
       String yTitle, String file, boolean logY) {
     XYChart chart = chart(title, "learner step", yTitle);
     chart.getStyler().setYAxisLogarithmic(logY);
-    Function<ExperimentSummary, Series> pick = logY ? e -> e.meanCurve(m).positive() : e -> e.meanCurve(m);
+    boolean smooth = m != Metric.EVAL_ACCURACY
+        && exps.stream().anyMatch(e -> e.meanCurve(m).size() > SMOOTH_ABOVE);
+    Function<ExperimentSummary, Series> pick = e -> {
+      Series s = logY ? e.meanCurve(m).positive() : e.meanCurve(m);
+      return smooth ? s.movingAverage(SMOOTH) : s;
+    };
+    if (smooth) {
+      chart.setTitle(title + ", mean of last " + SMOOTH + " steps");
+    }
     boolean any = addSeries(chart, exps, pick);
     if (any) {
-      out.add(save(chart, title, dir.resolve(file + ".png")));
+      out.add(save(chart, chart.getTitle(), dir.resolve(file + ".png")));
     }
   }
 

@@ -42,6 +42,23 @@ record Series(double[] steps, double[] values) {
     return isEmpty() ? Double.NaN : values[values.length - 1];
   }
 
+  /** Trailing mean over the last {@code w} points (fewer at the start); this series when w <= 1. */
+  Series movingAverage(int w) {
+    if (w <= 1) {
+      return this;
+    }
+    double[] out = new double[values.length];
+    double sum = 0;
+    for (int i = 0; i < values.length; i++) {
+      sum += values[i];
+      if (i >= w) {
+        sum -= values[i - w];
+      }
+      out[i] = sum / Math.min(i + 1, w);
+    }
+    return new Series(steps, out);
+  }
+
   /** Only the strictly positive points: what a logarithmic axis can show. */
   Series positive() {
     int n = 0;

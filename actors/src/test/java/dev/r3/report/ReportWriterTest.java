@@ -142,6 +142,14 @@ class ReportWriterTest {
   }
 
   @Test
+  void movingAverage_isTrailingMean() {
+    Series s = new Series(new double[] {1, 2, 3, 4}, new double[] {2, 4, 6, 8});
+    assertArrayEquals(new double[] {2, 3, 5, 7}, s.movingAverage(2).values(), 1e-12);
+    assertArrayEquals(new double[] {1, 2, 3, 4}, s.movingAverage(2).steps(), 1e-12);
+    assertEquals(s, s.movingAverage(1));
+  }
+
+  @Test
   void stats_sampleStdAndEmpty() {
     Stats s = Stats.of(1, 2, 3, Double.NaN);
     assertEquals(3, s.n());
