@@ -17,6 +17,9 @@ import picocli.CommandLine.Command;
         EnvCommand.class,
         PretrainCommand.class,
         TrainCommand.class,
+        MismatchCommand.class,
+        BenchCommand.class,
+        CompareCommand.class,
     })
 public final class R3 implements Runnable {
 

@@ -268,9 +268,19 @@ public final class MismatchMeasures {
       return this;
     }
 
-    /** Adds one sequence: its response-token log-probs and its two routing records. */
+    /**
+     * Adds one sequence of T tokens: its T - promptLength response-token log-probs and its two routing
+     * records of T - 1 positions. The counts are checked against each other (the off-by-one at the
+     * prompt boundary is the classic routing-replay bug).
+     */
     public Accumulator addSequence(float[] trainLogprobs, float[] inferLogprobs, RoutingRecord rollout,
         RoutingRecord trainer, int promptLength) {
+      int responseTokens = rollout.positions() + 1 - promptLength;
+      if (trainLogprobs.length != responseTokens) {
+        throw new IllegalArgumentException("a record of " + rollout.positions() + " positions and a prompt of "
+            + promptLength + " tokens mean " + responseTokens + " response tokens, but " + trainLogprobs.length
+            + " log-probs were given");
+      }
       addTokens(trainLogprobs, inferLogprobs);
       return addRouting(rollout, trainer, promptLength);
     }

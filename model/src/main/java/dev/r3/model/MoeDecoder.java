@@ -30,10 +30,10 @@ import java.util.Map;
  * The gates are computed from the router logits of <em>this</em> forward pass even when the ids are
  * replayed, so the router keeps its gradient under R3.
  *
- * <p>Parameter layout on the device (Hugging Face names map onto it in {@link #load} / {@link #toHost}):
- * the experts of a layer are stacked, {@code gateUp (E*2I, H)} with expert e's gate_proj rows followed
- * by its up_proj rows, and {@code down (E, H, I)}. One GEMM then runs every expert on every token (the
- * dense-masked dispatch), and a contiguous slice is one expert (the gather dispatch).
+ * <p>Parameters are in the {@link DeviceLayout}: fused qkv, experts stacked so that one GEMM runs every
+ * expert on every token (DENSE dispatch), a batched GEMM runs them on grouped tokens (GROUPED), and one
+ * split per layer yields every expert's block (GATHER; a split's backward is one concatenation, where
+ * per-expert slicing would cost one zero-filled parameter-sized gradient per expert).
  *
  * <p>Arrays: parameters and constants live in the manager given to {@link #load}; every temporary of a
  * forward pass lives in the caller's scope manager, which the caller closes after the step.
@@ -43,25 +43,40 @@ final class MoeDecoder {
   /** Additive attention mask value: finite, so that a fully masked padding row stays NaN-free. */
   static final float MASKED = -1e30f;
 
-  /** How expert outputs are computed; AUTO picks by tokens per expert. */
-  enum Dispatch { AUTO, DENSE, GATHER }
+  /**
+   * How expert outputs are computed; AUTO picks by tokens per expert. DENSE: every expert on every
+   * token (two GEMMs). GATHER: per expert, its tokens only (about ten ops per expert). GROUPED: the
+   * tokens of all experts gathered into one (E, C, H) block, C the largest expert load, and two batched
+   * GEMMs (about ten ops per layer; padding costs compute when the load is uneven).
+   */
+  enum Dispatch { AUTO, DENSE, GATHER, GROUPED }
 
-  /** AUTO uses GATHER from this many (token, slot) pairs per expert on; measured crossover. */
-  static final int GATHER_MIN_TOKENS_PER_EXPERT = 8;
+  /** AUTO's cost model: host overhead of one array op (JNI, dispatch, bookkeeping), seconds. */
+  static final double OP_SECONDS = 8e-6;
+  /** AUTO's cost model: float32 rate of the small GEMMs an expert runs, FLOP/s. */
+  static final double EXPERT_FLOPS = 30e9;
 
   /** Device parameters of one decoder layer. */
   static final class Layer {
     NDArray inputNorm;   // (H)
-    NDArray q;           // (nH*hd, H)
-    NDArray k;           // (nKV*hd, H)
-    NDArray v;           // (nKV*hd, H)
+    NDArray qkv;         // ((nH + 2 nKV) * hd, H): q rows, k rows, v rows
     NDArray o;           // (H, nH*hd)
     NDArray qNorm;       // (hd)
     NDArray kNorm;       // (hd)
     NDArray postNorm;    // (H)
     NDArray router;      // (E, H); null for the dense twin
     NDArray gateUp;      // MoE: (E*2I, H); dense: (2I, H)
-    NDArray down;        // MoE: (E, H, I); dense: (H, I)
+    NDArray down;        // MoE: (E*I, H), block e = down_proj_e^T; dense: (H, I)
+    Views frozen;        // inference only: views built once
+  }
+
+  /** Derived views of a layer's parameters: built per forward when training (autograd), once otherwise. */
+  private static final class Views {
+    NDArray qkNorm;      // (nH + nKV, hd): q_norm for the q heads, k_norm for the k heads
+    NDList gateUps;      // E x (2I, H)
+    NDList downs;        // E x (I, H)
+    NDArray down3;       // (E, I, H)
+    NDArray gateUp3t;    // (E, H, 2I)
   }
 
   /**
@@ -115,7 +130,7 @@ final class MoeDecoder {
   }
 
   final ModelConfig config;
-  /** Parameters by name: Hugging Face names, except the stacked experts ({@code mlp.gate_up_stacked}, ...). */
+  /** Parameters by device name ({@link DeviceLayout}), in a fixed order. */
   final Map<String, NDArray> named;
   final NDArray embed;       // (V, H)
   final Layer[] layers;
@@ -131,7 +146,7 @@ final class MoeDecoder {
   private final boolean roundBf16;
   Dispatch dispatch = Dispatch.AUTO;
 
-  private MoeDecoder(ModelConfig config, NDManager m, Map<String, NDArray> p, boolean roundBf16) {
+  private MoeDecoder(ModelConfig config, NDManager m, Map<String, NDArray> p, boolean trainable, boolean roundBf16) {
     this.config = config;
     this.named = p;
     this.roundBf16 = roundBf16;
@@ -142,16 +157,17 @@ final class MoeDecoder {
     for (int i = 0; i < layers.length; i++) {
       Layer l = new Layer();
       l.inputNorm = p.get(TensorNames.inputNorm(i));
-      l.q = p.get(TensorNames.qProj(i));
-      l.k = p.get(TensorNames.kProj(i));
-      l.v = p.get(TensorNames.vProj(i));
+      l.qkv = p.get(DeviceLayout.qkv(i));
       l.o = p.get(TensorNames.oProj(i));
       l.qNorm = p.get(TensorNames.qNorm(i));
       l.kNorm = p.get(TensorNames.kNorm(i));
       l.postNorm = p.get(TensorNames.postAttnNorm(i));
       l.router = config.isMoe() ? p.get(TensorNames.router(i)) : null;
-      l.gateUp = p.get(gateUpName(i));
-      l.down = p.get(downName(i));
+      l.gateUp = p.get(DeviceLayout.gateUp(i));
+      l.down = p.get(DeviceLayout.down(i));
+      if (!trainable) {
+        l.frozen = views(l, m);
+      }
       layers[i] = l;
     }
     int hd = config.headDim();
@@ -182,134 +198,28 @@ final class MoeDecoder {
 
   // ---------------------------------------------------------------- parameters
 
-  private static String gateUpName(int i) {
-    return TensorNames.layer(i, "mlp.gate_up_stacked");
-  }
-
-  private static String downName(int i) {
-    return TensorNames.layer(i, "mlp.down_stacked");
-  }
-
   /**
-   * Copies host weights into {@code m} in the device layout. With {@code trainable} every parameter
-   * requires gradient.
+   * Copies host weights into {@code m} in the device layout ({@link DeviceLayout}). With
+   * {@code trainable} every parameter requires gradient; without, derived views are built once.
    */
   static MoeDecoder load(ModelWeights w, NDManager m, boolean trainable, boolean roundBf16) {
-    ModelConfig c = w.config();
-    Map<String, NDArray> p = new LinkedHashMap<>();
-    for (var e : w.tensors().entrySet()) {
-      String name = e.getKey();
-      if (name.contains(".mlp.experts.") || name.contains(".mlp.gate_proj") || name.contains(".mlp.up_proj")
-          || name.contains(".mlp.down_proj")) {
-        continue;  // stacked below
-      }
-      p.put(name, create(m, e.getValue()));
-    }
-    for (int i = 0; i < c.numLayers(); i++) {
-      int h = c.hiddenSize();
-      if (c.isMoe()) {
-        int ex = c.numExperts();
-        int in = c.moeIntermediateSize();
-        float[] gu = new float[ex * 2 * in * h];
-        float[] dn = new float[ex * h * in];
-        for (int j = 0; j < ex; j++) {
-          System.arraycopy(w.get(TensorNames.expert(i, j, "gate_proj")).data(), 0, gu, (2 * j) * in * h, in * h);
-          System.arraycopy(w.get(TensorNames.expert(i, j, "up_proj")).data(), 0, gu, (2 * j + 1) * in * h, in * h);
-          System.arraycopy(w.get(TensorNames.expert(i, j, "down_proj")).data(), 0, dn, j * h * in, h * in);
-        }
-        p.put(gateUpName(i), m.create(gu, new Shape((long) ex * 2 * in, h)));
-        p.put(downName(i), m.create(dn, new Shape(ex, h, in)));
-      } else {
-        int in = c.intermediateSize();
-        float[] gu = new float[2 * in * h];
-        System.arraycopy(w.get(TensorNames.denseMlp(i, "gate_proj")).data(), 0, gu, 0, in * h);
-        System.arraycopy(w.get(TensorNames.denseMlp(i, "up_proj")).data(), 0, gu, in * h, in * h);
-        p.put(gateUpName(i), m.create(gu, new Shape(2L * in, h)));
-        p.put(downName(i), create(m, w.get(TensorNames.denseMlp(i, "down_proj"))));
-      }
-    }
+    Map<String, NDArray> p = DeviceLayout.upload(w, m);
     if (trainable) {
       for (NDArray a : p.values()) {
         a.setRequiresGradient(true);
       }
     }
-    return new MoeDecoder(c, m, p, roundBf16);
-  }
-
-  private static NDArray create(NDManager m, HostTensor t) {
-    long[] shape = new long[t.shape().length];
-    for (int i = 0; i < shape.length; i++) {
-      shape[i] = t.shape()[i];
-    }
-    return m.create(t.data(), new Shape(shape));
+    return new MoeDecoder(w.config(), m, p, trainable, roundBf16);
   }
 
   /** Every parameter, in a fixed order (the optimizer's). */
   List<NDArray> parameters() {
-    List<NDArray> out = new ArrayList<>();
-    out.add(embed);
-    for (Layer l : layers) {
-      out.addAll(Arrays.asList(l.inputNorm, l.q, l.k, l.v, l.o, l.qNorm, l.kNorm, l.postNorm));
-      if (l.router != null) {
-        out.add(l.router);
-      }
-      out.add(l.gateUp);
-      out.add(l.down);
-    }
-    out.add(finalNorm);
-    out.add(lmHead);
-    return out;
+    return new ArrayList<>(named.values());
   }
 
   /** Host snapshot with Hugging Face names and shapes. */
   ModelWeights toHost() {
-    ModelConfig c = config;
-    Map<String, HostTensor> t = new LinkedHashMap<>();
-    Map<String, int[]> shapes = ModelWeights.expectedShapes(c);
-    t.put(TensorNames.EMBED, host(embed, shapes.get(TensorNames.EMBED)));
-    for (int i = 0; i < c.numLayers(); i++) {
-      Layer l = layers[i];
-      t.put(TensorNames.inputNorm(i), host(l.inputNorm, shapes.get(TensorNames.inputNorm(i))));
-      t.put(TensorNames.qProj(i), host(l.q, shapes.get(TensorNames.qProj(i))));
-      t.put(TensorNames.kProj(i), host(l.k, shapes.get(TensorNames.kProj(i))));
-      t.put(TensorNames.vProj(i), host(l.v, shapes.get(TensorNames.vProj(i))));
-      t.put(TensorNames.oProj(i), host(l.o, shapes.get(TensorNames.oProj(i))));
-      t.put(TensorNames.qNorm(i), host(l.qNorm, shapes.get(TensorNames.qNorm(i))));
-      t.put(TensorNames.kNorm(i), host(l.kNorm, shapes.get(TensorNames.kNorm(i))));
-      t.put(TensorNames.postAttnNorm(i), host(l.postNorm, shapes.get(TensorNames.postAttnNorm(i))));
-      int h = c.hiddenSize();
-      float[] gu = l.gateUp.toFloatArray();
-      float[] dn = l.down.toFloatArray();
-      if (c.isMoe()) {
-        int in = c.moeIntermediateSize();
-        t.put(TensorNames.router(i), host(l.router, shapes.get(TensorNames.router(i))));
-        for (int j = 0; j < c.numExperts(); j++) {
-          t.put(TensorNames.expert(i, j, "gate_proj"),
-              new HostTensor(new int[] {in, h}, Arrays.copyOfRange(gu, 2 * j * in * h, (2 * j + 1) * in * h)));
-          t.put(TensorNames.expert(i, j, "up_proj"),
-              new HostTensor(new int[] {in, h}, Arrays.copyOfRange(gu, (2 * j + 1) * in * h, (2 * j + 2) * in * h)));
-          t.put(TensorNames.expert(i, j, "down_proj"),
-              new HostTensor(new int[] {h, in}, Arrays.copyOfRange(dn, j * h * in, (j + 1) * h * in)));
-        }
-      } else {
-        int in = c.intermediateSize();
-        t.put(TensorNames.denseMlp(i, "gate_proj"), new HostTensor(new int[] {in, h}, Arrays.copyOfRange(gu, 0, in * h)));
-        t.put(TensorNames.denseMlp(i, "up_proj"), new HostTensor(new int[] {in, h}, Arrays.copyOfRange(gu, in * h, 2 * in * h)));
-        t.put(TensorNames.denseMlp(i, "down_proj"), new HostTensor(new int[] {h, in}, dn));
-      }
-    }
-    t.put(TensorNames.FINAL_NORM, host(finalNorm, shapes.get(TensorNames.FINAL_NORM)));
-    t.put(TensorNames.LM_HEAD, host(lmHead, shapes.get(TensorNames.LM_HEAD)));
-    // canonical order
-    Map<String, HostTensor> ordered = new LinkedHashMap<>();
-    for (String name : shapes.keySet()) {
-      ordered.put(name, t.get(name));
-    }
-    return new ModelWeights(c, ordered);
-  }
-
-  private static HostTensor host(NDArray a, int[] shape) {
-    return new HostTensor(shape, a.toFloatArray());
+    return DeviceLayout.download(config, named);
   }
 
   // ---------------------------------------------------------------- numerics
@@ -334,21 +244,53 @@ final class MoeDecoder {
     return x.mul(cos).add(x.matMul(rotateHalf).mul(sin));
   }
 
+  // ---------------------------------------------------------------- derived views
+
+  /** Views of a layer's parameters in {@code m}: the combined q/k norm weight and one block per expert. */
+  private Views views(Layer p, NDManager m) {
+    ModelConfig c = config;
+    Views v = new Views();
+    long hd = c.headDim();
+    // each op on a parameter attaches its result to the parameter's manager: move it to m at once
+    NDArray q = Nd.own(p.qNorm.reshape(1, hd), m).broadcast(c.numHeads(), hd);      // (nH, hd)
+    NDArray k = Nd.own(p.kNorm.reshape(1, hd), m).broadcast(c.numKvHeads(), hd);    // (nKV, hd)
+    v.qkNorm = NDArrays.concat(new NDList(q, k), 0);                                 // (nH + nKV, hd)
+    if (c.isMoe()) {
+      v.gateUps = own(p.gateUp.split(c.numExperts(), 0), m);                         // E x (2I, H)
+      v.downs = own(p.down.split(c.numExperts(), 0), m);                             // E x (I, H)
+      v.down3 = Nd.own(p.down.reshape(c.numExperts(), c.moeIntermediateSize(), c.hiddenSize()), m);
+      v.gateUp3t = Nd.own(p.gateUp.reshape(c.numExperts(), 2L * c.moeIntermediateSize(), c.hiddenSize()), m)
+          .transpose(0, 2, 1);
+    }
+    return v;
+  }
+
+  private static NDList own(NDList list, NDManager m) {
+    for (NDArray a : list) {
+      Nd.own(a, m);
+    }
+    return list;
+  }
+
   // ---------------------------------------------------------------- attention
 
   /** Self-attention of one layer; a (R, W, H) normed input; returns (R, W, H). */
-  private NDArray attention(int li, NDArray a, Rope rope, NDArray mask, KvStore kv, NDManager s) {
+  private NDArray attention(int li, NDArray a, Views views, Rope rope, NDArray mask, KvStore kv, NDManager s) {
     Layer p = layers[li];
     ModelConfig c = config;
     int r = (int) a.getShape().get(0);
     int w = (int) a.getShape().get(1);
     int hd = c.headDim();
-    NDArray q = bf(Nd.linear(a, p.q)).reshape(r, w, c.numHeads(), hd);      // (R, W, nH, hd)
-    NDArray k = bf(Nd.linear(a, p.k)).reshape(r, w, c.numKvHeads(), hd);    // (R, W, nKV, hd)
-    NDArray v = bf(Nd.linear(a, p.v)).reshape(r, w, c.numKvHeads(), hd);
-    q = bf(rope(rmsNorm(q, p.qNorm), rope.cos, rope.sin)).transpose(0, 2, 1, 3);  // (R, nH, W, hd)
-    k = bf(rope(rmsNorm(k, p.kNorm), rope.cos, rope.sin)).transpose(0, 2, 1, 3);  // (R, nKV, W, hd)
-    v = v.transpose(0, 2, 1, 3);                                                   // (R, nKV, W, hd)
+    int nh = c.numHeads();
+    int nkv = c.numKvHeads();
+    NDArray qkv = bf(Nd.linear(a, p.qkv)).reshape(r, w, nh + 2L * nkv, hd);         // (R, W, nH+2nKV, hd)
+    NDList parts = qkv.split(new long[] {nh + nkv}, 2);
+    // per-head RMSNorm (q_norm on q heads, k_norm on k heads), then RoPE, on q and k together
+    NDArray qk = bf(rope(rmsNorm(parts.get(0), views.qkNorm), rope.cos, rope.sin));  // (R, W, nH+nKV, hd)
+    NDList qkParts = qk.split(new long[] {nh}, 2);
+    NDArray q = qkParts.get(0).transpose(0, 2, 1, 3);                               // (R, nH, W, hd)
+    NDArray k = qkParts.get(1).transpose(0, 2, 1, 3);                               // (R, nKV, W, hd)
+    NDArray v = parts.get(1).transpose(0, 2, 1, 3);                                 // (R, nKV, W, hd)
     NDArray keys = k;
     NDArray values = v;
     if (kv != null) {
@@ -356,14 +298,14 @@ final class MoeDecoder {
       keys = all[0];
       values = all[1];
     }
-    int group = c.numHeads() / c.numKvHeads();
+    int group = nh / nkv;
     if (group > 1) {  // grouped-query attention: head h reads kv head h / group
       keys = keys.repeat(1, group);
       values = values.repeat(1, group);
     }
     NDArray scores = bf(q.matMul(keys.transpose(0, 1, 3, 2))).mul(attnScale).add(mask);  // (R, nH, W, L)
     NDArray out = bf(scores.softmax(-1).matMul(values));                                 // (R, nH, W, hd)
-    out = out.transpose(0, 2, 1, 3).reshape(r, w, (long) c.numHeads() * hd);            // (R, W, nH*hd)
+    out = out.transpose(0, 2, 1, 3).reshape(r, w, (long) nh * hd);                      // (R, W, nH*hd)
     return bf(Nd.linear(out, p.o));
   }
 
@@ -382,44 +324,75 @@ final class MoeDecoder {
    * MoE feed-forward of one layer: m (N, H) -> (N, H). Routes by the router's own top-k unless the
    * window replays ids for this layer; records the ids used in {@code win.used[li]}.
    */
-  private NDArray moe(int li, NDArray m, Window win, NDManager s) {
+  private NDArray moe(int li, NDArray m, Views views, Window win, NDManager s) {
     Layer p = layers[li];
     ModelConfig c = config;
     int n = (int) m.getShape().get(0);
     int k = c.topK();
     NDArray logits = bf(Nd.linear(m, p.router));                        // (N, E)
     int[] ids = win.replay[li];
+    NDArray chosen;                                                     // (N, k) router logits of the ids
     if (ids == null) {
-      NDArray top = logits.topK(k, -1, true, true).get(1);              // (N, k) descending
-      long[] t = top.toLongArray();
+      NDList top = logits.topK(k, -1, true, true);                      // (N, k) descending
+      chosen = top.get(0);
+      long[] t = top.get(1).toLongArray();
       ids = new int[t.length];
       for (int i = 0; i < t.length; i++) {
         ids[i] = (int) t[i];
       }
+    } else {
+      chosen = c.normTopkProb() ? logits.gather(s.create(toLong(ids), new Shape(n, k)), 1) : null;
     }
     win.used[li] = ids;
-    NDArray idx = s.create(toLong(ids), new Shape(n, k));
     // Gates from this pass's logits over the chosen ids: the router keeps its gradient under replay.
     NDArray gates = c.normTopkProb()
-        ? logits.gather(idx, 1).softmax(-1)                              // exp(s_i) / sum_{j in I} exp(s_j)
-        : logits.softmax(-1).gather(idx, 1);                             // softmax(s)_i
-    int computed = 0;
+        ? chosen.softmax(-1)                                                              // exp(s_i) / sum_{j in I} exp(s_j)
+        : logits.softmax(-1).gather(s.create(toLong(ids), new Shape(n, k)), 1);          // softmax(s)_i
+    int[] load = new int[c.numExperts()];  // (token, slot) pairs per expert, computed tokens only
     for (int t = 0; t < n; t++) {
-      computed += win.computed[t] ? 1 : 0;
+      if (win.computed[t]) {
+        for (int j = 0; j < k; j++) {
+          load[ids[t * k + j]]++;
+        }
+      }
     }
-    boolean gather = switch (dispatch) {
-      case DENSE -> false;
-      case GATHER -> true;
-      case AUTO -> (long) computed * k >= (long) GATHER_MIN_TOKENS_PER_EXPERT * c.numExperts();
+    Dispatch d = dispatch == Dispatch.AUTO ? choose(n, load) : dispatch;
+    NDArray selected = switch (d) {                                      // (N, k, H): expert i's output
+      case GATHER -> gatherExperts(views, m, ids, win.computed, load, s);
+      case GROUPED -> groupedExperts(views, m, ids, win.computed, load, s);
+      default -> denseExperts(p, views, m, ids, s);
     };
-    NDArray selected = gather                                            // (N, k, H): expert i's output
-        ? gatherExperts(p, m, ids, win.computed, s)
-        : denseExperts(p, m, ids, s);
     return bf(gates.reshape(n, 1, k).batchMatMul(selected).reshape(n, c.hiddenSize()));  // sum_i g_i y_i
   }
 
+  /**
+   * AUTO: the dispatch with the least estimated time, op overhead plus expert FLOPs. DENSE computes E*N
+   * token-experts in about 15 ops, GROUPED E*C (C the largest load) in about 11, GATHER exactly the
+   * N*k needed in about 8 ops per loaded expert. Few tokens pick DENSE or GROUPED, large even loads
+   * GROUPED, large uneven loads GATHER.
+   */
+  private Dispatch choose(int n, int[] load) {
+    double perTokenExpert = 6.0 * config.hiddenSize() * config.moeIntermediateSize() / EXPERT_FLOPS;
+    int cap = 1;
+    int loaded = 0;
+    long pairs = 0;
+    for (int x : load) {
+      cap = Math.max(cap, x);
+      loaded += x > 0 ? 1 : 0;
+      pairs += x;
+    }
+    int e = load.length;
+    double dense = 15 * OP_SECONDS + (double) e * n * perTokenExpert;
+    double grouped = 11 * OP_SECONDS + (double) e * cap * perTokenExpert;
+    double gather = (8.0 * loaded + 5) * OP_SECONDS + pairs * perTokenExpert;
+    if (dense <= grouped && dense <= gather) {
+      return Dispatch.DENSE;
+    }
+    return grouped <= gather ? Dispatch.GROUPED : Dispatch.GATHER;
+  }
+
   /** Few tokens: every expert on every token in two GEMMs, then pick each token's k outputs. */
-  private NDArray denseExperts(Layer p, NDArray m, int[] ids, NDManager s) {
+  private NDArray denseExperts(Layer p, Views views, NDArray m, int[] ids, NDManager s) {
     ModelConfig c = config;
     int n = (int) m.getShape().get(0);
     int e = c.numExperts();
@@ -427,8 +400,7 @@ final class MoeDecoder {
     int h = c.hiddenSize();
     NDList gu = bf(Nd.linear(m, p.gateUp)).reshape(n, e, 2, in).split(2, 2);   // (N, E, 1, I) each
     NDArray act = Nd.silu(gu.get(0)).mul(gu.get(1)).reshape(n, e, in).transpose(1, 0, 2);  // (E, N, I)
-    NDArray downT = Nd.own(p.down.transpose(0, 2, 1), s);                           // (E, I, H)
-    NDArray y = bf(act.matMul(downT)).reshape((long) e * n, h);                    // (E*N, H)
+    NDArray y = bf(act.matMul(views.down3)).reshape((long) e * n, h);            // (E*N, H)
     long[] row = new long[ids.length];
     for (int t = 0; t < n; t++) {
       for (int j = 0; j < c.topK(); j++) {
@@ -439,20 +411,11 @@ final class MoeDecoder {
   }
 
   /** Many tokens: per expert, gather its tokens, run its SwiGLU, then pick each token's k outputs. */
-  private NDArray gatherExperts(Layer p, NDArray m, int[] ids, boolean[] computed, NDManager s) {
+  private NDArray gatherExperts(Views views, NDArray m, int[] ids, boolean[] computed, int[] count, NDManager s) {
     ModelConfig c = config;
     int n = (int) m.getShape().get(0);
     int k = c.topK();
     int e = c.numExperts();
-    int in = c.moeIntermediateSize();
-    int[] count = new int[e];
-    for (int t = 0; t < n; t++) {
-      if (computed[t]) {
-        for (int j = 0; j < k; j++) {
-          count[ids[t * k + j]]++;
-        }
-      }
-    }
     int[] start = new int[e + 1];
     for (int x = 0; x < e; x++) {
       start[x + 1] = start[x] + count[x];
@@ -482,12 +445,41 @@ final class MoeDecoder {
         continue;
       }
       NDArray xe = Nd.rows(m, s.create(tokens[x], new Shape(count[x])));        // (n_e, H)
-      NDArray gateUp = Nd.slice(p.gateUp, 0, 2L * x * in, 2L * (x + 1) * in, s);  // (2I, H)
-      outs.add(swiglu(xe, gateUp, Nd.item(p.down, x, s)));                       // (n_e, H)
+      NDList gu = bf(Nd.linear(xe, views.gateUps.get(x))).split(2, 1);          // (n_e, I) each
+      outs.add(bf(Nd.silu(gu.get(0)).mul(gu.get(1)).matMul(views.downs.get(x))));  // (n_e, H)
     }
     outs.add(s.zeros(new Shape(1, c.hiddenSize())));
-    NDArray y = NDArrays.concat(new NDList(outs), 0);                                          // (total + 1, H)
+    NDArray y = NDArrays.concat(new NDList(outs), 0);                           // (total + 1, H)
     return Nd.rows(y, s.create(row, new Shape(n, k)));                          // (N, k, H)
+  }
+
+  /** All experts at once: tokens grouped per expert into (E, C, H), two batched GEMMs, pick outputs. */
+  private NDArray groupedExperts(Views views, NDArray m, int[] ids, boolean[] computed, int[] count, NDManager s) {
+    ModelConfig c = config;
+    int n = (int) m.getShape().get(0);
+    int k = c.topK();
+    int e = c.numExperts();
+    int cap = 1;
+    for (int x : count) {
+      cap = Math.max(cap, x);
+    }
+    long[] slotToken = new long[e * cap];  // padding slots read token 0; their outputs are never picked
+    long[] row = new long[n * k];          // not computed: any row, its output is unused
+    int[] fill = new int[e];
+    for (int t = 0; t < n; t++) {
+      if (computed[t]) {
+        for (int j = 0; j < k; j++) {
+          int x = ids[t * k + j];
+          slotToken[x * cap + fill[x]] = t;
+          row[t * k + j] = (long) x * cap + fill[x];
+          fill[x]++;
+        }
+      }
+    }
+    NDArray xg = Nd.rows(m, s.create(slotToken, new Shape(e, cap)));            // (E, C, H)
+    NDList gu = bf(xg.matMul(views.gateUp3t)).split(2, 2);                       // (E, C, I) each
+    NDArray y = bf(Nd.silu(gu.get(0)).mul(gu.get(1)).matMul(views.down3));      // (E, C, H)
+    return Nd.rows(y.reshape((long) e * cap, c.hiddenSize()), s.create(row, new Shape(n, k)));  // (N, k, H)
   }
 
   private static long[] toLong(int[] a) {
@@ -513,9 +505,10 @@ final class MoeDecoder {
     NDArray h = Nd.rows(embed, s.create(win.ids, new Shape(r, w)));                // (R, W, H)
     for (int li = 0; li < layers.length; li++) {
       Layer p = layers[li];
-      h = bf(h.add(attention(li, rmsNorm(h, p.inputNorm), rope, mask, kv, s)));
+      Views views = p.frozen != null ? p.frozen : views(p, s);
+      h = bf(h.add(attention(li, rmsNorm(h, p.inputNorm), views, rope, mask, kv, s)));
       NDArray m = rmsNorm(h, p.postNorm).reshape((long) r * w, c.hiddenSize());  // (N, H)
-      NDArray ffn = c.isMoe() ? moe(li, m, win, s) : swiglu(m, p.gateUp, p.down);
+      NDArray ffn = c.isMoe() ? moe(li, m, views, win, s) : swiglu(m, p.gateUp, p.down);
       h = bf(h.add(ffn.reshape(r, w, c.hiddenSize())));
     }
     return rmsNorm(h, finalNorm);

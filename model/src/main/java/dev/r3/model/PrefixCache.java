@@ -14,9 +14,10 @@ import java.util.Map;
  * last, never-fed token); a prompt may reuse any common prefix with any entry, since the KV and the
  * routing at a position depend only on the tokens up to it.
  *
- * <p>Not thread-safe: owned by one {@link RolloutEngine}, used inside its synchronized calls.
+ * <p>Not thread-safe: owned by one {@link RolloutEngine}, used inside its synchronized calls; only its
+ * {@link Stats} are public.
  */
-final class PrefixCache implements AutoCloseable {
+public final class PrefixCache implements AutoCloseable {
 
   /** One stored prefix: kv is (layers, 2, nKV, n, hd), routing holds n positions. */
   static final class Entry {
@@ -34,8 +35,15 @@ final class PrefixCache implements AutoCloseable {
   /** The first {@code length} positions of {@code entry} serve a prompt. */
   record Hit(Entry entry, int length) {}
 
-  /** Counters since construction. */
-  record Stats(long lookups, long hits, long reusedTokens, int entries) {}
+  /**
+   * Counters since the engine was built.
+   *
+   * @param lookups      distinct prompts looked up
+   * @param hits         lookups that reused a stored prefix
+   * @param reusedTokens prompt tokens whose KV entries and routing ids came from the cache
+   * @param entries      prefixes stored now
+   */
+  public record Stats(long lookups, long hits, long reusedTokens, int entries) {}
 
   private final int capacity;
   private final NDManager manager;
@@ -112,7 +120,7 @@ final class PrefixCache implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public void close() {  // package use only: the engine closes its cache
     clear();
     manager.close();
   }

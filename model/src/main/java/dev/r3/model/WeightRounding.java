@@ -27,7 +27,9 @@ import java.util.Map;
  * Qwen3-MoE model: every linear projection of attention and of the experts is stored as fp8 with one
  * float32 scale per tensor ({@code amax / 448}); the embedding, the LM head, the MoE router and the
  * norm weights stay in bf16 (the engine's activation dtype). Without the scale our 0.02-std weights
- * would sit in e4m3's subnormal range and lose almost all precision, which no real engine does.
+ * would sit in e4m3's subnormal range and lose almost all precision, which no real engine does. The
+ * stored value is {@code fp8 * scale} rounded once to float32; a real engine applies the scale to the
+ * matmul output instead, which differs only by that one float32 rounding.
  */
 public final class WeightRounding {
   private WeightRounding() {}

@@ -181,6 +181,18 @@ class MismatchMeasuresTest {
   }
 
   @Test
+  void addSequence_rejectsLogprobsThatDoNotMatchTheRecord() {
+    // 4 tokens (3 positions), prompt 2 -> 2 response tokens; 3 log-probs is an off-by-one
+    float[] three = {-1f, -1f, -1f};
+    assertThatThrownBy(() -> MismatchMeasures.accumulator().addSequence(three, three, ROLLOUT, TRAINER, 2))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2 response tokens, but 3");
+    float[] two = {-1f, -2f};
+    Summary s = MismatchMeasures.accumulator().addSequence(two, two, ROLLOUT, TRAINER, 2).summary();
+    assertThat(s.tokens()).isEqualTo(2);
+    assertThat(s.routedPositions()).isEqualTo(3);
+  }
+
+  @Test
   void denseRecords_leaveRouterMeasuresUndefined() {
     Summary s = MismatchMeasures.accumulator()
         .addRouting(RoutingRecord.empty(4), RoutingRecord.empty(4), 2).summary();

@@ -72,6 +72,27 @@ class RolloutEngineTest {
   }
 
   @Test
+  void rolloutRecords_replayInTheTrainerAcrossThePromptBoundary() {
+    ModelConfig c = Tiny.moe(0.1f);
+    ModelWeights w = ModelWeights.random(c, 30);
+    try (RolloutEngine e = new RolloutEngine(w, RolloutOptions.defaults().withBf16Activations(true));
+        Trainer t = new Trainer(w, TrainerOptions.defaults())) {
+      List<Generation> gens = e.generate(List.of(LONG, SHORT, MID), sampling(9, 7));
+      List<Sequence> seqs = new ArrayList<>();
+      List<RoutingRecord> records = new ArrayList<>();
+      for (int i = 0; i < gens.size(); i++) {
+        seqs.add(gens.get(i).toSequence("g" + i));
+        records.add(gens.get(i).routing());
+      }
+      ScoreResult r3 = t.score(seqs, RoutingMode.REPLAY, records);
+      assertThat(r3.routing()).isEqualTo(records);  // the trainer used exactly the rollout's experts
+      StepResult step = t.trainStep(seqs, RoutingMode.REPLAY, records, PolicyLoss.negativeLogLikelihood());
+      assertThat(step.updated()).isTrue();
+      assertThat(step.routing()).isEqualTo(records);
+    }
+  }
+
+  @Test
   void bf16Activations_differALittle() {
     ModelConfig c = Tiny.moe(0.1f);
     ModelWeights w = ModelWeights.random(c, 23);

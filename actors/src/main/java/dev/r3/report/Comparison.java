@@ -1,0 +1,61 @@
+package dev.r3.report;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code ./r3 compare}: run a suite (resuming), then write its report. The one public entry point of
+ * this package; everything else is package-private.
+ */
+public final class Comparison {
+  private Comparison() {}
+
+  /**
+   * What to do.
+   *
+   * @param seeds      seeds 1..N instead of the suite's; null keeps the suite's
+   * @param jobs       concurrent runs instead of the suite's parallelism; null keeps it
+   * @param reportOnly regenerate the report from the runs on disk, start nothing
+   */
+  public record Options(Path suite, Integer seeds, Path out, Integer jobs, boolean reportOnly) {}
+
+  /** Runs and reports; 0 when every run of the suite finished, else 1 (the report is written either way). */
+  public static int run(Options o, PrintStream progress) {
+    Suite suite = Suite.load(o.suite());
+    if (o.seeds() != null) {
+      suite = suite.withSeeds(o.seeds());
+    }
+    if (o.jobs() != null && o.jobs() < 1) {
+      throw new IllegalArgumentException("--jobs must be >= 1, got " + o.jobs());
+    }
+    if (!o.reportOnly()) {
+      int cores = Runtime.getRuntime().availableProcessors();
+      int jobs = o.jobs() != null ? o.jobs() : suite.jobs(cores);
+      new SuiteRunner(suite, ChildJvm.train(suite.jvmOptions()), ChildJvm.mismatch(suite.jvmOptions()), jobs,
+          cores, progress).run();
+    }
+    List<ExperimentSummary> experiments = summarise(suite);
+    Path md = ReportWriter.write(o.out(), suite.name(), suite.collapse(), experiments);
+    int runs = experiments.stream().mapToInt(e -> e.runs().size()).sum();
+    int finished = experiments.stream().mapToInt(ExperimentSummary::finished).sum();
+    progress.println("r3 compare: report " + md + " (" + finished + " of " + runs + " runs finished)");
+    return finished == runs ? 0 : 1;
+  }
+
+  /** Reads every (experiment, seed) of the suite from disk and groups them per experiment. */
+  static List<ExperimentSummary> summarise(Suite suite) {
+    Map<String, ExperimentLabel> labels = new LinkedHashMap<>();
+    List<RunResult> runs = new ArrayList<>();
+    for (Suite.Entry e : suite.experiments()) {
+      labels.put(e.name(), ExperimentLabel.of(e.name(), e.config(), suite.setsFor(e)));
+      for (long seed : suite.seeds()) {
+        runs.add(RunResult.load(e.name(), seed, suite.seedDir(e, seed), suite.collapse()));
+      }
+    }
+    return ExperimentSummary.of(new ArrayList<>(labels.keySet()), labels, runs);
+  }
+}

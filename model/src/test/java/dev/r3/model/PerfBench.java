@@ -1,0 +1,148 @@
+package dev.r3.model;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+/**
+ * Throughput of the default model; run on demand:
+ * {@code mvn -o -pl model test -Dtest=PerfBench -Dr3.bench=true -Dr3.test.threads=2}.
+ */
+@EnabledIfSystemProperty(named = "r3.bench", matches = "true")
+class PerfBench {
+  static final int VOCAB = 64;
+
+  /**
+   * Wall time, or with -Dr3.bench.cpu=true the process's CPU time (all threads): on a loaded shared
+   * machine CPU time measures the work, where wall time measures the queue.
+   */
+  static long clock() {
+    if (Boolean.getBoolean("r3.bench.cpu")) {
+      return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+          .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+    return System.nanoTime();
+  }
+
+  static List<int[]> prompts(int n, int len, long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    List<int[]> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      int[] p = new int[len];
+      for (int j = 0; j < len; j++) {
+        p[j] = r.nextInt(VOCAB);
+      }
+      out.add(p);
+    }
+    return out;
+  }
+
+  @Test
+  void decodeThroughput() {
+    ModelConfig c = ModelConfig.defaultMoe(VOCAB);
+    String only = System.getProperty("r3.bench.dispatch", "AUTO,DENSE,GATHER,GROUPED");
+    int newTokens = Integer.getInteger("r3.bench.new", 64);
+    try (RolloutEngine e = new RolloutEngine(ModelWeights.random(c, 1), RolloutOptions.defaults().withPrefixCacheEntries(0))) {
+      for (String d : only.split(",")) {
+        e.setDispatch(MoeDecoder.Dispatch.valueOf(d));
+        for (int b : new int[] {1, 16, 64}) {
+          List<int[]> ps = prompts(b, 16, b);
+          e.generate(ps, new SamplingParams(1f, 1f, 4, -1, 0));  // warm-up
+          double prefill = Double.MAX_VALUE;
+          double decode = Double.MAX_VALUE;
+          for (int rep = 0; rep < 3; rep++) {  // best of 3: the machine is shared
+            long t0 = clock();
+            e.generate(ps, new SamplingParams(1f, 1f, 1, -1, 0));
+            long t1 = clock();
+            e.generate(ps, new SamplingParams(1f, 1f, newTokens, -1, 0));
+            long t2 = clock();
+            prefill = Math.min(prefill, (t1 - t0) / 1e9);
+            decode = Math.min(decode, (t2 - t1) / 1e9 - (t1 - t0) / 1e9);
+          }
+          System.out.printf("dispatch %-6s batch %3d: prefill %.1f ms, decode %.0f tokens/s (%.2f ms/step)%n", d, b,
+              prefill * 1e3, b * (newTokens - 1) / decode, decode * 1e3 / (newTokens - 1));
+        }
+      }
+    }
+  }
+
+  @Test
+  void trainerThroughput() {
+    ModelConfig c = ModelConfig.defaultMoe(VOCAB);
+    List<Sequence> seqs = new ArrayList<>();
+    int i = 0;
+    for (int[] p : prompts(16, 64, 3)) {
+      seqs.add(new Sequence("s" + i++, p, 16));
+    }
+    try (Trainer t = new Trainer(ModelWeights.random(c, 1), TrainerOptions.defaults())) {
+      t.setDispatch(MoeDecoder.Dispatch.valueOf(System.getProperty("r3.bench.trainerDispatch", "AUTO")));
+      for (int w = 0; w < 3; w++) {
+        t.trainStep(seqs, RoutingMode.RECOMPUTE, null, PolicyLoss.negativeLogLikelihood());
+      }
+      double step = Double.MAX_VALUE;
+      double score = Double.MAX_VALUE;
+      for (int s = 0; s < 8; s++) {  // best of 8: the machine is shared
+        long t0 = clock();
+        t.trainStep(seqs, RoutingMode.RECOMPUTE, null, PolicyLoss.negativeLogLikelihood());
+        long t1 = clock();
+        t.score(seqs, RoutingMode.RECOMPUTE, null);
+        long t2 = clock();
+        step = Math.min(step, (t1 - t0) / 1e9);
+        score = Math.min(score, (t2 - t1) / 1e9);
+      }
+      System.out.printf("trainer 16x64: step %.1f ms (%.0f tokens/s), score %.1f ms (%.0f tokens/s)%n", step * 1e3,
+          16 * 63 / step, score * 1e3, 16 * 63 / score);
+    }
+  }
+
+  /** Train-inference mismatch of the default model at random init: fp32 engine and bf16 activations. */
+  @Test
+  void mismatchAtRandomInit() {
+    ModelConfig c = ModelConfig.defaultMoe(64);
+    ModelWeights w = ModelWeights.random(c, 1);
+    List<int[]> prompts = PerfBench.prompts(32, 12, 5);
+    for (boolean bf16 : new boolean[] {false, true}) {
+      try (RolloutEngine e = new RolloutEngine(w, RolloutOptions.defaults().withBf16Activations(bf16));
+          Trainer t = new Trainer(w, TrainerOptions.defaults())) {
+        List<Generation> gens = e.generate(prompts, new SamplingParams(1f, 1f, 16, -1, 3));
+        List<Sequence> seqs = new ArrayList<>();
+        List<RoutingRecord> recs = new ArrayList<>();
+        for (int i = 0; i < gens.size(); i++) {
+          seqs.add(gens.get(i).toSequence("g" + i));
+          recs.add(gens.get(i).routing());
+        }
+        ScoreResult rec = t.score(seqs, RoutingMode.RECOMPUTE, null);
+        ScoreResult r3 = t.score(seqs, RoutingMode.REPLAY, recs);
+        double klRec = 0, klR3 = 0, maxd = 0;
+        int n = 0, pairs = 0, diff = 0, tokens = 0, tokDiff = 0;
+        for (int i = 0; i < gens.size(); i++) {
+          Generation g = gens.get(i);
+          for (int j = 0; j < g.responseLength(); j++) {
+            double lr = rec.logProbs()[i][g.promptLength() - 1 + j] - g.logProbs()[j];
+            double l3 = r3.logProbs()[i][g.promptLength() - 1 + j] - g.logProbs()[j];
+            klRec += Math.exp(lr) - 1 - lr;
+            klR3 += Math.exp(l3) - 1 - l3;
+            maxd = Math.max(maxd, Math.abs(lr));
+            n++;
+          }
+          for (int p = 0; p < g.routing().positions(); p++) {
+            boolean any = false;
+            for (int l = 0; l < c.numLayers(); l++) {
+              pairs++;
+              if (!g.routing().sameSet(rec.routing().get(i), p, l)) {
+                diff++;
+                any = true;
+              }
+            }
+            tokens++;
+            tokDiff += any ? 1 : 0;
+          }
+        }
+        System.out.printf("bf16=%s: max|dlogp| %.2e, KL recompute %.2e, KL R3 %.2e, router disagreement %.2f%% of pairs, %.2f%% of tokens%n",
+            bf16, maxd, klRec / n, klR3 / n, 100.0 * diff / pairs, 100.0 * tokDiff / tokens);
+      }
+    }
+  }
+}
