@@ -20,11 +20,15 @@ import picocli.CommandLine.Option;
 @Command(name = "train", mixinStandardHelpOptions = true,
     description = {
         "Runs one RL experiment: warm start (cached), then asynchronous GRPO/GSPO with R3 on Pekko actors.",
-        "With no arguments: the default small experiment (GRPO + R3 on 'add'), a few minutes on 2 cores.",
+        "With no --config: config/grpo-r3.conf (GRPO + R3 on 'add'), a few minutes on 2 cores.",
         "Writes runs/<name>-<timestamp>/: metrics.jsonl, eval.jsonl, checkpoints/, summary.json."})
 public final class TrainCommand implements Callable<Integer> {
 
-  @Option(names = "--config", paramLabel = "FILE", description = "experiment file (HOCON), e.g. config/grpo-r3.conf")
+  /** The experiment of a bare {@code ./r3 train}, under the repository root. */
+  static final String DEFAULT_EXPERIMENT = "config/grpo-r3.conf";
+
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "experiment file (HOCON); default: " + DEFAULT_EXPERIMENT + " when it exists")
   Path config;
 
   @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override one setting, e.g. learner.mini-steps=4")
@@ -35,7 +39,7 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    R3Config c = ProductionBackends.resolve(ConfigLoader.load(config, sets));
+    R3Config c = ProductionBackends.resolve(ConfigLoader.load(config != null ? config : defaultExperiment(), sets));
     Metrics.start(c);
     try {
       Backends b = ProductionBackends.build(c, System.err);
@@ -46,6 +50,15 @@ public final class TrainCommand implements Callable<Integer> {
     } finally {
       Metrics.stop();
     }
+  }
+
+  static Path defaultExperiment() {
+    Path f = Path.of(System.getProperty("r3.root", ".")).resolve(DEFAULT_EXPERIMENT);
+    if (java.nio.file.Files.isRegularFile(f)) {
+      System.err.println("experiment: " + f);
+      return f;
+    }
+    return null;
   }
 
   static String report(RunSummary s) {

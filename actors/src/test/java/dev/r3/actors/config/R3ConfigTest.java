@@ -85,7 +85,7 @@ class R3ConfigTest {
     if (!Files.isDirectory(dir)) {
       return;
     }
-    try (var files = Files.list(dir)) {
+    try (var files = Files.walk(dir)) {
       for (Path f : files.filter(p -> p.toString().endsWith(".conf")).toList()) {
         assertThat(ConfigLoader.load(f, List.of())).as(f.toString()).isNotNull();
       }
