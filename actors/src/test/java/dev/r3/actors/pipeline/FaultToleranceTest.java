@@ -49,16 +49,14 @@ class FaultToleranceTest {
 
   @Test
   void stalledWorker_isRestartedByWatchdog_andItsGroupReissued() {
+    // The ask timeout (300 s) is longer than the test waits (120 s): only the watchdog can recover.
     R3Config c = Fixtures.config(tmp, "r3.experiment.total-steps=4", "r3.watchdog.stall-timeout=1s",
-        "r3.timeouts.generate=30s");
+        "r3.timeouts.generate=300s");
     FaultyGenerators faulty = new FaultyGenerators(BigramPolicy.generators(), 4, Set.of(), Set.of(2));
     try {
-      long t0 = System.nanoTime();
-      RunSummary s = Run.start(c, Fixtures.backends(faulty), tmp.resolve("run")).await(Duration.ofSeconds(60));
-      double seconds = (System.nanoTime() - t0) / 1e9;
+      RunSummary s = Run.start(c, Fixtures.backends(faulty), tmp.resolve("run")).await(Duration.ofSeconds(120));
 
       assertThat(faulty.stalls()).isEqualTo(1);
-      assertThat(seconds).as("the watchdog, not the 30 s ask timeout, recovered the group").isLessThan(25);
       assertThat(s.ledger().closed()).isTrue();
       assertThat(s.ledger().dropped(DropReason.WORKER_FAILED)).isZero();
       assertThat(s.steps()).isEqualTo(4);
