@@ -62,8 +62,12 @@ class DjlPipelineTest {
     List<String> lines = Files.readAllLines(tmp.resolve("run/metrics.jsonl"));
     JsonObject last = JsonParser.parseString(lines.get(lines.size() - 1)).getAsJsonObject();
     assertThat(last.get("staleness_max").getAsLong()).isLessThanOrEqualTo(1);
-    assertThat(last.get("router_disagreement").isJsonNull()).isFalse();
-    assertThat(last.get("mismatch_kl").getAsDouble()).isGreaterThanOrEqualTo(0);
+    // Measured on fresh samples only: some steps (all samples one version old) have none.
+    assertThat(lines).anySatisfy(l -> {
+      JsonObject o = JsonParser.parseString(l).getAsJsonObject();
+      assertThat(o.get("router_disagreement").isJsonNull()).isFalse();
+      assertThat(o.get("mismatch_kl").getAsDouble()).isGreaterThanOrEqualTo(0);
+    });
     ModelWeights saved = Checkpoint.load(tmp.resolve("run/checkpoints/step-16"));
     assertThat(saved.config()).isEqualTo(init.config());
   }
