@@ -43,6 +43,11 @@ final class Nd {
     return JniUtils.getItem((PtNDArray) a, new long[] {i}, (PtNDManager) into);
   }
 
+  /** The L2 norm of all of {@code a}, a scalar in {@code a}'s manager (no temporary of a's size). */
+  static NDArray norm2(NDArray a) {
+    return JniUtils.norm((PtNDArray) a, 2, new int[0], false);
+  }
+
   /** Moves {@code a} to {@code into} (used for views of parameters, so they die with the step scope). */
   static NDArray own(NDArray a, NDManager into) {
     if (a.getManager() != into) {

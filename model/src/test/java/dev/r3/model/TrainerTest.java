@@ -49,6 +49,50 @@ class TrainerTest {
   }
 
   @Test
+  void firstStep_isAdamWWithGlobalNormAndDecoupledDecay() {
+    ModelConfig c = Tiny.moe(0.1f);
+    ModelWeights w = ModelWeights.random(c, 12);
+    List<Sequence> seqs = Tiny.randomSequences(3, 5, 10, 3);
+    float lr = 0.01f;
+    float wd = 0.1f;
+    TrainerOptions o = TrainerOptions.defaults().withLr(lr).withWeightDecay(wd).withGradClip(0f);
+    List<String> names = List.of(TensorNames.router(1), TensorNames.postAttnNorm(0), TensorNames.EMBED,
+        "model.layers.0.self_attn.qkv_fused", "model.layers.0.mlp.gate_up_stacked", "model.layers.1.mlp.down_stacked",
+        TensorNames.oProj(0), TensorNames.qNorm(0), TensorNames.kNorm(0), TensorNames.inputNorm(0),
+        TensorNames.router(0), TensorNames.postAttnNorm(1), TensorNames.oProj(1), TensorNames.qNorm(1),
+        TensorNames.kNorm(1), TensorNames.inputNorm(1), "model.layers.1.self_attn.qkv_fused",
+        "model.layers.1.mlp.gate_up_stacked", "model.layers.0.mlp.down_stacked", TensorNames.FINAL_NORM,
+        TensorNames.LM_HEAD);
+    java.util.Map<String, float[]> grads;
+    try (Trainer t = new Trainer(w, o)) {
+      grads = t.gradients(seqs, RoutingMode.RECOMPUTE, null, PolicyLoss.negativeLogLikelihood(), names);
+    }
+    double sq = 0;
+    for (float[] g : grads.values()) {
+      for (float x : g) {
+        sq += (double) x * x;
+      }
+    }
+    try (Trainer t = new Trainer(w, o)) {
+      StepResult r = t.trainStep(seqs, RoutingMode.RECOMPUTE, null, PolicyLoss.negativeLogLikelihood());
+      assertThat((double) r.gradNorm()).isCloseTo(Math.sqrt(sq), org.assertj.core.data.Offset.offset(1e-4 * Math.sqrt(sq)));
+      ModelWeights after = t.weights();
+      // step 1: m^ = g, v^ = g^2, so p' = p (1 - lr wd) - lr g / (|g| + eps); norms are not decayed
+      checkAdamW(w.get(TensorNames.router(1)).data(), after.get(TensorNames.router(1)).data(),
+          grads.get(TensorNames.router(1)), lr, wd);
+      checkAdamW(w.get(TensorNames.postAttnNorm(0)).data(), after.get(TensorNames.postAttnNorm(0)).data(),
+          grads.get(TensorNames.postAttnNorm(0)), lr, 0f);
+    }
+  }
+
+  private static void checkAdamW(float[] before, float[] after, float[] g, float lr, float wd) {
+    for (int i = 0; i < before.length; i++) {
+      double expected = before[i] * (1 - (double) lr * wd) - lr * g[i] / (Math.abs(g[i]) + 1e-8);
+      assertThat((double) after[i]).as("entry %d", i).isCloseTo(expected, org.assertj.core.data.Offset.offset(2e-5));
+    }
+  }
+
+  @Test
   void misalignedRecord_isRefusedNamingTheSequence() {
     ModelConfig c = Tiny.moe();
     List<Sequence> seqs = Tiny.randomSequences(3, 6, 6, 2);
