@@ -15,7 +15,7 @@ import net.jqwik.api.constraints.IntRange;
  * steps: admission never exceeds (eta + v + 1) * B, and nothing is trained more than eta versions
  * after it was generated.
  */
-class StalenessGateProperties {
+class StalenessGateTest {
 
   @Property(tries = 300)
   void admission_neverBeyondBound_andStalenessAtMostEta(@ForAll @IntRange(min = 0, max = 3) int eta,
