@@ -42,6 +42,37 @@ class SynchronousEquivalenceTest {
     assertThat(last.get().sameAs(sync.weights())).as("final weights identical").isTrue();
   }
 
+  @Test
+  void etaZero_equalsSynchronousLoop_onTheRealModel() {
+    R3Config c = Fixtures.config(tmp, "r3.learner.staleness=0", "r3.experiment.total-steps=4",
+        "r3.rollout.workers=2", "r3.learner.mini-steps=2", "r3.rollout.group-size=8", "r3.learner.lr=0.01",
+        "r3.rollout.precision=bf16", "r3.eval.size=8", "r3.timeouts.generate=60s");
+    dev.r3.model.ModelWeights init = dev.r3.model.ModelWeights.random(
+        dev.r3.actors.backend.ModelSizes.of("tiny", EchoTask.VOCAB), 3);
+
+    RecordingTrainers syncTrainers = new RecordingTrainers(dev.r3.actors.backend.DjlTrainer.factory());
+    SynchronousLoop.Result sync = SynchronousLoop.run(c, real(syncTrainers, init, null));
+
+    RecordingTrainers asyncTrainers = new RecordingTrainers(dev.r3.actors.backend.DjlTrainer.factory());
+    AtomicReference<ModelWeights> last = new AtomicReference<>();
+    RunSummary s = Run.start(c, real(asyncTrainers, init, last), tmp.resolve("run")).await(Duration.ofSeconds(120));
+
+    assertThat(s.ledger().closed()).isTrue();
+    assertThat(asyncTrainers.log()).isNotEmpty();
+    assertThat(asyncTrainers.log()).containsExactlyElementsOf(syncTrainers.log());
+    assertThat(last.get().sameAs(sync.weights())).as("final weights identical").isTrue();
+  }
+
+  private static Backends real(RecordingTrainers trainers, ModelWeights init, AtomicReference<ModelWeights> last) {
+    return new Backends(EchoTask::new, new EchoTask.DigitCodec(),
+        new dev.r3.actors.backend.EngineGenerators(dev.r3.model.RolloutPrecision.BF16), trainers,
+        (dir, w, codec, meta) -> {
+          if (last != null && meta.get("step").equals("4")) {
+            last.set(w);
+          }
+        }, init);
+  }
+
   /** Backends whose checkpointer keeps the last weights it was given (the final step's). */
   private static Backends with(RecordingTrainers trainers, AtomicReference<ModelWeights> last) {
     Backends b = Fixtures.backends();
