@@ -41,7 +41,11 @@ public final class WarmStart {
     String key = String.join("|", c.env().name(), new java.util.TreeMap<>(c.env().params()).toString(),
         c.model().size(), Long.toString(c.experiment().seed()), Integer.toString(w.steps()),
         Integer.toString(w.batchSize()), Integer.toString(w.corpusSize()), Double.toString(w.lr()));
-    return Path.of(w.cacheDir()).resolve(c.env().name() + "-" + c.model().size() + "-" + hash(key));
+    Path base = Path.of(w.cacheDir());
+    if (!base.isAbsolute() && System.getProperty("r3.root") != null) {
+      base = Path.of(System.getProperty("r3.root")).resolve(base); // the launcher's repository root
+    }
+    return base.resolve(c.env().name() + "-" + c.model().size() + "-" + hash(key));
   }
 
   /** Loads the cached checkpoint, or trains and caches it. */
