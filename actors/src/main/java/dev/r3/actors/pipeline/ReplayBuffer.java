@@ -110,6 +110,8 @@ public final class ReplayBuffer {
   private long nextBatchId;
   private TakeBatch demand;
   private ActorRef<Drained> drainReplyTo;
+  private static final int USELESS_WARNING = 500;
+  private long uselessInARow;
   private long tokensSinceBatch;
   private long lastBatchNanos = System.nanoTime();
 
@@ -160,6 +162,10 @@ public final class ReplayBuffer {
     if (a.kept() != null) {
       accepted++;
       waiting.put(m.groupId(), a.kept());
+      uselessInARow = 0;
+    } else if (++uselessInARow % USELESS_WARNING == 0) {
+      ctx.getLog().warn("the last {} groups were all dropped (rewards all equal or failed): the policy may earn "
+          + "no reward at all (no warm start?); rollouts go on until the batch fills", uselessInARow);
     }
     ctx.getLog().debug("group {} v{} from {}: kept={} failed={} all-equal={}", m.groupId(), m.version(),
         m.worker(), a.kept() != null, a.failed(), a.allEqual());
