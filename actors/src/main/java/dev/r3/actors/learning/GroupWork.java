@@ -5,6 +5,7 @@ import dev.r3.actors.engine.Completion;
 import dev.r3.actors.engine.Generator;
 import dev.r3.actors.engine.Task;
 import dev.r3.model.SamplingParams;
+import dev.r3.model.rl.Advantages;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -75,7 +76,7 @@ public final class GroupWork {
     for (int i = 0; i < rewards.length; i++) {
       rewards[i] = ok.get(i).reward();
     }
-    if (dynamicSampling && (ok.size() < 2 || GroupAdvantages.allEqual(rewards))) {
+    if (dynamicSampling && (ok.size() < 2 || Advantages.group(rewards, Advantages.Scale.NONE, 0f).allEqual())) {
       return new Admission(null, failed, ok.size());
     }
     return new Admission(new ScoredGroup(groupId, episodeSeed, version, ok), failed, 0);

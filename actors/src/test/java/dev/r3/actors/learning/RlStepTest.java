@@ -25,23 +25,4 @@ class RlStepTest {
         RoutingRecord.empty(3), true);
     assertThat(RlStep.alignedBehaviour(t)).containsExactly(0f, -0.5f, -0.25f);
   }
-
-  @Test
-  void groupAdvantages_centreAndScale_andFlagAllEqual() {
-    float[] a = GroupAdvantages.of(new float[] {1, 0, 0, 1}, 1e-6f);
-    assertThat(a[0]).isCloseTo(1f, org.assertj.core.data.Offset.offset(1e-4f));
-    assertThat(a[1]).isCloseTo(-1f, org.assertj.core.data.Offset.offset(1e-4f));
-    assertThat(GroupAdvantages.allEqual(new float[] {0.5f, 0.5f})).isTrue();
-  }
-
-  @Test
-  void mismatch_isZeroForIdenticalPolicies_andCountsExtremeTokens() {
-    Mismatch m = new Mismatch();
-    m.addTokens(new float[] {0f, -1f, -2f}, new float[] {0f, -1f, -2f}, 2);
-    assertThat(m.kl()).isZero();
-    Mismatch x = new Mismatch();
-    x.addTokens(new float[] {0f, (float) Math.log(0.9)}, new float[] {0f, (float) Math.log(0.3)}, 2);
-    assertThat(x.extreme2()).isEqualTo(1.0);
-    assertThat(x.kl()).isCloseTo(3 - 1 - Math.log(3), org.assertj.core.data.Offset.offset(1e-5));
-  }
 }

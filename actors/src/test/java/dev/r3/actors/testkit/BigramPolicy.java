@@ -4,7 +4,6 @@ import dev.r3.actors.config.R3Config;
 import dev.r3.actors.engine.Completion;
 import dev.r3.actors.engine.Generator;
 import dev.r3.actors.engine.PolicyTrainer;
-import dev.r3.actors.learning.ImportanceWeights;
 import dev.r3.model.HostTensor;
 import dev.r3.model.ModelConfig;
 import dev.r3.model.ModelWeights;

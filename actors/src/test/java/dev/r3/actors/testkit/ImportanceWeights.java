@@ -1,9 +1,10 @@
-package dev.r3.actors.learning;
+package dev.r3.actors.testkit;
 
 import dev.r3.actors.config.R3Config;
 
 /**
- * Per-token weights that correct for the gap between the trainer's policy at the start of the batch
+ * The bigram stand-in's copy of the behaviour weights that {@code dev.r3.model.rl} applies on the real
+ * model. Per-token weights that correct for the gap between the trainer's policy at the start of the batch
  * (pi_prox, pi_old) and the rollout engine's (mu), DESIGN.md section 3:
  * <ul>
  *   <li>decoupled PPO: weight {@code pi_prox / mu};
@@ -12,10 +13,10 @@ import dev.r3.actors.config.R3Config;
  * </ul>
  * Arrays are aligned with tokens[1..T-1] of a sequence; prompt positions get weight 0.
  */
-public final class ImportanceWeights {
+final class ImportanceWeights {
   private ImportanceWeights() {}
 
-  public static float[] of(float[] prox, float[] mu, int promptLength, R3Config.Algorithm a) {
+  static float[] of(float[] prox, float[] mu, int promptLength, R3Config.Algorithm a) {
     float[] w = new float[prox.length];
     for (int i = promptLength - 1; i < prox.length; i++) {
       double ratio = Math.exp(prox[i] - mu[i]);
