@@ -81,7 +81,8 @@ public final class MismatchCommand implements Callable<Integer> {
     if (sweep != null) {
       dev.r3.sweep.SweepSpec spec = dev.r3.sweep.SweepSpec.load(sweep);
       Path dir = out != null ? out : Path.of("runs", "sweep-" + spec.name());
-      dev.r3.sweep.SweepRunner.Summary s = new dev.r3.sweep.SweepRunner(spec, dir, System.err).run();
+      dev.r3.sweep.SweepRunner.Summary s = new dev.r3.sweep.SweepRunner(spec, dir, System.err,
+          "./r3 mismatch --sweep " + sweep + " --out " + dir).run();
       System.out.printf(java.util.Locale.ROOT, "sweep %s: %d cells (%d measured, %d resumed) in %s%n", spec.name(),
           s.cells(), s.measured(), s.resumed(), dir.resolve(dev.r3.sweep.SweepReport.MARKDOWN));
       return 0;

@@ -73,6 +73,11 @@ public final class SweepReport {
 
   /** Writes sweep.md and the PNGs into {@code out}. */
   public static void write(SweepSpec spec, List<CellResult> results, Path out) throws IOException {
+    write(spec, results, out, null);
+  }
+
+  /** Writes sweep.md and the PNGs into {@code out}; {@code reproduce} (nullable) is the command quoted in sweep.md. */
+  public static void write(SweepSpec spec, List<CellResult> results, Path out, String reproduce) throws IOException {
     Map<String, CellResult> byKey = new HashMap<>();
     for (CellResult r : results) {
       byKey.put(r.point().key(), r);
@@ -81,12 +86,13 @@ public final class SweepReport {
     for (Heatmap h : maps) {
       drawHeatmap(h, byKey, out.resolve(h.file()));
     }
-    Files.writeString(out.resolve(MARKDOWN), markdown(spec, results, maps, byKey), StandardCharsets.UTF_8);
+    Files.writeString(out.resolve(MARKDOWN), markdown(spec, results, maps, byKey, reproduce), StandardCharsets.UTF_8);
   }
 
   // ---------------------------------------------------------------- markdown
 
-  static String markdown(SweepSpec spec, List<CellResult> results, List<Heatmap> maps, Map<String, CellResult> byKey) {
+  static String markdown(SweepSpec spec, List<CellResult> results, List<Heatmap> maps, Map<String, CellResult> byKey,
+                         String reproduce) {
     StringBuilder b = new StringBuilder();
     b.append("# Mismatch sweep `").append(spec.name()).append("`\n\n");
     if (!spec.description().isBlank()) {
@@ -99,6 +105,9 @@ public final class SweepReport {
         spec.env(), spec.seed(), fmtNum(spec.temperature()), spec.responses(),
         spec.positions().name().toLowerCase(Locale.ROOT), m.hiddenSize(), m.heads(), m.kvHeads(), m.headDim(),
         m.expertSize(), spec.warmUp().batchSize(), spec.warmUp().corpusSize(), fmtNum(spec.warmUp().lr())));
+    if (reproduce != null) {
+      b.append("Reproduce (resumes; warmed-up weights are cached): `").append(reproduce).append("`\n\n");
+    }
     b.append("Default cell: `").append(spec.defaults().key()).append("`.\n\n");
     b.append("Measures (DESIGN.md section 2): mismatch KL is the k3 estimator over response tokens; F(2) the "
         + "fraction of tokens with max(rho, 1/rho) > 2; router disagreement the fraction of (token, layer) pairs "

@@ -61,6 +61,7 @@ public final class SweepRunner {
   private final SweepSpec spec;
   private final Path out;
   private final PrintStream log;
+  private final String reproduce;
   private final CharTokenizer tok = CharTokenizer.standard();
   private final Environment env;
   private final List<int[]> prompts;
@@ -79,7 +80,13 @@ public final class SweepRunner {
   public record Summary(int cells, int measured, int resumed, List<CellResult> results, double seconds) {}
 
   public SweepRunner(SweepSpec spec, Path out, PrintStream log) {
+    this(spec, out, log, null);
+  }
+
+  /** @param reproduce the command line quoted in sweep.md (nullable) */
+  public SweepRunner(SweepSpec spec, Path out, PrintStream log, String reproduce) {
     this.spec = spec;
+    this.reproduce = reproduce;
     this.out = out;
     this.log = log;
     try {
@@ -105,6 +112,7 @@ public final class SweepRunner {
   /** Runs every cell not yet in {@code out/sweep.json}, then writes the report. */
   public Summary run() throws IOException {
     long t0 = System.nanoTime();
+    double cpu0 = cpuSeconds();
     Files.createDirectories(out);
     Map<String, CellResult> done = readDone();
     List<SweepSpec.Cell> cells = spec.cells();
@@ -133,9 +141,10 @@ public final class SweepRunner {
         done.put(c.point().key(), r);
         writeJson(done);
         log.printf(Locale.ROOT, "sweep: [%d/%d] router %.4f any-layer %.4f | KL moe %.3e r3 %.3e dense %.3e |"
-                + " R3/recompute %.3f | F(2) %.4f/%.4f/%.4f | %.0f s%n", i, todo.size(),
+                + " R3/recompute %.3f | F(2) %.4f/%.4f/%.4f | %.0f s (process CPU so far %.0f s)%n", i, todo.size(),
             r.moe().routerDisagreement(), r.moe().tokenAnyLayer(), r.moe().kl(), r.r3().kl(), r.dense().kl(),
-            r.ratioR3(), r.moe().f2(), r.r3().f2(), r.dense().f2(), (System.nanoTime() - c0) / 1e9);
+            r.ratioR3(), r.moe().f2(), r.r3().f2(), r.dense().f2(), (System.nanoTime() - c0) / 1e9,
+            cpuSeconds() - cpu0);
       }
     }
     List<CellResult> results = new ArrayList<>();
@@ -143,10 +152,11 @@ public final class SweepRunner {
       results.add(done.get(c.point().key()).withSlices(c.slices()));
     }
     writeJson(done);
-    SweepReport.write(spec, results, out);
+    SweepReport.write(spec, results, out, reproduce);
     double sec = (System.nanoTime() - t0) / 1e9;
-    log.printf(Locale.ROOT, "sweep %s: done, %d measured, %d resumed, %.0f s; wrote %s, %s and %d heatmaps%n",
-        spec.name(), todo.size(), resumed, sec, out.resolve(JSON), out.resolve(SweepReport.MARKDOWN),
+    log.printf(Locale.ROOT, "sweep %s: done, %d measured, %d resumed, %.0f s wall, %.0f s CPU; wrote %s, %s and %d"
+            + " heatmaps%n", spec.name(), todo.size(), resumed, sec, cpuSeconds() - cpu0, out.resolve(JSON),
+        out.resolve(SweepReport.MARKDOWN),
         SweepReport.heatmaps(spec).size());
     return new Summary(cells.size(), todo.size(), resumed, results, sec);
   }
@@ -196,11 +206,12 @@ public final class SweepRunner {
         weights = init;
       } else {
         long t0 = System.nanoTime();
+        double cpu0 = cpuSeconds();
         var ws = new R3Config.WarmStart(true, p.warmupSteps(), spec.warmUp().batchSize(), spec.warmUp().corpusSize(),
             spec.warmUp().lr(), spec.warmUp().cacheDir());
         weights = WarmStart.train(init, env, tok, ws, spec.seed(), indent(log));
-        log.printf(Locale.ROOT, "sweep:   %s: %d warm-up steps in %.0f s%n", what, p.warmupSteps(),
-            (System.nanoTime() - t0) / 1e9);
+        log.printf(Locale.ROOT, "sweep:   %s: %d warm-up steps in %.0f s (%.0f s CPU)%n", what, p.warmupSteps(),
+            (System.nanoTime() - t0) / 1e9, cpuSeconds() - cpu0);
         if (dir != null) {
           Checkpoint.save(dir, weights, Map.of("warm_up_steps", Integer.toString(p.warmupSteps()),
               "env", spec.env(), "init", p.init().label()));
@@ -307,6 +318,16 @@ public final class SweepRunner {
     Path tmp = out.resolve(JSON + ".tmp");
     Files.writeString(tmp, GSON.toJson(root) + "\n", StandardCharsets.UTF_8);
     Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /** CPU time of this process (all threads, libtorch's included), or NaN where the JVM cannot say. */
+  static double cpuSeconds() {
+    var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+      long ns = sun.getProcessCpuTime();
+      return ns < 0 ? Double.NaN : ns / 1e9;
+    }
+    return Double.NaN;
   }
 
   private static PrintStream indent(PrintStream log) {

@@ -66,7 +66,7 @@ class SweepSpecTest {
 
   @Test
   void theShippedSweepFilesParse() {
-    for (String f : List.of("quick.conf", "full.conf")) {
+    for (String f : List.of("quick.conf", "full.conf", "init-probe.conf")) {
       Path p = repoRoot().resolve("config/sweeps").resolve(f);
       SweepSpec s = SweepSpec.load(p);
       assertThat(s.cells()).as(f).isNotEmpty();
