@@ -68,8 +68,28 @@ public final class MismatchCommand implements Callable<Integer> {
   @Option(names = "--json", paramLabel = "FILE", description = "write the figures as JSON")
   Path json;
 
+  @Option(names = "--sweep", paramLabel = "FILE",
+      description = "run a sweep file (config/sweeps/*.conf): a grid of depth, experts, top-k, precision, response "
+          + "length, warm-up steps and init; writes sweep.json, sweep.md and heatmaps to --out; resumes")
+  Path sweep;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "output folder of --sweep (default: runs/sweep-NAME)")
+  Path out;
+
   @Override
   public Integer call() throws IOException {
+    if (sweep != null) {
+      dev.r3.sweep.SweepSpec spec = dev.r3.sweep.SweepSpec.load(sweep);
+      Path dir = out != null ? out : Path.of("runs", "sweep-" + spec.name());
+      dev.r3.sweep.SweepRunner.Summary s = new dev.r3.sweep.SweepRunner(spec, dir, System.err,
+          "./r3 mismatch --sweep " + sweep + " --out " + dir).run();
+      System.out.printf(java.util.Locale.ROOT, "sweep %s: %d cells (%d measured, %d resumed) in %s%n", spec.name(),
+          s.cells(), s.measured(), s.resumed(), dir.resolve(dev.r3.sweep.SweepReport.MARKDOWN));
+      return 0;
+    }
+    if (out != null) {
+      throw new IllegalArgumentException("--out is the output folder of --sweep; use --json for a single measurement");
+    }
     RolloutPrecision rp = RolloutPrecision.parse(precision);
     int n = responses != null ? responses : quick ? 256 : 1024;
     int maxNew = maxNewTokens != null ? maxNewTokens : quick ? 8 : 16;

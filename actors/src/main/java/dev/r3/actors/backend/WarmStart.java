@@ -66,11 +66,19 @@ public final class WarmStart {
 
   /** Trains from random weights on the SFT corpus. */
   public static ModelWeights train(R3Config c, Environment env, CharTokenizer tok, PrintStream log) {
-    var w = c.warmStart();
     ModelConfig mc = ModelSizes.of(c.model().size(), tok.vocabSize());
+    return train(ModelWeights.random(mc, c.experiment().seed()), env, tok, c.warmStart(), c.experiment().seed(), log);
+  }
+
+  /**
+   * Trains {@code init} (any shape, e.g. a mismatch-sweep cell's model) on the SFT corpus for
+   * {@code w.steps()} steps; {@code seed} picks the corpus and the batch order.
+   */
+  public static ModelWeights train(ModelWeights init, Environment env, CharTokenizer tok, R3Config.WarmStart w,
+                                   long seed, PrintStream log) {
     List<Sequence> corpus = new ArrayList<>();
     int i = 0;
-    for (SftExample ex : env.sftCorpus(w.corpusSize(), c.experiment().seed())) {
+    for (SftExample ex : env.sftCorpus(w.corpusSize(), seed)) {
       SftExample.Encoded e = ex.encode(tok);
       byte[] mask = new byte[e.ids().length];
       for (int t = 0; t < mask.length; t++) {
@@ -78,10 +86,10 @@ public final class WarmStart {
       }
       corpus.add(new Sequence("sft-" + i++, e.ids(), e.promptLength(), mask));
     }
-    SplittableRandom rng = new SplittableRandom(c.experiment().seed() ^ 0x5f7L);
+    SplittableRandom rng = new SplittableRandom(seed ^ 0x5f7L);
     TrainerOptions opts = TrainerOptions.defaults().withLr((float) w.lr());
     long t0 = System.nanoTime();
-    try (Trainer trainer = new Trainer(ModelWeights.random(mc, c.experiment().seed()), opts)) {
+    try (Trainer trainer = new Trainer(init, opts)) {
       double avg = Double.NaN;
       for (int step = 1; step <= w.steps(); step++) {
         // Cosine decay to 10% over the run: a short warm-up converges better than a flat rate.
