@@ -84,7 +84,7 @@ public final class SweepReport {
     }
     List<Heatmap> maps = heatmaps(spec);
     for (Heatmap h : maps) {
-      drawHeatmap(h, byKey, out.resolve(h.file()));
+      drawHeatmap(h, byKey, out.resolve(h.file()), title(spec, h));
     }
     Files.writeString(out.resolve(MARKDOWN), markdown(spec, results, maps, byKey, reproduce), StandardCharsets.UTF_8);
   }
@@ -124,8 +124,8 @@ public final class SweepReport {
         if (!h.slice().equals(s.name())) {
           continue;
         }
-        b.append("Other axes: `").append(othersKey(h)).append("`. Cells: R3/rec ratio (KL recompute -> KL R3; "
-            + "router disagreement).\n\n");
+        b.append("Other axes: `").append(othersKey(h)).append("`. Cells: R3/rec ratio (KL recompute -> KL R3, "
+            + "KL dense; router disagreement).\n\n");
         pivot(b, h, byKey);
         b.append("\n![").append(h.file()).append("](").append(h.file()).append(")\n\n");
       }
@@ -180,8 +180,8 @@ public final class SweepReport {
         if (r == null) {
           b.append(" - |");
         } else {
-          b.append(String.format(Locale.ROOT, " **%.2f** (%.1e -> %.1e; %.1f%%) |", r.ratioR3(), r.moe().kl(),
-              r.r3().kl(), 100 * r.moe().routerDisagreement()));
+          b.append(String.format(Locale.ROOT, " **%.2f** (%.1e -> %.1e, dense %.1e; %.2f%%) |", r.ratioR3(),
+              r.moe().kl(), r.r3().kl(), r.dense().kl(), 100 * r.moe().routerDisagreement()));
         }
       }
       b.append('\n');
@@ -194,7 +194,18 @@ public final class SweepReport {
 
   // ---------------------------------------------------------------- heatmaps
 
-  static void drawHeatmap(Heatmap h, Map<String, CellResult> byKey, Path file) throws IOException {
+  /** Chart title: the slice and the axes it holds away from the defaults (e.g. warmup_steps=300). */
+  static String title(SweepSpec spec, Heatmap h) {
+    StringBuilder b = new StringBuilder("KL R3/recompute: ").append(h.slice());
+    for (Axis a : Axis.values()) {
+      if (a != h.x() && a != h.y() && !h.base().get(a).equals(spec.defaults().get(a))) {
+        b.append(", ").append(a.key()).append('=').append(a.format(h.base().get(a)));
+      }
+    }
+    return b.toString();
+  }
+
+  static void drawHeatmap(Heatmap h, Map<String, CellResult> byKey, Path file, String title) throws IOException {
     if (System.getProperty("java.awt.headless") == null) {
       System.setProperty("java.awt.headless", "true");
     }
@@ -216,7 +227,7 @@ public final class SweepReport {
     }
     int height = h.y() == null ? 220 : 140 + 50 * ys.size();
     HeatMapChart chart = new HeatMapChartBuilder().width(120 + 90 * xs.size() + 100).height(Math.max(260, height))
-        .title("KL R3/recompute: " + h.slice())
+        .title(title)
         .xAxisTitle(h.x().title()).yAxisTitle(h.y() == null ? "" : h.y().title()).build();
     var st = chart.getStyler();
     st.setChartBackgroundColor(Color.WHITE);

@@ -66,7 +66,7 @@ class SweepSpecTest {
 
   @Test
   void theShippedSweepFilesParse() {
-    for (String f : List.of("quick.conf", "full.conf", "init-probe.conf")) {
+    for (String f : List.of("quick.conf", "full.conf", "init-probe.conf", "tail.conf", "tail-seed2.conf")) {
       Path p = repoRoot().resolve("config/sweeps").resolve(f);
       SweepSpec s = SweepSpec.load(p);
       assertThat(s.cells()).as(f).isNotEmpty();
