@@ -106,6 +106,11 @@ public final class MismatchCommand implements Callable<Integer> {
     }
     ModelWeights dense = denseCheckpoint != null ? Checkpoint.load(denseCheckpoint)
         : ModelWeights.random(moe.config().denseTwin(), seed);
+    String denseSource = denseCheckpoint != null ? denseCheckpoint.toString() : "random dense twin, seed " + seed;
+    if (checkpoint != null && denseCheckpoint == null) {
+      System.err.println("mismatch: note: the dense row is a seeded random dense twin (no --dense-checkpoint),"
+          + " not a trained model: hold the MoE rows against each other, not against it");
+    }
     if (moe.config().vocabSize() != tok.vocabSize()) {
       throw new IllegalArgumentException("model vocabulary " + moe.config().vocabSize()
           + " does not match the tokenizer's " + tok.vocabSize());
@@ -140,6 +145,7 @@ public final class MismatchCommand implements Callable<Integer> {
       c.addProperty("env", env);
       c.addProperty("seed", seed);
       c.addProperty("checkpoint", checkpoint == null ? null : checkpoint.toString());
+      c.addProperty("dense", denseSource);
       c.addProperty("routing_positions", opts.positions().name().toLowerCase());
       c.add("model", com.google.gson.JsonParser.parseString(moe.config().toJson()));
       c.addProperty("seconds_moe", m.seconds());
