@@ -53,6 +53,8 @@ class ExperimentConfigsTest {
    * so every key the experiment files and suite overrides set must exist in the pipeline's
    * reference.conf. Skipped until that reference.conf is on the classpath.
    */
+  private static final String ENV_PARAMS = "r3.env.params.";
+
   @Test
   void everyKeyWeSet_existsInReferenceConf() throws Exception {
     com.typesafe.config.Config ref = com.typesafe.config.ConfigFactory.defaultReference();
@@ -62,9 +64,18 @@ class ExperimentConfigsTest {
     files.add(CONFIG.resolve("experiments/common.conf"));
     for (Path f : files) {
       com.typesafe.config.Config c = com.typesafe.config.ConfigFactory.parseFile(f.toFile()).resolve();
+      java.util.Map<String, String> envParams = new java.util.LinkedHashMap<>();
       for (var e : c.entrySet()) {
+        if (e.getKey().startsWith(ENV_PARAMS)) {
+          // Free-form by design: the environment validates its own parameters (below).
+          envParams.put(e.getKey().substring(ENV_PARAMS.length()), String.valueOf(e.getValue().unwrapped()));
+          continue;
+        }
         assertTrue(ref.hasPath(e.getKey()), f.getFileName() + ": " + e.getKey() + " is not in reference.conf");
       }
+      String env = c.hasPath("r3.env.name") ? c.getString("r3.env.name") : ref.getString("r3.env.name");
+      dev.r3.env.Environments.create(env, envParams); // throws naming a bad key or value
+
     }
     for (String suite : List.of("quick", "paper", "paper-fp8")) {
       for (String kv : Suite.load(CONFIG.resolve("suites/" + suite + ".conf")).sets()) {
