@@ -1,13 +1,8 @@
 package dev.r3.sweep;
 
-import dev.r3.model.HostTensor;
 import dev.r3.model.ModelConfig;
 import dev.r3.model.ModelWeights;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * How a sweep cell's random weights are drawn (the {@code init} axis).
@@ -80,37 +75,18 @@ public record Init(boolean torch, double std) {
     if (!torch) {
       return ModelWeights.random(cfg, seed);
     }
-    // Same tensor order and per-tensor stream splitting as ModelWeights.random.
-    SplittableRandom root = new SplittableRandom(seed);
-    Map<String, HostTensor> m = new LinkedHashMap<>();
-    for (var e : ModelWeights.expectedShapes(cfg).entrySet()) {
-      int[] shape = e.getValue();
-      int n = 1;
-      for (int d : shape) {
-        n *= d;
-      }
-      float[] data = new float[n];
-      SplittableRandom rng = root.split();
-      if (shape.length == 1) {
-        Arrays.fill(data, 1f);
-      } else if (e.getKey().endsWith("embed_tokens.weight")) {
-        for (int i = 0; i < n; i++) {
-          data[i] = (float) gaussian(rng);
+    // PyTorch's module defaults: nn.Embedding N(0, 1), nn.Linear U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+    return ModelWeights.random(cfg, seed, (name, shape, rng, data) -> {
+      if (name.endsWith("embed_tokens.weight")) {
+        for (int i = 0; i < data.length; i++) {
+          data[i] = (float) ModelWeights.gaussian(rng);
         }
       } else {
         double bound = 1.0 / Math.sqrt(shape[shape.length - 1]); // fan_in of a [out, in] Linear weight
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < data.length; i++) {
           data[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
         }
       }
-      m.put(e.getKey(), new HostTensor(shape, data));
-    }
-    return new ModelWeights(cfg, m);
-  }
-
-  private static double gaussian(SplittableRandom rng) {
-    double u1 = rng.nextDouble();
-    double u2 = rng.nextDouble();
-    return Math.sqrt(-2.0 * Math.log(1.0 - u1)) * Math.cos(2.0 * Math.PI * u2);
+    });
   }
 }

@@ -103,16 +103,41 @@ public final class ModelWeights {
   }
 
   /**
+   * Fills one matrix of a seeded random model: {@code data} (all zeros, flattened {@code shape}) from
+   * {@code rng}, a stream of its own. Norm weights (1-D) are always ones and never reach it.
+   */
+  @FunctionalInterface
+  public interface MatrixInit {
+    void fill(String name, int[] shape, SplittableRandom rng, float[] data);
+  }
+
+  /**
    * A seeded random model: normal(0, initializer_range) for every matrix, ones for every norm weight
    * (as Hugging Face initialises Qwen3). Output projections are scaled by 1/sqrt(2 * layers), as GPT-2
    * does, so that a deep random model stays well conditioned.
    */
   public static ModelWeights random(ModelConfig c, long seed) {
+    float residualScale = (float) (1.0 / Math.sqrt(2.0 * c.numLayers()));
+    return random(c, seed, (name, shape, rng, data) -> {
+      float std = c.initStd();
+      if (name.endsWith("o_proj.weight") || name.endsWith("down_proj.weight")) {
+        std *= residualScale;
+      }
+      for (int i = 0; i < data.length; i++) {
+        data[i] = (float) (gaussian(rng) * std);
+      }
+    });
+  }
+
+  /**
+   * A seeded random model with matrices filled by {@code init}: every tensor draws from its own stream,
+   * split from {@code seed} in canonical order, so a tensor's values do not depend on how others are
+   * initialised.
+   */
+  public static ModelWeights random(ModelConfig c, long seed, MatrixInit init) {
     SplittableRandom root = new SplittableRandom(seed);
     Map<String, HostTensor> m = new LinkedHashMap<>();
-    float residualScale = (float) (1.0 / Math.sqrt(2.0 * c.numLayers()));
     for (var e : expectedShapes(c).entrySet()) {
-      String name = e.getKey();
       int[] shape = e.getValue();
       int n = 1;
       for (int d : shape) {
@@ -123,21 +148,15 @@ public final class ModelWeights {
       if (shape.length == 1) {
         Arrays.fill(data, 1f);
       } else {
-        float std = c.initStd();
-        if (name.endsWith("o_proj.weight") || name.endsWith("down_proj.weight")) {
-          std *= residualScale;
-        }
-        for (int i = 0; i < n; i++) {
-          data[i] = (float) (gaussian(rng) * std);
-        }
+        init.fill(e.getKey(), shape, rng, data);
       }
-      m.put(name, new HostTensor(shape, data));
+      m.put(e.getKey(), new HostTensor(shape, data));
     }
     return new ModelWeights(c, m);
   }
 
-  private static double gaussian(SplittableRandom rng) {
-    // Box-Muller: SplittableRandom has no nextGaussian on Java 17.
+  /** A standard normal draw (Box-Muller: SplittableRandom has no nextGaussian on Java 17). */
+  public static double gaussian(SplittableRandom rng) {
     double u1 = rng.nextDouble();
     double u2 = rng.nextDouble();
     return Math.sqrt(-2.0 * Math.log(1.0 - u1)) * Math.cos(2.0 * Math.PI * u2);
