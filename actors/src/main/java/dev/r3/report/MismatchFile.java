@@ -2,11 +2,6 @@ package dev.r3.report;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,17 +28,8 @@ record MismatchFile(List<Row> rows, String rolloutPrecision) {
 
   /** Reads {@code file}; null when it is missing or unreadable ("not measured"). */
   static MismatchFile read(Path file) {
-    if (!Files.isRegularFile(file)) {
-      return null;
-    }
-    JsonObject o;
-    try {
-      JsonElement e = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8));
-      if (!e.isJsonObject()) {
-        return null;
-      }
-      o = e.getAsJsonObject();
-    } catch (IOException | JsonParseException ex) {
+    JsonObject o = JsonFiles.readObject(file);
+    if (o == null) {
       return null;
     }
     List<Row> rows = new ArrayList<>();

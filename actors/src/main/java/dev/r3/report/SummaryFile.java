@@ -2,11 +2,6 @@ package dev.r3.report;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,17 +29,8 @@ record SummaryFile(double initialAccuracy, double finalAccuracy, double wallSeco
 
   /** Reads {@code file}; null when it is missing or not a JSON object (a run that did not finish). */
   static SummaryFile read(Path file) {
-    if (!Files.isRegularFile(file)) {
-      return null;
-    }
-    JsonObject o;
-    try {
-      JsonElement e = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8));
-      if (!e.isJsonObject()) {
-        return null;
-      }
-      o = e.getAsJsonObject();
-    } catch (IOException | JsonParseException ex) {
+    JsonObject o = JsonFiles.readObject(file);
+    if (o == null) {
       return null;
     }
     JsonObject config = o.has("config") && o.get("config").isJsonObject() ? o.getAsJsonObject("config")
