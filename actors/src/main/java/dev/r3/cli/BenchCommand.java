@@ -17,6 +17,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = {
+        "Throughput of the default model: trainer and decode tokens/s, GEMM rate, utilisation.",
         "Trainer tokens/s (forward + backward + AdamW, 16 x 128 tokens), rollout decode tokens/s at batch 1, 16",
         "and 64, this machine's float32 GEMM rate, and model FLOPs utilisation (6 x active params x tokens/s / GEMM)."})
 public final class BenchCommand implements Callable<Integer> {

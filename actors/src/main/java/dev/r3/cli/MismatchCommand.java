@@ -30,6 +30,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "mismatch", mixinStandardHelpOptions = true,
     description = {
+        "Training-inference mismatch of dense, MoE and MoE+R3 (KL, F(2), router disagreement).",
         "Generate responses with the rollout engine (bf16 by default), score the same tokens with the float32",
         "trainer recomputing its routing and replaying the rollout's (R3), for the MoE model and its dense twin.",
         "Prints a table; --json writes the figures."})
