@@ -30,10 +30,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -235,7 +232,7 @@ public final class SweepRunner {
     }
     return base.resolve(spec.env() + "-" + (cfg.isMoe() ? "moe" : "dense") + "-" + cfg.numLayers() + "l-"
         + (cfg.isMoe() ? cfg.numExperts() + "e" + cfg.topK() + "k" : "") + "-" + p.warmupSteps() + "s-"
-        + hash(key));
+        + WarmStart.hash(key));
   }
 
   /** Mean NLL per completion token on SFT examples drawn with another seed than the warm-up corpus. */
@@ -344,14 +341,5 @@ public final class SweepRunner {
         }
       }
     }, true, StandardCharsets.UTF_8);
-  }
-
-  private static String hash(String s) {
-    try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(d, 0, 6);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

@@ -110,7 +110,8 @@ public final class WarmStart {
     }
   }
 
-  private static String hash(String s) {
+  /** The first 12 hex digits of the SHA-256 of {@code s}: a cache folder name for a set of settings. */
+  public static String hash(String s) {
     try {
       byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(d, 0, 6);
