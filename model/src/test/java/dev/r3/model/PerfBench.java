@@ -103,52 +103,19 @@ class PerfBench {
     }
   }
 
-  /** Train-inference mismatch of the default model at random init: fp32 engine and bf16 activations. */
+  /**
+   * Train-inference mismatch of the default model at random init, fp32 engine and bf16 engine, through
+   * the same probe and measures as {@code ./r3 mismatch}.
+   */
   @Test
   void mismatchAtRandomInit() {
-    ModelConfig c = ModelConfig.defaultMoe(64);
-    ModelWeights w = ModelWeights.random(c, 1);
+    ModelWeights w = ModelWeights.random(ModelConfig.defaultMoe(VOCAB), 1);
     List<int[]> prompts = PerfBench.prompts(32, 12, 5);
-    for (boolean bf16 : new boolean[] {false, true}) {
-      try (RolloutEngine e = new RolloutEngine(w, RolloutOptions.defaults().withBf16Activations(bf16));
-          Trainer t = new Trainer(w, TrainerOptions.defaults())) {
-        List<Generation> gens = e.generate(prompts, new SamplingParams(1f, 1f, 16, -1, 3));
-        List<Sequence> seqs = new ArrayList<>();
-        List<RoutingRecord> recs = new ArrayList<>();
-        for (int i = 0; i < gens.size(); i++) {
-          seqs.add(gens.get(i).toSequence("g" + i));
-          recs.add(gens.get(i).routing());
-        }
-        ScoreResult rec = t.score(seqs, RoutingMode.RECOMPUTE, null);
-        ScoreResult r3 = t.score(seqs, RoutingMode.REPLAY, recs);
-        double klRec = 0, klR3 = 0, maxd = 0;
-        int n = 0, pairs = 0, diff = 0, tokens = 0, tokDiff = 0;
-        for (int i = 0; i < gens.size(); i++) {
-          Generation g = gens.get(i);
-          for (int j = 0; j < g.responseLength(); j++) {
-            double lr = rec.logProbs()[i][g.promptLength() - 1 + j] - g.logProbs()[j];
-            double l3 = r3.logProbs()[i][g.promptLength() - 1 + j] - g.logProbs()[j];
-            klRec += Math.exp(lr) - 1 - lr;
-            klR3 += Math.exp(l3) - 1 - l3;
-            maxd = Math.max(maxd, Math.abs(lr));
-            n++;
-          }
-          for (int p = 0; p < g.routing().positions(); p++) {
-            boolean any = false;
-            for (int l = 0; l < c.numLayers(); l++) {
-              pairs++;
-              if (!g.routing().sameSet(rec.routing().get(i), p, l)) {
-                diff++;
-                any = true;
-              }
-            }
-            tokens++;
-            tokDiff += any ? 1 : 0;
-          }
-        }
-        System.out.printf("bf16=%s: max|dlogp| %.2e, KL recompute %.2e, KL R3 %.2e, router disagreement %.2f%% of pairs, %.2f%% of tokens%n",
-            bf16, maxd, klRec / n, klR3 / n, 100.0 * diff / pairs, 100.0 * tokDiff / tokens);
-      }
+    for (RolloutPrecision p : new RolloutPrecision[] {RolloutPrecision.FP32, RolloutPrecision.BF16}) {
+      MismatchProbe.Result r = MismatchProbe.measure(w, prompts,
+          new MismatchProbe.Options(p, new SamplingParams(1f, 1f, 16, -1, 3)));
+      System.out.printf("%s: recompute %s%n%s: R3        %s%n", p.configName(), r.recompute(), p.configName(),
+          r.replay());
     }
   }
 }
