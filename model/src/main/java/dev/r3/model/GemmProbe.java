@@ -4,7 +4,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -91,10 +90,8 @@ public final class GemmProbe {
         seconds[i] = (System.nanoTime() - t0) / 1e9;
         c.close();
       }
-      Arrays.sort(seconds);
-      double median = repetitions % 2 == 1 ? seconds[repetitions / 2]
-          : (seconds[repetitions / 2 - 1] + seconds[repetitions / 2]) / 2;
-      return new Result(m, k, n, engineThreads(), repetitions, median, seconds[0]);
+      ModelBenchmark.Timing t = ModelBenchmark.Timing.of(seconds);
+      return new Result(m, k, n, engineThreads(), repetitions, t.medianSeconds(), t.bestSeconds());
     }
   }
 

@@ -13,8 +13,16 @@ import java.util.SplittableRandom;
 public final class ModelBenchmark {
   private ModelBenchmark() {}
 
-  /** Median seconds of {@code reps} timed calls after {@code warmup} untimed ones. */
-  public record Timing(double medianSeconds, double bestSeconds, int reps) {}
+  /** Median and best seconds of {@code reps} timed calls. */
+  public record Timing(double medianSeconds, double bestSeconds, int reps) {
+    /** From the seconds of each timed call (sorted in place); an even count takes the middle pair's mean. */
+    static Timing of(double[] seconds) {
+      Arrays.sort(seconds);
+      int n = seconds.length;
+      double median = n % 2 == 1 ? seconds[n / 2] : (seconds[n / 2 - 1] + seconds[n / 2]) / 2;
+      return new Timing(median, seconds[0], n);
+    }
+  }
 
   /**
    * Trainer tokens per second: {@code batch} random sequences of {@code length} tokens, one AdamW step
@@ -68,8 +76,7 @@ public final class ModelBenchmark {
       body.run();
       s[i] = (System.nanoTime() - t0) / 1e9;
     }
-    Arrays.sort(s);
-    return new Timing(s[reps / 2], s[0], reps);
+    return Timing.of(s);
   }
 
   private static List<Sequence> randomSequences(ModelConfig c, int batch, int length, long seed) {
