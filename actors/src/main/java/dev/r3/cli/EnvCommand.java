@@ -9,8 +9,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code ./r3 env list} and {@code ./r3 env show NAME}: what environments exist and what an episode looks like. */
-@Command(name = "env", mixinStandardHelpOptions = true,
+/**
+ * {@code ./r3 env list} and {@code ./r3 env show NAME}: what environments exist and what an episode
+ * looks like.
+ */
+@Command(
+    name = "env",
+    mixinStandardHelpOptions = true,
     description = "List the environments, or show one episode with its oracle answer and reward.",
     subcommands = {EnvCommand.ListEnvs.class, EnvCommand.Show.class})
 public final class EnvCommand implements Runnable {
@@ -20,8 +25,11 @@ public final class EnvCommand implements Runnable {
     System.out.print(EnvShow.list());
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true,
-      description = "Name, single- or multi-turn, and a one-line description of every environment found.")
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description =
+          "Name, single- or multi-turn, and a one-line description of every environment found.")
   static final class ListEnvs implements Runnable {
     @Override
     public void run() {
@@ -29,19 +37,33 @@ public final class EnvCommand implements Runnable {
     }
   }
 
-  @Command(name = "show", mixinStandardHelpOptions = true,
-      description = "One episode of NAME: prompt, oracle answer, the environment's replies and the reward.")
+  @Command(
+      name = "show",
+      mixinStandardHelpOptions = true,
+      description =
+          "One episode of NAME: prompt, oracle answer, the environment's replies and the reward.")
   static final class Show implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "NAME", description = "environment name (see `r3 env list`)")
+    @Parameters(
+        index = "0",
+        paramLabel = "NAME",
+        description = "environment name (see `r3 env list`)")
     String name;
 
-    @Option(names = "--seed", defaultValue = "0", description = "episode seed (default: ${DEFAULT-VALUE})")
+    @Option(
+        names = "--seed",
+        defaultValue = "0",
+        description = "episode seed (default: ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--split", defaultValue = "TRAIN", description = "TRAIN or EVAL (default: ${DEFAULT-VALUE})")
+    @Option(
+        names = "--split",
+        defaultValue = "TRAIN",
+        description = "TRAIN or EVAL (default: ${DEFAULT-VALUE})")
     Split split;
 
-    @Option(names = {"-p", "--param"}, description = "environment parameter key=value (repeatable)")
+    @Option(
+        names = {"-p", "--param"},
+        description = "environment parameter key=value (repeatable)")
     Map<String, String> params = new LinkedHashMap<>();
 
     @Override

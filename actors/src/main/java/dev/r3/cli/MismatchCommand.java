@@ -25,56 +25,85 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ./r3 mismatch}: how far the rollout engine and the trainer disagree, for the dense twin, the
- * MoE model, and the MoE model under Rollout Routing Replay (DESIGN.md section 2).
+ * {@code ./r3 mismatch}: how far the rollout engine and the trainer disagree, for the dense twin,
+ * the MoE model, and the MoE model under Rollout Routing Replay (DESIGN.md section 2).
  */
-@Command(name = "mismatch", mixinStandardHelpOptions = true,
+@Command(
+    name = "mismatch",
+    mixinStandardHelpOptions = true,
     description = {
-        "Training-inference mismatch of dense, MoE and MoE+R3 (KL, F(2), router disagreement).",
-        "Generate responses with the rollout engine (bf16 by default), score the same tokens with the float32",
-        "trainer recomputing its routing and replaying the rollout's (R3), for the MoE model and its dense twin.",
-        "Prints a table; --json writes the figures."})
+      "Training-inference mismatch of dense, MoE and MoE+R3 (KL, F(2), router disagreement).",
+      "Generate responses with the rollout engine (bf16 by default), score the same tokens with the float32",
+      "trainer recomputing its routing and replaying the rollout's (R3), for the MoE model and its dense twin.",
+      "Prints a table; --json writes the figures."
+    })
 public final class MismatchCommand implements Callable<Integer> {
 
   @Option(names = "--quick", description = "256 responses of at most 8 tokens (about a minute)")
   boolean quick;
 
-  @Option(names = "--checkpoint", paramLabel = "DIR",
+  @Option(
+      names = "--checkpoint",
+      paramLabel = "DIR",
       description = "MoE checkpoint to measure (default: a seeded random model)")
   Path checkpoint;
 
-  @Option(names = "--dense-checkpoint", paramLabel = "DIR",
+  @Option(
+      names = "--dense-checkpoint",
+      paramLabel = "DIR",
       description = "dense checkpoint held against it (default: the dense twin, seeded random)")
   Path denseCheckpoint;
 
-  @Option(names = "--rollout-precision", defaultValue = "bf16",
-      description = "fp32 | bf16-weights | bf16 (weights + activations) | fp8 (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--rollout-precision",
+      defaultValue = "bf16",
+      description =
+          "fp32 | bf16-weights | bf16 (weights + activations) | fp8 (default: ${DEFAULT-VALUE})")
   String precision;
 
-  @Option(names = "--responses", description = "responses to generate (default: 1024; 256 with --quick)")
+  @Option(
+      names = "--responses",
+      description = "responses to generate (default: 1024; 256 with --quick)")
   Integer responses;
 
-  @Option(names = "--max-new-tokens", description = "token limit per response (default: 16; 8 with --quick)")
+  @Option(
+      names = "--max-new-tokens",
+      description = "token limit per response (default: 16; 8 with --quick)")
   Integer maxNewTokens;
 
-  @Option(names = "--temperature", defaultValue = "1.0", description = "sampling temperature (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--temperature",
+      defaultValue = "1.0",
+      description = "sampling temperature (default: ${DEFAULT-VALUE})")
   float temperature;
 
-  @Option(names = "--env", defaultValue = "add", description = "environment whose eval prompts are used (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--env",
+      defaultValue = "add",
+      description = "environment whose eval prompts are used (default: ${DEFAULT-VALUE})")
   String env;
 
-  @Option(names = "--seed", defaultValue = "1", description = "seed of the random model and the sampler (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--seed",
+      defaultValue = "1",
+      description = "seed of the random model and the sampler (default: ${DEFAULT-VALUE})")
   long seed;
 
   @Option(names = "--json", paramLabel = "FILE", description = "write the figures as JSON")
   Path json;
 
-  @Option(names = "--sweep", paramLabel = "FILE",
-      description = "run a sweep file (config/sweeps/*.conf): a grid of depth, experts, top-k, precision, response "
-          + "length, warm-up steps and init; writes sweep.json, sweep.md and heatmaps to --out; resumes")
+  @Option(
+      names = "--sweep",
+      paramLabel = "FILE",
+      description =
+          "run a sweep file (config/sweeps/*.conf): a grid of depth, experts, top-k, precision, response "
+              + "length, warm-up steps and init; writes sweep.json, sweep.md and heatmaps to --out; resumes")
   Path sweep;
 
-  @Option(names = "--out", paramLabel = "DIR", description = "output folder of --sweep (default: runs/sweep-NAME)")
+  @Option(
+      names = "--out",
+      paramLabel = "DIR",
+      description = "output folder of --sweep (default: runs/sweep-NAME)")
   Path out;
 
   @Override
@@ -82,14 +111,23 @@ public final class MismatchCommand implements Callable<Integer> {
     if (sweep != null) {
       dev.r3.sweep.SweepSpec spec = dev.r3.sweep.SweepSpec.load(sweep);
       Path dir = out != null ? out : Path.of("runs", "sweep-" + spec.name());
-      dev.r3.sweep.SweepRunner.Summary s = new dev.r3.sweep.SweepRunner(spec, dir, System.err,
-          "./r3 mismatch --sweep " + sweep + " --out " + dir).run();
-      System.out.printf(java.util.Locale.ROOT, "sweep %s: %d cells (%d measured, %d resumed) in %s%n", spec.name(),
-          s.cells(), s.measured(), s.resumed(), dir.resolve(dev.r3.sweep.SweepReport.MARKDOWN));
+      dev.r3.sweep.SweepRunner.Summary s =
+          new dev.r3.sweep.SweepRunner(
+                  spec, dir, System.err, "./r3 mismatch --sweep " + sweep + " --out " + dir)
+              .run();
+      System.out.printf(
+          java.util.Locale.ROOT,
+          "sweep %s: %d cells (%d measured, %d resumed) in %s%n",
+          spec.name(),
+          s.cells(),
+          s.measured(),
+          s.resumed(),
+          dir.resolve(dev.r3.sweep.SweepReport.MARKDOWN));
       return 0;
     }
     if (out != null) {
-      throw new IllegalArgumentException("--out is the output folder of --sweep; use --json for a single measurement");
+      throw new IllegalArgumentException(
+          "--out is the output folder of --sweep; use --json for a single measurement");
     }
     RolloutPrecision rp = RolloutPrecision.parse(precision);
     int n = responses != null ? responses : quick ? 256 : 1024;
@@ -98,23 +136,35 @@ public final class MismatchCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--responses must be >= 1, got " + n);
     }
 
-    CharTokenizer tok = checkpoint != null && Files.exists(checkpoint.resolve(CharTokenizer.VOCAB_FILE))
-        ? CharTokenizer.load(checkpoint) : CharTokenizer.standard();
-    ModelWeights moe = checkpoint != null ? Checkpoint.load(checkpoint)
-        : ModelWeights.random(ModelConfig.defaultMoe(tok.vocabSize()), seed);
+    CharTokenizer tok =
+        checkpoint != null && Files.exists(checkpoint.resolve(CharTokenizer.VOCAB_FILE))
+            ? CharTokenizer.load(checkpoint)
+            : CharTokenizer.standard();
+    ModelWeights moe =
+        checkpoint != null
+            ? Checkpoint.load(checkpoint)
+            : ModelWeights.random(ModelConfig.defaultMoe(tok.vocabSize()), seed);
     if (!moe.config().isMoe()) {
-      throw new IllegalArgumentException("--checkpoint " + checkpoint + " holds a dense model; pass an MoE one");
+      throw new IllegalArgumentException(
+          "--checkpoint " + checkpoint + " holds a dense model; pass an MoE one");
     }
-    ModelWeights dense = denseCheckpoint != null ? Checkpoint.load(denseCheckpoint)
-        : ModelWeights.random(moe.config().denseTwin(), seed);
-    String denseSource = denseCheckpoint != null ? denseCheckpoint.toString() : "random dense twin, seed " + seed;
+    ModelWeights dense =
+        denseCheckpoint != null
+            ? Checkpoint.load(denseCheckpoint)
+            : ModelWeights.random(moe.config().denseTwin(), seed);
+    String denseSource =
+        denseCheckpoint != null ? denseCheckpoint.toString() : "random dense twin, seed " + seed;
     if (checkpoint != null && denseCheckpoint == null) {
-      System.err.println("mismatch: note: the dense row is a seeded random dense twin (no --dense-checkpoint),"
-          + " not a trained model: hold the MoE rows against each other, not against it");
+      System.err.println(
+          "mismatch: note: the dense row is a seeded random dense twin (no --dense-checkpoint),"
+              + " not a trained model: hold the MoE rows against each other, not against it");
     }
     if (moe.config().vocabSize() != tok.vocabSize()) {
-      throw new IllegalArgumentException("model vocabulary " + moe.config().vocabSize()
-          + " does not match the tokenizer's " + tok.vocabSize());
+      throw new IllegalArgumentException(
+          "model vocabulary "
+              + moe.config().vocabSize()
+              + " does not match the tokenizer's "
+              + tok.vocabSize());
     }
 
     Environment environment = Environments.create(env, Map.of());
@@ -125,8 +175,13 @@ public final class MismatchCommand implements Callable<Integer> {
     SamplingParams sp = new SamplingParams(temperature, 1f, maxNew, tok.eos(), seed);
     MismatchProbe.Options opts = new MismatchProbe.Options(rp, sp);
 
-    System.err.printf("mismatch: %d responses (<= %d tokens) from '%s' prompts, rollout %s, %s%n",
-        n, maxNew, env, rp.configName(), checkpoint == null ? "random model seed " + seed : checkpoint);
+    System.err.printf(
+        "mismatch: %d responses (<= %d tokens) from '%s' prompts, rollout %s, %s%n",
+        n,
+        maxNew,
+        env,
+        rp.configName(),
+        checkpoint == null ? "random model seed " + seed : checkpoint);
     System.err.println("mismatch: MoE model ...");
     MismatchProbe.Result m = MismatchProbe.measure(moe, prompts, opts);
     System.err.println("mismatch: dense twin ...");
@@ -155,8 +210,15 @@ public final class MismatchCommand implements Callable<Integer> {
       if (json.getParent() != null) {
         Files.createDirectories(json.getParent());
       }
-      Files.writeString(json, new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
-          .create().toJson(root) + "\n", StandardCharsets.UTF_8);
+      Files.writeString(
+          json,
+          new GsonBuilder()
+                  .setPrettyPrinting()
+                  .serializeSpecialFloatingPointValues()
+                  .create()
+                  .toJson(root)
+              + "\n",
+          StandardCharsets.UTF_8);
       System.err.println("mismatch: wrote " + json);
     }
     return 0;
@@ -183,19 +245,32 @@ public final class MismatchCommand implements Callable<Integer> {
 
   static String table(MismatchProbe.Result dense, MismatchProbe.Result moe) {
     StringBuilder b = new StringBuilder();
-    b.append(String.format("%-8s %12s %9s %9s %13s %11s %8s%n",
-        "model", "mismatch KL", "F(2)", "F(1.5)", "router dis.", "any layer", "tokens"));
+    b.append(
+        String.format(
+            "%-8s %12s %9s %9s %13s %11s %8s%n",
+            "model", "mismatch KL", "F(2)", "F(1.5)", "router dis.", "any layer", "tokens"));
     row(b, "dense", dense.recompute(), false);
     row(b, "moe", moe.recompute(), true);
     row(b, "moe+r3", moe.replay(), true);
-    b.append(String.format("R3 / recompute KL ratio: %.3f; MoE / dense KL ratio: %.3f%n",
-        moe.replay().kl() / moe.recompute().kl(), moe.recompute().kl() / dense.recompute().kl()));
+    b.append(
+        String.format(
+            "R3 / recompute KL ratio: %.3f; MoE / dense KL ratio: %.3f%n",
+            moe.replay().kl() / moe.recompute().kl(),
+            moe.recompute().kl() / dense.recompute().kl()));
     return b.toString();
   }
 
-  private static void row(StringBuilder b, String name, MismatchMeasures.Summary s, boolean routed) {
-    b.append(String.format("%-8s %12.3e %9.5f %9.5f %13s %11s %8d%n", name, s.kl(), s.extreme2(), s.extreme1_5(),
-        routed ? String.format("%.5f", s.routerDisagreement()) : "-",
-        routed ? String.format("%.5f", s.tokenAnyLayer()) : "-", s.tokens()));
+  private static void row(
+      StringBuilder b, String name, MismatchMeasures.Summary s, boolean routed) {
+    b.append(
+        String.format(
+            "%-8s %12.3e %9.5f %9.5f %13s %11s %8d%n",
+            name,
+            s.kl(),
+            s.extreme2(),
+            s.extreme1_5(),
+            routed ? String.format("%.5f", s.routerDisagreement()) : "-",
+            routed ? String.format("%.5f", s.tokenAnyLayer()) : "-",
+            s.tokens()));
   }
 }

@@ -24,9 +24,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code ./r3 pretrain --env NAME}: the supervised warm start that RL starts from. */
-@Command(name = "pretrain", mixinStandardHelpOptions = true,
-    description = {"Trains the model on the environment's SFT corpus and writes a checkpoint that RL starts from",
-        "(cached under r3.warm-start.cache-dir; ./r3 train reuses it)."})
+@Command(
+    name = "pretrain",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Trains the model on the environment's SFT corpus and writes a checkpoint that RL starts from",
+      "(cached under r3.warm-start.cache-dir; ./r3 train reuses it)."
+    })
 public final class PretrainCommand implements Callable<Integer> {
 
   @Option(names = "--env", paramLabel = "NAME", description = "environment (default: r3.env.name)")
@@ -35,7 +39,10 @@ public final class PretrainCommand implements Callable<Integer> {
   @Option(names = "--config", paramLabel = "FILE", description = "experiment file (HOCON)")
   Path config;
 
-  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override one setting, e.g. warm-start.steps=500")
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
+      description = "override one setting, e.g. warm-start.steps=500")
   List<String> sets = new ArrayList<>();
 
   @Option(names = "--out", paramLabel = "DIR", description = "also write the checkpoint here")
@@ -69,11 +76,21 @@ public final class PretrainCommand implements Callable<Integer> {
     }
     int maxNew = c.rollout().maxNewTokens() > 0 ? c.rollout().maxNewTokens() : e.maxTokensPerTurn();
     Environment guarded = GuardedEnvironment.wrap(e);
-    Evaluator ev = new Evaluator(() -> new EnvTask(guarded), new CharCodec(tok), new EngineGenerators(c.rollout().precision()),
-        c.experiment().seed(), c.eval().size(), new SamplingParams(c.eval().temperature(), 1f, maxNew, tok.eos(), 0));
+    Evaluator ev =
+        new Evaluator(
+            () -> new EnvTask(guarded),
+            new CharCodec(tok),
+            new EngineGenerators(c.rollout().precision()),
+            c.experiment().seed(),
+            c.eval().size(),
+            new SamplingParams(c.eval().temperature(), 1f, maxNew, tok.eos(), 0));
     Evaluator.Result r = ev.evaluate(0, w);
-    System.out.printf(Locale.ROOT, "warm-start checkpoint %s%n  held-out accuracy %.3f (%d episodes)%n",
-        out != null ? out : cache, r.accuracy(), r.episodes());
+    System.out.printf(
+        Locale.ROOT,
+        "warm-start checkpoint %s%n  held-out accuracy %.3f (%d episodes)%n",
+        out != null ? out : cache,
+        r.accuracy(),
+        r.episodes());
     return 0;
   }
 }

@@ -17,29 +17,42 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code ./r3 train}: one asynchronous RL experiment on the actor pipeline. */
-@Command(name = "train", mixinStandardHelpOptions = true,
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
     description = {
-        "Runs one RL experiment: warm start (cached), then asynchronous GRPO/GSPO with R3 on Pekko actors.",
-        "With no --config: config/grpo-r3.conf (GRPO + R3 on 'add'), a few minutes on 2 cores.",
-        "Writes runs/<name>-<timestamp>/: metrics.jsonl, eval.jsonl, checkpoints/, summary.json."})
+      "Runs one RL experiment: warm start (cached), then asynchronous GRPO/GSPO with R3 on Pekko actors.",
+      "With no --config: config/grpo-r3.conf (GRPO + R3 on 'add'), a few minutes on 2 cores.",
+      "Writes runs/<name>-<timestamp>/: metrics.jsonl, eval.jsonl, checkpoints/, summary.json."
+    })
 public final class TrainCommand implements Callable<Integer> {
 
   /** The experiment of a bare {@code ./r3 train}, under the repository root. */
   static final String DEFAULT_EXPERIMENT = "config/grpo-r3.conf";
 
-  @Option(names = "--config", paramLabel = "FILE",
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
       description = "experiment file (HOCON); default: " + DEFAULT_EXPERIMENT + " when it exists")
   Path config;
 
-  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override one setting, e.g. learner.mini-steps=4")
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
+      description = "override one setting, e.g. learner.mini-steps=4")
   List<String> sets = new ArrayList<>();
 
-  @Option(names = "--out", paramLabel = "DIR", description = "run folder (default: <out-dir>/<name>-<timestamp>)")
+  @Option(
+      names = "--out",
+      paramLabel = "DIR",
+      description = "run folder (default: <out-dir>/<name>-<timestamp>)")
   Path out;
 
   @Override
   public Integer call() throws Exception {
-    R3Config c = ProductionBackends.resolve(ConfigLoader.load(config != null ? config : defaultExperiment(), sets));
+    R3Config c =
+        ProductionBackends.resolve(
+            ConfigLoader.load(config != null ? config : defaultExperiment(), sets));
     Metrics.start(c);
     try {
       Backends b = ProductionBackends.build(c, System.err);
@@ -62,10 +75,15 @@ public final class TrainCommand implements Callable<Integer> {
   }
 
   static String report(RunSummary s) {
-    return String.format(Locale.ROOT,
+    return String.format(
+        Locale.ROOT,
         "run %s: %d steps in %.0f s%n  eval accuracy %.3f -> %.3f%n  ledger %s%n  %s",
-        s.name(), s.steps(), s.wallSeconds(),
+        s.name(),
+        s.steps(),
+        s.wallSeconds(),
         s.initialEval() == null ? Double.NaN : s.initialEval().accuracy(),
-        s.finalEval() == null ? Double.NaN : s.finalEval().accuracy(), s.ledger(), s.dir());
+        s.finalEval() == null ? Double.NaN : s.finalEval().accuracy(),
+        s.ledger(),
+        s.dir());
   }
 }

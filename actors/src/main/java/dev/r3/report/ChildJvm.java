@@ -5,24 +5,39 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The real child commands, {@code r3 train} and {@code r3 mismatch}, each as a new JVM with this JVM's
- * java binary and classpath and the system properties the {@code ./r3} launcher sets (offline DJL, the
- * project-local engine cache), so a child behaves exactly like a command started by hand and never
- * needs the launcher script or a rebuild.
+ * The real child commands, {@code r3 train} and {@code r3 mismatch}, each as a new JVM with this
+ * JVM's java binary and classpath and the system properties the {@code ./r3} launcher sets (offline
+ * DJL, the project-local engine cache), so a child behaves exactly like a command started by hand
+ * and never needs the launcher script or a rebuild.
  */
 final class ChildJvm {
   /** The launcher's -D properties, forwarded when this JVM has them. */
-  static final List<String> FORWARDED_PROPERTIES = List.of("ai.djl.offline", "ENGINE_CACHE_DIR", "DJL_CACHE_DIR",
-      "ai.djl.default_engine", "r3.root");
+  static final List<String> FORWARDED_PROPERTIES =
+      List.of(
+          "ai.djl.offline",
+          "ENGINE_CACHE_DIR",
+          "DJL_CACHE_DIR",
+          "ai.djl.default_engine",
+          "r3.root");
+
   static final String MAIN = "dev.r3.cli.R3";
 
   private ChildJvm() {}
 
-  /** {@code r3 train --config F --out SEED_DIR --set k=v ...} for one run: it writes straight into its seed folder. */
+  /**
+   * {@code r3 train --config F --out SEED_DIR --set k=v ...} for one run: it writes straight into
+   * its seed folder.
+   */
   static SuiteRunner.ChildCommand train(List<String> jvmOptions) {
     return spec -> {
-      List<String> args = new ArrayList<>(List.of("train", "--config", spec.entry().config().toString(), "--out",
-          spec.seedDir().toString()));
+      List<String> args =
+          new ArrayList<>(
+              List.of(
+                  "train",
+                  "--config",
+                  spec.entry().config().toString(),
+                  "--out",
+                  spec.seedDir().toString()));
       for (String kv : spec.sets()) {
         args.add("--set");
         args.add(kv);
@@ -34,8 +49,10 @@ final class ChildJvm {
   /** {@code r3 mismatch --checkpoint DIR --json FILE ...} for one trained model. */
   static SuiteRunner.MeasureCommand mismatch(List<String> jvmOptions) {
     return (checkpoint, json, extra) -> {
-      List<String> args = new ArrayList<>(List.of("mismatch", "--checkpoint", checkpoint.toString(), "--json",
-          json.toString()));
+      List<String> args =
+          new ArrayList<>(
+              List.of(
+                  "mismatch", "--checkpoint", checkpoint.toString(), "--json", json.toString()));
       args.addAll(extra);
       return r3(jvmOptions, args);
     };
@@ -59,7 +76,9 @@ final class ChildJvm {
   }
 
   private static String javaBinary() {
-    return ProcessHandle.current().info().command()
+    return ProcessHandle.current()
+        .info()
+        .command()
         .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
   }
 }

@@ -7,25 +7,28 @@ import java.util.Locale;
  * report, written out here and printed in the report ({@link #definition()}):
  *
  * <p>A run <b>collapses at step s</b> when either
+ *
  * <ol>
  *   <li><b>numerical divergence</b>: the loss or the gradient norm, finite before, is non-finite at
- *       step s and at every later step logged (NaN, infinite, or null: the pipeline writes NaN as null;
- *       a measure never finite was not measured); or
+ *       step s and at every later step logged (NaN, infinite, or null: the pipeline writes NaN as
+ *       null; a measure never finite was not measured); or
  *   <li><b>accuracy collapse</b>: the run had learned something (its best eval accuracy so far, b,
- *       is at least {@code minPeak}), the eval accuracy at step s falls below {@code fraction * b}, and
- *       every eval from s through at least step s + {@code windowSteps} stays below that line. The run
- *       must have an eval at or after s + window: a drop the run did not live long enough to confirm is
- *       not called a collapse, and neither is one that recovers inside the window.
+ *       is at least {@code minPeak}), the eval accuracy at step s falls below {@code fraction * b},
+ *       and every eval from s through at least step s + {@code windowSteps} stays below that line.
+ *       The run must have an eval at or after s + window: a drop the run did not live long enough
+ *       to confirm is not called a collapse, and neither is one that recovers inside the window.
  * </ol>
+ *
  * The earlier of the two steps is the crash step.
  *
  * <p>Why this shape: eval accuracy on a few dozen held-out prompts moves by several points between
  * evals, so a single low eval is noise; a fall to half the best that persists for a window is what
- * the paper's collapse curves show (accuracy never comes back). The minimum peak keeps a run that never
- * learned from "collapsing" between two near-zero values. A non-finite loss that persists is collapse
- * regardless of accuracy because training does not come back from non-finite weights; one that is
- * followed by finite steps (a skipped step) is not. The signal is eval accuracy; a run with fewer
- * than two evals falls back to the training reward mean (the report says which signal each run used).
+ * the paper's collapse curves show (accuracy never comes back). The minimum peak keeps a run that
+ * never learned from "collapsing" between two near-zero values. A non-finite loss that persists is
+ * collapse regardless of accuracy because training does not come back from non-finite weights; one
+ * that is followed by finite steps (a skipped step) is not. The signal is eval accuracy; a run with
+ * fewer than two evals falls back to the training reward mean (the report says which signal each
+ * run used).
  */
 final class CollapseDetector {
 
@@ -45,9 +48,9 @@ final class CollapseDetector {
   private final double minPeak;
 
   /**
-   * @param fraction    a value below {@code fraction * best} counts as collapsed (0 < fraction < 1)
+   * @param fraction a value below {@code fraction * best} counts as collapsed (0 < fraction < 1)
    * @param windowSteps learner steps the drop must persist for (>= 0)
-   * @param minPeak     the best value a run must have reached before it can collapse
+   * @param minPeak the best value a run must have reached before it can collapse
    */
   CollapseDetector(double fraction, int windowSteps, double minPeak) {
     if (!(fraction > 0 && fraction < 1)) {
@@ -73,20 +76,25 @@ final class CollapseDetector {
     return minPeak;
   }
 
-  /** The signal the rule watches for this run: eval accuracy, or reward when there are < 2 evals. */
+  /**
+   * The signal the rule watches for this run: eval accuracy, or reward when there are < 2 evals.
+   */
   static Metric signal(MetricsLog log) {
     return log.series(Metric.EVAL_ACCURACY).size() >= 2 ? Metric.EVAL_ACCURACY : Metric.REWARD;
   }
 
   /** Applies the rule to a run's log. */
   Collapse detect(MetricsLog log) {
-    double nonFinite = earliest(log.nonFiniteFrom(Metric.LOSS), log.nonFiniteFrom(Metric.GRAD_NORM));
+    double nonFinite =
+        earliest(log.nonFiniteFrom(Metric.LOSS), log.nonFiniteFrom(Metric.GRAD_NORM));
     Metric signal = signal(log);
-    return detect(log.series(signal), nonFinite, signal == Metric.EVAL_ACCURACY ? "eval accuracy" : "reward");
+    return detect(
+        log.series(signal), nonFinite, signal == Metric.EVAL_ACCURACY ? "eval accuracy" : "reward");
   }
 
   /**
-   * Applies the rule to a signal and the step from which loss or gradient norm stayed non-finite (-1: never).
+   * Applies the rule to a signal and the step from which loss or gradient norm stayed non-finite
+   * (-1: never).
    *
    * @param signalName how the verdict names the signal ("eval accuracy")
    */
@@ -120,8 +128,16 @@ final class CollapseDetector {
         }
       }
       if (confirmed) {
-        return new Collapse(x[i], String.format(Locale.ROOT, "%s %.3g < %.2f x best %.3g for >= %d steps",
-            signalName, y[i], fraction, best, windowSteps));
+        return new Collapse(
+            x[i],
+            String.format(
+                Locale.ROOT,
+                "%s %.3g < %.2f x best %.3g for >= %d steps",
+                signalName,
+                y[i],
+                fraction,
+                best,
+                windowSteps));
       }
     }
     return Collapse.NONE;
@@ -136,14 +152,18 @@ final class CollapseDetector {
 
   /** The rule in words, with this detector's numbers, for the report. */
   String definition() {
-    return String.format(Locale.ROOT,
+    return String.format(
+        Locale.ROOT,
         "A run collapses at step s when (1) its loss or gradient norm, finite before, is non-finite (NaN, "
-        + "infinite, or null in the log) at s and at every later step it logged (numerical divergence), "
-        + "or (2) it had reached a best eval accuracy b >= %.2f, its eval accuracy at s falls below "
-        + "%.2f x b, and every eval from s through at least step s + %d stays below that line (a drop "
-        + "the run did not outlive by %d steps, or that recovers within them, is not a collapse). "
-        + "The crash step is the earlier of the two. The signal is eval accuracy; a run with fewer than "
-        + "two evals uses the training reward mean instead.",
-        minPeak, fraction, windowSteps, windowSteps);
+            + "infinite, or null in the log) at s and at every later step it logged (numerical divergence), "
+            + "or (2) it had reached a best eval accuracy b >= %.2f, its eval accuracy at s falls below "
+            + "%.2f x b, and every eval from s through at least step s + %d stays below that line (a drop "
+            + "the run did not outlive by %d steps, or that recovers within them, is not a collapse). "
+            + "The crash step is the earlier of the two. The signal is eval accuracy; a run with fewer than "
+            + "two evals uses the training reward mean instead.",
+        minPeak,
+        fraction,
+        windowSteps,
+        windowSteps);
   }
 }

@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code ./r3 compare}: run a suite (resuming), then write its report. The one public entry point of
- * this package; everything else is package-private.
+ * {@code ./r3 compare}: run a suite (resuming), then write its report. The one public entry point
+ * of this package; everything else is package-private.
  */
 public final class Comparison {
   private Comparison() {}
@@ -17,13 +17,16 @@ public final class Comparison {
   /**
    * What to do.
    *
-   * @param seeds      seeds 1..N instead of the suite's; null keeps the suite's
-   * @param jobs       concurrent runs instead of the suite's parallelism; null keeps it
+   * @param seeds seeds 1..N instead of the suite's; null keeps the suite's
+   * @param jobs concurrent runs instead of the suite's parallelism; null keeps it
    * @param reportOnly regenerate the report from the runs on disk, start nothing
    */
   public record Options(Path suite, Integer seeds, Path out, Integer jobs, boolean reportOnly) {}
 
-  /** Runs and reports; 0 when every run of the suite finished, else 1 (the report is written either way). */
+  /**
+   * Runs and reports; 0 when every run of the suite finished, else 1 (the report is written either
+   * way).
+   */
   public static int run(Options o, PrintStream progress) {
     Suite suite = Suite.load(o.suite());
     if (o.seeds() != null) {
@@ -35,14 +38,21 @@ public final class Comparison {
     if (!o.reportOnly()) {
       int cores = Runtime.getRuntime().availableProcessors();
       int jobs = o.jobs() != null ? o.jobs() : suite.jobs(cores);
-      new SuiteRunner(suite, ChildJvm.train(suite.jvmOptions()), ChildJvm.mismatch(suite.jvmOptions()), jobs,
-          cores, progress).run();
+      new SuiteRunner(
+              suite,
+              ChildJvm.train(suite.jvmOptions()),
+              ChildJvm.mismatch(suite.jvmOptions()),
+              jobs,
+              cores,
+              progress)
+          .run();
     }
     List<ExperimentSummary> experiments = summarise(suite);
     Path md = ReportWriter.write(o.out(), suite.name(), suite.collapse(), experiments);
     int runs = experiments.stream().mapToInt(e -> e.runs().size()).sum();
     int finished = experiments.stream().mapToInt(ExperimentSummary::finished).sum();
-    progress.println("r3 compare: report " + md + " (" + finished + " of " + runs + " runs finished)");
+    progress.println(
+        "r3 compare: report " + md + " (" + finished + " of " + runs + " runs finished)");
     return finished == runs ? 0 : 1;
   }
 

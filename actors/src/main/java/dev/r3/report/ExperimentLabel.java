@@ -11,8 +11,8 @@ import java.util.Locale;
 /**
  * How the report names an experiment: the method ("GRPO+TIS+R3") and the setting ("M=8, lr=5e-04"),
  * read from the settings the run actually uses (the experiment file, the suite's overrides, then
- * {@code reference.conf}), so a label cannot disagree with the config. Where a key cannot be read the
- * label falls back to the experiment's name ({@code grpo-tis-r3-m8}).
+ * {@code reference.conf}), so a label cannot disagree with the config. Where a key cannot be read
+ * the label falls back to the experiment's name ({@code grpo-tis-r3-m8}).
  */
 record ExperimentLabel(String method, String setting, int miniSteps) {
 
@@ -25,18 +25,25 @@ record ExperimentLabel(String method, String setting, int miniSteps) {
         if (eq > 0) {
           String key = kv.substring(0, eq).trim();
           key = key.startsWith("r3.") ? key : "r3." + key;
-          over = ConfigFactory.parseString(key + " = " + kv.substring(eq + 1).trim()).withFallback(over);
+          over =
+              ConfigFactory.parseString(key + " = " + kv.substring(eq + 1).trim())
+                  .withFallback(over);
         }
       }
-      c = over.withFallback(ConfigFactory.parseFile(config.toFile()))
-          .withFallback(ConfigFactory.defaultReference()).resolve();
+      c =
+          over.withFallback(ConfigFactory.parseFile(config.toFile()))
+              .withFallback(ConfigFactory.defaultReference())
+              .resolve();
     } catch (ConfigException e) {
       c = ConfigFactory.empty();
     }
     List<String> tokens = List.of(name.toLowerCase(Locale.ROOT).split("[-_.]"));
     String algo = string(c, "r3.algorithm.name", tokens.contains("gspo") ? "gspo" : "grpo");
-    String routing = string(c, "r3.algorithm.routing",
-        tokens.contains("r3") ? "r3" : tokens.contains("r2") ? "r2" : "recompute");
+    String routing =
+        string(
+            c,
+            "r3.algorithm.routing",
+            tokens.contains("r3") ? "r3" : tokens.contains("r2") ? "r2" : "recompute");
     boolean tis = bool(c, "r3.algorithm.tis.enabled", tokens.contains("tis"));
     boolean mis = bool(c, "r3.algorithm.mis.enabled", tokens.contains("mis"));
     int m = (int) number(c, "r3.learner.mini-steps", miniStepsFromName(tokens));

@@ -7,10 +7,11 @@ import java.util.TreeMap;
 import java.util.function.ToDoubleFunction;
 
 /**
- * One row of the report: an experiment aggregated over its seeds. Each number is first reduced per run
- * (see {@link RunResult}) and then summarised over seeds by {@link Stats} (mean, sample standard
- * deviation, min-max); curves are averaged over the seeds that logged each step, so where a seed
- * stopped early (it crashed) the curve continues as the mean of the others and may jump there.
+ * One row of the report: an experiment aggregated over its seeds. Each number is first reduced per
+ * run (see {@link RunResult}) and then summarised over seeds by {@link Stats} (mean, sample
+ * standard deviation, min-max); curves are averaged over the seeds that logged each step, so where
+ * a seed stopped early (it crashed) the curve continues as the mean of the others and may jump
+ * there.
  */
 record ExperimentSummary(String experiment, ExperimentLabel label, List<RunResult> runs) {
 
@@ -47,8 +48,11 @@ record ExperimentSummary(String experiment, ExperimentLabel label, List<RunResul
     if (collapsed() == 0) {
       return "-";
     }
-    return String.join(", ", runs.stream()
-        .map(r -> r.collapse().collapsed() ? String.valueOf((long) r.collapse().step()) : "-").toList());
+    return String.join(
+        ", ",
+        runs.stream()
+            .map(r -> r.collapse().collapsed() ? String.valueOf((long) r.collapse().step()) : "-")
+            .toList());
   }
 
   /** The metric averaged over seeds at each step some seed logged. */
@@ -62,9 +66,13 @@ record ExperimentSummary(String experiment, ExperimentLabel label, List<RunResul
     double[] out = new double[layers];
     for (int l = 0; l < layers; l++) {
       final int layer = l;
-      out[l] = Stats.of(runs.stream()
-          .filter(r -> r.layerDisagreement().length > layer)
-          .mapToDouble(r -> r.layerDisagreement()[layer]).toArray()).mean();
+      out[l] =
+          Stats.of(
+                  runs.stream()
+                      .filter(r -> r.layerDisagreement().length > layer)
+                      .mapToDouble(r -> r.layerDisagreement()[layer])
+                      .toArray())
+              .mean();
     }
     return out;
   }
@@ -74,14 +82,21 @@ record ExperimentSummary(String experiment, ExperimentLabel label, List<RunResul
    * mismatch.json), averaged over seeds; empty when no run was measured.
    */
   double[] trainedModelLayerDisagreement() {
-    List<double[]> per = runs.stream().filter(r -> r.mismatch() != null)
-        .flatMap(r -> r.mismatch().rows().stream()).filter(row -> row.model().equals("moe"))
-        .map(MismatchFile.Row::perLayer).filter(a -> a.length > 0).toList();
+    List<double[]> per =
+        runs.stream()
+            .filter(r -> r.mismatch() != null)
+            .flatMap(r -> r.mismatch().rows().stream())
+            .filter(row -> row.model().equals("moe"))
+            .map(MismatchFile.Row::perLayer)
+            .filter(a -> a.length > 0)
+            .toList();
     int layers = per.stream().mapToInt(a -> a.length).max().orElse(0);
     double[] out = new double[layers];
     for (int l = 0; l < layers; l++) {
       final int layer = l;
-      out[l] = Stats.of(per.stream().filter(a -> a.length > layer).mapToDouble(a -> a[layer]).toArray()).mean();
+      out[l] =
+          Stats.of(per.stream().filter(a -> a.length > layer).mapToDouble(a -> a[layer]).toArray())
+              .mean();
     }
     return out;
   }
@@ -105,19 +120,26 @@ record ExperimentSummary(String experiment, ExperimentLabel label, List<RunResul
   }
 
   /** Groups runs by experiment, keeping the order of {@code order}. */
-  static List<ExperimentSummary> of(List<String> order, Map<String, ExperimentLabel> labels,
-      List<RunResult> runs) {
+  static List<ExperimentSummary> of(
+      List<String> order, Map<String, ExperimentLabel> labels, List<RunResult> runs) {
     Map<String, List<RunResult>> by = new TreeMap<>();
     for (RunResult r : runs) {
       by.computeIfAbsent(r.experiment(), k -> new java.util.ArrayList<>()).add(r);
     }
-    return order.stream().filter(by::containsKey)
+    return order.stream()
+        .filter(by::containsKey)
         .map(e -> new ExperimentSummary(e, labels.get(e), List.copyOf(by.get(e))))
         .toList();
   }
 
   @Override
   public String toString() {
-    return experiment + " " + label + " runs=" + runs.size() + " layers=" + Arrays.toString(layerDisagreement());
+    return experiment
+        + " "
+        + label
+        + " runs="
+        + runs.size()
+        + " layers="
+        + Arrays.toString(layerDisagreement());
   }
 }

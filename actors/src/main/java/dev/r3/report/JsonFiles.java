@@ -13,7 +13,10 @@ import java.nio.file.Path;
 final class JsonFiles {
   private JsonFiles() {}
 
-  /** The JSON object in {@code file}; null when the file is missing, unreadable or not a JSON object. */
+  /**
+   * The JSON object in {@code file}; null when the file is missing, unreadable or not a JSON
+   * object.
+   */
   static JsonObject readObject(Path file) {
     if (!Files.isRegularFile(file)) {
       return null;

@@ -9,12 +9,12 @@ import java.util.Map;
 
 /**
  * Flattens a JSON object into numbers keyed by path, so that readers need not know how the writer
- * nested things: {@code {"mismatch": {"kl": 1e-3}}} becomes {@code mismatch/kl}, an array
- * {@code "layer": [0.1, 0.2]} becomes {@code layer[0]}, {@code layer[1]}. Numbers, booleans (1/0) and
- * numeric strings ({@code "NaN"}, {@code "Infinity"}: how some writers spell non-finite values) are kept,
- * non-finite ones included; other strings are dropped. A null becomes NaN: JSON has no NaN, so the
- * pipeline writes a non-finite or not-applicable value as null, and every reader already skips NaN
- * where it wants values and looks for it where it wants divergence.
+ * nested things: {@code {"mismatch": {"kl": 1e-3}}} becomes {@code mismatch/kl}, an array {@code
+ * "layer": [0.1, 0.2]} becomes {@code layer[0]}, {@code layer[1]}. Numbers, booleans (1/0) and
+ * numeric strings ({@code "NaN"}, {@code "Infinity"}: how some writers spell non-finite values) are
+ * kept, non-finite ones included; other strings are dropped. A null becomes NaN: JSON has no NaN,
+ * so the pipeline writes a non-finite or not-applicable value as null, and every reader already
+ * skips NaN where it wants values and looks for it where it wants divergence.
  */
 final class JsonFlat {
   private JsonFlat() {}

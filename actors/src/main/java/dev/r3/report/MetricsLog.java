@@ -1,8 +1,8 @@
 package dev.r3.report;
 
 import com.google.gson.JsonElement;
-import com.google.gson.JsonParser;
 import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -17,25 +17,32 @@ import java.util.regex.Pattern;
 
 /**
  * A run's {@code metrics.jsonl}, one row per learner step (and its {@code eval.jsonl}, one row per
- * evaluation, when the run writes one), read so that a crashed or still-running run is as readable as a
- * finished one: a last line cut off mid-write is dropped and flagged ({@link #truncated()}), a malformed
- * line elsewhere is skipped and counted, and a key a row lacks is simply absent from that row's series.
+ * evaluation, when the run writes one), read so that a crashed or still-running run is as readable
+ * as a finished one: a last line cut off mid-write is dropped and flagged ({@link #truncated()}), a
+ * malformed line elsewhere is skipped and counted, and a key a row lacks is simply absent from that
+ * row's series.
  *
- * <p>Eval accuracy is looked for in that order: {@code eval.jsonl} ({@code eval_accuracy} or
- * {@code accuracy}); {@code eval_accuracy} in metrics.jsonl; metrics.jsonl's {@code accuracy} if it is
- * logged on at most half the steps (then it is the eval-steps-only accuracy of the contract; logged on
- * every step it is the rollouts' own accuracy, which is not eval accuracy and is not used as such).
+ * <p>Eval accuracy is looked for in that order: {@code eval.jsonl} ({@code eval_accuracy} or {@code
+ * accuracy}); {@code eval_accuracy} in metrics.jsonl; metrics.jsonl's {@code accuracy} if it is
+ * logged on at most half the steps (then it is the eval-steps-only accuracy of the contract; logged
+ * on every step it is the rollouts' own accuracy, which is not eval accuracy and is not used as
+ * such).
  */
 final class MetricsLog {
-  /** A per-layer disagreement key: {@code router_disagreement_layer[3]}, {@code routing/disagreement/layer_3}. */
-  private static final Pattern LAYER_KEY = Pattern.compile(".*disagreement.*?(?:layer_?|/|\\[)(\\d+)\\]?$");
+  /**
+   * A per-layer disagreement key: {@code router_disagreement_layer[3]}, {@code
+   * routing/disagreement/layer_3}.
+   */
+  private static final Pattern LAYER_KEY =
+      Pattern.compile(".*disagreement.*?(?:layer_?|/|\\[)(\\d+)\\]?$");
 
   private final List<Map<String, Double>> rows;
   private final boolean truncated;
   private final int malformed;
   private final Series evalFile; // eval accuracy from eval.jsonl; empty when there is none
 
-  private MetricsLog(List<Map<String, Double>> rows, boolean truncated, int malformed, Series evalFile) {
+  private MetricsLog(
+      List<Map<String, Double>> rows, boolean truncated, int malformed, Series evalFile) {
     this.rows = rows;
     this.truncated = truncated;
     this.malformed = malformed;
@@ -108,8 +115,8 @@ final class MetricsLog {
   }
 
   /**
-   * The metric's finite values against the step (the row number, from 1, where a row lacks
-   * {@code step}); for {@link Metric#EVAL_ACCURACY} the eval accuracy found as the class comment says.
+   * The metric's finite values against the step (the row number, from 1, where a row lacks {@code
+   * step}); for {@link Metric#EVAL_ACCURACY} the eval accuracy found as the class comment says.
    */
   Series series(Metric m) {
     if (m != Metric.EVAL_ACCURACY) {
@@ -139,8 +146,8 @@ final class MetricsLog {
 
   /**
    * The step from which the metric stayed non-finite (NaN, infinite or null) to the end of the log,
-   * after having been finite before: the first of that trailing run. -1 when the last value logged is
-   * finite, or when the metric was never finite (then it was not measured, not diverged).
+   * after having been finite before: the first of that trailing run. -1 when the last value logged
+   * is finite, or when the metric was never finite (then it was not measured, not diverged).
    */
   double nonFiniteFrom(Metric m) {
     double from = -1;
@@ -166,8 +173,8 @@ final class MetricsLog {
   }
 
   /**
-   * Mean router disagreement per MoE layer over the run (finite values only), layer 0 first; empty when
-   * the run logged no per-layer values. A layer never logged is NaN.
+   * Mean router disagreement per MoE layer over the run (finite values only), layer 0 first; empty
+   * when the run logged no per-layer values. A layer never logged is NaN.
    */
   double[] layerDisagreement() {
     TreeMap<Integer, double[]> sums = new TreeMap<>(); // layer -> {sum, count}

@@ -8,21 +8,29 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The output of {@code ./r3 mismatch --json}: training-inference mismatch of the trained model measured
- * three ways (dense twin, MoE, MoE with R3), the table the paper's first figure makes. Shape:
- * {@code {"dense": {"kl","extreme_2","tokens"}, "moe": {"kl","extreme_2","router_disagreement",
- * "token_any_layer","tokens"}, "moe_r3": {...}, "config": {"rollout_precision", ...}}}; a missing field is
- * NaN (a missing precision is "").
+ * The output of {@code ./r3 mismatch --json}: training-inference mismatch of the trained model
+ * measured three ways (dense twin, MoE, MoE with R3), the table the paper's first figure makes.
+ * Shape: {@code {"dense": {"kl","extreme_2","tokens"}, "moe":
+ * {"kl","extreme_2","router_disagreement", "token_any_layer","tokens"}, "moe_r3": {...}, "config":
+ * {"rollout_precision", ...}}}; a missing field is NaN (a missing precision is "").
  */
 record MismatchFile(List<Row> rows, String rolloutPrecision) {
 
   /**
-   * One model variant; NaN where the measure does not apply (router disagreement of the dense model).
+   * One model variant; NaN where the measure does not apply (router disagreement of the dense
+   * model).
    *
-   * @param perLayer router disagreement per MoE layer ({@code router_disagreement_per_layer}); empty if absent
+   * @param perLayer router disagreement per MoE layer ({@code router_disagreement_per_layer});
+   *     empty if absent
    */
-  record Row(String model, double kl, double extreme2, double routerDisagreement, double tokenAnyLayer,
-      double tokens, double[] perLayer) {}
+  record Row(
+      String model,
+      double kl,
+      double extreme2,
+      double routerDisagreement,
+      double tokenAnyLayer,
+      double tokens,
+      double[] perLayer) {}
 
   private static final List<String> MODELS = List.of("dense", "moe", "moe_r3");
 
@@ -36,8 +44,15 @@ record MismatchFile(List<Row> rows, String rolloutPrecision) {
     for (String model : MODELS) {
       if (o.has(model) && o.get(model).isJsonObject()) {
         Map<String, Double> m = JsonFlat.numbers(o.getAsJsonObject(model));
-        rows.add(new Row(model, get(m, "kl"), get(m, "extreme_2"), get(m, "router_disagreement"),
-            get(m, "token_any_layer"), get(m, "tokens"), perLayer(m)));
+        rows.add(
+            new Row(
+                model,
+                get(m, "kl"),
+                get(m, "extreme_2"),
+                get(m, "router_disagreement"),
+                get(m, "token_any_layer"),
+                get(m, "tokens"),
+                perLayer(m)));
       }
     }
     String precision = "";

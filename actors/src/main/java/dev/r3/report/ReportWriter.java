@@ -16,26 +16,33 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Writes {@code report.md} (the table, the collapse definition, the plots, the trained model's mismatch
- * table, every run's status and the log tail of each failure), {@code report.json} (the same numbers,
- * non-finite ones as null) and the PNG plots into one folder. It only reads results: regenerating a
- * report never touches a run.
+ * Writes {@code report.md} (the table, the collapse definition, the plots, the trained model's
+ * mismatch table, every run's status and the log tail of each failure), {@code report.json} (the
+ * same numbers, non-finite ones as null) and the PNG plots into one folder. It only reads results:
+ * regenerating a report never touches a run.
  */
 final class ReportWriter {
-  static final String SPREAD = "mean ± sample standard deviation over seeds (n - 1 in the denominator; "
-      + "one seed shows no spread); report.json adds the min-max range";
+  static final String SPREAD =
+      "mean ± sample standard deviation over seeds (n - 1 in the denominator; "
+          + "one seed shows no spread); report.json adds the min-max range";
 
   private ReportWriter() {}
 
   /** Writes the report for {@code experiments} into {@code out}; returns the path of report.md. */
-  static Path write(Path out, String suite, CollapseDetector detector, List<ExperimentSummary> experiments) {
+  static Path write(
+      Path out, String suite, CollapseDetector detector, List<ExperimentSummary> experiments) {
     try {
       Files.createDirectories(out);
       List<Charts.Chart> charts = Charts.write(out, experiments);
       Path md = out.resolve("report.md");
-      Files.writeString(md, markdown(suite, detector, experiments, charts, out), StandardCharsets.UTF_8);
-      Files.writeString(out.resolve("report.json"),
-          new GsonBuilder().setPrettyPrinting().create().toJson(json(suite, detector, experiments, charts)),
+      Files.writeString(
+          md, markdown(suite, detector, experiments, charts, out), StandardCharsets.UTF_8);
+      Files.writeString(
+          out.resolve("report.json"),
+          new GsonBuilder()
+              .setPrettyPrinting()
+              .create()
+              .toJson(json(suite, detector, experiments, charts)),
           StandardCharsets.UTF_8);
       return md;
     } catch (IOException e) {
@@ -45,36 +52,63 @@ final class ReportWriter {
 
   // ---- report.md
 
-  static String markdown(String suite, CollapseDetector detector, List<ExperimentSummary> exps,
-      List<Charts.Chart> charts, Path out) {
+  static String markdown(
+      String suite,
+      CollapseDetector detector,
+      List<ExperimentSummary> exps,
+      List<Charts.Chart> charts,
+      Path out) {
     StringBuilder b = new StringBuilder();
     int runs = exps.stream().mapToInt(e -> e.runs().size()).sum();
     int finished = exps.stream().mapToInt(ExperimentSummary::finished).sum();
     b.append("# R3 comparison: suite `").append(suite).append("`\n\n");
-    b.append("Generated ").append(Instant.now()).append(". ").append(exps.size()).append(" experiments, ")
-        .append(finished).append(" of ").append(runs).append(" runs finished.\n\n");
+    b.append("Generated ")
+        .append(Instant.now())
+        .append(". ")
+        .append(exps.size())
+        .append(" experiments, ")
+        .append(finished)
+        .append(" of ")
+        .append(runs)
+        .append(" runs finished.\n\n");
 
     b.append("## Results\n\n");
-    b.append("| method | setting | runs finished | final eval accuracy | best accuracy | crash step | "
-        + "mismatch KL | F(2) | router disagreement |\n");
+    b.append(
+        "| method | setting | runs finished | final eval accuracy | best accuracy | crash step | "
+            + "mismatch KL | F(2) | router disagreement |\n");
     b.append("|---|---|---|---|---|---|---|---|---|\n");
     for (ExperimentSummary e : exps) {
-      b.append("| ").append(e.label().method()).append(" | ").append(e.label().setting())
-          .append(" | ").append(e.finished()).append("/").append(e.runs().size())
-          .append(" | ").append(e.finalAccuracy().text("%.3f"))
-          .append(" | ").append(e.bestAccuracy().text("%.3f"))
-          .append(" | ").append(e.crashSteps())
-          .append(" | ").append(e.mismatchKl().text("%.2e"))
-          .append(" | ").append(e.extreme2().text("%.2e"))
-          .append(" | ").append(e.routerDisagreement().text("%.3g"))
+      b.append("| ")
+          .append(e.label().method())
+          .append(" | ")
+          .append(e.label().setting())
+          .append(" | ")
+          .append(e.finished())
+          .append("/")
+          .append(e.runs().size())
+          .append(" | ")
+          .append(e.finalAccuracy().text("%.3f"))
+          .append(" | ")
+          .append(e.bestAccuracy().text("%.3f"))
+          .append(" | ")
+          .append(e.crashSteps())
+          .append(" | ")
+          .append(e.mismatchKl().text("%.2e"))
+          .append(" | ")
+          .append(e.extreme2().text("%.2e"))
+          .append(" | ")
+          .append(e.routerDisagreement().text("%.3g"))
           .append(" |\n");
     }
-    b.append("\nHow to read it: numbers are ").append(SPREAD).append(". Final eval accuracy counts finished "
-        + "runs only (\"runs finished\" says how many). Best accuracy is the highest eval accuracy a run "
-        + "logged. Mismatch KL (k3 estimator), F(2) (fraction of tokens with max(rho, 1/rho) > 2) and "
-        + "router disagreement (fraction of (token, layer) top-k sets that differ between engines) are, "
-        + "per run, the mean over the learner steps that logged a finite value. Crash step: per seed, the "
-        + "step at which the run collapsed, \"-\" for none.\n\n");
+    b.append("\nHow to read it: numbers are ")
+        .append(SPREAD)
+        .append(
+            ". Final eval accuracy counts finished "
+                + "runs only (\"runs finished\" says how many). Best accuracy is the highest eval accuracy a run "
+                + "logged. Mismatch KL (k3 estimator), F(2) (fraction of tokens with max(rho, 1/rho) > 2) and "
+                + "router disagreement (fraction of (token, layer) top-k sets that differ between engines) are, "
+                + "per run, the mean over the learner steps that logged a finite value. Crash step: per seed, the "
+                + "step at which the run collapsed, \"-\" for none.\n\n");
 
     b.append("## Collapse\n\n").append(detector.definition()).append("\n\n");
     boolean anyCollapse = false;
@@ -85,8 +119,15 @@ final class ReportWriter {
             b.append("| experiment | seed | step | why |\n|---|---|---|---|\n");
             anyCollapse = true;
           }
-          b.append("| ").append(r.experiment()).append(" | ").append(r.seed()).append(" | ")
-              .append((long) r.collapse().step()).append(" | ").append(r.collapse().reason()).append(" |\n");
+          b.append("| ")
+              .append(r.experiment())
+              .append(" | ")
+              .append(r.seed())
+              .append(" | ")
+              .append((long) r.collapse().step())
+              .append(" | ")
+              .append(r.collapse().reason())
+              .append(" |\n");
         }
       }
     }
@@ -97,11 +138,17 @@ final class ReportWriter {
       b.append("No run logged any step yet: nothing to plot.\n\n");
     }
     for (Charts.Chart c : charts) {
-      b.append("![").append(c.title()).append("](").append(out.relativize(c.file())).append(")\n\n");
+      b.append("![")
+          .append(c.title())
+          .append("](")
+          .append(out.relativize(c.file()))
+          .append(")\n\n");
     }
-    if (charts.stream().noneMatch(c -> c.file().getFileName().toString().contains("disagreement-layers"))) {
-      b.append("Router disagreement per layer: not logged by any run's training metrics and no mismatch.json "
-          + "has it.\n\n");
+    if (charts.stream()
+        .noneMatch(c -> c.file().getFileName().toString().contains("disagreement-layers"))) {
+      b.append(
+          "Router disagreement per layer: not logged by any run's training metrics and no mismatch.json "
+              + "has it.\n\n");
     }
 
     mismatchSection(b, exps);
@@ -118,51 +165,90 @@ final class ReportWriter {
           continue;
         }
         if (!any) {
-          b.append("| experiment | seed | rollout | model | mismatch KL | F(2) | router disagreement | "
-              + "tokens differing in >= 1 layer | tokens |\n|---|---|---|---|---|---|---|---|---|\n");
+          b.append(
+              "| experiment | seed | rollout | model | mismatch KL | F(2) | router disagreement | "
+                  + "tokens differing in >= 1 layer | tokens |\n|---|---|---|---|---|---|---|---|---|\n");
           any = true;
         }
         for (MismatchFile.Row m : r.mismatch().rows()) {
-          b.append("| ").append(r.experiment()).append(" | ").append(r.seed())
-              .append(" | ").append(r.mismatch().rolloutPrecision().isEmpty() ? "?" : r.mismatch().rolloutPrecision())
-              .append(" | ").append(m.model())
-              .append(" | ").append(num("%.2e", m.kl())).append(" | ").append(num("%.2e", m.extreme2()))
-              .append(" | ").append(num("%.3g", m.routerDisagreement()))
-              .append(" | ").append(num("%.3g", m.tokenAnyLayer()))
-              .append(" | ").append(num("%.0f", m.tokens())).append(" |\n");
+          b.append("| ")
+              .append(r.experiment())
+              .append(" | ")
+              .append(r.seed())
+              .append(" | ")
+              .append(
+                  r.mismatch().rolloutPrecision().isEmpty() ? "?" : r.mismatch().rolloutPrecision())
+              .append(" | ")
+              .append(m.model())
+              .append(" | ")
+              .append(num("%.2e", m.kl()))
+              .append(" | ")
+              .append(num("%.2e", m.extreme2()))
+              .append(" | ")
+              .append(num("%.3g", m.routerDisagreement()))
+              .append(" | ")
+              .append(num("%.3g", m.tokenAnyLayer()))
+              .append(" | ")
+              .append(num("%.0f", m.tokens()))
+              .append(" |\n");
         }
       }
     }
-    b.append(any ? "\n" : "Not measured: no run folder holds a mismatch.json (write one with "
-        + "`./r3 mismatch --checkpoint DIR --json <run>/mismatch.json`).\n\n");
+    b.append(
+        any
+            ? "\n"
+            : "Not measured: no run folder holds a mismatch.json (write one with "
+                + "`./r3 mismatch --checkpoint DIR --json <run>/mismatch.json`).\n\n");
   }
 
   private static void runsSection(StringBuilder b, List<ExperimentSummary> exps) {
-    b.append("## Runs\n\n| experiment | seed | status | last step | final accuracy | best accuracy | crash step "
-        + "| collapse signal | RL wall time (s) | process time (s) | folder |\n"
-        + "|---|---|---|---|---|---|---|---|---|---|---|\n");
+    b.append(
+        "## Runs\n\n| experiment | seed | status | last step | final accuracy | best accuracy | crash step "
+            + "| collapse signal | RL wall time (s) | process time (s) | folder |\n"
+            + "|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (ExperimentSummary e : exps) {
       for (RunResult r : e.runs()) {
-        String status = r.status().name().toLowerCase(Locale.ROOT)
-            + (r.status() == RunResult.Status.FAILED ? " (" + r.exitWhy() + ")" : "")
-            + (r.truncated() ? ", last line truncated" : "");
-        b.append("| ").append(r.experiment()).append(" | ").append(r.seed()).append(" | ").append(status)
-            .append(" | ").append((long) r.lastStep())
-            .append(" | ").append(num("%.3f", r.finalAccuracy()))
-            .append(" | ").append(num("%.3f", r.bestAccuracy()))
-            .append(" | ").append(r.collapse().collapsed() ? String.valueOf((long) r.collapse().step()) : "-")
-            .append(" | ").append(r.collapseSignal() == Metric.EVAL_ACCURACY ? "eval accuracy" : "reward")
-            .append(" | ").append(num("%.0f", r.wallSeconds()))
-            .append(" | ").append(num("%.0f", r.processSeconds()))
-            .append(" | `").append(r.runDir()).append("` |\n");
+        String status =
+            r.status().name().toLowerCase(Locale.ROOT)
+                + (r.status() == RunResult.Status.FAILED ? " (" + r.exitWhy() + ")" : "")
+                + (r.truncated() ? ", last line truncated" : "");
+        b.append("| ")
+            .append(r.experiment())
+            .append(" | ")
+            .append(r.seed())
+            .append(" | ")
+            .append(status)
+            .append(" | ")
+            .append((long) r.lastStep())
+            .append(" | ")
+            .append(num("%.3f", r.finalAccuracy()))
+            .append(" | ")
+            .append(num("%.3f", r.bestAccuracy()))
+            .append(" | ")
+            .append(r.collapse().collapsed() ? String.valueOf((long) r.collapse().step()) : "-")
+            .append(" | ")
+            .append(r.collapseSignal() == Metric.EVAL_ACCURACY ? "eval accuracy" : "reward")
+            .append(" | ")
+            .append(num("%.0f", r.wallSeconds()))
+            .append(" | ")
+            .append(num("%.0f", r.processSeconds()))
+            .append(" | `")
+            .append(r.runDir())
+            .append("` |\n");
       }
     }
     b.append('\n');
     for (ExperimentSummary e : exps) {
       for (RunResult r : e.runs()) {
         if (r.status() == RunResult.Status.FAILED) {
-          b.append("### Failed: ").append(r.experiment()).append(" seed ").append(r.seed())
-              .append(" (").append(r.exitWhy()).append(")\n\n```\n").append(r.logTail())
+          b.append("### Failed: ")
+              .append(r.experiment())
+              .append(" seed ")
+              .append(r.seed())
+              .append(" (")
+              .append(r.exitWhy())
+              .append(")\n\n```\n")
+              .append(r.logTail())
               .append("\n```\n\n");
         }
       }
@@ -175,7 +261,10 @@ final class ReportWriter {
 
   // ---- report.json
 
-  static JsonObject json(String suite, CollapseDetector detector, List<ExperimentSummary> exps,
+  static JsonObject json(
+      String suite,
+      CollapseDetector detector,
+      List<ExperimentSummary> exps,
       List<Charts.Chart> charts) {
     JsonObject o = new JsonObject();
     o.addProperty("suite", suite);
@@ -206,7 +295,11 @@ final class ReportWriter {
       x.add("router_disagreement_layers", array(e.layerDisagreement()));
       x.add("trained_model_disagreement_layers", array(e.trainedModelLayerDisagreement()));
       JsonArray crash = new JsonArray();
-      e.runs().forEach(r -> crash.add(r.collapse().collapsed() ? num(r.collapse().step()) : JsonNull.INSTANCE));
+      e.runs()
+          .forEach(
+              r ->
+                  crash.add(
+                      r.collapse().collapsed() ? num(r.collapse().step()) : JsonNull.INSTANCE));
       x.add("crash_steps", crash);
       experiments.add(x);
       e.runs().forEach(r -> runs.add(run(r)));
@@ -239,7 +332,8 @@ final class ReportWriter {
     JsonObject c = new JsonObject();
     c.add("step", r.collapse().collapsed() ? num(r.collapse().step()) : JsonNull.INSTANCE);
     c.addProperty("reason", r.collapse().reason());
-    c.addProperty("signal", r.collapseSignal() == Metric.EVAL_ACCURACY ? "eval accuracy" : "reward");
+    c.addProperty(
+        "signal", r.collapseSignal() == Metric.EVAL_ACCURACY ? "eval accuracy" : "reward");
     o.add("collapse", c);
     o.add("wall_seconds", num(r.wallSeconds()));
     o.add("process_seconds", num(r.processSeconds()));

@@ -14,15 +14,16 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * The folder layout of one (experiment, seed) of a suite, and the small record the runner leaves in it.
+ * The folder layout of one (experiment, seed) of a suite, and the small record the runner leaves in
+ * it.
  *
- * <p>The runner owns {@code <runs>/<suite>/<experiment>/seed-<s>/} (the "seed dir") and has
- * {@code train} write straight into it ({@code --out}). A run started by hand with
- * {@code out-dir} pointing there lands in a {@code <name>-<timestamp>/} folder inside it instead;
- * {@link #locate} finds the run either way, preferring a finished run (one with {@code summary.json})
- * and then the newest. Beside it the runner writes
- * {@code train.log} (the child's stdout and stderr) and {@code exit.json} (exit code, seconds, log tail),
- * so a report regenerated later still knows why a run failed.
+ * <p>The runner owns {@code <runs>/<suite>/<experiment>/seed-<s>/} (the "seed dir") and has {@code
+ * train} write straight into it ({@code --out}). A run started by hand with {@code out-dir}
+ * pointing there lands in a {@code <name>-<timestamp>/} folder inside it instead; {@link #locate}
+ * finds the run either way, preferring a finished run (one with {@code summary.json}) and then the
+ * newest. Beside it the runner writes {@code train.log} (the child's stdout and stderr) and {@code
+ * exit.json} (exit code, seconds, log tail), so a report regenerated later still knows why a run
+ * failed.
  */
 final class RunDir {
   static final String METRICS = "metrics.jsonl";
@@ -40,7 +41,9 @@ final class RunDir {
     return runsRoot.resolve(suite).resolve(experiment).resolve("seed-" + seed);
   }
 
-  /** The folder holding the run's metrics or summary; empty when the run has written nothing yet. */
+  /**
+   * The folder holding the run's metrics or summary; empty when the run has written nothing yet.
+   */
   static Optional<Path> locate(Path seedDir) {
     if (has(seedDir, SUMMARY) || has(seedDir, METRICS)) {
       return Optional.of(seedDir);
@@ -49,10 +52,15 @@ final class RunDir {
       return Optional.empty();
     }
     try (Stream<Path> children = Files.list(seedDir)) {
-      List<Path> runs = children.filter(Files::isDirectory)
-          .filter(d -> has(d, SUMMARY) || has(d, METRICS)).toList();
-      return runs.stream().max(Comparator.<Path, Boolean>comparing(d -> has(d, SUMMARY))
-          .thenComparing(RunDir::modified));
+      List<Path> runs =
+          children
+              .filter(Files::isDirectory)
+              .filter(d -> has(d, SUMMARY) || has(d, METRICS))
+              .toList();
+      return runs.stream()
+          .max(
+              Comparator.<Path, Boolean>comparing(d -> has(d, SUMMARY))
+                  .thenComparing(RunDir::modified));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list " + seedDir, e);
     }
@@ -71,9 +79,13 @@ final class RunDir {
     Path dir = runDir.resolve("checkpoints");
     if (Files.isDirectory(dir)) {
       try (Stream<Path> children = Files.list(dir)) {
-        Optional<Path> last = children.filter(Files::isDirectory)
-            .filter(p -> p.getFileName().toString().matches("step-\\d+"))
-            .max(Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString().substring(5))));
+        Optional<Path> last =
+            children
+                .filter(Files::isDirectory)
+                .filter(p -> p.getFileName().toString().matches("step-\\d+"))
+                .max(
+                    Comparator.comparingLong(
+                        p -> Long.parseLong(p.getFileName().toString().substring(5))));
         if (last.isPresent()) {
           return last;
         }
@@ -111,9 +123,12 @@ final class RunDir {
       return null;
     }
     try {
-      JsonObject o = JsonParser.parseString(Files.readString(f, StandardCharsets.UTF_8)).getAsJsonObject();
+      JsonObject o =
+          JsonParser.parseString(Files.readString(f, StandardCharsets.UTF_8)).getAsJsonObject();
       int code = o.get("exit_code").getAsInt();
-      return new Exit(code, o.has("why") ? o.get("why").getAsString() : "exit code " + code,
+      return new Exit(
+          code,
+          o.has("why") ? o.get("why").getAsString() : "exit code " + code,
           o.has("seconds") ? o.get("seconds").getAsDouble() : 0,
           o.has("log_tail") ? o.get("log_tail").getAsString() : "");
     } catch (IOException | JsonParseException | IllegalStateException | NullPointerException e) {
@@ -121,7 +136,9 @@ final class RunDir {
     }
   }
 
-  /** The last {@code lines} lines of the child's log ("" when there is none); reads only its tail. */
+  /**
+   * The last {@code lines} lines of the child's log ("" when there is none); reads only its tail.
+   */
   static String logTail(Path seedDir, int lines) {
     Path f = seedDir.resolve(LOG);
     if (!Files.isRegularFile(f)) {
@@ -136,10 +153,12 @@ final class RunDir {
       }
       // Progress bars redraw with \r: keep what the terminal would show last on each line.
       String text = new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8);
-      List<String> all = java.util.Arrays.stream(text.split("\n"))
-          .map(l -> l.replaceAll("\r+$", ""))
-          .map(l -> l.substring(l.lastIndexOf('\r') + 1))
-          .filter(l -> !l.isBlank()).toList();
+      List<String> all =
+          java.util.Arrays.stream(text.split("\n"))
+              .map(l -> l.replaceAll("\r+$", ""))
+              .map(l -> l.substring(l.lastIndexOf('\r') + 1))
+              .filter(l -> !l.isBlank())
+              .toList();
       return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
     } catch (IOException e) {
       return "(cannot read " + f + ": " + e.getMessage() + ")";

@@ -5,21 +5,40 @@ import java.util.Map;
 
 /**
  * Everything the report knows about one (experiment, seed): whether it finished, its curves, the
- * numbers of the table and the collapse verdict. Built from the run's files alone, so a report can be
- * regenerated at any time, from finished, failed and still-running runs alike.
+ * numbers of the table and the collapse verdict. Built from the run's files alone, so a report can
+ * be regenerated at any time, from finished, failed and still-running runs alike.
  *
- * <p>Conventions: final accuracy is the summary's final eval accuracy (else the last eval logged), and
- * only for a finished run; best accuracy is the highest eval accuracy seen, summary included; the
- * mismatch numbers are means over all steps that logged a finite value. Wall seconds are the run's own
- * (summary.json: the RL part); process seconds are the child process's as the runner timed it (JVM
- * start and warm start included).
+ * <p>Conventions: final accuracy is the summary's final eval accuracy (else the last eval logged),
+ * and only for a finished run; best accuracy is the highest eval accuracy seen, summary included;
+ * the mismatch numbers are means over all steps that logged a finite value. Wall seconds are the
+ * run's own (summary.json: the RL part); process seconds are the child process's as the runner
+ * timed it (JVM start and warm start included).
  */
-record RunResult(String experiment, long seed, Status status, Path seedDir, Path runDir, int exitCode,
-    String exitWhy, String logTail, double initialAccuracy, double finalAccuracy, double bestAccuracy, double meanKl,
-    double meanExtreme2, double meanDisagreement, double[] layerDisagreement, CollapseDetector.Collapse collapse,
-    Metric collapseSignal, double lastStep, boolean truncated, double wallSeconds, double processSeconds,
+record RunResult(
+    String experiment,
+    long seed,
+    Status status,
+    Path seedDir,
+    Path runDir,
+    int exitCode,
+    String exitWhy,
+    String logTail,
+    double initialAccuracy,
+    double finalAccuracy,
+    double bestAccuracy,
+    double meanKl,
+    double meanExtreme2,
+    double meanDisagreement,
+    double[] layerDisagreement,
+    CollapseDetector.Collapse collapse,
+    Metric collapseSignal,
+    double lastStep,
+    boolean truncated,
+    double wallSeconds,
+    double processSeconds,
     Map<String, Double> ledger,
-    MismatchFile mismatch, MetricsLog log) {
+    MismatchFile mismatch,
+    MetricsLog log) {
 
   enum Status {
     /** summary.json exists. */
@@ -49,8 +68,10 @@ record RunResult(String experiment, long seed, Status status, Path seedDir, Path
     }
 
     Series acc = log.series(Metric.EVAL_ACCURACY);
-    double initial = summary != null && Double.isFinite(summary.initialAccuracy()) ? summary.initialAccuracy()
-        : acc.isEmpty() ? Double.NaN : acc.values()[0];
+    double initial =
+        summary != null && Double.isFinite(summary.initialAccuracy())
+            ? summary.initialAccuracy()
+            : acc.isEmpty() ? Double.NaN : acc.values()[0];
     double fin = Double.NaN;
     if (summary != null) {
       fin = Double.isFinite(summary.finalAccuracy()) ? summary.finalAccuracy() : acc.last();
@@ -61,13 +82,31 @@ record RunResult(String experiment, long seed, Status status, Path seedDir, Path
     if (mismatch == null) {
       mismatch = MismatchFile.read(seedDir.resolve(RunDir.MISMATCH));
     }
-    return new RunResult(experiment, seed, status, seedDir, runDir, exit == null ? 0 : exit.code(),
-        exit == null ? "" : exit.why(), exit == null ? "" : exit.logTail(), initial, fin, best,
-        log.series(Metric.MISMATCH_KL).mean(), log.series(Metric.EXTREME_2).mean(),
-        log.series(Metric.ROUTER_DISAGREEMENT).mean(), log.layerDisagreement(), detector.detect(log),
-        CollapseDetector.signal(log), log.lastStep(), log.truncated(),
-        summary == null ? Double.NaN : summary.wallSeconds(), exit == null ? Double.NaN : exit.seconds(),
-        summary == null ? Map.of() : summary.ledger(), mismatch, log);
+    return new RunResult(
+        experiment,
+        seed,
+        status,
+        seedDir,
+        runDir,
+        exit == null ? 0 : exit.code(),
+        exit == null ? "" : exit.why(),
+        exit == null ? "" : exit.logTail(),
+        initial,
+        fin,
+        best,
+        log.series(Metric.MISMATCH_KL).mean(),
+        log.series(Metric.EXTREME_2).mean(),
+        log.series(Metric.ROUTER_DISAGREEMENT).mean(),
+        log.layerDisagreement(),
+        detector.detect(log),
+        CollapseDetector.signal(log),
+        log.lastStep(),
+        log.truncated(),
+        summary == null ? Double.NaN : summary.wallSeconds(),
+        exit == null ? Double.NaN : exit.seconds(),
+        summary == null ? Map.of() : summary.ledger(),
+        mismatch,
+        log);
   }
 
   boolean finished() {

@@ -3,10 +3,10 @@ package dev.r3.report;
 import java.util.Arrays;
 
 /**
- * One metric against the learner step: the points where the run logged a finite value, in step order.
- * Absent keys, nulls and non-finite values never become points, so every consumer (a mean, a chart on a
- * log axis) sees only numbers it can use; non-finite values are counted separately by the reader
- * because they matter to collapse detection.
+ * One metric against the learner step: the points where the run logged a finite value, in step
+ * order. Absent keys, nulls and non-finite values never become points, so every consumer (a mean, a
+ * chart on a log axis) sees only numbers it can use; non-finite values are counted separately by
+ * the reader because they matter to collapse detection.
  */
 record Series(double[] steps, double[] values) {
 
@@ -14,8 +14,8 @@ record Series(double[] steps, double[] values) {
 
   Series {
     if (steps.length != values.length) {
-      throw new IllegalArgumentException("steps and values differ in length: " + steps.length + " vs "
-          + values.length);
+      throw new IllegalArgumentException(
+          "steps and values differ in length: " + steps.length + " vs " + values.length);
     }
   }
 

@@ -3,9 +3,9 @@ package dev.r3.report;
 import java.util.Locale;
 
 /**
- * A number over seeds: count, mean, sample standard deviation (n - 1 in the denominator; NaN for one
- * seed, where a spread is not measured) and the min-max range. Non-finite inputs (a seed that did not
- * produce the number) are left out and not counted.
+ * A number over seeds: count, mean, sample standard deviation (n - 1 in the denominator; NaN for
+ * one seed, where a spread is not measured) and the min-max range. Non-finite inputs (a seed that
+ * did not produce the number) are left out and not counted.
  */
 record Stats(int n, double mean, double std, double min, double max) {
 

@@ -38,14 +38,26 @@ import java.util.stream.LongStream;
  * }
  * </pre>
  *
- * The runner adds {@code r3.experiment.seed} after these overrides and gives {@code train} the output
- * folder with {@code --out}, so a suite cannot redirect either.
+ * The runner adds {@code r3.experiment.seed} after these overrides and gives {@code train} the
+ * output folder with {@code --out}, so a suite cannot redirect either.
  */
-record Suite(String name, Path file, Path runsRoot, List<Entry> experiments, List<Long> seeds, int parallelism,
-    List<String> sets, List<String> jvmOptions, Duration runTimeout, CollapseDetector collapse,
+record Suite(
+    String name,
+    Path file,
+    Path runsRoot,
+    List<Entry> experiments,
+    List<Long> seeds,
+    int parallelism,
+    List<String> sets,
+    List<String> jvmOptions,
+    Duration runTimeout,
+    CollapseDetector collapse,
     MismatchStep mismatch) {
 
-  /** One experiment of the suite: its name (the folder under the suite's runs), config file and overrides. */
+  /**
+   * One experiment of the suite: its name (the folder under the suite's runs), config file and
+   * overrides.
+   */
   record Entry(String name, Path config, List<String> sets) {}
 
   /**
@@ -64,7 +76,10 @@ record Suite(String name, Path file, Path runsRoot, List<Entry> experiments, Lis
     }
     Config root;
     try {
-      root = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false)).resolve();
+      root =
+          ConfigFactory.parseFile(
+                  file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false))
+              .resolve();
     } catch (ConfigException e) {
       throw new IllegalArgumentException("suite " + file + ": " + e.getMessage(), e);
     }
@@ -82,39 +97,60 @@ record Suite(String name, Path file, Path runsRoot, List<Entry> experiments, Lis
     Path dir = file.toAbsolutePath().getParent();
     String fileName = file.getFileName().toString();
     String name = s.hasPath("name") ? s.getString("name") : fileName.replaceFirst("\\.conf$", "");
-    Path configDir = dir.resolve(s.hasPath("config-dir") ? s.getString("config-dir") : "..").normalize();
-    Path runs = Path.of(s.hasPath("runs-dir") ? s.getString("runs-dir") : "runs").toAbsolutePath().normalize();
+    Path configDir =
+        dir.resolve(s.hasPath("config-dir") ? s.getString("config-dir") : "..").normalize();
+    Path runs =
+        Path.of(s.hasPath("runs-dir") ? s.getString("runs-dir") : "runs")
+            .toAbsolutePath()
+            .normalize();
     List<Long> seeds = s.hasPath("seeds") ? seeds(s) : List.of(1L);
     int parallelism = s.hasPath("parallelism") ? s.getInt("parallelism") : 0;
     if (parallelism < 0) {
       throw new IllegalArgumentException("suite.parallelism must be >= 0, got " + parallelism);
     }
     List<String> sets = s.hasPath("set") ? sets(s.getStringList("set"), "suite.set") : List.of();
-    List<String> jvm = s.hasPath("jvm-options") ? s.getStringList("jvm-options") : DEFAULT_JVM_OPTIONS;
+    List<String> jvm =
+        s.hasPath("jvm-options") ? s.getStringList("jvm-options") : DEFAULT_JVM_OPTIONS;
     Duration timeout = s.hasPath("run-timeout") ? s.getDuration("run-timeout") : Duration.ZERO;
     CollapseDetector collapse = CollapseDetector.DEFAULT;
     if (s.hasPath("collapse")) {
       Config c = s.getConfig("collapse");
-      collapse = new CollapseDetector(
-          c.hasPath("fraction") ? c.getDouble("fraction") : CollapseDetector.DEFAULT.fraction(),
-          c.hasPath("window-steps") ? c.getInt("window-steps") : CollapseDetector.DEFAULT.windowSteps(),
-          c.hasPath("min-peak") ? c.getDouble("min-peak") : CollapseDetector.DEFAULT.minPeak());
+      collapse =
+          new CollapseDetector(
+              c.hasPath("fraction") ? c.getDouble("fraction") : CollapseDetector.DEFAULT.fraction(),
+              c.hasPath("window-steps")
+                  ? c.getInt("window-steps")
+                  : CollapseDetector.DEFAULT.windowSteps(),
+              c.hasPath("min-peak") ? c.getDouble("min-peak") : CollapseDetector.DEFAULT.minPeak());
     }
     MismatchStep mismatch = MismatchStep.OFF;
     if (s.hasPath("mismatch")) {
       Config m = s.getConfig("mismatch");
-      mismatch = new MismatchStep(m.hasPath("enabled") && m.getBoolean("enabled"),
-          m.hasPath("args") ? List.copyOf(m.getStringList("args")) : List.of());
+      mismatch =
+          new MismatchStep(
+              m.hasPath("enabled") && m.getBoolean("enabled"),
+              m.hasPath("args") ? List.copyOf(m.getStringList("args")) : List.of());
     }
-    return new Suite(name, file, runs, entries(s, configDir), seeds, parallelism, sets, List.copyOf(jvm), timeout,
-        collapse, mismatch);
+    return new Suite(
+        name,
+        file,
+        runs,
+        entries(s, configDir),
+        seeds,
+        parallelism,
+        sets,
+        List.copyOf(jvm),
+        timeout,
+        collapse,
+        mismatch);
   }
 
   private static List<Long> seeds(Config s) {
     if (s.getValue("seeds").valueType() == ConfigValueType.LIST) {
       List<Long> l = s.getLongList("seeds");
       if (l.isEmpty() || new HashSet<>(l).size() != l.size()) {
-        throw new IllegalArgumentException("suite.seeds must be a non-empty list of distinct seeds, got " + l);
+        throw new IllegalArgumentException(
+            "suite.seeds must be a non-empty list of distinct seeds, got " + l);
       }
       return List.copyOf(l);
     }
@@ -140,14 +176,21 @@ record Suite(String name, Path file, Path runsRoot, List<Entry> experiments, Lis
         e = entry(configDir, (String) v.unwrapped(), null, List.of());
       } else if (v.valueType() == ConfigValueType.OBJECT) {
         Config c = ((com.typesafe.config.ConfigObject) v).toConfig();
-        e = entry(configDir, c.getString("config"), c.hasPath("name") ? c.getString("name") : null,
-            c.hasPath("set") ? sets(c.getStringList("set"), "experiment set") : List.of());
+        e =
+            entry(
+                configDir,
+                c.getString("config"),
+                c.hasPath("name") ? c.getString("name") : null,
+                c.hasPath("set") ? sets(c.getStringList("set"), "experiment set") : List.of());
       } else {
-        throw new IllegalArgumentException("suite.experiments: each entry is a path or { config = ..., name = ..., "
-            + "set = [...] }, got " + v.render());
+        throw new IllegalArgumentException(
+            "suite.experiments: each entry is a path or { config = ..., name = ..., "
+                + "set = [...] }, got "
+                + v.render());
       }
       if (!names.add(e.name())) {
-        throw new IllegalArgumentException("suite.experiments: the name " + e.name() + " appears twice");
+        throw new IllegalArgumentException(
+            "suite.experiments: the name " + e.name() + " appears twice");
       }
       out.add(e);
     }
@@ -160,11 +203,13 @@ record Suite(String name, Path file, Path runsRoot, List<Entry> experiments, Lis
   private static Entry entry(Path configDir, String path, String name, List<String> sets) {
     Path config = configDir.resolve(path).normalize();
     if (!Files.isRegularFile(config)) {
-      throw new IllegalArgumentException("suite.experiments: " + path + " not found (looked for " + config + ")");
+      throw new IllegalArgumentException(
+          "suite.experiments: " + path + " not found (looked for " + config + ")");
     }
     String n = name != null ? name : config.getFileName().toString().replaceFirst("\\.conf$", "");
     if (!n.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
-      throw new IllegalArgumentException("suite.experiments: name '" + n + "' must be a plain folder name");
+      throw new IllegalArgumentException(
+          "suite.experiments: name '" + n + "' must be a plain folder name");
     }
     return new Entry(n, config, sets);
   }
@@ -180,8 +225,18 @@ record Suite(String name, Path file, Path runsRoot, List<Entry> experiments, Lis
 
   /** This suite with seeds 1..n ({@code --seeds n}). */
   Suite withSeeds(int n) {
-    return new Suite(name, file, runsRoot, experiments, count(n), parallelism, sets, jvmOptions, runTimeout,
-        collapse, mismatch);
+    return new Suite(
+        name,
+        file,
+        runsRoot,
+        experiments,
+        count(n),
+        parallelism,
+        sets,
+        jvmOptions,
+        runTimeout,
+        collapse,
+        mismatch);
   }
 
   /** Concurrent runs: the suite's parallelism, or half the cores (at least one). */

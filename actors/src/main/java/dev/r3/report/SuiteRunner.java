@@ -2,7 +2,6 @@ package dev.r3.report;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,17 +21,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Runs a suite: every (experiment, seed) as its own child process, at most {@code jobs} at a time.
  *
  * <p>Why child processes: a run owns its JVM's one DJL gradient collector and its native memory, a
- * crash (even a JVM abort) takes down only that run, and a child's intra-op threads can be capped with
- * {@code OMP_NUM_THREADS = cores / jobs} so that parallel runs do not oversubscribe the CPU.
+ * crash (even a JVM abort) takes down only that run, and a child's intra-op threads can be capped
+ * with {@code OMP_NUM_THREADS = cores / jobs} so that parallel runs do not oversubscribe the CPU.
  *
- * <p>Resume: a run whose folder already holds a {@code summary.json} is skipped; any other is started
- * again from scratch. A failed run (non-zero exit, timeout, or no summary written) is recorded in its
- * folder ({@code exit.json}, with the log tail) and does not stop the others. Progress goes to
- * {@code progress}, one line per event. The command line of a child is injected ({@link ChildCommand}),
- * so tests run the scheduling with a fake child and never need {@code ./r3 train}.
+ * <p>Resume: a run whose folder already holds a {@code summary.json} is skipped; any other is
+ * started again from scratch. A failed run (non-zero exit, timeout, or no summary written) is
+ * recorded in its folder ({@code exit.json}, with the log tail) and does not stop the others.
+ * Progress goes to {@code progress}, one line per event. The command line of a child is injected
+ * ({@link ChildCommand}), so tests run the scheduling with a fake child and never need {@code ./r3
+ * train}.
  *
- * <p>When the suite asks for it ({@code mismatch.enabled}), a finished run without a
- * {@code mismatch.json} is then measured by {@code r3 mismatch} on its last checkpoint, at the run's own
+ * <p>When the suite asks for it ({@code mismatch.enabled}), a finished run without a {@code
+ * mismatch.json} is then measured by {@code r3 mismatch} on its last checkpoint, at the run's own
  * rollout precision, in the same worker slot; a failed measurement is reported and leaves the run
  * finished.
  */
@@ -63,14 +63,23 @@ final class SuiteRunner {
     }
   }
 
-  enum Kind { SKIPPED, FINISHED, FAILED }
+  enum Kind {
+    SKIPPED,
+    FINISHED,
+    FAILED
+  }
 
   record Outcome(RunSpec spec, Kind kind, int exitCode, double seconds, String logTail) {}
 
-  /** Exit code recorded for a run killed at the suite's run-timeout (as coreutils' timeout does). */
+  /**
+   * Exit code recorded for a run killed at the suite's run-timeout (as coreutils' timeout does).
+   */
   static final int TIMEOUT_EXIT = 124;
 
-  /** Exit code recorded for a child that could not be started at all (as a shell's "not executable"). */
+  /**
+   * Exit code recorded for a child that could not be started at all (as a shell's "not
+   * executable").
+   */
   static final int START_FAILED_EXIT = 126;
 
   /** Lines of a failed run's log shown on stderr (exit.json and the report keep more). */
@@ -84,7 +93,12 @@ final class SuiteRunner {
   private final PrintStream progress;
   private final Set<Process> live = ConcurrentHashMap.newKeySet();
 
-  SuiteRunner(Suite suite, ChildCommand command, MeasureCommand measure, int jobs, int cores,
+  SuiteRunner(
+      Suite suite,
+      ChildCommand command,
+      MeasureCommand measure,
+      int jobs,
+      int cores,
       PrintStream progress) {
     this.suite = suite;
     this.command = command;
@@ -112,7 +126,8 @@ final class SuiteRunner {
   List<Outcome> run() {
     List<RunSpec> plan = plan();
     int todo = (int) plan.stream().filter(p -> !RunDir.finished(p.seedDir())).count();
-    say("suite %s: %d runs, %d already finished, %d to run, %d at a time, OMP_NUM_THREADS=%d per run",
+    say(
+        "suite %s: %d runs, %d already finished, %d to run, %d at a time, OMP_NUM_THREADS=%d per run",
         suite.name(), plan.size(), plan.size() - todo, todo, jobs, threadsPerRun);
     Thread hook = new Thread(this::killAll, "r3-compare-children");
     Runtime.getRuntime().addShutdownHook(hook);
@@ -147,7 +162,8 @@ final class SuiteRunner {
     }
   }
 
-  private Outcome runOne(RunSpec spec, AtomicInteger started, int todo) throws IOException, InterruptedException {
+  private Outcome runOne(RunSpec spec, AtomicInteger started, int todo)
+      throws IOException, InterruptedException {
     if (RunDir.finished(spec.seedDir())) {
       say("skip %s: finished (%s)", spec.label(), spec.seedDir());
       measureMismatch(spec);
@@ -156,9 +172,10 @@ final class SuiteRunner {
     int n = started.incrementAndGet();
     Files.createDirectories(spec.seedDir());
     Files.deleteIfExists(spec.seedDir().resolve(RunDir.EXIT));
-    ProcessBuilder pb = new ProcessBuilder(command.command(spec))
-        .redirectErrorStream(true)
-        .redirectOutput(spec.seedDir().resolve(RunDir.LOG).toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(command.command(spec))
+            .redirectErrorStream(true)
+            .redirectOutput(spec.seedDir().resolve(RunDir.LOG).toFile());
     say("[%d/%d] start %s -> %s", n, todo, spec.label(), spec.seedDir());
     long t0 = System.nanoTime();
     int code;
@@ -166,25 +183,37 @@ final class SuiteRunner {
     try {
       code = execute(pb);
     } catch (IOException e) {
-      code = START_FAILED_EXIT; // the command could not be started: this run fails, the others go on
+      code =
+          START_FAILED_EXIT; // the command could not be started: this run fails, the others go on
       startError = "cannot start " + pb.command().get(0) + ": " + e.getMessage();
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
     boolean finished = RunDir.finished(spec.seedDir());
-    String tail = startError != null ? startError : RunDir.logTail(spec.seedDir(), RunResult.LOG_TAIL_LINES);
-    String why = code == 0 && finished ? "finished"
-        : startError != null ? "could not start"
-        : code == TIMEOUT_EXIT && !suite.runTimeout().isZero() ? "timed out after " + suite.runTimeout()
-        : code == 0 ? "exited 0 without writing summary.json"
-        : "exit code " + code;
+    String tail =
+        startError != null ? startError : RunDir.logTail(spec.seedDir(), RunResult.LOG_TAIL_LINES);
+    String why =
+        code == 0 && finished
+            ? "finished"
+            : startError != null
+                ? "could not start"
+                : code == TIMEOUT_EXIT && !suite.runTimeout().isZero()
+                    ? "timed out after " + suite.runTimeout()
+                    : code == 0 ? "exited 0 without writing summary.json" : "exit code " + code;
     RunDir.writeExit(spec.seedDir(), new RunDir.Exit(code, why, seconds, tail));
     if (code == 0 && finished) {
       say("[%d/%d] done %s in %s", n, todo, spec.label(), duration(seconds));
       measureMismatch(spec);
       return new Outcome(spec, Kind.FINISHED, code, seconds, tail);
     }
-    say("[%d/%d] FAILED %s after %s (%s); log: %s%n%s", n, todo, spec.label(), duration(seconds), why,
-        spec.seedDir().resolve(RunDir.LOG), indent(lastLines(tail, PROGRESS_TAIL_LINES)));
+    say(
+        "[%d/%d] FAILED %s after %s (%s); log: %s%n%s",
+        n,
+        todo,
+        spec.label(),
+        duration(seconds),
+        why,
+        spec.seedDir().resolve(RunDir.LOG),
+        indent(lastLines(tail, PROGRESS_TAIL_LINES)));
     return new Outcome(spec, Kind.FAILED, code, seconds, tail);
   }
 
@@ -205,12 +234,17 @@ final class SuiteRunner {
     }
     List<String> args = new ArrayList<>(suite.mismatch().args());
     SummaryFile summary = SummaryFile.read(runDir.resolve(RunDir.SUMMARY));
-    addUnlessGiven(args, "--rollout-precision", summary == null ? null : summary.configString("rollout", "precision"));
+    addUnlessGiven(
+        args,
+        "--rollout-precision",
+        summary == null ? null : summary.configString("rollout", "precision"));
     addUnlessGiven(args, "--env", summary == null ? null : summary.configString("env", "name"));
     addUnlessGiven(args, "--seed", String.valueOf(spec.seed()));
     Path log = spec.seedDir().resolve("mismatch.log");
-    ProcessBuilder pb = new ProcessBuilder(measure.command(checkpoint, json, args))
-        .redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(measure.command(checkpoint, json, args))
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
     say("mismatch %s: measuring %s", spec.label(), checkpoint);
     int code;
     try {
@@ -232,7 +266,9 @@ final class SuiteRunner {
     }
   }
 
-  /** Starts a child with the per-run thread cap, waits for it within the run timeout; its exit code. */
+  /**
+   * Starts a child with the per-run thread cap, waits for it within the run timeout; its exit code.
+   */
   private int execute(ProcessBuilder pb) throws IOException, InterruptedException {
     pb.environment().put("OMP_NUM_THREADS", String.valueOf(threadsPerRun));
     pb.environment().put("MKL_NUM_THREADS", String.valueOf(threadsPerRun));
@@ -297,7 +333,8 @@ final class SuiteRunner {
 
   private static String lastLines(String text, int n) {
     String[] lines = text.split("\n");
-    return String.join("\n", java.util.Arrays.copyOfRange(lines, Math.max(0, lines.length - n), lines.length));
+    return String.join(
+        "\n", java.util.Arrays.copyOfRange(lines, Math.max(0, lines.length - n), lines.length));
   }
 
   private static String indent(String text) {

@@ -9,46 +9,77 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * A finished run's {@code summary.json}: initial and final eval accuracy, wall time, the ledger and the
- * config the run used. The writer's exact key names are not pinned down, so each number is looked up
- * under a few likely names and then by a loose match ("final" and "acc" in one key); what is not
- * found is NaN. Its existence is what marks a run finished.
+ * A finished run's {@code summary.json}: initial and final eval accuracy, wall time, the ledger and
+ * the config the run used. The writer's exact key names are not pinned down, so each number is
+ * looked up under a few likely names and then by a loose match ("final" and "acc" in one key); what
+ * is not found is NaN. Its existence is what marks a run finished.
  *
- * @param ledger numbers under {@code ledger/} (produced, trained, dropped...), keys without the prefix
+ * @param ledger numbers under {@code ledger/} (produced, trained, dropped...), keys without the
+ *     prefix
  * @param config the {@code config} object as written, or an empty object
  */
-record SummaryFile(double initialAccuracy, double finalAccuracy, double wallSeconds, Map<String, Double> ledger,
+record SummaryFile(
+    double initialAccuracy,
+    double finalAccuracy,
+    double wallSeconds,
+    Map<String, Double> ledger,
     JsonObject config) {
 
-  private static final List<String> INITIAL = List.of("initial_eval_accuracy", "initial_accuracy",
-      "eval/initial_accuracy", "eval/initial", "accuracy/initial", "initial/accuracy", "initial_eval/accuracy");
-  private static final List<String> FINAL = List.of("final_eval_accuracy", "final_accuracy",
-      "eval/final_accuracy", "eval/final", "accuracy/final", "final/accuracy", "final_eval/accuracy");
-  private static final List<String> WALL = List.of("wall_time_s", "wall_seconds", "wall_s", "wall_time",
-      "seconds", "wall/seconds");
+  private static final List<String> INITIAL =
+      List.of(
+          "initial_eval_accuracy",
+          "initial_accuracy",
+          "eval/initial_accuracy",
+          "eval/initial",
+          "accuracy/initial",
+          "initial/accuracy",
+          "initial_eval/accuracy");
+  private static final List<String> FINAL =
+      List.of(
+          "final_eval_accuracy",
+          "final_accuracy",
+          "eval/final_accuracy",
+          "eval/final",
+          "accuracy/final",
+          "final/accuracy",
+          "final_eval/accuracy");
+  private static final List<String> WALL =
+      List.of("wall_time_s", "wall_seconds", "wall_s", "wall_time", "seconds", "wall/seconds");
 
-  /** Reads {@code file}; null when it is missing or not a JSON object (a run that did not finish). */
+  /**
+   * Reads {@code file}; null when it is missing or not a JSON object (a run that did not finish).
+   */
   static SummaryFile read(Path file) {
     JsonObject o = JsonFiles.readObject(file);
     if (o == null) {
       return null;
     }
-    JsonObject config = o.has("config") && o.get("config").isJsonObject() ? o.getAsJsonObject("config")
-        : new JsonObject();
+    JsonObject config =
+        o.has("config") && o.get("config").isJsonObject()
+            ? o.getAsJsonObject("config")
+            : new JsonObject();
     JsonObject rest = o.deepCopy();
     rest.remove("config"); // config values (e.g. eval.size) must not pass for results
     Map<String, Double> flat = JsonFlat.numbers(rest);
     Map<String, Double> ledger = new LinkedHashMap<>();
-    flat.forEach((k, v) -> {
-      if (k.startsWith("ledger/")) {
-        ledger.put(k.substring("ledger/".length()), v);
-      }
-    });
-    return new SummaryFile(find(flat, INITIAL, "initial", "acc"), find(flat, FINAL, "final", "acc"),
-        find(flat, WALL, "wall", ""), ledger, config);
+    flat.forEach(
+        (k, v) -> {
+          if (k.startsWith("ledger/")) {
+            ledger.put(k.substring("ledger/".length()), v);
+          }
+        });
+    return new SummaryFile(
+        find(flat, INITIAL, "initial", "acc"),
+        find(flat, FINAL, "final", "acc"),
+        find(flat, WALL, "wall", ""),
+        ledger,
+        config);
   }
 
-  /** A string from the config the run used ({@code configString("rollout", "precision")}); null if absent. */
+  /**
+   * A string from the config the run used ({@code configString("rollout", "precision")}); null if
+   * absent.
+   */
   String configString(String... path) {
     JsonElement e = config;
     for (String k : path) {
@@ -60,7 +91,8 @@ record SummaryFile(double initialAccuracy, double finalAccuracy, double wallSeco
     return e != null && e.isJsonPrimitive() ? e.getAsString() : null;
   }
 
-  private static double find(Map<String, Double> flat, List<String> names, String must1, String must2) {
+  private static double find(
+      Map<String, Double> flat, List<String> names, String must1, String must2) {
     Double v = JsonFlat.first(flat, names);
     if (v != null) {
       return v;

@@ -4,9 +4,7 @@ import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import dev.r3.model.RolloutPrecision;
 
-/**
- * The axes a sweep varies. The key is the name used in sweep files, JSON and tables.
- */
+/** The axes a sweep varies. The key is the name used in sweep files, JSON and tables. */
 public enum Axis {
   /** Decoder layers (every one an MoE block). */
   LAYERS("layers", "layers"),
@@ -14,11 +12,16 @@ public enum Axis {
   EXPERTS("experts", "experts E"),
   /** Experts active per token (k). */
   TOP_K("top_k", "top-k"),
-  /** The rollout engine's arithmetic: bf16-weights, bf16 (weights + activations), fp8 (weights), fp32. */
+  /**
+   * The rollout engine's arithmetic: bf16-weights, bf16 (weights + activations), fp8 (weights),
+   * fp32.
+   */
   PRECISION("precision", "rollout precision"),
   /** Response length: the rollout's token limit. */
   MAX_NEW_TOKENS("max_new_tokens", "response tokens"),
-  /** Supervised warm-up steps on the environment's SFT corpus before measuring (0 = random init). */
+  /**
+   * Supervised warm-up steps on the environment's SFT corpus before measuring (0 = random init).
+   */
   WARMUP_STEPS("warmup_steps", "warm-up steps"),
   /** Random-init scale: an initializer_range (HF style) or 'torch' (PyTorch module defaults). */
   INIT("init", "init");
@@ -79,7 +82,8 @@ public enum Axis {
         int n;
         if (v.valueType() == ConfigValueType.NUMBER && raw instanceof Integer i) {
           n = i;
-        } else if (v.valueType() == ConfigValueType.STRING && String.valueOf(raw).trim().matches("-?\\d+")) {
+        } else if (v.valueType() == ConfigValueType.STRING
+            && String.valueOf(raw).trim().matches("-?\\d+")) {
           n = Integer.parseInt(String.valueOf(raw).trim());
         } else {
           throw new SweepConfigException(where, key + " must be an integer, got " + v.render());

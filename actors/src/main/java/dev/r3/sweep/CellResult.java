@@ -9,20 +9,28 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What one sweep cell measured: the MoE model recomputing its routing, the same model replaying the rollout's
- * routing (R3), and the dense twin warmed up the same way, all on the same prompts.
+ * What one sweep cell measured: the MoE model recomputing its routing, the same model replaying the
+ * rollout's routing (R3), and the dense twin warmed up the same way, all on the same prompts.
  *
- * @param point        the cell
- * @param slices       the slices it belongs to
- * @param moe          MoE, trainer recomputes routing
- * @param r3           MoE, trainer replays the rollout's routing
- * @param dense        the dense twin (recompute; nothing routed)
- * @param warmNllMoe   mean next-token NLL of the MoE model on held-out SFT examples (completion tokens)
+ * @param point the cell
+ * @param slices the slices it belongs to
+ * @param moe MoE, trainer recomputes routing
+ * @param r3 MoE, trainer replays the rollout's routing
+ * @param dense the dense twin (recompute; nothing routed)
+ * @param warmNllMoe mean next-token NLL of the MoE model on held-out SFT examples (completion
+ *     tokens)
  * @param warmNllDense the same for the dense twin
- * @param seconds      wall time of this cell (measurements; warm-up excluded when cached)
+ * @param seconds wall time of this cell (measurements; warm-up excluded when cached)
  */
-public record CellResult(Point point, List<String> slices, Figures moe, Figures r3, Figures dense,
-                         double warmNllMoe, double warmNllDense, double seconds) {
+public record CellResult(
+    Point point,
+    List<String> slices,
+    Figures moe,
+    Figures r3,
+    Figures dense,
+    double warmNllMoe,
+    double warmNllDense,
+    double seconds) {
 
   /** R3 / recompute mismatch KL: below 1, replay helps; the heatmaps' color. */
   public double ratioR3() {
@@ -40,12 +48,25 @@ public record CellResult(Point point, List<String> slices, Figures moe, Figures 
   }
 
   /** The measures of one scoring pass. */
-  public record Figures(double kl, double f1_5, double f2, double f5, double routerDisagreement, double[] perLayer,
-                        double tokenAnyLayer, long tokens) {
+  public record Figures(
+      double kl,
+      double f1_5,
+      double f2,
+      double f5,
+      double routerDisagreement,
+      double[] perLayer,
+      double tokenAnyLayer,
+      long tokens) {
     public static Figures of(MismatchMeasures.Summary s, boolean routed) {
-      return new Figures(s.kl(), s.extreme1_5(), s.extreme2(), s.extreme5(),
-          routed ? s.routerDisagreement() : Double.NaN, routed ? s.perLayer() : new double[0],
-          routed ? s.tokenAnyLayer() : Double.NaN, s.tokens());
+      return new Figures(
+          s.kl(),
+          s.extreme1_5(),
+          s.extreme2(),
+          s.extreme5(),
+          routed ? s.routerDisagreement() : Double.NaN,
+          routed ? s.perLayer() : new double[0],
+          routed ? s.tokenAnyLayer() : Double.NaN,
+          s.tokens());
     }
 
     JsonObject toJson() {
@@ -76,9 +97,13 @@ public record CellResult(Point point, List<String> slices, Figures moe, Figures 
           per[i] = a.get(i).getAsDouble();
         }
       }
-      return new Figures(o.get("kl").getAsDouble(), o.get("extreme_1_5").getAsDouble(),
-          o.get("extreme_2").getAsDouble(), o.get("extreme_5").getAsDouble(),
-          o.has("router_disagreement") ? o.get("router_disagreement").getAsDouble() : Double.NaN, per,
+      return new Figures(
+          o.get("kl").getAsDouble(),
+          o.get("extreme_1_5").getAsDouble(),
+          o.get("extreme_2").getAsDouble(),
+          o.get("extreme_5").getAsDouble(),
+          o.has("router_disagreement") ? o.get("router_disagreement").getAsDouble() : Double.NaN,
+          per,
           o.has("token_any_layer") ? o.get("token_any_layer").getAsDouble() : Double.NaN,
           o.get("tokens").getAsLong());
     }
@@ -119,17 +144,28 @@ public record CellResult(Point point, List<String> slices, Figures moe, Figures 
       if (e == null) {
         throw new IllegalArgumentException("sweep.json cell lacks '" + a.key() + "'");
       }
-      m.put(a, a.parse(com.typesafe.config.ConfigValueFactory.fromAnyRef(
-          e.getAsJsonPrimitive().isNumber() && a != Axis.INIT ? (Object) e.getAsInt() : e.getAsString()),
-          "sweep.json " + a.key()));
+      m.put(
+          a,
+          a.parse(
+              com.typesafe.config.ConfigValueFactory.fromAnyRef(
+                  e.getAsJsonPrimitive().isNumber() && a != Axis.INIT
+                      ? (Object) e.getAsInt()
+                      : e.getAsString()),
+              "sweep.json " + a.key()));
     }
     List<String> slices = new ArrayList<>();
     if (o.has("slices")) {
       o.getAsJsonArray("slices").forEach(x -> slices.add(x.getAsString()));
     }
-    return new CellResult(Point.of(m), slices, Figures.fromJson(o.getAsJsonObject("moe")),
-        Figures.fromJson(o.getAsJsonObject("moe_r3")), Figures.fromJson(o.getAsJsonObject("dense")),
-        dbl(o, "warm_nll_moe"), dbl(o, "warm_nll_dense"), dbl(o, "seconds"));
+    return new CellResult(
+        Point.of(m),
+        slices,
+        Figures.fromJson(o.getAsJsonObject("moe")),
+        Figures.fromJson(o.getAsJsonObject("moe_r3")),
+        Figures.fromJson(o.getAsJsonObject("dense")),
+        dbl(o, "warm_nll_moe"),
+        dbl(o, "warm_nll_dense"),
+        dbl(o, "seconds"));
   }
 
   private static double dbl(JsonObject o, String k) {

@@ -8,16 +8,16 @@ import java.util.Locale;
  * How a sweep cell's random weights are drawn (the {@code init} axis).
  *
  * <ul>
- *   <li>a number: Hugging Face style, {@link ModelWeights#random} with {@code initializer_range} set to it
- *       (normal(0, std) matrices, residual projections scaled by 1/sqrt(2 layers), unit norms); the
- *       project's default is 0.02;
- *   <li>{@code torch}: PyTorch's module defaults, as a plain {@code nn.Module} Qwen3-MoE written without
- *       {@code _init_weights} gets them: {@code nn.Embedding} normal(0, 1), every {@code nn.Linear}
- *       uniform(+-1/sqrt(fan_in)) (kaiming_uniform with a = sqrt(5)), unit norms.
+ *   <li>a number: Hugging Face style, {@link ModelWeights#random} with {@code initializer_range}
+ *       set to it (normal(0, std) matrices, residual projections scaled by 1/sqrt(2 layers), unit
+ *       norms); the project's default is 0.02;
+ *   <li>{@code torch}: PyTorch's module defaults, as a plain {@code nn.Module} Qwen3-MoE written
+ *       without {@code _init_weights} gets them: {@code nn.Embedding} normal(0, 1), every {@code
+ *       nn.Linear} uniform(+-1/sqrt(fan_in)) (kaiming_uniform with a = sqrt(5)), unit norms.
  * </ul>
  *
  * @param torch true for PyTorch defaults
- * @param std   the initializer range when not {@code torch}
+ * @param std the initializer range when not {@code torch}
  */
 public record Init(boolean torch, double std) {
   public static final Init TORCH = new Init(true, Double.NaN);
@@ -41,7 +41,8 @@ public record Init(boolean torch, double std) {
     try {
       return std(Double.parseDouble(t));
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("init must be a positive number (initializer_range) or 'torch', got '" + s + "'");
+      throw new IllegalArgumentException(
+          "init must be a positive number (initializer_range) or 'torch', got '" + s + "'");
     }
   }
 
@@ -59,14 +60,29 @@ public record Init(boolean torch, double std) {
     return label();
   }
 
-  /** The model config with this init's {@code initializer_range} recorded (torch: the config's own). */
+  /**
+   * The model config with this init's {@code initializer_range} recorded (torch: the config's own).
+   */
   public ModelConfig apply(ModelConfig c) {
     if (torch) {
       return c;
     }
-    return new ModelConfig(c.vocabSize(), c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(), c.headDim(),
-        c.numExperts(), c.topK(), c.moeIntermediateSize(), c.intermediateSize(), c.normTopkProb(), c.rmsNormEps(),
-        c.ropeTheta(), c.maxPositions(), (float) std);
+    return new ModelConfig(
+        c.vocabSize(),
+        c.hiddenSize(),
+        c.numLayers(),
+        c.numHeads(),
+        c.numKvHeads(),
+        c.headDim(),
+        c.numExperts(),
+        c.topK(),
+        c.moeIntermediateSize(),
+        c.intermediateSize(),
+        c.normTopkProb(),
+        c.rmsNormEps(),
+        c.ropeTheta(),
+        c.maxPositions(),
+        (float) std);
   }
 
   /** Seeded random weights of {@code c} with this init. */
@@ -75,18 +91,23 @@ public record Init(boolean torch, double std) {
     if (!torch) {
       return ModelWeights.random(cfg, seed);
     }
-    // PyTorch's module defaults: nn.Embedding N(0, 1), nn.Linear U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
-    return ModelWeights.random(cfg, seed, (name, shape, rng, data) -> {
-      if (name.endsWith("embed_tokens.weight")) {
-        for (int i = 0; i < data.length; i++) {
-          data[i] = (float) ModelWeights.gaussian(rng);
-        }
-      } else {
-        double bound = 1.0 / Math.sqrt(shape[shape.length - 1]); // fan_in of a [out, in] Linear weight
-        for (int i = 0; i < data.length; i++) {
-          data[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
-        }
-      }
-    });
+    // PyTorch's module defaults: nn.Embedding N(0, 1), nn.Linear U(-1/sqrt(fan_in),
+    // 1/sqrt(fan_in)).
+    return ModelWeights.random(
+        cfg,
+        seed,
+        (name, shape, rng, data) -> {
+          if (name.endsWith("embed_tokens.weight")) {
+            for (int i = 0; i < data.length; i++) {
+              data[i] = (float) ModelWeights.gaussian(rng);
+            }
+          } else {
+            double bound =
+                1.0 / Math.sqrt(shape[shape.length - 1]); // fan_in of a [out, in] Linear weight
+            for (int i = 0; i < data.length; i++) {
+              data[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
+            }
+          }
+        });
   }
 }

@@ -4,11 +4,15 @@ import dev.r3.model.RolloutPrecision;
 import java.util.EnumMap;
 import java.util.Map;
 
-/**
- * One point of the sweep grid: a value for every {@link Axis}.
- */
-public record Point(int layers, int experts, int topK, RolloutPrecision precision, int maxNewTokens,
-                    int warmupSteps, Init init) {
+/** One point of the sweep grid: a value for every {@link Axis}. */
+public record Point(
+    int layers,
+    int experts,
+    int topK,
+    RolloutPrecision precision,
+    int maxNewTokens,
+    int warmupSteps,
+    Init init) {
 
   /** The value of one axis. */
   public Object get(Axis a) {
@@ -26,21 +30,32 @@ public record Point(int layers, int experts, int topK, RolloutPrecision precisio
   /** This point with one axis changed. */
   public Point with(Axis a, Object v) {
     return switch (a) {
-      case LAYERS -> new Point((Integer) v, experts, topK, precision, maxNewTokens, warmupSteps, init);
-      case EXPERTS -> new Point(layers, (Integer) v, topK, precision, maxNewTokens, warmupSteps, init);
-      case TOP_K -> new Point(layers, experts, (Integer) v, precision, maxNewTokens, warmupSteps, init);
-      case PRECISION -> new Point(layers, experts, topK, (RolloutPrecision) v, maxNewTokens, warmupSteps, init);
-      case MAX_NEW_TOKENS -> new Point(layers, experts, topK, precision, (Integer) v, warmupSteps, init);
-      case WARMUP_STEPS -> new Point(layers, experts, topK, precision, maxNewTokens, (Integer) v, init);
+      case LAYERS ->
+          new Point((Integer) v, experts, topK, precision, maxNewTokens, warmupSteps, init);
+      case EXPERTS ->
+          new Point(layers, (Integer) v, topK, precision, maxNewTokens, warmupSteps, init);
+      case TOP_K ->
+          new Point(layers, experts, (Integer) v, precision, maxNewTokens, warmupSteps, init);
+      case PRECISION ->
+          new Point(layers, experts, topK, (RolloutPrecision) v, maxNewTokens, warmupSteps, init);
+      case MAX_NEW_TOKENS ->
+          new Point(layers, experts, topK, precision, (Integer) v, warmupSteps, init);
+      case WARMUP_STEPS ->
+          new Point(layers, experts, topK, precision, maxNewTokens, (Integer) v, init);
       case INIT -> new Point(layers, experts, topK, precision, maxNewTokens, warmupSteps, (Init) v);
     };
   }
 
   /** A point from a full axis map. */
   public static Point of(Map<Axis, Object> m) {
-    return new Point((Integer) m.get(Axis.LAYERS), (Integer) m.get(Axis.EXPERTS), (Integer) m.get(Axis.TOP_K),
-        (RolloutPrecision) m.get(Axis.PRECISION), (Integer) m.get(Axis.MAX_NEW_TOKENS),
-        (Integer) m.get(Axis.WARMUP_STEPS), (Init) m.get(Axis.INIT));
+    return new Point(
+        (Integer) m.get(Axis.LAYERS),
+        (Integer) m.get(Axis.EXPERTS),
+        (Integer) m.get(Axis.TOP_K),
+        (RolloutPrecision) m.get(Axis.PRECISION),
+        (Integer) m.get(Axis.MAX_NEW_TOKENS),
+        (Integer) m.get(Axis.WARMUP_STEPS),
+        (Init) m.get(Axis.INIT));
   }
 
   public Map<Axis, Object> asMap() {
@@ -62,8 +77,16 @@ public record Point(int layers, int experts, int topK, RolloutPrecision precisio
 
   /** What shapes the warmed-up weights (not precision, not response length). */
   String modelKey() {
-    return "layers=" + layers + ",experts=" + experts + ",top_k=" + topK + ",init=" + init.label()
-        + ",warmup_steps=" + warmupSteps;
+    return "layers="
+        + layers
+        + ",experts="
+        + experts
+        + ",top_k="
+        + topK
+        + ",init="
+        + init.label()
+        + ",warmup_steps="
+        + warmupSteps;
   }
 
   @Override

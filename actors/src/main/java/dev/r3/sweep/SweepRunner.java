@@ -37,23 +37,25 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Runs a {@link SweepSpec}: for every cell, builds the model, draws random weights from the seed, warms it up
- * on the environment's SFT corpus (the loop of {@code ./r3 pretrain}, {@link WarmStart#train}), measures the
- * MoE model (recompute and R3) and its dense twin (warmed up the same way) with {@link MismatchProbe}, and
- * writes {@code sweep.json} after every cell (so that a rerun resumes: cells already there are skipped),
- * then {@code sweep.md} and the heatmaps ({@link SweepReport}).
+ * Runs a {@link SweepSpec}: for every cell, builds the model, draws random weights from the seed,
+ * warms it up on the environment's SFT corpus (the loop of {@code ./r3 pretrain}, {@link
+ * WarmStart#train}), measures the MoE model (recompute and R3) and its dense twin (warmed up the
+ * same way) with {@link MismatchProbe}, and writes {@code sweep.json} after every cell (so that a
+ * rerun resumes: cells already there are skipped), then {@code sweep.md} and the heatmaps ({@link
+ * SweepReport}).
  *
- * <p>Warmed-up weights are cached per (model shape, init, warm-up steps) within the run, so the cells that
- * only change precision or response length reuse them, and on disk under {@code warm_up.cache_dir} (when not
- * empty) so that a resumed or repeated sweep does not retrain. Dense-twin measurements are cached too: cells
- * that differ only in the expert count share one dense twin.
+ * <p>Warmed-up weights are cached per (model shape, init, warm-up steps) within the run, so the
+ * cells that only change precision or response length reuse them, and on disk under {@code
+ * warm_up.cache_dir} (when not empty) so that a resumed or repeated sweep does not retrain.
+ * Dense-twin measurements are cached too: cells that differ only in the expert count share one
+ * dense twin.
  */
 public final class SweepRunner {
   public static final String JSON = "sweep.json";
   private static final int WARM_CACHE = 6;
   private static final int NLL_EXAMPLES = 64;
-  private static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
-      .create();
+  private static final Gson GSON =
+      new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create();
 
   private final SweepSpec spec;
   private final Path out;
@@ -62,25 +64,29 @@ public final class SweepRunner {
   private final CharTokenizer tok = CharTokenizer.standard();
   private final Environment env;
   private final List<int[]> prompts;
-  private final Map<String, Warm> warm = new LinkedHashMap<>(16, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Warm> e) {
-      return size() > WARM_CACHE;
-    }
-  };
+  private final Map<String, Warm> warm =
+      new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Warm> e) {
+          return size() > WARM_CACHE;
+        }
+      };
   private final Map<String, MismatchProbe.Result> denseResults = new LinkedHashMap<>();
 
   /** Warmed-up weights and their NLL on SFT examples. */
   private record Warm(ModelWeights weights, double nll) {}
 
   /** What a run did. */
-  public record Summary(int cells, int measured, int resumed, List<CellResult> results, double seconds) {}
+  public record Summary(
+      int cells, int measured, int resumed, List<CellResult> results, double seconds) {}
 
   public SweepRunner(SweepSpec spec, Path out, PrintStream log) {
     this(spec, out, log, null);
   }
 
-  /** @param reproduce the command line quoted in sweep.md (nullable) */
+  /**
+   * @param reproduce the command line quoted in sweep.md (nullable)
+   */
   public SweepRunner(SweepSpec spec, Path out, PrintStream log, String reproduce) {
     this.spec = spec;
     this.reproduce = reproduce;
@@ -100,8 +106,14 @@ public final class SweepRunner {
     }
     for (SweepSpec.Cell c : spec.cells()) {
       if (longest + c.point().maxNewTokens() > spec.model().maxPositions()) {
-        throw new SweepConfigException("sweep.model.max_positions", "a prompt of " + longest + " tokens plus "
-            + c.point().maxNewTokens() + " response tokens exceeds " + spec.model().maxPositions());
+        throw new SweepConfigException(
+            "sweep.model.max_positions",
+            "a prompt of "
+                + longest
+                + " tokens plus "
+                + c.point().maxNewTokens()
+                + " response tokens exceeds "
+                + spec.model().maxPositions());
       }
     }
   }
@@ -125,22 +137,47 @@ public final class SweepRunner {
       byModel.computeIfAbsent(c.point().modelKey(), k -> new ArrayList<>()).add(c);
     }
     int resumed = cells.size() - todo.size();
-    log.printf(Locale.ROOT, "sweep %s: %d cells (%d already in %s), %d responses each, env '%s', out %s%n",
-        spec.name(), cells.size(), resumed, out.resolve(JSON), spec.responses(), spec.env(), out);
+    log.printf(
+        Locale.ROOT,
+        "sweep %s: %d cells (%d already in %s), %d responses each, env '%s', out %s%n",
+        spec.name(),
+        cells.size(),
+        resumed,
+        out.resolve(JSON),
+        spec.responses(),
+        spec.env(),
+        out);
     int i = 0;
     for (List<SweepSpec.Cell> group : byModel.values()) {
       for (SweepSpec.Cell c : group) {
         i++;
         long c0 = System.nanoTime();
-        log.printf(Locale.ROOT, "sweep: [%d/%d] %s  (%s)%n", i, todo.size(), c.point().key(),
+        log.printf(
+            Locale.ROOT,
+            "sweep: [%d/%d] %s  (%s)%n",
+            i,
+            todo.size(),
+            c.point().key(),
             String.join(", ", c.slices()));
         CellResult r = measure(c, c0);
         done.put(c.point().key(), r);
         writeJson(done);
-        log.printf(Locale.ROOT, "sweep: [%d/%d] router %.4f any-layer %.4f | KL moe %.3e r3 %.3e dense %.3e |"
-                + " R3/recompute %.3f | F(2) %.4f/%.4f/%.4f | %.0f s (process CPU so far %.0f s)%n", i, todo.size(),
-            r.moe().routerDisagreement(), r.moe().tokenAnyLayer(), r.moe().kl(), r.r3().kl(), r.dense().kl(),
-            r.ratioR3(), r.moe().f2(), r.r3().f2(), r.dense().f2(), (System.nanoTime() - c0) / 1e9,
+        log.printf(
+            Locale.ROOT,
+            "sweep: [%d/%d] router %.4f any-layer %.4f | KL moe %.3e r3 %.3e dense %.3e |"
+                + " R3/recompute %.3f | F(2) %.4f/%.4f/%.4f | %.0f s (process CPU so far %.0f s)%n",
+            i,
+            todo.size(),
+            r.moe().routerDisagreement(),
+            r.moe().tokenAnyLayer(),
+            r.moe().kl(),
+            r.r3().kl(),
+            r.dense().kl(),
+            r.ratioR3(),
+            r.moe().f2(),
+            r.r3().f2(),
+            r.dense().f2(),
+            (System.nanoTime() - c0) / 1e9,
             cpuSeconds() - cpu0);
       }
     }
@@ -151,8 +188,16 @@ public final class SweepRunner {
     writeJson(done);
     SweepReport.write(spec, results, out, reproduce);
     double sec = (System.nanoTime() - t0) / 1e9;
-    log.printf(Locale.ROOT, "sweep %s: done, %d measured, %d resumed, %.0f s wall, %.0f s CPU; wrote %s, %s and %d"
-            + " heatmaps%n", spec.name(), todo.size(), resumed, sec, cpuSeconds() - cpu0, out.resolve(JSON),
+    log.printf(
+        Locale.ROOT,
+        "sweep %s: done, %d measured, %d resumed, %.0f s wall, %.0f s CPU; wrote %s, %s and %d"
+            + " heatmaps%n",
+        spec.name(),
+        todo.size(),
+        resumed,
+        sec,
+        cpuSeconds() - cpu0,
+        out.resolve(JSON),
         out.resolve(SweepReport.MARKDOWN),
         SweepReport.heatmaps(spec).size());
     return new Summary(cells.size(), todo.size(), resumed, results, sec);
@@ -166,37 +211,75 @@ public final class SweepRunner {
     ModelConfig denseCfg = moeCfg.denseTwin();
     Warm moe = warm(moeCfg, p);
     Warm dense = warm(denseCfg, p);
-    SamplingParams sp = new SamplingParams(spec.temperature(), 1f, p.maxNewTokens(), tok.eos(), spec.seed());
-    MismatchProbe.Options opts = new MismatchProbe.Options(p.precision(), sp, spec.batchSize(), spec.positions());
+    SamplingParams sp =
+        new SamplingParams(spec.temperature(), 1f, p.maxNewTokens(), tok.eos(), spec.seed());
+    MismatchProbe.Options opts =
+        new MismatchProbe.Options(p.precision(), sp, spec.batchSize(), spec.positions());
     MismatchProbe.Result m = MismatchProbe.measure(moe.weights(), prompts, opts);
-    String dk = denseCfg.toJson() + "|" + p.init().label() + "|" + p.warmupSteps() + "|" + p.precision() + "|"
-        + p.maxNewTokens();
+    String dk =
+        denseCfg.toJson()
+            + "|"
+            + p.init().label()
+            + "|"
+            + p.warmupSteps()
+            + "|"
+            + p.precision()
+            + "|"
+            + p.maxNewTokens();
     MismatchProbe.Result d = denseResults.get(dk);
     if (d == null) {
       d = MismatchProbe.measure(dense.weights(), prompts, opts);
       denseResults.put(dk, d);
     }
-    return new CellResult(p, c.slices(), CellResult.Figures.of(m.recompute(), true),
-        CellResult.Figures.of(m.replay(), true), CellResult.Figures.of(d.recompute(), false), moe.nll(), dense.nll(),
+    return new CellResult(
+        p,
+        c.slices(),
+        CellResult.Figures.of(m.recompute(), true),
+        CellResult.Figures.of(m.replay(), true),
+        CellResult.Figures.of(d.recompute(), false),
+        moe.nll(),
+        dense.nll(),
         (System.nanoTime() - c0) / 1e9);
   }
 
-  /** The model after {@code p.warmupSteps()} SFT steps: memory cache, then disk cache, then training. */
+  /**
+   * The model after {@code p.warmupSteps()} SFT steps: memory cache, then disk cache, then
+   * training.
+   */
   private Warm warm(ModelConfig cfg, Point p) throws IOException {
-    String key = cfg.toJson() + "|init=" + p.init().label() + "|steps=" + p.warmupSteps() + "|"
-        + spec.fixedSettings().get("warm_up") + "|env=" + spec.env() + spec.envParams() + "|seed=" + spec.seed();
+    String key =
+        cfg.toJson()
+            + "|init="
+            + p.init().label()
+            + "|steps="
+            + p.warmupSteps()
+            + "|"
+            + spec.fixedSettings().get("warm_up")
+            + "|env="
+            + spec.env()
+            + spec.envParams()
+            + "|seed="
+            + spec.seed();
     Warm w = warm.get(key);
     if (w != null) {
       return w;
     }
-    String what = (cfg.isMoe() ? "MoE" : "dense twin") + " " + cfg.numLayers() + "x"
-        + (cfg.isMoe() ? cfg.numExperts() + "e/top" + cfg.topK() : "mlp" + cfg.intermediateSize())
-        + " init " + p.init().label();
+    String what =
+        (cfg.isMoe() ? "MoE" : "dense twin")
+            + " "
+            + cfg.numLayers()
+            + "x"
+            + (cfg.isMoe()
+                ? cfg.numExperts() + "e/top" + cfg.topK()
+                : "mlp" + cfg.intermediateSize())
+            + " init "
+            + p.init().label();
     ModelWeights weights;
     Path dir = diskCache(key, cfg, p);
     if (dir != null && Checkpoint.exists(dir)) {
       weights = Checkpoint.load(dir);
-      log.printf(Locale.ROOT, "sweep:   %s, %d warm-up steps: cached %s%n", what, p.warmupSteps(), dir);
+      log.printf(
+          Locale.ROOT, "sweep:   %s, %d warm-up steps: cached %s%n", what, p.warmupSteps(), dir);
     } else {
       ModelWeights init = p.init().random(cfg, spec.seed());
       if (p.warmupSteps() == 0) {
@@ -204,14 +287,33 @@ public final class SweepRunner {
       } else {
         long t0 = System.nanoTime();
         double cpu0 = cpuSeconds();
-        var ws = new R3Config.WarmStart(true, p.warmupSteps(), spec.warmUp().batchSize(), spec.warmUp().corpusSize(),
-            spec.warmUp().lr(), spec.warmUp().cacheDir());
+        var ws =
+            new R3Config.WarmStart(
+                true,
+                p.warmupSteps(),
+                spec.warmUp().batchSize(),
+                spec.warmUp().corpusSize(),
+                spec.warmUp().lr(),
+                spec.warmUp().cacheDir());
         weights = WarmStart.train(init, env, tok, ws, spec.seed(), indent(log));
-        log.printf(Locale.ROOT, "sweep:   %s: %d warm-up steps in %.0f s (%.0f s CPU)%n", what, p.warmupSteps(),
-            (System.nanoTime() - t0) / 1e9, cpuSeconds() - cpu0);
+        log.printf(
+            Locale.ROOT,
+            "sweep:   %s: %d warm-up steps in %.0f s (%.0f s CPU)%n",
+            what,
+            p.warmupSteps(),
+            (System.nanoTime() - t0) / 1e9,
+            cpuSeconds() - cpu0);
         if (dir != null) {
-          Checkpoint.save(dir, weights, Map.of("warm_up_steps", Integer.toString(p.warmupSteps()),
-              "env", spec.env(), "init", p.init().label()));
+          Checkpoint.save(
+              dir,
+              weights,
+              Map.of(
+                  "warm_up_steps",
+                  Integer.toString(p.warmupSteps()),
+                  "env",
+                  spec.env(),
+                  "init",
+                  p.init().label()));
         }
       }
     }
@@ -230,12 +332,23 @@ public final class SweepRunner {
     if (!base.isAbsolute() && root != null) {
       base = Path.of(root).resolve(base);
     }
-    return base.resolve(spec.env() + "-" + (cfg.isMoe() ? "moe" : "dense") + "-" + cfg.numLayers() + "l-"
-        + (cfg.isMoe() ? cfg.numExperts() + "e" + cfg.topK() + "k" : "") + "-" + p.warmupSteps() + "s-"
-        + WarmStart.hash(key));
+    return base.resolve(
+        spec.env()
+            + "-"
+            + (cfg.isMoe() ? "moe" : "dense")
+            + "-"
+            + cfg.numLayers()
+            + "l-"
+            + (cfg.isMoe() ? cfg.numExperts() + "e" + cfg.topK() + "k" : "")
+            + "-"
+            + p.warmupSteps()
+            + "s-"
+            + WarmStart.hash(key));
   }
 
-  /** Mean NLL per completion token on SFT examples drawn with another seed than the warm-up corpus. */
+  /**
+   * Mean NLL per completion token on SFT examples drawn with another seed than the warm-up corpus.
+   */
   private double sftNll(ModelWeights w) {
     List<Sequence> seqs = new ArrayList<>();
     int i = 0;
@@ -276,13 +389,19 @@ public final class SweepRunner {
     try {
       root = JsonParser.parseString(Files.readString(f, StandardCharsets.UTF_8)).getAsJsonObject();
     } catch (RuntimeException e) {
-      throw new IllegalStateException(f + " is not a sweep result (" + e.getMessage() + "); move it away to start over");
+      throw new IllegalStateException(
+          f + " is not a sweep result (" + e.getMessage() + "); move it away to start over");
     }
     JsonElement fixed = root.has("sweep") ? root.getAsJsonObject("sweep").get("fixed") : null;
     JsonObject now = spec.fixedSettings();
     if (fixed == null || !fixed.equals(now)) {
-      throw new IllegalStateException(f + " was measured with other fixed settings (" + fixed + " vs " + now
-          + "); use another --out or move it away");
+      throw new IllegalStateException(
+          f
+              + " was measured with other fixed settings ("
+              + fixed
+              + " vs "
+              + now
+              + "); use another --out or move it away");
     }
     for (JsonElement e : root.getAsJsonArray("cells")) {
       CellResult r = CellResult.fromJson(e.getAsJsonObject());
@@ -317,7 +436,9 @@ public final class SweepRunner {
     Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
-  /** CPU time of this process (all threads, libtorch's included), or NaN where the JVM cannot say. */
+  /**
+   * CPU time of this process (all threads, libtorch's included), or NaN where the JVM cannot say.
+   */
   static double cpuSeconds() {
     var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
     if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
@@ -328,18 +449,21 @@ public final class SweepRunner {
   }
 
   private static PrintStream indent(PrintStream log) {
-    return new PrintStream(new OutputStream() {
-      private final StringBuilder line = new StringBuilder();
+    return new PrintStream(
+        new OutputStream() {
+          private final StringBuilder line = new StringBuilder();
 
-      @Override
-      public void write(int b) {
-        if (b == '\n') {
-          log.println("sweep:   " + line);
-          line.setLength(0);
-        } else {
-          line.append((char) b);
-        }
-      }
-    }, true, StandardCharsets.UTF_8);
+          @Override
+          public void write(int b) {
+            if (b == '\n') {
+              log.println("sweep:   " + line);
+              line.setLength(0);
+            } else {
+              line.append((char) b);
+            }
+          }
+        },
+        true,
+        StandardCharsets.UTF_8);
   }
 }

@@ -24,7 +24,8 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * A mismatch sweep, read from a HOCON file (see {@code config/sweeps/quick.conf} for a commented example).
+ * A mismatch sweep, read from a HOCON file (see {@code config/sweeps/quick.conf} for a commented
+ * example).
  *
  * <pre>
  * sweep {
@@ -39,35 +40,74 @@ import java.util.TreeMap;
  * }
  * </pre>
  *
- * <p>A slice varies the axes it names over their {@code axes} lists (or its own {@code values}), every other
- * axis at {@code defaults} (or the slice's {@code set}). Cells shared by several slices are measured once.
- * Every error names the key it is about.
+ * <p>A slice varies the axes it names over their {@code axes} lists (or its own {@code values}),
+ * every other axis at {@code defaults} (or the slice's {@code set}). Cells shared by several slices
+ * are measured once. Every error names the key it is about.
  */
-public record SweepSpec(String name, String description, String env, Map<String, String> envParams, long seed,
-                        float temperature, int responses, int batchSize, MismatchMeasures.RoutingPositions positions,
-                        ModelShape model, WarmUp warmUp, Point defaults, Map<Axis, List<Object>> axes, Grid grid,
-                        List<Slice> slices) {
+public record SweepSpec(
+    String name,
+    String description,
+    String env,
+    Map<String, String> envParams,
+    long seed,
+    float temperature,
+    int responses,
+    int batchSize,
+    MismatchMeasures.RoutingPositions positions,
+    ModelShape model,
+    WarmUp warmUp,
+    Point defaults,
+    Map<Axis, List<Object>> axes,
+    Grid grid,
+    List<Slice> slices) {
 
   /** Product: every combination of the axis lists. Slices: the named slices only. */
-  public enum Grid { PRODUCT, SLICES }
+  public enum Grid {
+    PRODUCT,
+    SLICES
+  }
 
   /** The model dimensions no axis varies (defaults: {@link ModelConfig#defaultMoe}). */
-  public record ModelShape(int hiddenSize, int heads, int kvHeads, int headDim, int expertSize, int maxPositions) {
+  public record ModelShape(
+      int hiddenSize, int heads, int kvHeads, int headDim, int expertSize, int maxPositions) {
     static ModelShape defaults() {
       ModelConfig d = ModelConfig.defaultMoe(1);
-      return new ModelShape(d.hiddenSize(), d.numHeads(), d.numKvHeads(), d.headDim(), d.moeIntermediateSize(),
+      return new ModelShape(
+          d.hiddenSize(),
+          d.numHeads(),
+          d.numKvHeads(),
+          d.headDim(),
+          d.moeIntermediateSize(),
           d.maxPositions());
     }
 
     /** The MoE config of one cell. */
     public ModelConfig config(int vocab, Point p) {
-      ModelConfig base = new ModelConfig(vocab, hiddenSize, p.layers(), heads, kvHeads, headDim, p.experts(), p.topK(),
-          expertSize, 0, true, 1e-6f, 10000f, maxPositions, 0.02f);
+      ModelConfig base =
+          new ModelConfig(
+              vocab,
+              hiddenSize,
+              p.layers(),
+              heads,
+              kvHeads,
+              headDim,
+              p.experts(),
+              p.topK(),
+              expertSize,
+              0,
+              true,
+              1e-6f,
+              10000f,
+              maxPositions,
+              0.02f);
       return p.init().apply(base);
     }
   }
 
-  /** Supervised warm-up settings (the steps are an axis); the training loop is the one of {@code ./r3 pretrain}. */
+  /**
+   * Supervised warm-up settings (the steps are an axis); the training loop is the one of {@code
+   * ./r3 pretrain}.
+   */
   public record WarmUp(int batchSize, int corpusSize, double lr, String cacheDir) {}
 
   /** A named slice: the axes it varies and their values, the rest at {@code base}. */
@@ -114,7 +154,10 @@ public record SweepSpec(String name, String description, String env, Map<String,
     return out;
   }
 
-  /** The fixed settings (everything but the grid) as JSON; resume refuses a sweep.json whose settings differ. */
+  /**
+   * The fixed settings (everything but the grid) as JSON; resume refuses a sweep.json whose
+   * settings differ.
+   */
   public JsonObject fixedSettings() {
     JsonObject o = new JsonObject();
     o.addProperty("env", env);
@@ -144,12 +187,27 @@ public record SweepSpec(String name, String description, String env, Map<String,
 
   // ---------------------------------------------------------------- parsing
 
-  private static final Set<String> TOP_KEYS = Set.of("name", "description", "env", "env_params", "seed",
-      "temperature", "responses", "batch_size", "routing_positions", "model", "warm_up", "defaults", "axes", "grid",
-      "slices");
-  private static final Set<String> MODEL_KEYS = Set.of("hidden_size", "heads", "kv_heads", "head_dim", "expert_size",
-      "max_positions");
-  private static final Set<String> WARM_KEYS = Set.of("batch_size", "corpus_size", "lr", "cache_dir");
+  private static final Set<String> TOP_KEYS =
+      Set.of(
+          "name",
+          "description",
+          "env",
+          "env_params",
+          "seed",
+          "temperature",
+          "responses",
+          "batch_size",
+          "routing_positions",
+          "model",
+          "warm_up",
+          "defaults",
+          "axes",
+          "grid",
+          "slices");
+  private static final Set<String> MODEL_KEYS =
+      Set.of("hidden_size", "heads", "kv_heads", "head_dim", "expert_size", "max_positions");
+  private static final Set<String> WARM_KEYS =
+      Set.of("batch_size", "corpus_size", "lr", "cache_dir");
   private static final Set<String> SLICE_KEYS = Set.of("name", "vary", "values", "set");
 
   /** Reads and validates a sweep file. */
@@ -159,7 +217,10 @@ public record SweepSpec(String name, String description, String env, Map<String,
     }
     Config c;
     try {
-      c = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false)).resolve();
+      c =
+          ConfigFactory.parseFile(
+                  file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false))
+              .resolve();
     } catch (ConfigException e) {
       throw new IllegalArgumentException("sweep file " + file + ": " + e.getMessage(), e);
     }
@@ -187,8 +248,9 @@ public record SweepSpec(String name, String description, String env, Map<String,
 
     String name = str(c, "name", "sweep.name", null);
     if (name.isBlank() || !name.matches("[A-Za-z0-9_.-]+")) {
-      throw new SweepConfigException("sweep.name", "must be a non-empty word of letters, digits, '.', '_', '-', got '"
-          + name + "'");
+      throw new SweepConfigException(
+          "sweep.name",
+          "must be a non-empty word of letters, digits, '.', '_', '-', got '" + name + "'");
     }
     String description = str(c, "description", "sweep.description", "");
     String env = str(c, "env", "sweep.env", "add");
@@ -203,7 +265,8 @@ public record SweepSpec(String name, String description, String env, Map<String,
       }
     }
     long seed = c.hasPath("seed") ? longVal(c, "seed", "sweep.seed") : 1L;
-    double temperature = c.hasPath("temperature") ? num(c, "temperature", "sweep.temperature") : 1.0;
+    double temperature =
+        c.hasPath("temperature") ? num(c, "temperature", "sweep.temperature") : 1.0;
     if (!(temperature > 0)) {
       throw new SweepConfigException("sweep.temperature", "must be > 0, got " + temperature);
     }
@@ -215,7 +278,8 @@ public record SweepSpec(String name, String description, String env, Map<String,
       try {
         positions = MismatchMeasures.RoutingPositions.valueOf(s.trim().toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        throw new SweepConfigException("sweep.routing_positions", "must be all or response, got '" + s + "'");
+        throw new SweepConfigException(
+            "sweep.routing_positions", "must be all or response, got '" + s + "'");
       }
     }
 
@@ -225,20 +289,32 @@ public record SweepSpec(String name, String description, String env, Map<String,
       object(c, "model", "sweep.model");
       Config m = c.getConfig("model");
       knownKeys(m, "sweep.model", MODEL_KEYS);
-      shape = new ModelShape(
-          m.hasPath("hidden_size") ? intAtLeast(m, "hidden_size", "sweep.model.hidden_size", 1) : d.hiddenSize(),
-          m.hasPath("heads") ? intAtLeast(m, "heads", "sweep.model.heads", 1) : d.heads(),
-          m.hasPath("kv_heads") ? intAtLeast(m, "kv_heads", "sweep.model.kv_heads", 1) : d.kvHeads(),
-          m.hasPath("head_dim") ? intAtLeast(m, "head_dim", "sweep.model.head_dim", 2) : d.headDim(),
-          m.hasPath("expert_size") ? intAtLeast(m, "expert_size", "sweep.model.expert_size", 1) : d.expertSize(),
-          m.hasPath("max_positions") ? intAtLeast(m, "max_positions", "sweep.model.max_positions", 8)
-              : d.maxPositions());
+      shape =
+          new ModelShape(
+              m.hasPath("hidden_size")
+                  ? intAtLeast(m, "hidden_size", "sweep.model.hidden_size", 1)
+                  : d.hiddenSize(),
+              m.hasPath("heads") ? intAtLeast(m, "heads", "sweep.model.heads", 1) : d.heads(),
+              m.hasPath("kv_heads")
+                  ? intAtLeast(m, "kv_heads", "sweep.model.kv_heads", 1)
+                  : d.kvHeads(),
+              m.hasPath("head_dim")
+                  ? intAtLeast(m, "head_dim", "sweep.model.head_dim", 2)
+                  : d.headDim(),
+              m.hasPath("expert_size")
+                  ? intAtLeast(m, "expert_size", "sweep.model.expert_size", 1)
+                  : d.expertSize(),
+              m.hasPath("max_positions")
+                  ? intAtLeast(m, "max_positions", "sweep.model.max_positions", 8)
+                  : d.maxPositions());
       if (shape.heads() % shape.kvHeads() != 0) {
-        throw new SweepConfigException("sweep.model.kv_heads", "must divide heads (" + shape.heads() + "), got "
-            + shape.kvHeads());
+        throw new SweepConfigException(
+            "sweep.model.kv_heads",
+            "must divide heads (" + shape.heads() + "), got " + shape.kvHeads());
       }
       if (shape.headDim() % 2 != 0) {
-        throw new SweepConfigException("sweep.model.head_dim", "must be even (RoPE), got " + shape.headDim());
+        throw new SweepConfigException(
+            "sweep.model.head_dim", "must be even (RoPE), got " + shape.headDim());
       }
     }
 
@@ -251,15 +327,24 @@ public record SweepSpec(String name, String description, String env, Map<String,
       if (!(lr > 0)) {
         throw new SweepConfigException("sweep.warm_up.lr", "must be > 0, got " + lr);
       }
-      warm = new WarmUp(
-          w.hasPath("batch_size") ? intAtLeast(w, "batch_size", "sweep.warm_up.batch_size", 1) : warm.batchSize(),
-          w.hasPath("corpus_size") ? intAtLeast(w, "corpus_size", "sweep.warm_up.corpus_size", 1) : warm.corpusSize(),
-          lr, w.hasPath("cache_dir") ? str(w, "cache_dir", "sweep.warm_up.cache_dir", "") : warm.cacheDir());
+      warm =
+          new WarmUp(
+              w.hasPath("batch_size")
+                  ? intAtLeast(w, "batch_size", "sweep.warm_up.batch_size", 1)
+                  : warm.batchSize(),
+              w.hasPath("corpus_size")
+                  ? intAtLeast(w, "corpus_size", "sweep.warm_up.corpus_size", 1)
+                  : warm.corpusSize(),
+              lr,
+              w.hasPath("cache_dir")
+                  ? str(w, "cache_dir", "sweep.warm_up.cache_dir", "")
+                  : warm.cacheDir());
     }
 
     // defaults: a value for every axis
     if (!c.hasPath("defaults")) {
-      throw new SweepConfigException("sweep.defaults", "missing: give a value for every axis (" + Axis.names() + ")");
+      throw new SweepConfigException(
+          "sweep.defaults", "missing: give a value for every axis (" + Axis.names() + ")");
     }
     ConfigObject dobj = object(c, "defaults", "sweep.defaults");
     for (String k : dobj.keySet()) {
@@ -269,7 +354,8 @@ public record SweepSpec(String name, String description, String env, Map<String,
     for (Axis a : Axis.values()) {
       ConfigValue v = dobj.get(a.key());
       if (v == null) {
-        throw new SweepConfigException("sweep.defaults." + a.key(), "missing (every axis needs a default)");
+        throw new SweepConfigException(
+            "sweep.defaults." + a.key(), "missing (every axis needs a default)");
       }
       dmap.put(a, a.parse(v, "sweep.defaults." + a.key()));
     }
@@ -290,13 +376,15 @@ public record SweepSpec(String name, String description, String env, Map<String,
     try {
       grid = Grid.valueOf(gridName.trim().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new SweepConfigException("sweep.grid", "must be 'product' or 'slices', got '" + gridName + "'");
+      throw new SweepConfigException(
+          "sweep.grid", "must be 'product' or 'slices', got '" + gridName + "'");
     }
 
     List<Slice> slices = new ArrayList<>();
     if (grid == Grid.PRODUCT) {
       if (c.hasPath("slices")) {
-        throw new SweepConfigException("sweep.slices", "only used with grid = slices (grid is product)");
+        throw new SweepConfigException(
+            "sweep.slices", "only used with grid = slices (grid is product)");
       }
       if (axes.isEmpty()) {
         throw new SweepConfigException("sweep.axes", "grid = product needs at least one axis list");
@@ -313,11 +401,13 @@ public record SweepSpec(String name, String description, String env, Map<String,
       slices.add(new Slice("product", vary, axes, base));
     } else {
       if (!c.hasPath("slices")) {
-        throw new SweepConfigException("sweep.slices", "missing: grid = slices needs a list of slices");
+        throw new SweepConfigException(
+            "sweep.slices", "missing: grid = slices needs a list of slices");
       }
       ConfigValue sv = c.getValue("slices");
       if (sv.valueType() != ConfigValueType.LIST || ((ConfigList) sv).isEmpty()) {
-        throw new SweepConfigException("sweep.slices", "must be a non-empty list of { name, vary } objects");
+        throw new SweepConfigException(
+            "sweep.slices", "must be a non-empty list of { name, vary } objects");
       }
       Set<String> names = new LinkedHashSet<>();
       ConfigList list = (ConfigList) sv;
@@ -328,14 +418,30 @@ public record SweepSpec(String name, String description, String env, Map<String,
         }
         Slice s = slice(((ConfigObject) list.get(i)).toConfig(), where, defaults, axes);
         if (!names.add(s.name())) {
-          throw new SweepConfigException(where + ".name", "duplicate slice name '" + s.name() + "'");
+          throw new SweepConfigException(
+              where + ".name", "duplicate slice name '" + s.name() + "'");
         }
         slices.add(s);
       }
     }
 
-    SweepSpec spec = new SweepSpec(name, description, env, envParams, seed, (float) temperature, responses, batch,
-        positions, shape, warm, defaults, axes, grid, List.copyOf(slices));
+    SweepSpec spec =
+        new SweepSpec(
+            name,
+            description,
+            env,
+            envParams,
+            seed,
+            (float) temperature,
+            responses,
+            batch,
+            positions,
+            shape,
+            warm,
+            defaults,
+            axes,
+            grid,
+            List.copyOf(slices));
     spec.checkCells();
     return spec;
   }
@@ -344,8 +450,9 @@ public record SweepSpec(String name, String description, String env, Map<String,
     knownKeys(s, where, SLICE_KEYS);
     String name = str(s, "name", where + ".name", null);
     if (name.isBlank() || !name.matches("[A-Za-z0-9_.-]+")) {
-      throw new SweepConfigException(where + ".name", "must be a non-empty word of letters, digits, '.', '_', '-', got '"
-          + name + "'");
+      throw new SweepConfigException(
+          where + ".name",
+          "must be a non-empty word of letters, digits, '.', '_', '-', got '" + name + "'");
     }
     String at = where + " (" + name + ")";
     if (!s.hasPath("vary")) {
@@ -354,7 +461,8 @@ public record SweepSpec(String name, String description, String env, Map<String,
     List<Axis> vary = new ArrayList<>();
     ConfigValue vv = s.getValue("vary");
     if (vv.valueType() != ConfigValueType.LIST || ((ConfigList) vv).isEmpty()) {
-      throw new SweepConfigException(at + ".vary", "must be a non-empty list of axis names (" + Axis.names() + ")");
+      throw new SweepConfigException(
+          at + ".vary", "must be a non-empty list of axis names (" + Axis.names() + ")");
     }
     for (ConfigValue v : (ConfigList) vv) {
       Axis a = Axis.of(String.valueOf(v.unwrapped()), at + ".vary");
@@ -370,7 +478,8 @@ public record SweepSpec(String name, String description, String env, Map<String,
       for (var e : o.entrySet()) {
         Axis a = Axis.of(e.getKey(), at + ".values." + e.getKey());
         if (!vary.contains(a)) {
-          throw new SweepConfigException(at + ".values." + a.key(), "axis is not in this slice's vary list");
+          throw new SweepConfigException(
+              at + ".values." + a.key(), "axis is not in this slice's vary list");
         }
         own.put(a, valueList(a, e.getValue(), at + ".values." + a.key()));
       }
@@ -378,8 +487,16 @@ public record SweepSpec(String name, String description, String env, Map<String,
     for (Axis a : vary) {
       List<Object> l = own.containsKey(a) ? own.get(a) : axes.get(a);
       if (l == null) {
-        throw new SweepConfigException(at + ".vary", "axis '" + a.key() + "' has no values: add sweep.axes."
-            + a.key() + " or " + where + ".values." + a.key());
+        throw new SweepConfigException(
+            at + ".vary",
+            "axis '"
+                + a.key()
+                + "' has no values: add sweep.axes."
+                + a.key()
+                + " or "
+                + where
+                + ".values."
+                + a.key());
       }
       values.put(a, l);
     }
@@ -389,7 +506,8 @@ public record SweepSpec(String name, String description, String env, Map<String,
       for (var e : o.entrySet()) {
         Axis a = Axis.of(e.getKey(), at + ".set." + e.getKey());
         if (vary.contains(a)) {
-          throw new SweepConfigException(at + ".set." + a.key(), "axis is varied by this slice; it cannot also be set");
+          throw new SweepConfigException(
+              at + ".set." + a.key(), "axis is varied by this slice; it cannot also be set");
         }
         base = base.with(a, a.parse(e.getValue(), at + ".set." + a.key()));
       }
@@ -403,12 +521,19 @@ public record SweepSpec(String name, String description, String env, Map<String,
       for (Point p : s.points()) {
         String where = grid == Grid.PRODUCT ? "sweep.axes" : "sweep.slices (" + s.name() + ")";
         if (p.topK() > p.experts()) {
-          throw new SweepConfigException(where, "top_k=" + p.topK() + " exceeds experts=" + p.experts()
-              + " in cell " + p.key());
+          throw new SweepConfigException(
+              where,
+              "top_k=" + p.topK() + " exceeds experts=" + p.experts() + " in cell " + p.key());
         }
         if (p.maxNewTokens() >= model.maxPositions()) {
-          throw new SweepConfigException(where, "max_new_tokens=" + p.maxNewTokens()
-              + " does not fit max_positions=" + model.maxPositions() + " in cell " + p.key());
+          throw new SweepConfigException(
+              where,
+              "max_new_tokens="
+                  + p.maxNewTokens()
+                  + " does not fit max_positions="
+                  + model.maxPositions()
+                  + " in cell "
+                  + p.key());
         }
         try {
           model.config(32, p);
@@ -444,7 +569,8 @@ public record SweepSpec(String name, String description, String env, Map<String,
   private static void knownKeys(Config c, String where, Set<String> known) {
     for (String k : c.root().keySet()) {
       if (!known.contains(k)) {
-        throw new SweepConfigException(where + "." + k, "unknown key; known: " + new java.util.TreeSet<>(known));
+        throw new SweepConfigException(
+            where + "." + k, "unknown key; known: " + new java.util.TreeSet<>(known));
       }
     }
   }

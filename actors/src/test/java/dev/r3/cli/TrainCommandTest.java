@@ -21,7 +21,9 @@ class TrainCommandTest {
     StringWriter err = new StringWriter();
     int code = run(err, "train", "--set", "learner.mini-steps=0");
     assertThat(code).isEqualTo(2);
-    assertThat(err.toString()).contains("r3.learner.mini-steps must be >= 1, got 0").doesNotContain("\tat ");
+    assertThat(err.toString())
+        .contains("r3.learner.mini-steps must be >= 1, got 0")
+        .doesNotContain("\tat ");
   }
 
   @Test

@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
-/** Synthetic eval curves, one eval every 10 steps; the rule: below 0.5 x best for 20 steps, best >= 0.1. */
+/**
+ * Synthetic eval curves, one eval every 10 steps; the rule: below 0.5 x best for 20 steps, best >=
+ * 0.1.
+ */
 class CollapseDetectorTest {
   private final CollapseDetector rule = new CollapseDetector(0.5, 20, 0.1);
 
@@ -42,7 +45,8 @@ class CollapseDetectorTest {
 
   @Test
   void dropTooCloseToTheEnd_isNotConfirmed() {
-    assertFalse(detect(0.2, 0.6, 0.6, 0.2, 0.1).collapsed()); // low at 30, 40; the window needs step 50
+    assertFalse(
+        detect(0.2, 0.6, 0.6, 0.2, 0.1).collapsed()); // low at 30, 40; the window needs step 50
   }
 
   @Test
@@ -66,7 +70,8 @@ class CollapseDetectorTest {
 
   @Test
   void earlierOfDropAndNonFinite_isTheCrashStep() {
-    CollapseDetector.Collapse c = rule.detect(evals(0.2, 0.6, 0.2, 0.1, 0.1, 0.1), 45, "eval accuracy");
+    CollapseDetector.Collapse c =
+        rule.detect(evals(0.2, 0.6, 0.2, 0.1, 0.1, 0.1), 45, "eval accuracy");
     assertEquals(20, c.step());
   }
 
@@ -78,8 +83,10 @@ class CollapseDetectorTest {
 
   @Test
   void fromLog_readsNonFiniteGradNormAndFallsBackToReward() {
-    MetricsLog log = logOf("{\"step\": 1, \"reward_mean\": 0.5, \"grad_norm\": 1}",
-        "{\"step\": 2, \"reward_mean\": 0.5, \"grad_norm\": Infinity}");
+    MetricsLog log =
+        logOf(
+            "{\"step\": 1, \"reward_mean\": 0.5, \"grad_norm\": 1}",
+            "{\"step\": 2, \"reward_mean\": 0.5, \"grad_norm\": Infinity}");
     assertEquals(Metric.REWARD, CollapseDetector.signal(log));
     assertEquals(2, rule.detect(log).step());
   }

@@ -11,23 +11,33 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code ./r3 compare --report-only} through the real command line, on runs written by hand. */
 class CompareCliTest {
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @Test
   void reportOnly_regeneratesFromRunsOnDisk_andExitsOneWhenARunIsMissing() throws Exception {
-    Fixtures.write(tmp.resolve("config/experiments/grpo-r3-m8.conf"),
+    Fixtures.write(
+        tmp.resolve("config/experiments/grpo-r3-m8.conf"),
         "r3 { algorithm { name = grpo, routing = r3, tis.enabled = off }, learner { mini-steps = 8, lr = 5e-4 } }\n");
     Path runs = tmp.resolve("runs");
-    Fixtures.write(tmp.resolve("config/suites/t.conf"), "suite { name = t, seeds = 2, runs-dir = \"" + runs
-        + "\", experiments = [\"experiments/grpo-r3-m8.conf\"] }\n");
+    Fixtures.write(
+        tmp.resolve("config/suites/t.conf"),
+        "suite { name = t, seeds = 2, runs-dir = \""
+            + runs
+            + "\", experiments = [\"experiments/grpo-r3-m8.conf\"] }\n");
     Path d = runs.resolve("t/grpo-r3-m8/seed-1");
     Fixtures.metrics(d, 10, s -> Fixtures.step(s, 1e-4, st -> 0.5));
     Fixtures.summary(d, 0.2, 0.5);
 
     Path out = tmp.resolve("report");
-    int code = R3.commandLine().execute("compare", "--suite", tmp.resolve("config/suites/t.conf").toString(),
-        "--report-only", "--out", out.toString());
+    int code =
+        R3.commandLine()
+            .execute(
+                "compare",
+                "--suite",
+                tmp.resolve("config/suites/t.conf").toString(),
+                "--report-only",
+                "--out",
+                out.toString());
 
     assertEquals(1, code); // seed 2 never ran
     String md = Files.readString(out.resolve("report.md"));
@@ -38,7 +48,9 @@ class CompareCliTest {
 
   @Test
   void badSuite_isOneLineUserError() {
-    int code = R3.commandLine().execute("compare", "--suite", tmp.resolve("absent.conf").toString(), "--report-only");
+    int code =
+        R3.commandLine()
+            .execute("compare", "--suite", tmp.resolve("absent.conf").toString(), "--report-only");
     assertEquals(2, code);
   }
 }

@@ -18,7 +18,9 @@ class ExperimentConfigsTest {
 
   private static List<Path> experiments() throws Exception {
     try (Stream<Path> s = Files.list(CONFIG.resolve("experiments"))) {
-      return s.filter(p -> p.getFileName().toString().matches("(grpo|gspo).*-m\\d+\\.conf")).sorted().toList();
+      return s.filter(p -> p.getFileName().toString().matches("(grpo|gspo).*-m\\d+\\.conf"))
+          .sorted()
+          .toList();
     }
   }
 
@@ -41,16 +43,18 @@ class ExperimentConfigsTest {
 
   @Test
   void higherLearningRate_atSingleMiniStep() throws Exception {
-    String m1 = ExperimentLabel.of("x", CONFIG.resolve("experiments/grpo-m1.conf"), List.of()).setting();
-    String m8 = ExperimentLabel.of("x", CONFIG.resolve("experiments/grpo-m8.conf"), List.of()).setting();
+    String m1 =
+        ExperimentLabel.of("x", CONFIG.resolve("experiments/grpo-m1.conf"), List.of()).setting();
+    String m8 =
+        ExperimentLabel.of("x", CONFIG.resolve("experiments/grpo-m8.conf"), List.of()).setting();
     double lr1 = Double.parseDouble(m1.replaceFirst(".*lr=", ""));
     double lr8 = Double.parseDouble(m8.replaceFirst(".*lr=", ""));
     assertTrue(lr1 > lr8, m1 + " vs " + m8);
   }
 
   /**
-   * HOCON silently accepts a misspelt key in a file ({@code train} refuses unknown keys only in --set),
-   * so every key the experiment files and suite overrides set must exist in the pipeline's
+   * HOCON silently accepts a misspelt key in a file ({@code train} refuses unknown keys only in
+   * --set), so every key the experiment files and suite overrides set must exist in the pipeline's
    * reference.conf. Skipped until that reference.conf is on the classpath.
    */
   private static final String ENV_PARAMS = "r3.env.params.";
@@ -58,24 +62,28 @@ class ExperimentConfigsTest {
   @Test
   void everyKeyWeSet_existsInReferenceConf() throws Exception {
     com.typesafe.config.Config ref = com.typesafe.config.ConfigFactory.defaultReference();
-    org.junit.jupiter.api.Assumptions.assumeTrue(ref.hasPath("r3.learner.mini-steps"),
-        "the pipeline's reference.conf is not merged yet");
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        ref.hasPath("r3.learner.mini-steps"), "the pipeline's reference.conf is not merged yet");
     List<Path> files = new java.util.ArrayList<>(experiments());
     files.add(CONFIG.resolve("experiments/common.conf"));
     for (Path f : files) {
-      com.typesafe.config.Config c = com.typesafe.config.ConfigFactory.parseFile(f.toFile()).resolve();
+      com.typesafe.config.Config c =
+          com.typesafe.config.ConfigFactory.parseFile(f.toFile()).resolve();
       java.util.Map<String, String> envParams = new java.util.LinkedHashMap<>();
       for (var e : c.entrySet()) {
         if (e.getKey().startsWith(ENV_PARAMS)) {
           // Free-form by design: the environment validates its own parameters (below).
-          envParams.put(e.getKey().substring(ENV_PARAMS.length()), String.valueOf(e.getValue().unwrapped()));
+          envParams.put(
+              e.getKey().substring(ENV_PARAMS.length()), String.valueOf(e.getValue().unwrapped()));
           continue;
         }
-        assertTrue(ref.hasPath(e.getKey()), f.getFileName() + ": " + e.getKey() + " is not in reference.conf");
+        assertTrue(
+            ref.hasPath(e.getKey()),
+            f.getFileName() + ": " + e.getKey() + " is not in reference.conf");
       }
-      String env = c.hasPath("r3.env.name") ? c.getString("r3.env.name") : ref.getString("r3.env.name");
+      String env =
+          c.hasPath("r3.env.name") ? c.getString("r3.env.name") : ref.getString("r3.env.name");
       dev.r3.env.Environments.create(env, envParams); // throws naming a bad key or value
-
     }
     for (String suite : List.of("quick", "paper", "paper-fp8")) {
       for (String kv : Suite.load(CONFIG.resolve("suites/" + suite + ".conf")).sets()) {
@@ -101,8 +109,11 @@ class ExperimentConfigsTest {
 
   @Test
   void suiteOverride_changesTheLabel() {
-    ExperimentLabel l = ExperimentLabel.of("x", CONFIG.resolve("experiments/grpo-m8.conf"),
-        List.of("r3.learner.mini-steps=4", "algorithm.tis.enabled=on"));
+    ExperimentLabel l =
+        ExperimentLabel.of(
+            "x",
+            CONFIG.resolve("experiments/grpo-m8.conf"),
+            List.of("r3.learner.mini-steps=4", "algorithm.tis.enabled=on"));
     assertEquals("GRPO+TIS", l.method());
     assertEquals(4, l.miniSteps());
   }

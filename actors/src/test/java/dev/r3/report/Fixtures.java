@@ -12,7 +12,9 @@ import java.util.function.IntFunction;
 final class Fixtures {
   private Fixtures() {}
 
-  /** A metrics.jsonl of {@code steps} rows; {@code line(step)} returns the JSON object for one step. */
+  /**
+   * A metrics.jsonl of {@code steps} rows; {@code line(step)} returns the JSON object for one step.
+   */
   static void metrics(Path dir, int steps, IntFunction<String> line) {
     StringBuilder b = new StringBuilder();
     for (int s = 1; s <= steps; s++) {
@@ -26,27 +28,47 @@ final class Fixtures {
    * {@code acc(step)}, per-layer disagreement as an array over 3 layers.
    */
   static String step(int s, double kl, IntFunction<Double> acc) {
-    String eval = s % 5 == 0 ? String.format(Locale.ROOT, ", \"accuracy\": %.4f", acc.apply(s)) : "";
-    return String.format(Locale.ROOT,
+    String eval =
+        s % 5 == 0 ? String.format(Locale.ROOT, ", \"accuracy\": %.4f", acc.apply(s)) : "";
+    return String.format(
+        Locale.ROOT,
         "{\"step\": %d, \"version\": %d, \"reward_mean\": %.4f, \"mismatch_kl\": %.3e, \"extreme_2\": %.4f, "
-        + "\"router_disagreement\": %.4f, \"router_disagreement_layer\": [%.3f, %.3f, %.3f], \"loss\": 0.1, "
-        + "\"grad_norm\": 0.5, \"produced\": %d, \"trained\": %d, \"dropped\": 0%s}",
-        s, s, Math.min(1.0, 0.1 + 0.02 * s), kl, kl * 10, kl * 20, kl * 10, kl * 20, kl * 30, 32 * s, 32 * s, eval);
+            + "\"router_disagreement\": %.4f, \"router_disagreement_layer\": [%.3f, %.3f, %.3f], \"loss\": 0.1, "
+            + "\"grad_norm\": 0.5, \"produced\": %d, \"trained\": %d, \"dropped\": 0%s}",
+        s,
+        s,
+        Math.min(1.0, 0.1 + 0.02 * s),
+        kl,
+        kl * 10,
+        kl * 20,
+        kl * 10,
+        kl * 20,
+        kl * 30,
+        32 * s,
+        32 * s,
+        eval);
   }
 
   static void summary(Path dir, double initial, double fin) {
-    write(dir.resolve("summary.json"), String.format(Locale.ROOT,
-        "{\"initial_eval_accuracy\": %.3f, \"final_eval_accuracy\": %.3f, \"wall_time_s\": 12.5, "
-        + "\"ledger\": {\"produced\": 640, \"trained\": 600, \"dropped\": 40}, "
-        + "\"config\": {\"eval\": {\"size\": 64}, \"algorithm\": {\"name\": \"grpo\"}}}", initial, fin));
+    write(
+        dir.resolve("summary.json"),
+        String.format(
+            Locale.ROOT,
+            "{\"initial_eval_accuracy\": %.3f, \"final_eval_accuracy\": %.3f, \"wall_time_s\": 12.5, "
+                + "\"ledger\": {\"produced\": 640, \"trained\": 600, \"dropped\": 40}, "
+                + "\"config\": {\"eval\": {\"size\": 64}, \"algorithm\": {\"name\": \"grpo\"}}}",
+            initial,
+            fin));
   }
 
   static void mismatch(Path dir) {
-    write(dir.resolve("mismatch.json"), "{\"dense\": {\"kl\": 6.4e-4, \"extreme_2\": 0.001, \"tokens\": 1536},"
-        + " \"moe\": {\"kl\": 1.5e-3, \"extreme_2\": 0.01, \"router_disagreement\": 0.1, \"token_any_layer\": 0.94,"
-        + " \"tokens\": 1536, \"router_disagreement_per_layer\": [0.05, 0.1, 0.15]}, \"moe_r3\": {\"kl\": 7.5e-4, \"extreme_2\": 0.001, \"router_disagreement\": 0.0,"
-        + " \"token_any_layer\": 0.0, \"tokens\": 1536, \"router_disagreement_per_layer\": [0, 0]},"
-        + " \"config\": {\"rollout_precision\": \"bf16\", \"seed\": 1}}");
+    write(
+        dir.resolve("mismatch.json"),
+        "{\"dense\": {\"kl\": 6.4e-4, \"extreme_2\": 0.001, \"tokens\": 1536},"
+            + " \"moe\": {\"kl\": 1.5e-3, \"extreme_2\": 0.01, \"router_disagreement\": 0.1, \"token_any_layer\": 0.94,"
+            + " \"tokens\": 1536, \"router_disagreement_per_layer\": [0.05, 0.1, 0.15]}, \"moe_r3\": {\"kl\": 7.5e-4, \"extreme_2\": 0.001, \"router_disagreement\": 0.0,"
+            + " \"token_any_layer\": 0.0, \"tokens\": 1536, \"router_disagreement_per_layer\": [0, 0]},"
+            + " \"config\": {\"rollout_precision\": \"bf16\", \"seed\": 1}}");
   }
 
   static void write(Path file, String text) {

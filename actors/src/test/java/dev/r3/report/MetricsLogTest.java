@@ -11,12 +11,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class MetricsLogTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void truncatedLastLine_isDroppedAndFlagged() {
-    Fixtures.write(dir.resolve("metrics.jsonl"),
+    Fixtures.write(
+        dir.resolve("metrics.jsonl"),
         "{\"step\": 1, \"loss\": 0.5}\n{\"step\": 2, \"loss\": 0.4}\n{\"step\": 3, \"lo");
     MetricsLog log = MetricsLog.read(dir.resolve("metrics.jsonl"));
     assertEquals(2, log.rows());
@@ -26,7 +26,9 @@ class MetricsLogTest {
 
   @Test
   void malformedMiddleLine_isSkippedAndCounted() {
-    Fixtures.write(dir.resolve("metrics.jsonl"), "{\"step\": 1, \"loss\": 0.5}\nnot json {\n\n{\"step\": 3, \"loss\": 0.3}\n");
+    Fixtures.write(
+        dir.resolve("metrics.jsonl"),
+        "{\"step\": 1, \"loss\": 0.5}\nnot json {\n\n{\"step\": 3, \"loss\": 0.3}\n");
     MetricsLog log = MetricsLog.read(dir.resolve("metrics.jsonl"));
     assertEquals(2, log.rows());
     assertEquals(1, log.malformedLines());
@@ -35,9 +37,10 @@ class MetricsLogTest {
 
   @Test
   void absentKeys_leaveGapsNotZeros() {
-    Fixtures.write(dir.resolve("metrics.jsonl"),
+    Fixtures.write(
+        dir.resolve("metrics.jsonl"),
         "{\"step\": 1, \"reward_mean\": 0.2}\n{\"step\": 2, \"reward_mean\": 0.3, \"accuracy\": 0.5}\n"
-        + "{\"step\": 3, \"accuracy\": null}\n");
+            + "{\"step\": 3, \"accuracy\": null}\n");
     MetricsLog log = MetricsLog.read(dir.resolve("metrics.jsonl"));
     assertArrayEquals(new double[] {2}, log.series(Metric.ACCURACY).steps());
     assertArrayEquals(new double[] {0.5}, log.series(Metric.ACCURACY).values());
@@ -48,9 +51,10 @@ class MetricsLogTest {
 
   @Test
   void namespacedAndNestedKeys_areRead() {
-    Fixtures.write(dir.resolve("metrics.jsonl"),
+    Fixtures.write(
+        dir.resolve("metrics.jsonl"),
         "{\"step\": 1, \"mismatch/kl\": 1e-3, \"losses\": {\"grad_norm\": 2.0}}\n"
-        + "{\"step\": 2, \"mismatch\": {\"kl\": 3e-3}}\n");
+            + "{\"step\": 2, \"mismatch\": {\"kl\": 3e-3}}\n");
     MetricsLog log = MetricsLog.read(dir.resolve("metrics.jsonl"));
     assertArrayEquals(new double[] {1e-3, 3e-3}, log.series(Metric.MISMATCH_KL).values(), 1e-12);
     assertArrayEquals(new double[] {2.0}, log.series(Metric.GRAD_NORM).values());
@@ -58,7 +62,8 @@ class MetricsLogTest {
 
   @Test
   void nonFiniteValues_areLeftOutOfSeriesButFound() {
-    Fixtures.write(dir.resolve("metrics.jsonl"),
+    Fixtures.write(
+        dir.resolve("metrics.jsonl"),
         "{\"step\": 1, \"loss\": 0.5}\n{\"step\": 2, \"loss\": NaN}\n{\"step\": 3, \"loss\": \"Infinity\"}\n");
     MetricsLog log = MetricsLog.read(dir.resolve("metrics.jsonl"));
     assertEquals(1, log.series(Metric.LOSS).size());
@@ -68,22 +73,31 @@ class MetricsLogTest {
 
   @Test
   void nonFiniteThatRecovers_isNotTrailing_andNullCountsAsNonFinite() {
-    Fixtures.write(dir.resolve("a.jsonl"),
+    Fixtures.write(
+        dir.resolve("a.jsonl"),
         "{\"step\": 1, \"loss\": NaN}\n{\"step\": 2, \"loss\": 0.4}\n{\"step\": 3}\n");
     assertEquals(-1.0, MetricsLog.read(dir.resolve("a.jsonl")).nonFiniteFrom(Metric.LOSS));
-    Fixtures.write(dir.resolve("b.jsonl"),
+    Fixtures.write(
+        dir.resolve("b.jsonl"),
         "{\"step\": 1, \"loss\": 0.5}\n{\"step\": 2, \"loss\": null}\n{\"step\": 3, \"loss\": NaN}\n");
     assertEquals(2.0, MetricsLog.read(dir.resolve("b.jsonl")).nonFiniteFrom(Metric.LOSS));
-    Fixtures.write(dir.resolve("c.jsonl"), "{\"step\": 1, \"grad_norm\": null}\n{\"step\": 2, \"grad_norm\": null}\n");
-    assertEquals(-1.0, MetricsLog.read(dir.resolve("c.jsonl")).nonFiniteFrom(Metric.GRAD_NORM)); // never measured
+    Fixtures.write(
+        dir.resolve("c.jsonl"),
+        "{\"step\": 1, \"grad_norm\": null}\n{\"step\": 2, \"grad_norm\": null}\n");
+    assertEquals(
+        -1.0,
+        MetricsLog.read(dir.resolve("c.jsonl")).nonFiniteFrom(Metric.GRAD_NORM)); // never measured
   }
 
   @Test
   void evalAccuracy_comesFromEvalJsonl_notFromPerStepRolloutAccuracy() {
-    // The pipeline's own format: accuracy on every step is the rollouts' accuracy; evals live apart.
-    Fixtures.metrics(dir, 10, s -> "{\"step\": " + s + ", \"accuracy\": 0.9, \"router_disagreement\": null}");
+    // The pipeline's own format: accuracy on every step is the rollouts' accuracy; evals live
+    // apart.
+    Fixtures.metrics(
+        dir, 10, s -> "{\"step\": " + s + ", \"accuracy\": 0.9, \"router_disagreement\": null}");
     assertTrue(MetricsLog.readRun(dir).series(Metric.EVAL_ACCURACY).isEmpty());
-    Fixtures.write(dir.resolve("eval.jsonl"),
+    Fixtures.write(
+        dir.resolve("eval.jsonl"),
         "{\"step\": 0, \"eval_accuracy\": 0.2}\n{\"step\": 10, \"eval_accuracy\": 0.4}\n");
     Series eval = MetricsLog.readRun(dir).series(Metric.EVAL_ACCURACY);
     assertArrayEquals(new double[] {0, 10}, eval.steps());
@@ -92,18 +106,25 @@ class MetricsLogTest {
 
   @Test
   void evalAccuracy_fromAccuracyLoggedOnEvalStepsOnly() {
-    Fixtures.metrics(dir, 10, s -> "{\"step\": " + s + (s % 5 == 0 ? ", \"accuracy\": 0.5" : "") + "}");
-    assertArrayEquals(new double[] {5, 10}, MetricsLog.readRun(dir).series(Metric.EVAL_ACCURACY).steps());
+    Fixtures.metrics(
+        dir, 10, s -> "{\"step\": " + s + (s % 5 == 0 ? ", \"accuracy\": 0.5" : "") + "}");
+    assertArrayEquals(
+        new double[] {5, 10}, MetricsLog.readRun(dir).series(Metric.EVAL_ACCURACY).steps());
   }
 
   @Test
   void perLayerDisagreement_fromArrayOrNamedKeys() {
-    Fixtures.write(dir.resolve("a.jsonl"),
+    Fixtures.write(
+        dir.resolve("a.jsonl"),
         "{\"step\": 1, \"router_disagreement_layer\": [0.1, 0.3]}\n{\"step\": 2, \"router_disagreement_layer\": [0.3, 0.5]}\n");
-    Fixtures.write(dir.resolve("b.jsonl"),
+    Fixtures.write(
+        dir.resolve("b.jsonl"),
         "{\"step\": 1, \"routing/disagreement/layer_0\": 0.2, \"routing/disagreement/layer_2\": 0.4,"
-        + " \"routing/token_any_layer\": 0.9}\n");
-    assertArrayEquals(new double[] {0.2, 0.4}, MetricsLog.read(dir.resolve("a.jsonl")).layerDisagreement(), 1e-12);
+            + " \"routing/token_any_layer\": 0.9}\n");
+    assertArrayEquals(
+        new double[] {0.2, 0.4},
+        MetricsLog.read(dir.resolve("a.jsonl")).layerDisagreement(),
+        1e-12);
     double[] b = MetricsLog.read(dir.resolve("b.jsonl")).layerDisagreement();
     assertEquals(3, b.length);
     assertEquals(0.2, b[0], 1e-12);
@@ -121,12 +142,16 @@ class MetricsLogTest {
   @Test
   void rowsWithoutStep_areNumberedFromOne() {
     Fixtures.write(dir.resolve("metrics.jsonl"), "{\"loss\": 1}\n{\"loss\": 2}\n");
-    assertArrayEquals(new double[] {1, 2}, MetricsLog.read(dir.resolve("metrics.jsonl")).series(Metric.LOSS).steps());
+    assertArrayEquals(
+        new double[] {1, 2},
+        MetricsLog.read(dir.resolve("metrics.jsonl")).series(Metric.LOSS).steps());
   }
 
   @Test
   void summaryAndMismatchFiles_toleratePartialContent() {
-    Fixtures.write(dir.resolve("summary.json"), "{\"eval\": {\"final_accuracy\": 0.7}, \"config\": {\"x\": 1}}");
+    Fixtures.write(
+        dir.resolve("summary.json"),
+        "{\"eval\": {\"final_accuracy\": 0.7}, \"config\": {\"x\": 1}}");
     SummaryFile s = SummaryFile.read(dir.resolve("summary.json"));
     assertEquals(0.7, s.finalAccuracy(), 1e-12);
     assertTrue(Double.isNaN(s.initialAccuracy()));

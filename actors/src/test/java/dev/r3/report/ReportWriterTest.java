@@ -18,10 +18,11 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A report over synthetic runs: two experiments x two seeds, one of them collapsed and one crashed. */
+/**
+ * A report over synthetic runs: two experiments x two seeds, one of them collapsed and one crashed.
+ */
 class ReportWriterTest {
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   private List<ExperimentSummary> synthetic() {
     Path runs = tmp.resolve("runs");
@@ -31,8 +32,10 @@ class ReportWriterTest {
     Fixtures.summary(g1, 0.2, 0.1);
     Path g2 = RunDir.seedDir(runs, "s", "grpo-m8", 2);
     Fixtures.metrics(g2, 20, s -> Fixtures.step(s, s % 4 == 0 ? 0.0 : 1e-3, st -> 0.5));
-    Fixtures.write(g2.resolve("metrics.jsonl"),
-        read(g2.resolve("metrics.jsonl")) + "{\"step\": 21, \"loss\": NaN, \"mismatch_kl\": NaN}\n{\"step\": 22, \"lo");
+    Fixtures.write(
+        g2.resolve("metrics.jsonl"),
+        read(g2.resolve("metrics.jsonl"))
+            + "{\"step\": 21, \"loss\": NaN, \"mismatch_kl\": NaN}\n{\"step\": 22, \"lo");
     RunDir.writeExit(g2, new RunDir.Exit(134, "exit code 134", 30, "fatal: aborted"));
     // GRPO+R3 at M = 8: both seeds healthy, low mismatch, one with a mismatch.json.
     for (int seed = 1; seed <= 2; seed++) {
@@ -45,12 +48,19 @@ class ReportWriterTest {
       }
     }
     CollapseDetector rule = new CollapseDetector(0.5, 10, 0.1);
-    List<RunResult> results = Stream.of("grpo-m8", "grpo-r3-m8")
-        .flatMap(e -> Stream.of(1L, 2L).map(seed -> RunResult.load(e, seed, RunDir.seedDir(runs, "s", e, seed), rule)))
-        .toList();
-    Map<String, ExperimentLabel> labels = Map.of(
-        "grpo-m8", new ExperimentLabel("GRPO", "M=8, lr=5e-04", 8),
-        "grpo-r3-m8", new ExperimentLabel("GRPO+R3", "M=8, lr=5e-04", 8));
+    List<RunResult> results =
+        Stream.of("grpo-m8", "grpo-r3-m8")
+            .flatMap(
+                e ->
+                    Stream.of(1L, 2L)
+                        .map(
+                            seed ->
+                                RunResult.load(e, seed, RunDir.seedDir(runs, "s", e, seed), rule)))
+            .toList();
+    Map<String, ExperimentLabel> labels =
+        Map.of(
+            "grpo-m8", new ExperimentLabel("GRPO", "M=8, lr=5e-04", 8),
+            "grpo-r3-m8", new ExperimentLabel("GRPO+R3", "M=8, lr=5e-04", 8));
     return ExperimentSummary.of(List.of("grpo-m8", "grpo-r3-m8"), labels, results);
   }
 
@@ -71,11 +81,15 @@ class ReportWriterTest {
     ExperimentSummary r3 = exps.get(1);
     assertEquals(2, r3.finished());
     assertEquals(0.73, r3.finalAccuracy().mean(), 1e-9);
-    assertEquals(Math.sqrt(2 * 0.01 * 0.01 / 1), r3.finalAccuracy().std(), 1e-9); // sample std, n - 1
+    assertEquals(
+        Math.sqrt(2 * 0.01 * 0.01 / 1), r3.finalAccuracy().std(), 1e-9); // sample std, n - 1
     assertEquals("-", r3.crashSteps());
     assertEquals("25, 21", exps.get(0).crashSteps());
     assertEquals(3, r3.layerDisagreement().length);
-    assertArrayEquals(new double[] {0.05, 0.1, 0.15}, r3.trainedModelLayerDisagreement(), 1e-12); // one seed measured
+    assertArrayEquals(
+        new double[] {0.05, 0.1, 0.15},
+        r3.trainedModelLayerDisagreement(),
+        1e-12); // one seed measured
   }
 
   @Test
@@ -90,7 +104,10 @@ class ReportWriterTest {
     assertTrue(text.contains("A run collapses at step s"), text);
     assertTrue(text.contains("sample standard deviation"), text);
     assertTrue(text.contains("| grpo-r3-m8 | 1 | bf16 | moe_r3 | 7.50e-04 |"), text);
-    assertTrue(text.contains("### Failed: grpo-m8 seed 2 (exit code 134)") && text.contains("fatal: aborted"), text);
+    assertTrue(
+        text.contains("### Failed: grpo-m8 seed 2 (exit code 134)")
+            && text.contains("fatal: aborted"),
+        text);
     assertTrue(text.contains("last line truncated"), text);
 
     JsonObject json = JsonParser.parseString(read(out.resolve("report.json"))).getAsJsonObject();
@@ -98,12 +115,20 @@ class ReportWriterTest {
     assertEquals("GRPO+R3", r3.get("method").getAsString());
     assertEquals(0.73, r3.getAsJsonObject("final_accuracy").get("mean").getAsDouble(), 1e-9);
     assertEquals(4, json.getAsJsonArray("runs").size());
-    assertTrue(json.getAsJsonObject("collapse").get("definition").getAsString().contains("collapses"));
+    assertTrue(
+        json.getAsJsonObject("collapse").get("definition").getAsString().contains("collapses"));
 
-    List<String> plots = json.getAsJsonArray("plots").asList().stream().map(e -> e.getAsString()).toList();
-    for (String p : List.of("reward-m8.png", "accuracy-m8.png", "mismatch-kl-m8.png", "extreme2-m8.png",
-        "router-disagreement-m8.png", "router-disagreement-layers-m8.png",
-        "trained-model-disagreement-layers-m8.png")) {
+    List<String> plots =
+        json.getAsJsonArray("plots").asList().stream().map(e -> e.getAsString()).toList();
+    for (String p :
+        List.of(
+            "reward-m8.png",
+            "accuracy-m8.png",
+            "mismatch-kl-m8.png",
+            "extreme2-m8.png",
+            "router-disagreement-m8.png",
+            "router-disagreement-layers-m8.png",
+            "trained-model-disagreement-layers-m8.png")) {
       assertTrue(plots.contains(p), plots.toString());
       BufferedImage img = ImageIO.read(out.resolve(p).toFile());
       assertNotNull(img, p + " does not decode");
@@ -115,10 +140,15 @@ class ReportWriterTest {
   @Test
   void noMismatchFile_saysNotMeasured_andEmptyRunsStillReport() throws Exception {
     Path runs = tmp.resolve("runs");
-    RunResult missing = RunResult.load("gspo-m1", 1, RunDir.seedDir(runs, "s", "gspo-m1", 1), CollapseDetector.DEFAULT);
+    RunResult missing =
+        RunResult.load(
+            "gspo-m1", 1, RunDir.seedDir(runs, "s", "gspo-m1", 1), CollapseDetector.DEFAULT);
     assertEquals(RunResult.Status.MISSING, missing.status());
-    List<ExperimentSummary> exps = ExperimentSummary.of(List.of("gspo-m1"),
-        Map.of("gspo-m1", new ExperimentLabel("GSPO", "M=1", 1)), List.of(missing));
+    List<ExperimentSummary> exps =
+        ExperimentSummary.of(
+            List.of("gspo-m1"),
+            Map.of("gspo-m1", new ExperimentLabel("GSPO", "M=1", 1)),
+            List.of(missing));
     Path md = ReportWriter.write(tmp.resolve("r"), "s", CollapseDetector.DEFAULT, exps);
     String text = read(md);
     assertTrue(text.contains("Not measured"), text);
@@ -130,11 +160,14 @@ class ReportWriterTest {
   @Test
   void logScaleChart_skipsZeroAndNonFinitePoints() throws Exception {
     Path d = tmp.resolve("runs/s/kl/seed-1");
-    Fixtures.write(d.resolve("metrics.jsonl"), "{\"step\": 1, \"mismatch_kl\": 0}\n{\"step\": 2, \"mismatch_kl\": NaN}\n"
-        + "{\"step\": 3, \"mismatch_kl\": -1e-5}\n{\"step\": 4, \"mismatch_kl\": 1e-4}\n");
+    Fixtures.write(
+        d.resolve("metrics.jsonl"),
+        "{\"step\": 1, \"mismatch_kl\": 0}\n{\"step\": 2, \"mismatch_kl\": NaN}\n"
+            + "{\"step\": 3, \"mismatch_kl\": -1e-5}\n{\"step\": 4, \"mismatch_kl\": 1e-4}\n");
     RunResult r = RunResult.load("kl", 1, d, CollapseDetector.DEFAULT);
-    List<ExperimentSummary> exps = ExperimentSummary.of(List.of("kl"), Map.of("kl", new ExperimentLabel("GRPO", "M=1", 1)),
-        List.of(r));
+    List<ExperimentSummary> exps =
+        ExperimentSummary.of(
+            List.of("kl"), Map.of("kl", new ExperimentLabel("GRPO", "M=1", 1)), List.of(r));
     assertEquals(1, exps.get(0).meanCurve(Metric.MISMATCH_KL).positive().size());
     List<Charts.Chart> charts = Charts.write(tmp.resolve("c"), exps);
     assertTrue(charts.stream().anyMatch(c -> c.file().endsWith("mismatch-kl-m1.png")));

@@ -19,11 +19,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The runner driven by a fake child ({@code sh -c}), never by {@code ./r3 train}. */
 class SuiteRunnerTest {
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
-  /** A child that writes a finished run into a timestamped folder, or fails when its experiment is "bad". */
-  private static final String FAKE_TRAIN = """
+  /**
+   * A child that writes a finished run into a timestamped folder, or fails when its experiment is
+   * "bad".
+   */
+  private static final String FAKE_TRAIN =
+      """
       d="$1"; exp="$2"; seed="$3"
       echo "train $exp seed $seed threads=$OMP_NUM_THREADS"
       if [ "$exp" = bad ]; then echo "boom: loss is NaN" >&2; exit 3; fi
@@ -41,7 +44,13 @@ class SuiteRunnerTest {
   private SuiteRunner.ChildCommand fake(String script) {
     return spec -> {
       starts.computeIfAbsent(spec.label(), k -> new AtomicInteger()).incrementAndGet();
-      return List.of("sh", "-c", script, "fake", spec.seedDir().toString(), spec.entry().name(),
+      return List.of(
+          "sh",
+          "-c",
+          script,
+          "fake",
+          spec.seedDir().toString(),
+          spec.entry().name(),
           String.valueOf(spec.seed()));
     };
   }
@@ -54,21 +63,35 @@ class SuiteRunnerTest {
       Files.writeString(cfg, "r3.experiment.name = " + n + "\n");
       entries.add(new Suite.Entry(n, cfg, List.of("r3.eval.every=5")));
     }
-    return new Suite("t", tmp.resolve("suite.conf"), tmp.resolve("runs"), entries, seeds, 0,
-        List.of("r3.experiment.total-steps=3"), List.of(), timeout, CollapseDetector.DEFAULT,
+    return new Suite(
+        "t",
+        tmp.resolve("suite.conf"),
+        tmp.resolve("runs"),
+        entries,
+        seeds,
+        0,
+        List.of("r3.experiment.total-steps=3"),
+        List.of(),
+        timeout,
+        CollapseDetector.DEFAULT,
         Suite.MismatchStep.OFF);
   }
 
-  private static SuiteRunner runner(Suite s, SuiteRunner.ChildCommand cmd, int jobs, ByteArrayOutputStream err) {
-    return new SuiteRunner(s, cmd, null, jobs, 4, new PrintStream(err, true, StandardCharsets.UTF_8));
+  private static SuiteRunner runner(
+      Suite s, SuiteRunner.ChildCommand cmd, int jobs, ByteArrayOutputStream err) {
+    return new SuiteRunner(
+        s, cmd, null, jobs, 4, new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 
   @Test
   void plan_putsSeedLast_afterSuiteAndExperimentOverrides() throws Exception {
     Suite s = suite(Duration.ZERO, List.of(7L), "grpo");
-    SuiteRunner.RunSpec spec = runner(s, fake(FAKE_TRAIN), 1, new ByteArrayOutputStream()).plan().get(0);
+    SuiteRunner.RunSpec spec =
+        runner(s, fake(FAKE_TRAIN), 1, new ByteArrayOutputStream()).plan().get(0);
     assertEquals(tmp.resolve("runs/t/grpo/seed-7"), spec.seedDir());
-    assertEquals(List.of("r3.experiment.total-steps=3", "r3.eval.every=5", "r3.experiment.seed=7"), spec.sets());
+    assertEquals(
+        List.of("r3.experiment.total-steps=3", "r3.eval.every=5", "r3.experiment.seed=7"),
+        spec.sets());
   }
 
   @Test
@@ -77,8 +100,8 @@ class SuiteRunnerTest {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     List<SuiteRunner.Outcome> out = runner(s, fake(FAKE_TRAIN), 2, err).run();
 
-    Map<String, SuiteRunner.Kind> kinds = out.stream()
-        .collect(Collectors.toMap(o -> o.spec().label(), SuiteRunner.Outcome::kind));
+    Map<String, SuiteRunner.Kind> kinds =
+        out.stream().collect(Collectors.toMap(o -> o.spec().label(), SuiteRunner.Outcome::kind));
     assertEquals(SuiteRunner.Kind.FAILED, kinds.get("bad seed 1"));
     assertEquals(SuiteRunner.Kind.FINISHED, kinds.get("good seed 2"));
     RunDir.Exit exit = RunDir.readExit(tmp.resolve("runs/t/bad/seed-2"));
@@ -86,10 +109,12 @@ class SuiteRunnerTest {
     assertTrue(exit.logTail().contains("boom: loss is NaN"), exit.logTail());
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("FAILED bad seed 1"), err.toString());
 
-    RunResult r = RunResult.load("bad", 1, tmp.resolve("runs/t/bad/seed-1"), CollapseDetector.DEFAULT);
+    RunResult r =
+        RunResult.load("bad", 1, tmp.resolve("runs/t/bad/seed-1"), CollapseDetector.DEFAULT);
     assertEquals(RunResult.Status.FAILED, r.status());
     assertEquals(3, r.exitCode());
-    RunResult g = RunResult.load("good", 1, tmp.resolve("runs/t/good/seed-1"), CollapseDetector.DEFAULT);
+    RunResult g =
+        RunResult.load("good", 1, tmp.resolve("runs/t/good/seed-1"), CollapseDetector.DEFAULT);
     assertEquals(RunResult.Status.FINISHED, g.status());
     assertEquals(0.5, g.finalAccuracy(), 1e-12);
   }
@@ -97,8 +122,11 @@ class SuiteRunnerTest {
   @Test
   void commandThatCannotStart_failsThatRunOnly() throws Exception {
     Suite s = suite(Duration.ZERO, List.of(1L), "bad", "good");
-    SuiteRunner.ChildCommand cmd = spec -> spec.entry().name().equals("bad")
-        ? List.of(tmp.resolve("no-such-binary").toString()) : fake(FAKE_TRAIN).command(spec);
+    SuiteRunner.ChildCommand cmd =
+        spec ->
+            spec.entry().name().equals("bad")
+                ? List.of(tmp.resolve("no-such-binary").toString())
+                : fake(FAKE_TRAIN).command(spec);
     List<SuiteRunner.Outcome> out = runner(s, cmd, 1, new ByteArrayOutputStream()).run();
     assertEquals(SuiteRunner.START_FAILED_EXIT, out.get(0).exitCode());
     assertTrue(out.get(0).logTail().contains("cannot start"), out.get(0).logTail());
@@ -121,7 +149,8 @@ class SuiteRunnerTest {
   @Test
   void childExitingZeroWithoutSummary_isAFailure() throws Exception {
     Suite s = suite(Duration.ZERO, List.of(1L), "silent");
-    SuiteRunner.Outcome o = runner(s, fake(FAKE_TRAIN), 1, new ByteArrayOutputStream()).run().get(0);
+    SuiteRunner.Outcome o =
+        runner(s, fake(FAKE_TRAIN), 1, new ByteArrayOutputStream()).run().get(0);
     assertEquals(SuiteRunner.Kind.FAILED, o.kind());
   }
 
@@ -129,7 +158,8 @@ class SuiteRunnerTest {
   void runPastTheTimeout_isKilledAndFailed() throws Exception {
     Suite s = suite(Duration.ofMillis(300), List.of(1L), "slow");
     long t0 = System.nanoTime();
-    SuiteRunner.Outcome o = runner(s, fake(FAKE_TRAIN), 1, new ByteArrayOutputStream()).run().get(0);
+    SuiteRunner.Outcome o =
+        runner(s, fake(FAKE_TRAIN), 1, new ByteArrayOutputStream()).run().get(0);
     assertEquals(SuiteRunner.Kind.FAILED, o.kind());
     assertEquals(SuiteRunner.TIMEOUT_EXIT, o.exitCode());
     assertTrue(RunDir.readExit(tmp.resolve("runs/t/slow/seed-1")).why().startsWith("timed out"));
@@ -139,8 +169,15 @@ class SuiteRunnerTest {
   @Test
   void parallelism_isBounded_andThreadsAreSplit() throws Exception {
     Path running = Files.createDirectories(tmp.resolve("running"));
-    String script = "touch '" + running + "'/\"$2-$3\"; ls '" + running + "' | wc -l > \"$1/peak\"; "
-        + "echo \"$OMP_NUM_THREADS\" > \"$1/threads\"; sleep 0.3; rm '" + running + "'/\"$2-$3\"; exit 1";
+    String script =
+        "touch '"
+            + running
+            + "'/\"$2-$3\"; ls '"
+            + running
+            + "' | wc -l > \"$1/peak\"; "
+            + "echo \"$OMP_NUM_THREADS\" > \"$1/threads\"; sleep 0.3; rm '"
+            + running
+            + "'/\"$2-$3\"; exit 1";
     Suite s = suite(Duration.ZERO, List.of(1L, 2L, 3L), "a", "b");
     runner(s, fake(script), 2, new ByteArrayOutputStream()).run();
     int peak = 0;
@@ -157,35 +194,64 @@ class SuiteRunnerTest {
   @Test
   void finishedRun_isMeasuredOnItsLastCheckpointAtItsPrecision_once() throws Exception {
     Suite base = suite(Duration.ZERO, List.of(1L), "good");
-    Suite s = new Suite(base.name(), base.file(), base.runsRoot(), base.experiments(), base.seeds(), 0, base.sets(),
-        List.of(), Duration.ZERO, CollapseDetector.DEFAULT, new Suite.MismatchStep(true, List.of("--quick")));
+    Suite s =
+        new Suite(
+            base.name(),
+            base.file(),
+            base.runsRoot(),
+            base.experiments(),
+            base.seeds(),
+            0,
+            base.sets(),
+            List.of(),
+            Duration.ZERO,
+            CollapseDetector.DEFAULT,
+            new Suite.MismatchStep(true, List.of("--quick")));
     List<List<String>> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
-    SuiteRunner.MeasureCommand measure = (checkpoint, json, args) -> {
-      List<String> call = new java.util.ArrayList<>(List.of(checkpoint.getFileName().toString()));
-      call.addAll(args);
-      calls.add(call);
-      return List.of("sh", "-c", "printf '{\"moe\": {\"kl\": 1e-3}}' > \"$1\"", "fake", json.toString());
-    };
+    SuiteRunner.MeasureCommand measure =
+        (checkpoint, json, args) -> {
+          List<String> call =
+              new java.util.ArrayList<>(List.of(checkpoint.getFileName().toString()));
+          call.addAll(args);
+          calls.add(call);
+          return List.of(
+              "sh", "-c", "printf '{\"moe\": {\"kl\": 1e-3}}' > \"$1\"", "fake", json.toString());
+        };
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     PrintStream ps = new PrintStream(err, true, StandardCharsets.UTF_8);
     new SuiteRunner(s, fake(FAKE_TRAIN), measure, 1, 4, ps).run();
     new SuiteRunner(s, fake(FAKE_TRAIN), measure, 1, 4, ps).run(); // resumed: already measured
 
-    assertEquals(List.of(List.of("step-10", "--quick", "--rollout-precision", "fp8", "--seed", "1")), calls);
-    RunResult r = RunResult.load("good", 1, tmp.resolve("runs/t/good/seed-1"), CollapseDetector.DEFAULT);
+    assertEquals(
+        List.of(List.of("step-10", "--quick", "--rollout-precision", "fp8", "--seed", "1")), calls);
+    RunResult r =
+        RunResult.load("good", 1, tmp.resolve("runs/t/good/seed-1"), CollapseDetector.DEFAULT);
     assertEquals(1e-3, r.mismatch().rows().get(0).kl(), 1e-12);
   }
 
   @Test
   void trainCommand_isThisJavaWithItsClasspathRunningR3Train() {
     Suite.Entry e = new Suite.Entry("grpo-m8", tmp.resolve("grpo-m8.conf"), List.of());
-    SuiteRunner.RunSpec spec = new SuiteRunner.RunSpec(e, 2, tmp.resolve("seed-2"), List.of("a=1", "r3.experiment.seed=2"));
+    SuiteRunner.RunSpec spec =
+        new SuiteRunner.RunSpec(
+            e, 2, tmp.resolve("seed-2"), List.of("a=1", "r3.experiment.seed=2"));
     List<String> cmd = ChildJvm.train(List.of("-Xmx1g")).command(spec);
     assertTrue(cmd.get(0).endsWith("java"), cmd.get(0));
     assertEquals("-Xmx1g", cmd.get(1));
     int cp = cmd.indexOf("-cp");
     assertEquals(System.getProperty("java.class.path"), cmd.get(cp + 1));
-    assertEquals(List.of("dev.r3.cli.R3", "train", "--config", e.config().toString(), "--out",
-        tmp.resolve("seed-2").toString(), "--set", "a=1", "--set", "r3.experiment.seed=2"), cmd.subList(cp + 2, cmd.size()));
+    assertEquals(
+        List.of(
+            "dev.r3.cli.R3",
+            "train",
+            "--config",
+            e.config().toString(),
+            "--out",
+            tmp.resolve("seed-2").toString(),
+            "--set",
+            "a=1",
+            "--set",
+            "r3.experiment.seed=2"),
+        cmd.subList(cp + 2, cmd.size()));
   }
 }

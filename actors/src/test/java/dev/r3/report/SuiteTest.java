@@ -12,8 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class SuiteTest {
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @BeforeEach
   void experiments() {
@@ -44,7 +43,9 @@ class SuiteTest {
 
   @Test
   void fullSuite_isRead() {
-    Suite s = load("""
+    Suite s =
+        load(
+            """
         suite {
           name = q
           seeds = [3, 5]
@@ -65,10 +66,14 @@ class SuiteTest {
     assertEquals(2, s.jobs(16));
     assertEquals(Duration.ofSeconds(90), s.runTimeout());
     assertEquals("b-fp8", s.experiments().get(1).name());
-    assertEquals(List.of("r3.experiment.total-steps=5", "r3.rollout.precision=fp8"), s.setsFor(s.experiments().get(1)));
+    assertEquals(
+        List.of("r3.experiment.total-steps=5", "r3.rollout.precision=fp8"),
+        s.setsFor(s.experiments().get(1)));
     assertEquals(7, s.collapse().windowSteps());
     assertEquals(0.5, s.collapse().fraction());
-    assertEquals(Path.of("runs").toAbsolutePath().resolve("q/b-fp8/seed-5"), s.seedDir(s.experiments().get(1), 5));
+    assertEquals(
+        Path.of("runs").toAbsolutePath().resolve("q/b-fp8/seed-5"),
+        s.seedDir(s.experiments().get(1), 5));
   }
 
   @Test
@@ -80,14 +85,24 @@ class SuiteTest {
 
   @Test
   void mistakes_failWithAClearMessage() {
-    assertTrue(assertThrows(IllegalArgumentException.class,
-        () -> load("suite { experiments = [\"experiments/missing.conf\"] }")).getMessage().contains("missing.conf"));
-    assertTrue(assertThrows(IllegalArgumentException.class,
-        () -> load("suite { experiments = [\"experiments/a.conf\", \"experiments/a.conf\"] }")).getMessage()
-        .contains("twice"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> load("suite { experiments = [\"experiments/missing.conf\"] }"))
+            .getMessage()
+            .contains("missing.conf"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    load(
+                        "suite { experiments = [\"experiments/a.conf\", \"experiments/a.conf\"] }"))
+            .getMessage()
+            .contains("twice"));
     assertThrows(IllegalArgumentException.class, () -> load("suite { }"));
     assertThrows(IllegalArgumentException.class, () -> load("r3 { }"));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> load("suite { set = [\"no-equals\"], experiments = [\"experiments/a.conf\"] }"));
     assertThrows(IllegalArgumentException.class, () -> Suite.load(tmp.resolve("nope.conf")));
   }

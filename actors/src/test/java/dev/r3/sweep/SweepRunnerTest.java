@@ -15,7 +15,9 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A 2-cell sweep of a tiny model (hidden 16, 2 layers, 4 experts top-2, 4 responses of 3 tokens). */
+/**
+ * A 2-cell sweep of a tiny model (hidden 16, 2 layers, 4 experts top-2, 4 responses of 3 tokens).
+ */
 class SweepRunnerTest {
 
   static String tiny(int responses) {
@@ -32,7 +34,8 @@ class SweepRunnerTest {
           grid = slices
           slices = [ { name = warm-x-fp8, vary = [warmup_steps, precision], values { warmup_steps = [0, 2], precision = [fp8] } } ]
         }
-        """.formatted(responses);
+        """
+        .formatted(responses);
   }
 
   @Test
@@ -40,17 +43,20 @@ class SweepRunnerTest {
     SweepSpec spec = SweepSpec.parse(tiny(4));
     assertThat(spec.cells()).hasSize(2);
     ByteArrayOutputStream log = new ByteArrayOutputStream();
-    SweepRunner.Summary s = new SweepRunner(spec, out, new PrintStream(log, true, StandardCharsets.UTF_8)).run();
+    SweepRunner.Summary s =
+        new SweepRunner(spec, out, new PrintStream(log, true, StandardCharsets.UTF_8)).run();
     assertThat(s.measured()).isEqualTo(2);
     assertThat(s.resumed()).isZero();
     assertThat(log.toString(StandardCharsets.UTF_8)).contains("[1/2]", "[2/2]", "warm-up steps");
 
-    JsonObject root = JsonParser.parseString(Files.readString(out.resolve("sweep.json"))).getAsJsonObject();
+    JsonObject root =
+        JsonParser.parseString(Files.readString(out.resolve("sweep.json"))).getAsJsonObject();
     assertThat(root.getAsJsonArray("cells")).hasSize(2);
     JsonObject cell = root.getAsJsonArray("cells").get(1).getAsJsonObject();
     assertThat(cell.get("warmup_steps").getAsInt()).isEqualTo(2);
     assertThat(cell.get("precision").getAsString()).isEqualTo("fp8");
-    assertThat(cell.getAsJsonObject("moe").getAsJsonArray("router_disagreement_per_layer")).hasSize(2);
+    assertThat(cell.getAsJsonObject("moe").getAsJsonArray("router_disagreement_per_layer"))
+        .hasSize(2);
     assertThat(cell.getAsJsonObject("moe_r3").get("router_disagreement").getAsDouble()).isZero();
     assertThat(cell.getAsJsonObject("dense").has("router_disagreement")).isFalse();
     assertThat(cell.getAsJsonObject("moe").get("tokens").getAsLong()).isPositive();
@@ -63,8 +69,13 @@ class SweepRunnerTest {
     }
 
     String md = Files.readString(out.resolve("sweep.md"));
-    assertThat(md).contains("# Mismatch sweep `tiny`", "## Slice `warm-x-fp8`", "## Every cell", "R3/rec",
-        "heatmap-warm-x-fp8-warmup_steps-precision.png");
+    assertThat(md)
+        .contains(
+            "# Mismatch sweep `tiny`",
+            "## Slice `warm-x-fp8`",
+            "## Every cell",
+            "R3/rec",
+            "heatmap-warm-x-fp8-warmup_steps-precision.png");
     Path png = out.resolve("heatmap-warm-x-fp8-warmup_steps-precision.png");
     BufferedImage img = ImageIO.read(png.toFile());
     assertThat(img).isNotNull();
@@ -73,7 +84,8 @@ class SweepRunnerTest {
 
     // Resume: nothing left to measure; the files are rewritten from sweep.json.
     ByteArrayOutputStream log2 = new ByteArrayOutputStream();
-    SweepRunner.Summary again = new SweepRunner(spec, out, new PrintStream(log2, true, StandardCharsets.UTF_8)).run();
+    SweepRunner.Summary again =
+        new SweepRunner(spec, out, new PrintStream(log2, true, StandardCharsets.UTF_8)).run();
     assertThat(again.measured()).isZero();
     assertThat(again.resumed()).isEqualTo(2);
     assertThat(log2.toString(StandardCharsets.UTF_8)).doesNotContain("[1/");
@@ -83,7 +95,12 @@ class SweepRunnerTest {
     }
 
     // Other fixed settings in the same folder: refused before measuring anything.
-    assertThatThrownBy(() -> new SweepRunner(SweepSpec.parse(tiny(5)), out, new PrintStream(new ByteArrayOutputStream()))
-        .run()).isInstanceOf(IllegalStateException.class).hasMessageContaining("other fixed settings");
+    assertThatThrownBy(
+            () ->
+                new SweepRunner(
+                        SweepSpec.parse(tiny(5)), out, new PrintStream(new ByteArrayOutputStream()))
+                    .run())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("other fixed settings");
   }
 }

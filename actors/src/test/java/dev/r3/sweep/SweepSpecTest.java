@@ -22,7 +22,10 @@ class SweepSpecTest {
 
   @Test
   void slicesShareCellsAndKeepTheirOrder() {
-    SweepSpec s = SweepSpec.parse(sweep("""
+    SweepSpec s =
+        SweepSpec.parse(
+            sweep(
+                """
         axes { layers = [1, 2, 4], experts = [4, 8], precision = [bf16, fp8] }
         slices = [
           { name = depth, vary = [layers] }
@@ -34,18 +37,32 @@ class SweepSpecTest {
     // depth: 3; depth-x-experts: 6 of which 3 are depth's; fp8-depth: 3 new.
     assertThat(cells).hasSize(9);
     assertThat(cells.get(0).point().layers()).isEqualTo(1);
-    SweepSpec.Cell shared = cells.stream().filter(c -> c.point().layers() == 2 && c.point().experts() == 4
-        && c.point().precision() == RolloutPrecision.BF16).findFirst().orElseThrow();
+    SweepSpec.Cell shared =
+        cells.stream()
+            .filter(
+                c ->
+                    c.point().layers() == 2
+                        && c.point().experts() == 4
+                        && c.point().precision() == RolloutPrecision.BF16)
+            .findFirst()
+            .orElseThrow();
     assertThat(shared.slices()).containsExactly("depth", "depth-x-experts");
     Set<String> keys = new HashSet<>();
     cells.forEach(c -> assertThat(keys.add(c.point().key())).isTrue());
-    assertThat(SweepReport.heatmaps(s)).extracting(SweepReport.Heatmap::file).containsExactly(
-        "heatmap-depth-layers.png", "heatmap-depth-x-experts-layers-experts.png", "heatmap-fp8-depth-layers.png");
+    assertThat(SweepReport.heatmaps(s))
+        .extracting(SweepReport.Heatmap::file)
+        .containsExactly(
+            "heatmap-depth-layers.png",
+            "heatmap-depth-x-experts-layers-experts.png",
+            "heatmap-fp8-depth-layers.png");
   }
 
   @Test
   void productGridIsEveryCombination() {
-    SweepSpec s = SweepSpec.parse(sweep("""
+    SweepSpec s =
+        SweepSpec.parse(
+            sweep(
+                """
         grid = product
         axes { layers = [1, 2], top_k = [1, 2], init = [0.02, torch], precision = fp8 }
         """));
@@ -57,7 +74,10 @@ class SweepSpecTest {
 
   @Test
   void valuesOverrideTheAxisListForOneSlice() {
-    SweepSpec s = SweepSpec.parse(sweep("""
+    SweepSpec s =
+        SweepSpec.parse(
+            sweep(
+                """
         axes { layers = [1, 2, 4] }
         slices = [ { name = a, vary = [layers], values { layers = [8] } } ]
         """));
@@ -66,7 +86,8 @@ class SweepSpecTest {
 
   @Test
   void theShippedSweepFilesParse() {
-    for (String f : List.of("quick.conf", "full.conf", "init-probe.conf", "tail.conf", "tail-seed2.conf")) {
+    for (String f :
+        List.of("quick.conf", "full.conf", "init-probe.conf", "tail.conf", "tail-seed2.conf")) {
       Path p = repoRoot().resolve("config/sweeps").resolve(f);
       SweepSpec s = SweepSpec.load(p);
       assertThat(s.cells()).as(f).isNotEmpty();
@@ -80,7 +101,8 @@ class SweepSpecTest {
       p = p.getParent();
     }
     if (p == null) {
-      throw new IllegalStateException("config/sweeps not found above " + Path.of("").toAbsolutePath());
+      throw new IllegalStateException(
+          "config/sweeps not found above " + Path.of("").toAbsolutePath());
     }
     return p;
   }
@@ -90,19 +112,32 @@ class SweepSpecTest {
     assertError("sweep { }", "sweep.name");
     assertError("other { name = x }", "sweep");
     assertError(sweep("slices = [ { name = a, vary = [layerz] } ]"), "sweep.slices[0] (a).vary");
-    assertError(sweep("axes { layers = [] }\nslices = [ { name = a, vary = [layers] } ]"), "sweep.axes.layers");
-    assertError(sweep("axes { top_k = [1, 8] }\nslices = [ { name = a, vary = [top_k] } ]"), "top_k=8 exceeds experts=4");
-    assertError(sweep("axes { precision = [bf16, bf8] }\nslices = [ { name = a, vary = [precision] } ]"),
+    assertError(
+        sweep("axes { layers = [] }\nslices = [ { name = a, vary = [layers] } ]"),
+        "sweep.axes.layers");
+    assertError(
+        sweep("axes { top_k = [1, 8] }\nslices = [ { name = a, vary = [top_k] } ]"),
+        "top_k=8 exceeds experts=4");
+    assertError(
+        sweep("axes { precision = [bf16, bf8] }\nslices = [ { name = a, vary = [precision] } ]"),
         "sweep.axes.precision[1]");
-    assertError(sweep("axes { warmup_steps = [0, -1] }\nslices = [ { name = a, vary = [warmup_steps] } ]"),
+    assertError(
+        sweep("axes { warmup_steps = [0, -1] }\nslices = [ { name = a, vary = [warmup_steps] } ]"),
         "sweep.axes.warmup_steps[1]");
-    assertError(sweep("axes { layers = [1, 1] }\nslices = [ { name = a, vary = [layers] } ]"),
+    assertError(
+        sweep("axes { layers = [1, 1] }\nslices = [ { name = a, vary = [layers] } ]"),
         "sweep.axes.layers[1]: duplicate");
-    assertError(sweep("axes { init = [0.02, huge] }\nslices = [ { name = a, vary = [init] } ]"), "sweep.axes.init[1]");
+    assertError(
+        sweep("axes { init = [0.02, huge] }\nslices = [ { name = a, vary = [init] } ]"),
+        "sweep.axes.init[1]");
     assertError(sweep("slices = [ { name = a, vary = [layers] } ]"), "has no values");
-    assertError(sweep("axes { layers = [1] }\nslices = [ { name = a, vary = [layers] }, { name = a, vary = [layers] } ]"),
+    assertError(
+        sweep(
+            "axes { layers = [1] }\nslices = [ { name = a, vary = [layers] }, { name = a, vary = [layers] } ]"),
         "sweep.slices[1].name");
-    assertError(sweep("axes { layers = [1] }\nslices = [ { name = a, vary = [layers], set { layers = 2 } } ]"),
+    assertError(
+        sweep(
+            "axes { layers = [1] }\nslices = [ { name = a, vary = [layers], set { layers = 2 } } ]"),
         "sweep.slices[0] (a).set.layers");
     assertError(sweep("grid = diagonal"), "sweep.grid");
     assertError(sweep("grid = slices"), "sweep.slices");
@@ -114,12 +149,15 @@ class SweepSpecTest {
     assertError(sweep("warm_up { lr = -1 }"), "sweep.warm_up.lr");
     assertError("sweep { name = t\n defaults { layers = 2 } }", "sweep.defaults.experts");
     assertError("sweep { name = t\n defaults { layers = 2, depth = 3 } }", "sweep.defaults.depth");
-    assertError(sweep("axes { max_new_tokens = [300] }\nslices = [ { name = a, vary = [max_new_tokens] } ]"),
+    assertError(
+        sweep(
+            "axes { max_new_tokens = [300] }\nslices = [ { name = a, vary = [max_new_tokens] } ]"),
         "max_positions");
   }
 
   private static void assertError(String hocon, String fragment) {
-    assertThatThrownBy(() -> SweepSpec.parse(hocon)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> SweepSpec.parse(hocon))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining(fragment);
   }
 

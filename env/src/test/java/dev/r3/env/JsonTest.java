@@ -12,25 +12,28 @@ import org.junit.jupiter.api.Test;
 
 class JsonTest {
 
-    @Test
-    void parse_readsNestedValues() {
-        Object v = Json.parse(" {\"a\": [1, -2.5, true, null, \"x\\ny\\u0041\"], \"b\": {}} ");
-        assertThat(v).isEqualTo(Map.of("a", java.util.Arrays.asList(1L, -2.5, true, null, "x\nyA"), "b", Map.of()));
-    }
+  @Test
+  void parse_readsNestedValues() {
+    Object v = Json.parse(" {\"a\": [1, -2.5, true, null, \"x\\ny\\u0041\"], \"b\": {}} ");
+    assertThat(v)
+        .isEqualTo(
+            Map.of("a", java.util.Arrays.asList(1L, -2.5, true, null, "x\nyA"), "b", Map.of()));
+  }
 
-    @Test
-    void parse_rejectsMalformedInputWithOffset() {
-        assertThatThrownBy(() -> Json.parse("[1, 2")).hasMessageContaining("offset");
-        assertThatThrownBy(() -> Json.parse("{\"a\" 1}")).hasMessageContaining("expected ':'");
-        assertThatThrownBy(() -> Json.parse("[1] x")).hasMessageContaining("trailing");
-        assertThatThrownBy(() -> Json.parse("[".repeat(100) + "]".repeat(100))).hasMessageContaining("deep");
-    }
+  @Test
+  void parse_rejectsMalformedInputWithOffset() {
+    assertThatThrownBy(() -> Json.parse("[1, 2")).hasMessageContaining("offset");
+    assertThatThrownBy(() -> Json.parse("{\"a\" 1}")).hasMessageContaining("expected ':'");
+    assertThatThrownBy(() -> Json.parse("[1] x")).hasMessageContaining("trailing");
+    assertThatThrownBy(() -> Json.parse("[".repeat(100) + "]".repeat(100)))
+        .hasMessageContaining("deep");
+  }
 
-    @Property(tries = 300)
-    void writeThenParse_roundTripsStrings(@ForAll String s) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("s", s);
-        m.put("l", List.of(s, 3L));
-        assertThat(Json.parse(Json.write(m))).isEqualTo(m);
-    }
+  @Property(tries = 300)
+  void writeThenParse_roundTripsStrings(@ForAll String s) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("s", s);
+    m.put("l", List.of(s, 3L));
+    assertThat(Json.parse(Json.write(m))).isEqualTo(m);
+  }
 }

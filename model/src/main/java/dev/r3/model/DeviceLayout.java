@@ -9,14 +9,21 @@ import java.util.Map;
 
 /**
  * How Hugging Face tensors sit on the device, for both engines. Differences from the host layout:
+ *
  * <ul>
- *   <li>{@code self_attn.qkv_fused ((nH + 2 nKV) hd, H)}: q_proj, k_proj and v_proj rows stacked, one GEMM;
- *   <li>{@code mlp.gate_up_stacked (E*2I, H)}: expert e's gate_proj rows then its up_proj rows, block e;
- *   <li>{@code mlp.down_stacked (E*I, H)}: block e is down_proj_e transposed, (I, H), so that an expert's
- *       output is {@code act (n, I) @ block} and all experts are one batched GEMM with (E, I, H);
- *   <li>dense twin: {@code mlp.gate_up_stacked (2I, H)} and {@code mlp.down_proj.weight (H, I)} as is.
+ *   <li>{@code self_attn.qkv_fused ((nH + 2 nKV) hd, H)}: q_proj, k_proj and v_proj rows stacked,
+ *       one GEMM;
+ *   <li>{@code mlp.gate_up_stacked (E*2I, H)}: expert e's gate_proj rows then its up_proj rows,
+ *       block e;
+ *   <li>{@code mlp.down_stacked (E*I, H)}: block e is down_proj_e transposed, (I, H), so that an
+ *       expert's output is {@code act (n, I) @ block} and all experts are one batched GEMM with (E,
+ *       I, H);
+ *   <li>dense twin: {@code mlp.gate_up_stacked (2I, H)} and {@code mlp.down_proj.weight (H, I)} as
+ *       is.
  * </ul>
- * Every other tensor keeps its Hugging Face name and shape. Conversions happen on the host, in Java.
+ *
+ * Every other tensor keeps its Hugging Face name and shape. Conversions happen on the host, in
+ * Java.
  */
 final class DeviceLayout {
   private DeviceLayout() {}
@@ -59,9 +66,15 @@ final class DeviceLayout {
         float[] gu = new float[ex * 2 * in * h];
         float[] dn = new float[ex * h * in];
         for (int j = 0; j < ex; j++) {
-          System.arraycopy(w.get(TensorNames.expert(i, j, "gate_proj")).data(), 0, gu, (2 * j) * in * h, in * h);
-          System.arraycopy(w.get(TensorNames.expert(i, j, "up_proj")).data(), 0, gu, (2 * j + 1) * in * h, in * h);
-          float[] d = w.get(TensorNames.expert(i, j, "down_proj")).data();  // (H, I)
+          System.arraycopy(
+              w.get(TensorNames.expert(i, j, "gate_proj")).data(), 0, gu, (2 * j) * in * h, in * h);
+          System.arraycopy(
+              w.get(TensorNames.expert(i, j, "up_proj")).data(),
+              0,
+              gu,
+              (2 * j + 1) * in * h,
+              in * h);
+          float[] d = w.get(TensorNames.expert(i, j, "down_proj")).data(); // (H, I)
           for (int a = 0; a < h; a++) {
             for (int b = 0; b < in; b++) {
               dn[(j * in + b) * h + a] = d[a * in + b];
@@ -97,20 +110,32 @@ final class DeviceLayout {
       float[] qkv = p.get(qkv(i)).toFloatArray();
       int qLen = c.numHeads() * c.headDim() * h;
       int kvLen = c.numKvHeads() * c.headDim() * h;
-      t.put(TensorNames.qProj(i), new HostTensor(shapes.get(TensorNames.qProj(i)), Arrays.copyOfRange(qkv, 0, qLen)));
-      t.put(TensorNames.kProj(i),
-          new HostTensor(shapes.get(TensorNames.kProj(i)), Arrays.copyOfRange(qkv, qLen, qLen + kvLen)));
-      t.put(TensorNames.vProj(i),
-          new HostTensor(shapes.get(TensorNames.vProj(i)), Arrays.copyOfRange(qkv, qLen + kvLen, qLen + 2 * kvLen)));
+      t.put(
+          TensorNames.qProj(i),
+          new HostTensor(shapes.get(TensorNames.qProj(i)), Arrays.copyOfRange(qkv, 0, qLen)));
+      t.put(
+          TensorNames.kProj(i),
+          new HostTensor(
+              shapes.get(TensorNames.kProj(i)), Arrays.copyOfRange(qkv, qLen, qLen + kvLen)));
+      t.put(
+          TensorNames.vProj(i),
+          new HostTensor(
+              shapes.get(TensorNames.vProj(i)),
+              Arrays.copyOfRange(qkv, qLen + kvLen, qLen + 2 * kvLen)));
       float[] gu = p.get(gateUp(i)).toFloatArray();
       float[] dn = p.get(down(i)).toFloatArray();
       if (c.isMoe()) {
         int in = c.moeIntermediateSize();
         for (int j = 0; j < c.numExperts(); j++) {
-          t.put(TensorNames.expert(i, j, "gate_proj"),
-              new HostTensor(new int[] {in, h}, Arrays.copyOfRange(gu, 2 * j * in * h, (2 * j + 1) * in * h)));
-          t.put(TensorNames.expert(i, j, "up_proj"),
-              new HostTensor(new int[] {in, h}, Arrays.copyOfRange(gu, (2 * j + 1) * in * h, (2 * j + 2) * in * h)));
+          t.put(
+              TensorNames.expert(i, j, "gate_proj"),
+              new HostTensor(
+                  new int[] {in, h}, Arrays.copyOfRange(gu, 2 * j * in * h, (2 * j + 1) * in * h)));
+          t.put(
+              TensorNames.expert(i, j, "up_proj"),
+              new HostTensor(
+                  new int[] {in, h},
+                  Arrays.copyOfRange(gu, (2 * j + 1) * in * h, (2 * j + 2) * in * h)));
           float[] d = new float[h * in];
           for (int a = 0; a < h; a++) {
             for (int b = 0; b < in; b++) {
@@ -121,8 +146,12 @@ final class DeviceLayout {
         }
       } else {
         int in = c.intermediateSize();
-        t.put(TensorNames.denseMlp(i, "gate_proj"), new HostTensor(new int[] {in, h}, Arrays.copyOfRange(gu, 0, in * h)));
-        t.put(TensorNames.denseMlp(i, "up_proj"), new HostTensor(new int[] {in, h}, Arrays.copyOfRange(gu, in * h, 2 * in * h)));
+        t.put(
+            TensorNames.denseMlp(i, "gate_proj"),
+            new HostTensor(new int[] {in, h}, Arrays.copyOfRange(gu, 0, in * h)));
+        t.put(
+            TensorNames.denseMlp(i, "up_proj"),
+            new HostTensor(new int[] {in, h}, Arrays.copyOfRange(gu, in * h, 2 * in * h)));
         t.put(TensorNames.denseMlp(i, "down_proj"), new HostTensor(new int[] {h, in}, dn));
       }
     }

@@ -7,16 +7,17 @@ import ai.djl.ndarray.types.Shape;
 import java.util.SplittableRandom;
 
 /**
- * Measures this machine's float32 matrix-multiply rate through libtorch inside DJL, so that benchmark
- * reports can state throughput as a fraction of what the hardware does on the model's own GEMM shape
- * (DESIGN.md section 6: about 105-115 GFLOP/s on 2048x128 by 128x512 with 2 threads, 58 with 1).
+ * Measures this machine's float32 matrix-multiply rate through libtorch inside DJL, so that
+ * benchmark reports can state throughput as a fraction of what the hardware does on the model's own
+ * GEMM shape (DESIGN.md section 6: about 105-115 GFLOP/s on 2048x128 by 128x512 with 2 threads, 58
+ * with 1).
  *
  * <p>Method: two arrays of random values (made in Java, so the engine's global random seed is not
- * touched), a few untimed warm-up products, then timed repetitions, each one {@code matMul} whose result
- * is closed at once. libtorch runs CPU ops eagerly, so the call returns when the product is done. The
- * median repetition is the figure reported (robust against another process taking a core); the best
- * one is kept too. Intra-op threads are whatever the engine was configured with ({@code OMP_NUM_THREADS}
- * or DJL's settings) and are reported with the result.
+ * touched), a few untimed warm-up products, then timed repetitions, each one {@code matMul} whose
+ * result is closed at once. libtorch runs CPU ops eagerly, so the call returns when the product is
+ * done. The median repetition is the figure reported (robust against another process taking a
+ * core); the best one is kept too. Intra-op threads are whatever the engine was configured with
+ * ({@code OMP_NUM_THREADS} or DJL's settings) and are reported with the result.
  */
 public final class GemmProbe {
   private GemmProbe() {}
@@ -25,8 +26,8 @@ public final class GemmProbe {
   public static final int[] MODEL_SHAPE = {2048, 128, 512};
 
   /** One measurement of {@code (m x k) * (k x n)}. */
-  public record Result(int m, int k, int n, int threads, int repetitions, double medianSeconds,
-      double bestSeconds) {
+  public record Result(
+      int m, int k, int n, int threads, int repetitions, double medianSeconds, double bestSeconds) {
 
     /** Floating-point operations of one product: {@code 2 m k n}. */
     public double flops() {
@@ -45,7 +46,8 @@ public final class GemmProbe {
 
     @Override
     public String toString() {
-      return String.format("GEMM %dx%d by %dx%d, %d threads: %.1f GFLOP/s median (%.1f best), %.3f ms median",
+      return String.format(
+          "GEMM %dx%d by %dx%d, %d threads: %.1f GFLOP/s median (%.1f best), %.3f ms median",
           m, k, k, n, threads, gflops(), bestGflops(), medianSeconds * 1e3);
     }
   }
@@ -68,13 +70,22 @@ public final class GemmProbe {
   /**
    * Times {@code (m x k) * (k x n)} float32 products.
    *
-   * @param warmup      untimed products first (thread pools, caches, allocator)
+   * @param warmup untimed products first (thread pools, caches, allocator)
    * @param repetitions timed products, at least 1
    */
   public static Result measure(int m, int k, int n, int warmup, int repetitions) {
     if (m < 1 || k < 1 || n < 1 || warmup < 0 || repetitions < 1) {
-      throw new IllegalArgumentException("need positive sizes and repetitions, got m=" + m + " k=" + k
-          + " n=" + n + " warmup=" + warmup + " repetitions=" + repetitions);
+      throw new IllegalArgumentException(
+          "need positive sizes and repetitions, got m="
+              + m
+              + " k="
+              + k
+              + " n="
+              + n
+              + " warmup="
+              + warmup
+              + " repetitions="
+              + repetitions);
     }
     SplittableRandom rng = new SplittableRandom(1);
     try (NDManager manager = NDManager.newBaseManager()) {

@@ -5,17 +5,17 @@ import java.util.Arrays;
 /**
  * One sampled continuation of a prompt.
  *
- * @param tokens        prompt followed by the generated tokens (T in all)
- * @param promptLength  number of prompt tokens
- * @param logProbs      one per generated token: its log-probability under the temperature-scaled
- *                      softmax it was sampled from (see {@link Sampler})
- * @param routing       experts used at every fed position: all prompt tokens and every generated token
- *                      except the last, T - 1 positions (empty layers for a dense model)
- * @param stoppedAtEos  true when generation ended by sampling the EOS id (included in tokens), false
- *                      when it hit the token limit
+ * @param tokens prompt followed by the generated tokens (T in all)
+ * @param promptLength number of prompt tokens
+ * @param logProbs one per generated token: its log-probability under the temperature-scaled softmax
+ *     it was sampled from (see {@link Sampler})
+ * @param routing experts used at every fed position: all prompt tokens and every generated token
+ *     except the last, T - 1 positions (empty layers for a dense model)
+ * @param stoppedAtEos true when generation ended by sampling the EOS id (included in tokens), false
+ *     when it hit the token limit
  */
-public record Generation(int[] tokens, int promptLength, float[] logProbs, RoutingRecord routing,
-    boolean stoppedAtEos) {
+public record Generation(
+    int[] tokens, int promptLength, float[] logProbs, RoutingRecord routing, boolean stoppedAtEos) {
 
   public int length() {
     return tokens.length;
@@ -37,7 +37,12 @@ public record Generation(int[] tokens, int promptLength, float[] logProbs, Routi
 
   @Override
   public String toString() {
-    return "Generation[prompt=" + promptLength + ", response=" + Arrays.toString(response()) + ", eos="
-        + stoppedAtEos + "]";
+    return "Generation[prompt="
+        + promptLength
+        + ", response="
+        + Arrays.toString(response())
+        + ", eos="
+        + stoppedAtEos
+        + "]";
   }
 }

@@ -3,8 +3,9 @@ package dev.r3.model;
 import java.util.Arrays;
 
 /**
- * A float32 tensor in Java heap memory: the form in which weights cross actor boundaries, are rounded
- * to reduced precision, and are written to safetensors. DJL arrays never leave the engine that made them.
+ * A float32 tensor in Java heap memory: the form in which weights cross actor boundaries, are
+ * rounded to reduced precision, and are written to safetensors. DJL arrays never leave the engine
+ * that made them.
  */
 public record HostTensor(int[] shape, float[] data) {
 

@@ -7,15 +7,18 @@ import java.util.SplittableRandom;
 
 /**
  * Throughput of the two engines on one model, measured the same way every time so that runs can be
- * compared: trainer tokens/s (forward + backward + AdamW on full sequences) and rollout decode tokens/s
- * at a given batch width. A benchmark, not a test: nothing here asserts a speed.
+ * compared: trainer tokens/s (forward + backward + AdamW on full sequences) and rollout decode
+ * tokens/s at a given batch width. A benchmark, not a test: nothing here asserts a speed.
  */
 public final class ModelBenchmark {
   private ModelBenchmark() {}
 
   /** Median and best seconds of {@code reps} timed calls. */
   public record Timing(double medianSeconds, double bestSeconds, int reps) {
-    /** From the seconds of each timed call (sorted in place); an even count takes the middle pair's mean. */
+    /**
+     * From the seconds of each timed call (sorted in place); an even count takes the middle pair's
+     * mean.
+     */
     static Timing of(double[] seconds) {
       Arrays.sort(seconds);
       int n = seconds.length;
@@ -25,15 +28,21 @@ public final class ModelBenchmark {
   }
 
   /**
-   * Trainer tokens per second: {@code batch} random sequences of {@code length} tokens, one AdamW step
-   * each call (negative log-likelihood over every position), routing recomputed.
+   * Trainer tokens per second: {@code batch} random sequences of {@code length} tokens, one AdamW
+   * step each call (negative log-likelihood over every position), routing recomputed.
    */
-  public static double trainerTokensPerSecond(ModelWeights w, int batch, int length, int warmup, int reps) {
+  public static double trainerTokensPerSecond(
+      ModelWeights w, int batch, int length, int warmup, int reps) {
     List<Sequence> seqs = randomSequences(w.config(), batch, length, 7);
     Timing t;
     try (Trainer trainer = new Trainer(w, TrainerOptions.defaults())) {
-      t = time(warmup, reps, () -> trainer.trainStep(seqs, RoutingMode.RECOMPUTE, null,
-          PolicyLoss.negativeLogLikelihood()));
+      t =
+          time(
+              warmup,
+              reps,
+              () ->
+                  trainer.trainStep(
+                      seqs, RoutingMode.RECOMPUTE, null, PolicyLoss.negativeLogLikelihood()));
     }
     return (double) batch * length / t.medianSeconds();
   }
@@ -42,8 +51,8 @@ public final class ModelBenchmark {
    * Rollout decode tokens per second at batch width {@code batch}: prompts of 8 tokens, exactly
    * {@code newTokens} generated per sequence (EOS disabled), prefill included in the time.
    */
-  public static double decodeTokensPerSecond(ModelWeights w, RolloutOptions opts, int batch, int newTokens,
-                                             int warmup, int reps) {
+  public static double decodeTokensPerSecond(
+      ModelWeights w, RolloutOptions opts, int batch, int newTokens, int warmup, int reps) {
     List<int[]> prompts = new ArrayList<>();
     for (Sequence s : randomSequences(w.config(), batch, 8, 11)) {
       prompts.add(s.tokens());
@@ -57,9 +66,9 @@ public final class ModelBenchmark {
   }
 
   /**
-   * Floating-point operations per trained token by the usual 6N rule (2N forward, 4N backward), with N
-   * the active parameters that take part in matrix products: everything but the embedding lookup.
-   * Attention's T^2 term is left out, as in the rule.
+   * Floating-point operations per trained token by the usual 6N rule (2N forward, 4N backward),
+   * with N the active parameters that take part in matrix products: everything but the embedding
+   * lookup. Attention's T^2 term is left out, as in the rule.
    */
   public static double trainingFlopsPerToken(ModelConfig c) {
     long n = c.activeParameters() - (long) c.vocabSize() * c.hiddenSize();

@@ -10,22 +10,22 @@ import com.google.gson.JsonParser;
  * Shape of a Qwen3-MoE-style decoder (or its dense twin), with the Hugging Face {@code config.json}
  * keys, so that the same code could read a real Qwen3-MoE checkpoint's configuration.
  *
- * <p>A model is dense when {@code numExperts == 0}: its feed-forward block is one SwiGLU MLP of width
- * {@code intermediateSize}. Otherwise every layer is an MoE block with {@code numExperts} SwiGLU experts of
- * width {@code moeIntermediateSize}, {@code topK} of which are active per token.
+ * <p>A model is dense when {@code numExperts == 0}: its feed-forward block is one SwiGLU MLP of
+ * width {@code intermediateSize}. Otherwise every layer is an MoE block with {@code numExperts}
+ * SwiGLU experts of width {@code moeIntermediateSize}, {@code topK} of which are active per token.
  */
 public record ModelConfig(
     int vocabSize,
     int hiddenSize,
     int numLayers,
     int numHeads,
-    int numKvHeads,          // grouped-query attention: numHeads % numKvHeads == 0
+    int numKvHeads, // grouped-query attention: numHeads % numKvHeads == 0
     int headDim,
-    int numExperts,          // 0 = dense twin
+    int numExperts, // 0 = dense twin
     int topK,
     int moeIntermediateSize, // width of one expert
-    int intermediateSize,    // width of the dense MLP (dense twin only)
-    boolean normTopkProb,    // renormalise the top-k gates to sum 1 (Qwen3-MoE: true)
+    int intermediateSize, // width of the dense MLP (dense twin only)
+    boolean normTopkProb, // renormalise the top-k gates to sum 1 (Qwen3-MoE: true)
     float rmsNormEps,
     float ropeTheta,
     int maxPositions,
@@ -38,16 +38,25 @@ public record ModelConfig(
     require(hiddenSize > 0, "hidden_size must be > 0, got " + hiddenSize);
     require(numLayers > 0, "num_hidden_layers must be > 0, got " + numLayers);
     require(numHeads > 0, "num_attention_heads must be > 0, got " + numHeads);
-    require(numKvHeads > 0 && numHeads % numKvHeads == 0,
-        "num_key_value_heads must divide num_attention_heads (" + numHeads + "), got " + numKvHeads);
-    require(headDim > 0 && headDim % 2 == 0, "head_dim must be even and > 0 (RoPE), got " + headDim);
+    require(
+        numKvHeads > 0 && numHeads % numKvHeads == 0,
+        "num_key_value_heads must divide num_attention_heads ("
+            + numHeads
+            + "), got "
+            + numKvHeads);
+    require(
+        headDim > 0 && headDim % 2 == 0, "head_dim must be even and > 0 (RoPE), got " + headDim);
     require(numExperts >= 0, "num_experts must be >= 0, got " + numExperts);
     if (numExperts > 0) {
-      require(topK > 0 && topK <= numExperts,
+      require(
+          topK > 0 && topK <= numExperts,
           "num_experts_per_tok must be in [1, num_experts=" + numExperts + "], got " + topK);
-      require(moeIntermediateSize > 0, "moe_intermediate_size must be > 0, got " + moeIntermediateSize);
+      require(
+          moeIntermediateSize > 0, "moe_intermediate_size must be > 0, got " + moeIntermediateSize);
     } else {
-      require(intermediateSize > 0, "intermediate_size must be > 0 for a dense model, got " + intermediateSize);
+      require(
+          intermediateSize > 0,
+          "intermediate_size must be > 0 for a dense model, got " + intermediateSize);
     }
     require(maxPositions > 0, "max_position_embeddings must be > 0, got " + maxPositions);
     require(rmsNormEps > 0, "rms_norm_eps must be > 0");
@@ -55,12 +64,13 @@ public record ModelConfig(
   }
 
   /**
-   * The default model that trains on two CPU cores: hidden 128, 4 layers, 4 heads, 16 experts, top-4,
-   * expert width 128 (about 1M active and 3.5M total parameters with a character vocabulary).
+   * The default model that trains on two CPU cores: hidden 128, 4 layers, 4 heads, 16 experts,
+   * top-4, expert width 128 (about 1M active and 3.5M total parameters with a character
+   * vocabulary).
    */
   public static ModelConfig defaultMoe(int vocabSize) {
-    return new ModelConfig(vocabSize, DEFAULT_HIDDEN, 4, 4, 4, 32, 16, 4, 128, 0,
-        true, 1e-6f, 10000f, 256, 0.02f);
+    return new ModelConfig(
+        vocabSize, DEFAULT_HIDDEN, 4, 4, 4, 32, 16, 4, 128, 0, true, 1e-6f, 10000f, 256, 0.02f);
   }
 
   /** True when every layer is an MoE block. */
@@ -69,25 +79,67 @@ public record ModelConfig(
   }
 
   /**
-   * The dense twin: same attention, embeddings and depth; one SwiGLU MLP whose width equals the active
-   * expert width ({@code topK * moeIntermediateSize}) so that active parameters match.
+   * The dense twin: same attention, embeddings and depth; one SwiGLU MLP whose width equals the
+   * active expert width ({@code topK * moeIntermediateSize}) so that active parameters match.
    */
   public ModelConfig denseTwin() {
     if (!isMoe()) {
       return this;
     }
-    return new ModelConfig(vocabSize, hiddenSize, numLayers, numHeads, numKvHeads, headDim, 0, 0, 0,
-        topK * moeIntermediateSize, normTopkProb, rmsNormEps, ropeTheta, maxPositions, initStd);
+    return new ModelConfig(
+        vocabSize,
+        hiddenSize,
+        numLayers,
+        numHeads,
+        numKvHeads,
+        headDim,
+        0,
+        0,
+        0,
+        topK * moeIntermediateSize,
+        normTopkProb,
+        rmsNormEps,
+        ropeTheta,
+        maxPositions,
+        initStd);
   }
 
   public ModelConfig withVocabSize(int v) {
-    return new ModelConfig(v, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts, topK,
-        moeIntermediateSize, intermediateSize, normTopkProb, rmsNormEps, ropeTheta, maxPositions, initStd);
+    return new ModelConfig(
+        v,
+        hiddenSize,
+        numLayers,
+        numHeads,
+        numKvHeads,
+        headDim,
+        numExperts,
+        topK,
+        moeIntermediateSize,
+        intermediateSize,
+        normTopkProb,
+        rmsNormEps,
+        ropeTheta,
+        maxPositions,
+        initStd);
   }
 
   public ModelConfig withMoe(int layers, int experts, int k) {
-    return new ModelConfig(vocabSize, hiddenSize, layers, numHeads, numKvHeads, headDim, experts, k,
-        moeIntermediateSize, intermediateSize, normTopkProb, rmsNormEps, ropeTheta, maxPositions, initStd);
+    return new ModelConfig(
+        vocabSize,
+        hiddenSize,
+        layers,
+        numHeads,
+        numKvHeads,
+        headDim,
+        experts,
+        k,
+        moeIntermediateSize,
+        intermediateSize,
+        normTopkProb,
+        rmsNormEps,
+        ropeTheta,
+        maxPositions,
+        initStd);
   }
 
   /** Parameters used per token (embedding and head included). */
@@ -121,7 +173,9 @@ public record ModelConfig(
   /** Hugging Face style {@code config.json} text. */
   public String toJson() {
     JsonObject o = new JsonObject();
-    o.add("architectures", JsonParser.parseString(isMoe() ? "[\"Qwen3MoeForCausalLM\"]" : "[\"Qwen3ForCausalLM\"]"));
+    o.add(
+        "architectures",
+        JsonParser.parseString(isMoe() ? "[\"Qwen3MoeForCausalLM\"]" : "[\"Qwen3ForCausalLM\"]"));
     o.addProperty("model_type", isMoe() ? "qwen3_moe" : "qwen3");
     o.addProperty("vocab_size", vocabSize);
     o.addProperty("hidden_size", hiddenSize);
@@ -145,7 +199,9 @@ public record ModelConfig(
     return GSON.toJson(o);
   }
 
-  /** Reads a Hugging Face style {@code config.json}; a missing required key is an error naming it. */
+  /**
+   * Reads a Hugging Face style {@code config.json}; a missing required key is an error naming it.
+   */
   public static ModelConfig fromJson(String json) {
     JsonObject o;
     try {

@@ -7,9 +7,9 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * An immutable, named set of host tensors for one {@link ModelConfig}: the unit that checkpoints store,
- * that the learner publishes to rollout workers, and from which both engines are built. Names and
- * shapes are the Hugging Face ones (linear weights are {@code (out, in)}).
+ * An immutable, named set of host tensors for one {@link ModelConfig}: the unit that checkpoints
+ * store, that the learner publishes to rollout workers, and from which both engines are built.
+ * Names and shapes are the Hugging Face ones (linear weights are {@code (out, in)}).
  */
 public final class ModelWeights {
   private final ModelConfig config;
@@ -25,8 +25,13 @@ public final class ModelWeights {
         throw new IllegalArgumentException("weights lack tensor '" + e.getKey() + "'");
       }
       if (!Arrays.equals(t.shape(), e.getValue())) {
-        throw new IllegalArgumentException("tensor '" + e.getKey() + "' has shape " + Arrays.toString(t.shape())
-            + ", config expects " + Arrays.toString(e.getValue()));
+        throw new IllegalArgumentException(
+            "tensor '"
+                + e.getKey()
+                + "' has shape "
+                + Arrays.toString(t.shape())
+                + ", config expects "
+                + Arrays.toString(e.getValue()));
       }
     }
     for (String name : this.tensors.keySet()) {
@@ -103,8 +108,8 @@ public final class ModelWeights {
   }
 
   /**
-   * Fills one matrix of a seeded random model: {@code data} (all zeros, flattened {@code shape}) from
-   * {@code rng}, a stream of its own. Norm weights (1-D) are always ones and never reach it.
+   * Fills one matrix of a seeded random model: {@code data} (all zeros, flattened {@code shape})
+   * from {@code rng}, a stream of its own. Norm weights (1-D) are always ones and never reach it.
    */
   @FunctionalInterface
   public interface MatrixInit {
@@ -112,27 +117,30 @@ public final class ModelWeights {
   }
 
   /**
-   * A seeded random model: normal(0, initializer_range) for every matrix, ones for every norm weight
-   * (as Hugging Face initialises Qwen3). Output projections are scaled by 1/sqrt(2 * layers), as GPT-2
-   * does, so that a deep random model stays well conditioned.
+   * A seeded random model: normal(0, initializer_range) for every matrix, ones for every norm
+   * weight (as Hugging Face initialises Qwen3). Output projections are scaled by 1/sqrt(2 *
+   * layers), as GPT-2 does, so that a deep random model stays well conditioned.
    */
   public static ModelWeights random(ModelConfig c, long seed) {
     float residualScale = (float) (1.0 / Math.sqrt(2.0 * c.numLayers()));
-    return random(c, seed, (name, shape, rng, data) -> {
-      float std = c.initStd();
-      if (name.endsWith("o_proj.weight") || name.endsWith("down_proj.weight")) {
-        std *= residualScale;
-      }
-      for (int i = 0; i < data.length; i++) {
-        data[i] = (float) (gaussian(rng) * std);
-      }
-    });
+    return random(
+        c,
+        seed,
+        (name, shape, rng, data) -> {
+          float std = c.initStd();
+          if (name.endsWith("o_proj.weight") || name.endsWith("down_proj.weight")) {
+            std *= residualScale;
+          }
+          for (int i = 0; i < data.length; i++) {
+            data[i] = (float) (gaussian(rng) * std);
+          }
+        });
   }
 
   /**
-   * A seeded random model with matrices filled by {@code init}: every tensor draws from its own stream,
-   * split from {@code seed} in canonical order, so a tensor's values do not depend on how others are
-   * initialised.
+   * A seeded random model with matrices filled by {@code init}: every tensor draws from its own
+   * stream, split from {@code seed} in canonical order, so a tensor's values do not depend on how
+   * others are initialised.
    */
   public static ModelWeights random(ModelConfig c, long seed, MatrixInit init) {
     SplittableRandom root = new SplittableRandom(seed);

@@ -6,18 +6,17 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The Qwen3-MoE decoder as DJL array ops, written once and used by both engines: the {@link Trainer}
- * (float32, autograd, whole right-padded sequences) and the {@link RolloutEngine} (no autograd, a KV
- * cache, left-padded prompts, optional bfloat16 activation rounding). Reading order is leaves first:
- * RMSNorm, RoPE, attention, router, experts, MoE layer, block, model.
+ * The Qwen3-MoE decoder as DJL array ops, written once and used by both engines: the {@link
+ * Trainer} (float32, autograd, whole right-padded sequences) and the {@link RolloutEngine} (no
+ * autograd, a KV cache, left-padded prompts, optional bfloat16 activation rounding). Reading order
+ * is leaves first: RMSNorm, RoPE, attention, router, experts, MoE layer, block, model.
  *
  * <p>The math (both engines compute exactly this):
+ *
  * <pre>
  *   h = embed[ids]
  *   per layer:  a = rmsnorm(h);  q, k, v = a W^T;  per-head rmsnorm(q), rmsnorm(k);  RoPE (rotate_half);
@@ -27,16 +26,18 @@ import java.util.Map;
  *               h += sum_{i in I} g_i * down_i(silu(gate_i m) * up_i m)
  *   logits = lm_head(rmsnorm(h))
  * </pre>
+ *
  * The gates are computed from the router logits of <em>this</em> forward pass even when the ids are
  * replayed, so the router keeps its gradient under R3.
  *
- * <p>Parameters are in the {@link DeviceLayout}: fused qkv, experts stacked so that one GEMM runs every
- * expert on every token (DENSE dispatch), a batched GEMM runs them on grouped tokens (GROUPED), and one
- * split per layer yields every expert's block (GATHER; a split's backward is one concatenation, where
- * per-expert slicing would cost one zero-filled parameter-sized gradient per expert).
+ * <p>Parameters are in the {@link DeviceLayout}: fused qkv, experts stacked so that one GEMM runs
+ * every expert on every token (DENSE dispatch), a batched GEMM runs them on grouped tokens
+ * (GROUPED), and one split per layer yields every expert's block (GATHER; a split's backward is one
+ * concatenation, where per-expert slicing would cost one zero-filled parameter-sized gradient per
+ * expert).
  *
- * <p>Arrays: parameters and constants live in the manager given to {@link #load}; every temporary of a
- * forward pass lives in the caller's scope manager, which the caller closes after the step.
+ * <p>Arrays: parameters and constants live in the manager given to {@link #load}; every temporary
+ * of a forward pass lives in the caller's scope manager, which the caller closes after the step.
  */
 final class MoeDecoder {
 
@@ -46,37 +47,46 @@ final class MoeDecoder {
   /**
    * How expert outputs are computed; AUTO picks by tokens per expert. DENSE: every expert on every
    * token (two GEMMs). GATHER: per expert, its tokens only (about ten ops per expert). GROUPED: the
-   * tokens of all experts gathered into one (E, C, H) block, C the largest expert load, and two batched
-   * GEMMs (about ten ops per layer; padding costs compute when the load is uneven).
+   * tokens of all experts gathered into one (E, C, H) block, C the largest expert load, and two
+   * batched GEMMs (about ten ops per layer; padding costs compute when the load is uneven).
    */
-  enum Dispatch { AUTO, DENSE, GATHER, GROUPED }
+  enum Dispatch {
+    AUTO,
+    DENSE,
+    GATHER,
+    GROUPED
+  }
 
   /** AUTO's cost model: host overhead of one array op (JNI, dispatch, bookkeeping), seconds. */
   static final double OP_SECONDS = 8e-6;
+
   /** AUTO's cost model: float32 rate of the small GEMMs an expert runs, FLOP/s. */
   static final double EXPERT_FLOPS = 30e9;
 
   /** Device parameters of one decoder layer. */
   static final class Layer {
-    NDArray inputNorm;   // (H)
-    NDArray qkv;         // ((nH + 2 nKV) * hd, H): q rows, k rows, v rows
-    NDArray o;           // (H, nH*hd)
-    NDArray qNorm;       // (hd)
-    NDArray kNorm;       // (hd)
-    NDArray postNorm;    // (H)
-    NDArray router;      // (E, H); null for the dense twin
-    NDArray gateUp;      // MoE: (E*2I, H); dense: (2I, H)
-    NDArray down;        // MoE: (E*I, H), block e = down_proj_e^T; dense: (H, I)
-    Views frozen;        // inference only: views built once
+    NDArray inputNorm; // (H)
+    NDArray qkv; // ((nH + 2 nKV) * hd, H): q rows, k rows, v rows
+    NDArray o; // (H, nH*hd)
+    NDArray qNorm; // (hd)
+    NDArray kNorm; // (hd)
+    NDArray postNorm; // (H)
+    NDArray router; // (E, H); null for the dense twin
+    NDArray gateUp; // MoE: (E*2I, H); dense: (2I, H)
+    NDArray down; // MoE: (E*I, H), block e = down_proj_e^T; dense: (H, I)
+    Views frozen; // inference only: views built once
   }
 
-  /** Derived views of a layer's parameters: built per forward when training (autograd), once otherwise. */
+  /**
+   * Derived views of a layer's parameters: built per forward when training (autograd), once
+   * otherwise.
+   */
   private static final class Views {
-    NDArray qkNorm;      // (nH + nKV, hd): q_norm for the q heads, k_norm for the k heads
-    NDList gateUps;      // E x (2I, H)
-    NDList downs;        // E x (I, H)
-    NDArray down3;       // (E, I, H)
-    NDArray gateUp3t;    // (E, H, 2I)
+    NDArray qkNorm; // (nH + nKV, hd): q_norm for the q heads, k_norm for the k heads
+    NDList gateUps; // E x (2I, H)
+    NDList downs; // E x (I, H)
+    NDArray down3; // (E, I, H)
+    NDArray gateUp3t; // (E, H, 2I)
   }
 
   /**
@@ -87,18 +97,32 @@ final class MoeDecoder {
     final int rows;
     final int width;
     final int keys;
-    final long[] ids;          // rows*width token ids (any valid id on padding)
-    final long[] positions;    // rows*width position within the unpadded sequence (0 on padding)
-    final boolean[] computed;  // rows*width: false for padding and already-cached tokens (outputs unused)
-    final float[] causal;      // width*keys additive: 0 where key column <= query column, else MASKED
-    final float[] keyMask;     // rows*keys additive: 0 for a real key of that row, else MASKED
+    final long[] ids; // rows*width token ids (any valid id on padding)
+    final long[] positions; // rows*width position within the unpadded sequence (0 on padding)
+    final boolean[]
+        computed; // rows*width: false for padding and already-cached tokens (outputs unused)
+    final float[] causal; // width*keys additive: 0 where key column <= query column, else MASKED
+    final float[] keyMask; // rows*keys additive: 0 for a real key of that row, else MASKED
+
     /** Per MoE layer: rows*width*k expert ids to replay, or null to route by this model's top-k. */
     final int[][] replay;
-    /** Filled by forward: per MoE layer, the rows*width*k expert ids used (descending gate when routed). */
+
+    /**
+     * Filled by forward: per MoE layer, the rows*width*k expert ids used (descending gate when
+     * routed).
+     */
     final int[][] used;
 
-    Window(int rows, int width, int keys, long[] ids, long[] positions, boolean[] computed, float[] causal,
-        float[] keyMask, int layers) {
+    Window(
+        int rows,
+        int width,
+        int keys,
+        long[] ids,
+        long[] positions,
+        boolean[] computed,
+        float[] causal,
+        float[] keyMask,
+        int layers) {
       this.rows = rows;
       this.width = width;
       this.keys = keys;
@@ -111,7 +135,9 @@ final class MoeDecoder {
       this.used = new int[layers][];
     }
 
-    /** Causal mask for queries at columns {@code first .. first+width-1} over key columns 0..keys-1. */
+    /**
+     * Causal mask for queries at columns {@code first .. first+width-1} over key columns 0..keys-1.
+     */
     static float[] causal(int width, int keys, int first) {
       float[] m = new float[width * keys];
       for (int i = 0; i < width; i++) {
@@ -125,20 +151,25 @@ final class MoeDecoder {
 
   /** Where attention keys come from: the new ones only (trainer) or a KV cache (rollout engine). */
   interface KvStore {
-    /** Stores the new (rows, nKV, width, hd) k and v of a layer; returns all keys and values to attend. */
+    /**
+     * Stores the new (rows, nKV, width, hd) k and v of a layer; returns all keys and values to
+     * attend.
+     */
     NDArray[] extend(int layer, NDArray k, NDArray v, NDManager scope);
   }
 
   final ModelConfig config;
+
   /** Parameters by device name ({@link DeviceLayout}), in a fixed order. */
   final Map<String, NDArray> named;
-  final NDArray embed;       // (V, H)
+
+  final NDArray embed; // (V, H)
   final Layer[] layers;
-  final NDArray finalNorm;   // (H)
-  final NDArray lmHead;      // (V, H)
-  private final NDArray cosTable;    // (maxPositions, hd)
-  private final NDArray sinTable;    // (maxPositions, hd)
-  private final NDArray rotateHalf;  // (hd, hd): x @ R = cat(-x2, x1), exactly
+  final NDArray finalNorm; // (H)
+  final NDArray lmHead; // (V, H)
+  private final NDArray cosTable; // (maxPositions, hd)
+  private final NDArray sinTable; // (maxPositions, hd)
+  private final NDArray rotateHalf; // (hd, hd): x @ R = cat(-x2, x1), exactly
   private final NDArray eps;
   private final NDArray minusHalf;
   private final NDArray attnScale;
@@ -146,7 +177,12 @@ final class MoeDecoder {
   private final boolean roundBf16;
   Dispatch dispatch = Dispatch.AUTO;
 
-  private MoeDecoder(ModelConfig config, NDManager m, Map<String, NDArray> p, boolean trainable, boolean roundBf16) {
+  private MoeDecoder(
+      ModelConfig config,
+      NDManager m,
+      Map<String, NDArray> p,
+      boolean trainable,
+      boolean roundBf16) {
     this.config = config;
     this.named = p;
     this.roundBf16 = roundBf16;
@@ -186,8 +222,8 @@ final class MoeDecoder {
     this.sinTable = m.create(sin, new Shape(config.maxPositions(), hd));
     float[] r = new float[hd * hd];
     for (int j = 0; j < hd / 2; j++) {
-      r[(j + hd / 2) * hd + j] = -1f;  // out[j]        = -x[j + hd/2]
-      r[j * hd + j + hd / 2] = 1f;     // out[j + hd/2] =  x[j]
+      r[(j + hd / 2) * hd + j] = -1f; // out[j]        = -x[j + hd/2]
+      r[j * hd + j + hd / 2] = 1f; // out[j + hd/2] =  x[j]
     }
     this.rotateHalf = m.create(r, new Shape(hd, hd));
     this.eps = m.create(config.rmsNormEps());
@@ -199,8 +235,8 @@ final class MoeDecoder {
   // ---------------------------------------------------------------- parameters
 
   /**
-   * Copies host weights into {@code m} in the device layout ({@link DeviceLayout}). With
-   * {@code trainable} every parameter requires gradient; without, derived views are built once.
+   * Copies host weights into {@code m} in the device layout ({@link DeviceLayout}). With {@code
+   * trainable} every parameter requires gradient; without, derived views are built once.
    */
   static MoeDecoder load(ModelWeights w, NDManager m, boolean trainable, boolean roundBf16) {
     Map<String, NDArray> p = DeviceLayout.upload(w, m);
@@ -239,28 +275,34 @@ final class MoeDecoder {
     return bf(x.mul(r).mul(w));
   }
 
-  /** RoPE, Hugging Face rotate_half convention: x * cos + rotate_half(x) * sin; x (R, W, heads, hd). */
+  /**
+   * RoPE, Hugging Face rotate_half convention: x * cos + rotate_half(x) * sin; x (R, W, heads, hd).
+   */
   private NDArray rope(NDArray x, NDArray cos, NDArray sin) {
     return x.mul(cos).add(x.matMul(rotateHalf).mul(sin));
   }
 
   // ---------------------------------------------------------------- derived views
 
-  /** Views of a layer's parameters in {@code m}: the combined q/k norm weight and one block per expert. */
+  /**
+   * Views of a layer's parameters in {@code m}: the combined q/k norm weight and one block per
+   * expert.
+   */
   private Views views(Layer p, NDManager m) {
     ModelConfig c = config;
     Views v = new Views();
     long hd = c.headDim();
     // each op on a parameter attaches its result to the parameter's manager: move it to m at once
-    NDArray q = Nd.own(p.qNorm.reshape(1, hd), m).broadcast(c.numHeads(), hd);      // (nH, hd)
-    NDArray k = Nd.own(p.kNorm.reshape(1, hd), m).broadcast(c.numKvHeads(), hd);    // (nKV, hd)
-    v.qkNorm = NDArrays.concat(new NDList(q, k), 0);                                 // (nH + nKV, hd)
+    NDArray q = Nd.own(p.qNorm.reshape(1, hd), m).broadcast(c.numHeads(), hd); // (nH, hd)
+    NDArray k = Nd.own(p.kNorm.reshape(1, hd), m).broadcast(c.numKvHeads(), hd); // (nKV, hd)
+    v.qkNorm = NDArrays.concat(new NDList(q, k), 0); // (nH + nKV, hd)
     if (c.isMoe()) {
-      v.gateUps = own(p.gateUp.split(c.numExperts(), 0), m);                         // E x (2I, H)
-      v.downs = own(p.down.split(c.numExperts(), 0), m);                             // E x (I, H)
+      v.gateUps = own(p.gateUp.split(c.numExperts(), 0), m); // E x (2I, H)
+      v.downs = own(p.down.split(c.numExperts(), 0), m); // E x (I, H)
       v.down3 = Nd.own(p.down.reshape(c.numExperts(), c.moeIntermediateSize(), c.hiddenSize()), m);
-      v.gateUp3t = Nd.own(p.gateUp.reshape(c.numExperts(), 2L * c.moeIntermediateSize(), c.hiddenSize()), m)
-          .transpose(0, 2, 1);
+      v.gateUp3t =
+          Nd.own(p.gateUp.reshape(c.numExperts(), 2L * c.moeIntermediateSize(), c.hiddenSize()), m)
+              .transpose(0, 2, 1);
     }
     return v;
   }
@@ -275,7 +317,8 @@ final class MoeDecoder {
   // ---------------------------------------------------------------- attention
 
   /** Self-attention of one layer; a (R, W, H) normed input; returns (R, W, H). */
-  private NDArray attention(int li, NDArray a, Views views, Rope rope, NDArray mask, KvStore kv, NDManager s) {
+  private NDArray attention(
+      int li, NDArray a, Views views, Rope rope, NDArray mask, KvStore kv, NDManager s) {
     Layer p = layers[li];
     ModelConfig c = config;
     int r = (int) a.getShape().get(0);
@@ -283,29 +326,31 @@ final class MoeDecoder {
     int hd = c.headDim();
     int nh = c.numHeads();
     int nkv = c.numKvHeads();
-    NDArray qkv = bf(Nd.linear(a, p.qkv)).reshape(r, w, nh + 2L * nkv, hd);         // (R, W, nH+2nKV, hd)
+    NDArray qkv = bf(Nd.linear(a, p.qkv)).reshape(r, w, nh + 2L * nkv, hd); // (R, W, nH+2nKV, hd)
     NDList parts = qkv.split(new long[] {nh + nkv}, 2);
     // per-head RMSNorm (q_norm on q heads, k_norm on k heads), then RoPE, on q and k together
-    NDArray qk = bf(rope(rmsNorm(parts.get(0), views.qkNorm), rope.cos, rope.sin));  // (R, W, nH+nKV, hd)
+    NDArray qk =
+        bf(rope(rmsNorm(parts.get(0), views.qkNorm), rope.cos, rope.sin)); // (R, W, nH+nKV, hd)
     NDList qkParts = qk.split(new long[] {nh}, 2);
-    NDArray q = qkParts.get(0).transpose(0, 2, 1, 3);                               // (R, nH, W, hd)
-    NDArray k = qkParts.get(1).transpose(0, 2, 1, 3);                               // (R, nKV, W, hd)
-    NDArray v = parts.get(1).transpose(0, 2, 1, 3);                                 // (R, nKV, W, hd)
+    NDArray q = qkParts.get(0).transpose(0, 2, 1, 3); // (R, nH, W, hd)
+    NDArray k = qkParts.get(1).transpose(0, 2, 1, 3); // (R, nKV, W, hd)
+    NDArray v = parts.get(1).transpose(0, 2, 1, 3); // (R, nKV, W, hd)
     NDArray keys = k;
     NDArray values = v;
     if (kv != null) {
-      NDArray[] all = kv.extend(li, k, v, s);                                      // (R, nKV, L, hd)
+      NDArray[] all = kv.extend(li, k, v, s); // (R, nKV, L, hd)
       keys = all[0];
       values = all[1];
     }
     int group = nh / nkv;
-    if (group > 1) {  // grouped-query attention: head h reads kv head h / group
+    if (group > 1) { // grouped-query attention: head h reads kv head h / group
       keys = keys.repeat(1, group);
       values = values.repeat(1, group);
     }
-    NDArray scores = bf(q.matMul(keys.transpose(0, 1, 3, 2))).mul(attnScale).add(mask);  // (R, nH, W, L)
-    NDArray out = bf(scores.softmax(-1).matMul(values));                                 // (R, nH, W, hd)
-    out = out.transpose(0, 2, 1, 3).reshape(r, w, (long) nh * hd);                      // (R, W, nH*hd)
+    NDArray scores =
+        bf(q.matMul(keys.transpose(0, 1, 3, 2))).mul(attnScale).add(mask); // (R, nH, W, L)
+    NDArray out = bf(scores.softmax(-1).matMul(values)); // (R, nH, W, hd)
+    out = out.transpose(0, 2, 1, 3).reshape(r, w, (long) nh * hd); // (R, W, nH*hd)
     return bf(Nd.linear(out, p.o));
   }
 
@@ -314,9 +359,11 @@ final class MoeDecoder {
 
   // ---------------------------------------------------------------- experts and MoE
 
-  /** One SwiGLU MLP: down(silu(gate x) * up x); gateUp (2I, H) with gate rows first, down (H, I). */
+  /**
+   * One SwiGLU MLP: down(silu(gate x) * up x); gateUp (2I, H) with gate rows first, down (H, I).
+   */
   private NDArray swiglu(NDArray x, NDArray gateUp, NDArray down) {
-    NDList gu = bf(Nd.linear(x, gateUp)).split(2, x.getShape().dimension() - 1);  // (n, I) each
+    NDList gu = bf(Nd.linear(x, gateUp)).split(2, x.getShape().dimension() - 1); // (n, I) each
     return bf(Nd.linear(Nd.silu(gu.get(0)).mul(gu.get(1)), down));
   }
 
@@ -329,11 +376,11 @@ final class MoeDecoder {
     ModelConfig c = config;
     int n = (int) m.getShape().get(0);
     int k = c.topK();
-    NDArray logits = bf(Nd.linear(m, p.router));                        // (N, E)
+    NDArray logits = bf(Nd.linear(m, p.router)); // (N, E)
     int[] ids = win.replay[li];
-    NDArray chosen;                                                     // (N, k) router logits of the ids
+    NDArray chosen; // (N, k) router logits of the ids
     if (ids == null) {
-      NDList top = logits.topK(k, -1, true, true);                      // (N, k) descending
+      NDList top = logits.topK(k, -1, true, true); // (N, k) descending
       chosen = top.get(0);
       long[] t = top.get(1).toLongArray();
       ids = new int[t.length];
@@ -344,11 +391,13 @@ final class MoeDecoder {
       chosen = c.normTopkProb() ? logits.gather(s.create(toLong(ids), new Shape(n, k)), 1) : null;
     }
     win.used[li] = ids;
-    // Gates from this pass's logits over the chosen ids: the router keeps its gradient under replay.
-    NDArray gates = c.normTopkProb()
-        ? chosen.softmax(-1)                                                              // exp(s_i) / sum_{j in I} exp(s_j)
-        : logits.softmax(-1).gather(s.create(toLong(ids), new Shape(n, k)), 1);          // softmax(s)_i
-    int[] load = new int[c.numExperts()];  // (token, slot) pairs per expert, computed tokens only
+    // Gates from this pass's logits over the chosen ids: the router keeps its gradient under
+    // replay.
+    NDArray gates =
+        c.normTopkProb()
+            ? chosen.softmax(-1) // exp(s_i) / sum_{j in I} exp(s_j)
+            : logits.softmax(-1).gather(s.create(toLong(ids), new Shape(n, k)), 1); // softmax(s)_i
+    int[] load = new int[c.numExperts()]; // (token, slot) pairs per expert, computed tokens only
     for (int t = 0; t < n; t++) {
       if (win.computed[t]) {
         for (int j = 0; j < k; j++) {
@@ -357,19 +406,20 @@ final class MoeDecoder {
       }
     }
     Dispatch d = dispatch == Dispatch.AUTO ? choose(n, load) : dispatch;
-    NDArray selected = switch (d) {                                      // (N, k, H): expert i's output
-      case GATHER -> gatherExperts(views, m, ids, win.computed, load, s);
-      case GROUPED -> groupedExperts(views, m, ids, win.computed, load, s);
-      default -> denseExperts(p, views, m, ids, s);
-    };
-    return bf(gates.reshape(n, 1, k).batchMatMul(selected).reshape(n, c.hiddenSize()));  // sum_i g_i y_i
+    NDArray selected = switch (d) { // (N, k, H): expert i's output
+          case GATHER -> gatherExperts(views, m, ids, win.computed, load, s);
+          case GROUPED -> groupedExperts(views, m, ids, win.computed, load, s);
+          default -> denseExperts(p, views, m, ids, s);
+        };
+    return bf(
+        gates.reshape(n, 1, k).batchMatMul(selected).reshape(n, c.hiddenSize())); // sum_i g_i y_i
   }
 
   /**
-   * AUTO: the dispatch with the least estimated time, op overhead plus expert FLOPs. DENSE computes E*N
-   * token-experts in about 15 ops, GROUPED E*C (C the largest load) in about 11, GATHER exactly the
-   * N*k needed in about 8 ops per loaded expert. Few tokens pick DENSE or GROUPED, large even loads
-   * GROUPED, large uneven loads GATHER.
+   * AUTO: the dispatch with the least estimated time, op overhead plus expert FLOPs. DENSE computes
+   * E*N token-experts in about 15 ops, GROUPED E*C (C the largest load) in about 11, GATHER exactly
+   * the N*k needed in about 8 ops per loaded expert. Few tokens pick DENSE or GROUPED, large even
+   * loads GROUPED, large uneven loads GATHER.
    */
   private Dispatch choose(int n, int[] load) {
     double perTokenExpert = 6.0 * config.hiddenSize() * config.moeIntermediateSize() / EXPERT_FLOPS;
@@ -398,20 +448,24 @@ final class MoeDecoder {
     int e = c.numExperts();
     int in = c.moeIntermediateSize();
     int h = c.hiddenSize();
-    NDList gu = bf(Nd.linear(m, p.gateUp)).reshape(n, e, 2, in).split(2, 2);   // (N, E, 1, I) each
-    NDArray act = Nd.silu(gu.get(0)).mul(gu.get(1)).reshape(n, e, in).transpose(1, 0, 2);  // (E, N, I)
-    NDArray y = bf(act.matMul(views.down3)).reshape((long) e * n, h);            // (E*N, H)
+    NDList gu = bf(Nd.linear(m, p.gateUp)).reshape(n, e, 2, in).split(2, 2); // (N, E, 1, I) each
+    NDArray act =
+        Nd.silu(gu.get(0)).mul(gu.get(1)).reshape(n, e, in).transpose(1, 0, 2); // (E, N, I)
+    NDArray y = bf(act.matMul(views.down3)).reshape((long) e * n, h); // (E*N, H)
     long[] row = new long[ids.length];
     for (int t = 0; t < n; t++) {
       for (int j = 0; j < c.topK(); j++) {
         row[t * c.topK() + j] = (long) ids[t * c.topK() + j] * n + t;
       }
     }
-    return Nd.rows(y, s.create(row, new Shape(n, c.topK())));                     // (N, k, H)
+    return Nd.rows(y, s.create(row, new Shape(n, c.topK()))); // (N, k, H)
   }
 
-  /** Many tokens: per expert, gather its tokens, run its SwiGLU, then pick each token's k outputs. */
-  private NDArray gatherExperts(Views views, NDArray m, int[] ids, boolean[] computed, int[] count, NDManager s) {
+  /**
+   * Many tokens: per expert, gather its tokens, run its SwiGLU, then pick each token's k outputs.
+   */
+  private NDArray gatherExperts(
+      Views views, NDArray m, int[] ids, boolean[] computed, int[] count, NDManager s) {
     ModelConfig c = config;
     int n = (int) m.getShape().get(0);
     int k = c.topK();
@@ -426,7 +480,8 @@ final class MoeDecoder {
       tokens[x] = new long[count[x]];
     }
     int[] fill = new int[e];
-    long[] row = new long[n * k];  // where (token, slot) finds its output; the zero row when not computed
+    long[] row =
+        new long[n * k]; // where (token, slot) finds its output; the zero row when not computed
     for (int t = 0; t < n; t++) {
       for (int j = 0; j < k; j++) {
         if (computed[t]) {
@@ -444,17 +499,20 @@ final class MoeDecoder {
       if (count[x] == 0) {
         continue;
       }
-      NDArray xe = Nd.rows(m, s.create(tokens[x], new Shape(count[x])));        // (n_e, H)
-      NDList gu = bf(Nd.linear(xe, views.gateUps.get(x))).split(2, 1);          // (n_e, I) each
-      outs.add(bf(Nd.silu(gu.get(0)).mul(gu.get(1)).matMul(views.downs.get(x))));  // (n_e, H)
+      NDArray xe = Nd.rows(m, s.create(tokens[x], new Shape(count[x]))); // (n_e, H)
+      NDList gu = bf(Nd.linear(xe, views.gateUps.get(x))).split(2, 1); // (n_e, I) each
+      outs.add(bf(Nd.silu(gu.get(0)).mul(gu.get(1)).matMul(views.downs.get(x)))); // (n_e, H)
     }
     outs.add(s.zeros(new Shape(1, c.hiddenSize())));
-    NDArray y = NDArrays.concat(new NDList(outs), 0);                           // (total + 1, H)
-    return Nd.rows(y, s.create(row, new Shape(n, k)));                          // (N, k, H)
+    NDArray y = NDArrays.concat(new NDList(outs), 0); // (total + 1, H)
+    return Nd.rows(y, s.create(row, new Shape(n, k))); // (N, k, H)
   }
 
-  /** All experts at once: tokens grouped per expert into (E, C, H), two batched GEMMs, pick outputs. */
-  private NDArray groupedExperts(Views views, NDArray m, int[] ids, boolean[] computed, int[] count, NDManager s) {
+  /**
+   * All experts at once: tokens grouped per expert into (E, C, H), two batched GEMMs, pick outputs.
+   */
+  private NDArray groupedExperts(
+      Views views, NDArray m, int[] ids, boolean[] computed, int[] count, NDManager s) {
     ModelConfig c = config;
     int n = (int) m.getShape().get(0);
     int k = c.topK();
@@ -463,8 +521,9 @@ final class MoeDecoder {
     for (int x : count) {
       cap = Math.max(cap, x);
     }
-    long[] slotToken = new long[e * cap];  // padding slots read token 0; their outputs are never picked
-    long[] row = new long[n * k];          // not computed: any row, its output is unused
+    long[] slotToken =
+        new long[e * cap]; // padding slots read token 0; their outputs are never picked
+    long[] row = new long[n * k]; // not computed: any row, its output is unused
     int[] fill = new int[e];
     for (int t = 0; t < n; t++) {
       if (computed[t]) {
@@ -476,10 +535,11 @@ final class MoeDecoder {
         }
       }
     }
-    NDArray xg = Nd.rows(m, s.create(slotToken, new Shape(e, cap)));            // (E, C, H)
-    NDList gu = bf(xg.matMul(views.gateUp3t)).split(2, 2);                       // (E, C, I) each
-    NDArray y = bf(Nd.silu(gu.get(0)).mul(gu.get(1)).matMul(views.down3));      // (E, C, H)
-    return Nd.rows(y.reshape((long) e * cap, c.hiddenSize()), s.create(row, new Shape(n, k)));  // (N, k, H)
+    NDArray xg = Nd.rows(m, s.create(slotToken, new Shape(e, cap))); // (E, C, H)
+    NDList gu = bf(xg.matMul(views.gateUp3t)).split(2, 2); // (E, C, I) each
+    NDArray y = bf(Nd.silu(gu.get(0)).mul(gu.get(1)).matMul(views.down3)); // (E, C, H)
+    return Nd.rows(
+        y.reshape((long) e * cap, c.hiddenSize()), s.create(row, new Shape(n, k))); // (N, k, H)
   }
 
   private static long[] toLong(int[] a) {
@@ -498,16 +558,19 @@ final class MoeDecoder {
     int r = win.rows;
     int w = win.width;
     NDArray pos = s.create(win.positions, new Shape(r, w));
-    Rope rope = new Rope(Nd.rows(cosTable, pos).reshape(r, w, 1, c.headDim()),     // (R, W, 1, hd)
-        Nd.rows(sinTable, pos).reshape(r, w, 1, c.headDim()));
-    NDArray mask = s.create(win.causal, new Shape(1, 1, w, win.keys))
-        .add(s.create(win.keyMask, new Shape(r, 1, 1, win.keys)));                 // (R, 1, W, L)
-    NDArray h = Nd.rows(embed, s.create(win.ids, new Shape(r, w)));                // (R, W, H)
+    Rope rope =
+        new Rope(
+            Nd.rows(cosTable, pos).reshape(r, w, 1, c.headDim()), // (R, W, 1, hd)
+            Nd.rows(sinTable, pos).reshape(r, w, 1, c.headDim()));
+    NDArray mask =
+        s.create(win.causal, new Shape(1, 1, w, win.keys))
+            .add(s.create(win.keyMask, new Shape(r, 1, 1, win.keys))); // (R, 1, W, L)
+    NDArray h = Nd.rows(embed, s.create(win.ids, new Shape(r, w))); // (R, W, H)
     for (int li = 0; li < layers.length; li++) {
       Layer p = layers[li];
       Views views = p.frozen != null ? p.frozen : views(p, s);
       h = bf(h.add(attention(li, rmsNorm(h, p.inputNorm), views, rope, mask, kv, s)));
-      NDArray m = rmsNorm(h, p.postNorm).reshape((long) r * w, c.hiddenSize());  // (N, H)
+      NDArray m = rmsNorm(h, p.postNorm).reshape((long) r * w, c.hiddenSize()); // (N, H)
       NDArray ffn = c.isMoe() ? moe(li, m, views, win, s) : swiglu(m, p.gateUp, p.down);
       h = bf(h.add(ffn.reshape(r, w, c.hiddenSize())));
     }
@@ -524,5 +587,4 @@ final class MoeDecoder {
     NDArray lp = logits.div(temperature).logSoftmax(-1);
     return lp.gather(targets.expandDims(-1), -1).squeeze(-1);
   }
-
 }

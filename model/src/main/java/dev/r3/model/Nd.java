@@ -7,9 +7,10 @@ import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.JniUtils;
 
 /**
- * The few PyTorch calls that DJL's generic {@link NDArray} API makes slower or attaches to the wrong
- * manager. Every op here costs one JNI call, and every result belongs to the manager it is given (or
- * to the manager of its first, activation-side, argument), never to the long-lived parameter manager.
+ * The few PyTorch calls that DJL's generic {@link NDArray} API makes slower or attaches to the
+ * wrong manager. Every op here costs one JNI call, and every result belongs to the manager it is
+ * given (or to the manager of its first, activation-side, argument), never to the long-lived
+ * parameter manager.
  */
 final class Nd {
   private Nd() {}
@@ -19,7 +20,10 @@ final class Nd {
     return JniUtils.linear((PtNDArray) x, (PtNDArray) w, null);
   }
 
-  /** Rows {@code table[idx]} (any shape of {@code idx}); differentiable in {@code table}; in idx's manager. */
+  /**
+   * Rows {@code table[idx]} (any shape of {@code idx}); differentiable in {@code table}; in idx's
+   * manager.
+   */
   static NDArray rows(NDArray table, NDArray idx) {
     return JniUtils.embedding((PtNDArray) idx, (PtNDArray) table, false);
   }
@@ -43,12 +47,17 @@ final class Nd {
     return JniUtils.getItem((PtNDArray) a, new long[] {i}, (PtNDManager) into);
   }
 
-  /** The L2 norm of all of {@code a}, a scalar in {@code a}'s manager (no temporary of a's size). */
+  /**
+   * The L2 norm of all of {@code a}, a scalar in {@code a}'s manager (no temporary of a's size).
+   */
   static NDArray norm2(NDArray a) {
     return JniUtils.norm((PtNDArray) a, 2, new int[0], false);
   }
 
-  /** Moves {@code a} to {@code into} (used for views of parameters, so they die with the step scope). */
+  /**
+   * Moves {@code a} to {@code into} (used for views of parameters, so they die with the step
+   * scope).
+   */
   static NDArray own(NDArray a, NDManager into) {
     if (a.getManager() != into) {
       a.attach(into);
@@ -56,10 +65,12 @@ final class Nd {
     return a;
   }
 
-  /** Copies {@code value} into {@code target[.., start:start+len, ..]} along {@code dim}, in place. */
+  /**
+   * Copies {@code value} into {@code target[.., start:start+len, ..]} along {@code dim}, in place.
+   */
   static void write(NDArray target, int dim, long start, NDArray value) {
     long[] min = new long[target.getShape().dimension()];
-    long[] max = target.getShape().getShape().clone();  // getShape() exposes the cached array
+    long[] max = target.getShape().getShape().clone(); // getShape() exposes the cached array
     min[dim] = start;
     max[dim] = start + value.getShape().get(dim);
     write(target, min, max, value);

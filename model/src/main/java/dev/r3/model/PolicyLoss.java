@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDManager;
 
 /**
  * A training objective over one batch of per-token log-probabilities: returns a scalar to minimise.
- * RL objectives (GRPO, GSPO, TIS, ...) are written elsewhere as plain functions of these arrays; every
- * array they create belongs in {@code scope}, which the trainer closes after the step.
+ * RL objectives (GRPO, GSPO, TIS, ...) are written elsewhere as plain functions of these arrays;
+ * every array they create belongs in {@code scope}, which the trainer closes after the step.
  */
 @FunctionalInterface
 public interface PolicyLoss {

@@ -9,13 +9,13 @@ import java.util.Map;
 
 /**
  * Token prefixes with their KV entries and routing ids, stored as one unit: a hit reuses both, so a
- * continuation's routing record stays complete (DESIGN.md section 1). Least recently used entries are
- * evicted beyond a fixed count. Keys are the tokens whose KV is stored (a finished sequence minus its
- * last, never-fed token); a prompt may reuse any common prefix with any entry, since the KV and the
- * routing at a position depend only on the tokens up to it.
+ * continuation's routing record stays complete (DESIGN.md section 1). Least recently used entries
+ * are evicted beyond a fixed count. Keys are the tokens whose KV is stored (a finished sequence
+ * minus its last, never-fed token); a prompt may reuse any common prefix with any entry, since the
+ * KV and the routing at a position depend only on the tokens up to it.
  *
- * <p>Not thread-safe: owned by one {@link RolloutEngine}, used inside its synchronized calls; only its
- * {@link Stats} are public.
+ * <p>Not thread-safe: owned by one {@link RolloutEngine}, used inside its synchronized calls; only
+ * its {@link Stats} are public.
  */
 public final class PrefixCache implements AutoCloseable {
 
@@ -38,10 +38,10 @@ public final class PrefixCache implements AutoCloseable {
   /**
    * Counters since the engine was built.
    *
-   * @param lookups      distinct prompts looked up
-   * @param hits         lookups that reused a stored prefix
+   * @param lookups distinct prompts looked up
+   * @param hits lookups that reused a stored prefix
    * @param reusedTokens prompt tokens whose KV entries and routing ids came from the cache
-   * @param entries      prefixes stored now
+   * @param entries prefixes stored now
    */
   public record Stats(long lookups, long hits, long reusedTokens, int entries) {}
 
@@ -66,7 +66,10 @@ public final class PrefixCache implements AutoCloseable {
     return capacity > 0;
   }
 
-  /** The longest stored prefix of {@code prompt}, leaving at least its last token to compute; or null. */
+  /**
+   * The longest stored prefix of {@code prompt}, leaving at least its last token to compute; or
+   * null.
+   */
   Hit lookup(int[] prompt) {
     lookups++;
     Entry best = null;
@@ -85,13 +88,16 @@ public final class PrefixCache implements AutoCloseable {
     if (best == null) {
       return null;
     }
-    entries.get(new Key(best.tokens));  // touch: most recently used
+    entries.get(new Key(best.tokens)); // touch: most recently used
     hits++;
     reusedTokens += bestLength;
     return new Hit(best, bestLength);
   }
 
-  /** Stores an entry whose kv belongs to {@link #manager()}; replaces an equal key, evicts the eldest. */
+  /**
+   * Stores an entry whose kv belongs to {@link #manager()}; replaces an equal key, evicts the
+   * eldest.
+   */
   void put(int[] tokens, NDArray kv, RoutingRecord routing) {
     if (capacity == 0) {
       kv.close();
@@ -120,7 +126,7 @@ public final class PrefixCache implements AutoCloseable {
   }
 
   @Override
-  public void close() {  // package use only: the engine closes its cache
+  public void close() { // package use only: the engine closes its cache
     clear();
     manager.close();
   }

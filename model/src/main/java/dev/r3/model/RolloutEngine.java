@@ -17,17 +17,19 @@ import java.util.Map;
  * activations (weights are rounded before construction). It records, for every fed token and every
  * MoE layer, the experts it used: the routing records R3 replays in the trainer.
  *
- * <p>Layout of one call. Prompts are right-aligned in a shared column space (left padding): column c
- * of a row holds the token at position {@code c - pad} of its sequence, and the RoPE position is that
- * index in the unpadded sequence. Identical prompts (a GRPO group) are prefilled once; their KV entries
- * and prompt routing ids are then copied to every sample. A prompt extending a sequence seen in an
- * earlier call (multi-turn: prompt + response + tool result) reuses that sequence's KV entries and
- * routing ids from the {@link PrefixCache}, so only the new tokens are computed and the record stays
- * complete. Decoding runs one column per step for all live rows at once: one (rows, V) logits copy to
- * the host, one {@link Sampler} per sequence (stream = the prompt's index, so results do not depend on
- * batch composition), and finished rows are dropped from the cache when half the rows are done.
+ * <p>Layout of one call. Prompts are right-aligned in a shared column space (left padding): column
+ * c of a row holds the token at position {@code c - pad} of its sequence, and the RoPE position is
+ * that index in the unpadded sequence. Identical prompts (a GRPO group) are prefilled once; their
+ * KV entries and prompt routing ids are then copied to every sample. A prompt extending a sequence
+ * seen in an earlier call (multi-turn: prompt + response + tool result) reuses that sequence's KV
+ * entries and routing ids from the {@link PrefixCache}, so only the new tokens are computed and the
+ * record stays complete. Decoding runs one column per step for all live rows at once: one (rows, V)
+ * logits copy to the host, one {@link Sampler} per sequence (stream = the prompt's index, so
+ * results do not depend on batch composition), and finished rows are dropped from the cache when
+ * half the rows are done.
  *
- * <p>Thread safety: {@link #generate} is synchronized; grad mode is turned off on the calling thread.
+ * <p>Thread safety: {@link #generate} is synchronized; grad mode is turned off on the calling
+ * thread.
  */
 public final class RolloutEngine implements AutoCloseable {
   private final ModelConfig config;
@@ -39,7 +41,7 @@ public final class RolloutEngine implements AutoCloseable {
   public RolloutEngine(ModelWeights weights, RolloutOptions opts) {
     this.config = weights.config();
     this.opts = opts;
-    this.manager = NDManager.newBaseManager();  // loads the engine before any JniUtils call
+    this.manager = NDManager.newBaseManager(); // loads the engine before any JniUtils call
     JniUtils.setGradMode(false);
     this.model = MoeDecoder.load(weights, manager, false, opts.roundActivationsBf16());
     this.prefixCache = new PrefixCache(opts.prefixCacheEntries(), manager);
@@ -79,9 +81,9 @@ public final class RolloutEngine implements AutoCloseable {
   }
 
   /**
-   * Samples a continuation of every prompt, in one batch. A sequence stops after sampling
-   * {@code params.eosId()} or after {@code params.maxNewTokens()} tokens (fewer if the model's
-   * position limit comes first).
+   * Samples a continuation of every prompt, in one batch. A sequence stops after sampling {@code
+   * params.eosId()} or after {@code params.maxNewTokens()} tokens (fewer if the model's position
+   * limit comes first).
    */
   public synchronized List<Generation> generate(List<int[]> prompts, SamplingParams params) {
     JniUtils.setGradMode(false);
@@ -94,13 +96,24 @@ public final class RolloutEngine implements AutoCloseable {
         throw new IllegalArgumentException("prompt " + i + " is empty");
       }
       if (p.length > config.maxPositions()) {
-        throw new IllegalArgumentException("prompt " + i + " has " + p.length
-            + " tokens, more than max_position_embeddings = " + config.maxPositions());
+        throw new IllegalArgumentException(
+            "prompt "
+                + i
+                + " has "
+                + p.length
+                + " tokens, more than max_position_embeddings = "
+                + config.maxPositions());
       }
       for (int t : p) {
         if (t < 0 || t >= config.vocabSize()) {
-          throw new IllegalArgumentException("prompt " + i + " holds token " + t + " outside the vocabulary [0, "
-              + config.vocabSize() + ")");
+          throw new IllegalArgumentException(
+              "prompt "
+                  + i
+                  + " holds token "
+                  + t
+                  + " outside the vocabulary [0, "
+                  + config.vocabSize()
+                  + ")");
         }
       }
     }
@@ -113,24 +126,24 @@ public final class RolloutEngine implements AutoCloseable {
   private final class Call {
     final NDManager call;
     final SamplingParams params;
-    final int n;                 // sequences
+    final int n; // sequences
     final int layers = config.numLayers();
     final int k = config.isMoe() ? config.topK() : 0;
     final int[][] prompt;
-    final int[] limit;           // max new tokens per sequence
+    final int[] limit; // max new tokens per sequence
     final int[][] generated;
     final float[][] logProbs;
-    final int[] count;           // tokens generated so far
+    final int[] count; // tokens generated so far
     final boolean[] done;
     final boolean[] eos;
-    final int[][] route;         // [position][layer][slot] flattened, T - 1 positions when done
+    final int[][] route; // [position][layer][slot] flattened, T - 1 positions when done
     final Sampler[] samplers;
-    int promptColumns;           // Pmax: every prompt ends at column promptColumns - 1
-    int capacity;                // KV columns
-    int[] pad;                   // per sequence: columns before its first token
-    NDArray[] keys;              // per layer (rows, nKV, capacity, hd)
+    int promptColumns; // Pmax: every prompt ends at column promptColumns - 1
+    int capacity; // KV columns
+    int[] pad; // per sequence: columns before its first token
+    NDArray[] keys; // per layer (rows, nKV, capacity, hd)
     NDArray[] values;
-    int[] rowSeq;                // row -> sequence
+    int[] rowSeq; // row -> sequence
 
     Call(List<int[]> prompts, SamplingParams params, NDManager call) {
       this.call = call;
@@ -170,15 +183,20 @@ public final class RolloutEngine implements AutoCloseable {
       for (int b = 0; b < n; b++) {
         int[] tokens = Arrays.copyOf(prompt[b], prompt[b].length + count[b]);
         System.arraycopy(generated[b], 0, tokens, prompt[b].length, count[b]);
-        out.add(new Generation(tokens, prompt[b].length, Arrays.copyOf(logProbs[b], count[b]),
-            record(b, tokens.length - 1), eos[b]));
+        out.add(
+            new Generation(
+                tokens,
+                prompt[b].length,
+                Arrays.copyOf(logProbs[b], count[b]),
+                record(b, tokens.length - 1),
+                eos[b]));
       }
       return out;
     }
 
     // ---------------------------------------------------------------- prefill (unique prompts)
 
-    int[] uniqueRow;      // sequence -> row of its prompt in the prefill batch
+    int[] uniqueRow; // sequence -> row of its prompt in the prefill batch
     int[][] uniquePrompt;
 
     /** Prefills each distinct prompt once; returns the (U, V) logits of their last tokens. */
@@ -207,7 +225,7 @@ public final class RolloutEngine implements AutoCloseable {
       capacity = promptColumns + maxLimit - 1;
       int[] rowPad = new int[rows];
       PrefixCache.Hit[] hits = new PrefixCache.Hit[rows];
-      int first = promptColumns - 1;  // first column computed by some row
+      int first = promptColumns - 1; // first column computed by some row
       for (int u = 0; u < rows; u++) {
         rowPad[u] = promptColumns - uniquePrompt[u].length;
         hits[u] = prefixCache.enabled() ? prefixCache.lookup(uniquePrompt[u]) : null;
@@ -246,25 +264,39 @@ public final class RolloutEngine implements AutoCloseable {
           keyMask[u * promptColumns + c] = MoeDecoder.MASKED;
         }
       }
-      MoeDecoder.Window win = new MoeDecoder.Window(rows, width, promptColumns, ids, positions, computed,
-          MoeDecoder.Window.causal(width, promptColumns, first), keyMask, layers);
+      MoeDecoder.Window win =
+          new MoeDecoder.Window(
+              rows,
+              width,
+              promptColumns,
+              ids,
+              positions,
+              computed,
+              MoeDecoder.Window.causal(width, promptColumns, first),
+              keyMask,
+              layers);
       float[] logits;
       final int from = first;
       try (NDManager s = call.newSubManager()) {
-        MoeDecoder.KvStore store = (l, kNew, vNew, scope) -> {
-          Nd.write(keys[l], 2, from, kNew);
-          Nd.write(values[l], 2, from, vNew);
-          for (int u = 0; u < rows; u++) {  // cached prefixes: their stored entries, not the recomputation
-            if (hits[u] != null) {
-              restore(hits[u], l, u, rowPad[u], scope);
-            }
-          }
-          return new NDArray[] {Nd.slice(keys[l], 2, 0, promptColumns, scope),
-              Nd.slice(values[l], 2, 0, promptColumns, scope)};
-        };
-        NDArray hidden = model.forward(win, store, s);                          // (U, W, H)
-        NDArray last = Nd.slice(hidden, 1, width - 1, width, s);                // (U, 1, H)
-        logits = model.logits(last).toFloatArray();                             // (U, 1, V)
+        MoeDecoder.KvStore store =
+            (l, kNew, vNew, scope) -> {
+              Nd.write(keys[l], 2, from, kNew);
+              Nd.write(values[l], 2, from, vNew);
+              for (int u = 0;
+                  u < rows;
+                  u++) { // cached prefixes: their stored entries, not the recomputation
+                if (hits[u] != null) {
+                  restore(hits[u], l, u, rowPad[u], scope);
+                }
+              }
+              return new NDArray[] {
+                Nd.slice(keys[l], 2, 0, promptColumns, scope),
+                Nd.slice(values[l], 2, 0, promptColumns, scope)
+              };
+            };
+        NDArray hidden = model.forward(win, store, s); // (U, W, H)
+        NDArray last = Nd.slice(hidden, 1, width - 1, width, s); // (U, 1, H)
+        logits = model.logits(last).toFloatArray(); // (U, 1, V)
       }
       // Routing of every prompt position: cached prefix from its entry, the rest from this pass.
       int[][] promptRoute = new int[rows][];
@@ -296,10 +328,17 @@ public final class RolloutEngine implements AutoCloseable {
       long nkv = config.numKvHeads();
       long hd = config.headDim();
       for (int kind = 0; kind < 2; kind++) {
-        NDArray src = Nd.view(hit.entry().kv, new long[] {l, kind, 0, 0, 0},
-            new long[] {l + 1, kind + 1, nkv, m, hd}, scope);                  // (1, 1, nKV, m, hd)
+        NDArray src =
+            Nd.view(
+                hit.entry().kv,
+                new long[] {l, kind, 0, 0, 0},
+                new long[] {l + 1, kind + 1, nkv, m, hd},
+                scope); // (1, 1, nKV, m, hd)
         NDArray dst = kind == 0 ? keys[l] : values[l];
-        Nd.write(dst, new long[] {u, 0, rowPad, 0}, new long[] {u + 1, nkv, rowPad + m, hd},
+        Nd.write(
+            dst,
+            new long[] {u, 0, rowPad, 0},
+            new long[] {u + 1, nkv, rowPad + m, hd},
             src.reshape(1, nkv, m, hd));
       }
     }
@@ -335,8 +374,9 @@ public final class RolloutEngine implements AutoCloseable {
 
     NDArray gatherRows(NDArray cache, NDArray index) {
       Shape s = cache.getShape();
-      NDArray flat = cache.reshape(s.get(0), -1);                                     // (R, nKV*cap*hd)
-      NDArray out = Nd.rows(flat, index).reshape(index.getShape().get(0), s.get(1), s.get(2), s.get(3));
+      NDArray flat = cache.reshape(s.get(0), -1); // (R, nKV*cap*hd)
+      NDArray out =
+          Nd.rows(flat, index).reshape(index.getShape().get(0), s.get(1), s.get(2), s.get(3));
       flat.close();
       cache.close();
       return out;
@@ -393,16 +433,20 @@ public final class RolloutEngine implements AutoCloseable {
         }
         Arrays.fill(keyMask, r * keyCount, r * keyCount + pad[b], MoeDecoder.MASKED);
       }
-      MoeDecoder.Window win = new MoeDecoder.Window(rows, 1, keyCount, ids, positions, computed,
-          new float[keyCount], keyMask, layers);
+      MoeDecoder.Window win =
+          new MoeDecoder.Window(
+              rows, 1, keyCount, ids, positions, computed, new float[keyCount], keyMask, layers);
       float[] logits;
       try (NDManager s = call.newSubManager()) {
-        MoeDecoder.KvStore store = (l, kNew, vNew, scope) -> {
-          Nd.write(keys[l], 2, column, kNew);
-          Nd.write(values[l], 2, column, vNew);
-          return new NDArray[] {Nd.slice(keys[l], 2, 0, keyCount, scope), Nd.slice(values[l], 2, 0, keyCount, scope)};
-        };
-        logits = model.logits(model.forward(win, store, s)).toFloatArray();     // (R, 1, V)
+        MoeDecoder.KvStore store =
+            (l, kNew, vNew, scope) -> {
+              Nd.write(keys[l], 2, column, kNew);
+              Nd.write(values[l], 2, column, vNew);
+              return new NDArray[] {
+                Nd.slice(keys[l], 2, 0, keyCount, scope), Nd.slice(values[l], 2, 0, keyCount, scope)
+              };
+            };
+        logits = model.logits(model.forward(win, store, s)).toFloatArray(); // (R, 1, V)
       }
       int v = config.vocabSize();
       for (int r = 0; r < rows; r++) {
@@ -435,7 +479,10 @@ public final class RolloutEngine implements AutoCloseable {
 
     private boolean[] stored;
 
-    /** Stores each sequence that finished at this step (step -1: at prefill) with its KV and routing. */
+    /**
+     * Stores each sequence that finished at this step (step -1: at prefill) with its KV and
+     * routing.
+     */
     void storeFinished(int step) {
       if (!prefixCache.enabled()) {
         return;
@@ -451,7 +498,8 @@ public final class RolloutEngine implements AutoCloseable {
           continue;
         }
         stored[b] = true;
-        int fed = prompt[b].length + count[b] - 1;  // tokens whose KV exists: all but the last sampled
+        int fed =
+            prompt[b].length + count[b] - 1; // tokens whose KV exists: all but the last sampled
         int[] tokens = Arrays.copyOf(prompt[b], fed);
         System.arraycopy(generated[b], 0, tokens, prompt[b].length, fed - prompt[b].length);
         try (NDManager s = call.newSubManager()) {
@@ -462,7 +510,7 @@ public final class RolloutEngine implements AutoCloseable {
             parts[2 * l] = Nd.view(keys[l], min, max, s);
             parts[2 * l + 1] = Nd.view(values[l], min, max, s);
           }
-          NDArray kv = NDArrays.stack(new NDList(parts)).reshape(layers, 2, nkv, fed, hd);  // a copy
+          NDArray kv = NDArrays.stack(new NDList(parts)).reshape(layers, 2, nkv, fed, hd); // a copy
           kv.attach(prefixCache.manager());
           prefixCache.put(tokens, kv, record(b, fed));
         }
@@ -473,7 +521,11 @@ public final class RolloutEngine implements AutoCloseable {
       if (k == 0) {
         return RoutingRecord.empty(positions);
       }
-      return RoutingRecord.of(positions, layers, k, config.numExperts(),
+      return RoutingRecord.of(
+          positions,
+          layers,
+          k,
+          config.numExperts(),
           Arrays.copyOf(route[b], positions * layers * k));
     }
   }

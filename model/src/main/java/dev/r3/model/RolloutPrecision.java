@@ -11,7 +11,9 @@ import java.util.stream.Collectors;
  * (inside DJL, by Veltkamp splitting; see {@link WeightRounding#roundBf16}).
  */
 public enum RolloutPrecision {
-  /** Same weights and arithmetic as the trainer: the only mismatch left is kernel shape and order. */
+  /**
+   * Same weights and arithmetic as the trainer: the only mismatch left is kernel shape and order.
+   */
   FP32("fp32"),
   /** Weights rounded to bfloat16 (norms included), activations float32. */
   BF16_WEIGHTS("bf16-weights"),
@@ -31,7 +33,10 @@ public enum RolloutPrecision {
     return configName;
   }
 
-  /** The weights this engine holds, derived from the trainer's float32 weights (a new object unless FP32). */
+  /**
+   * The weights this engine holds, derived from the trainer's float32 weights (a new object unless
+   * FP32).
+   */
   public ModelWeights prepare(ModelWeights w) {
     return switch (this) {
       case FP32 -> w;
@@ -58,7 +63,12 @@ public enum RolloutPrecision {
         return p;
       }
     }
-    throw new IllegalArgumentException("unknown rollout precision '" + s + "'; valid: "
-        + Arrays.stream(values()).map(RolloutPrecision::configName).collect(Collectors.joining(", ")));
+    throw new IllegalArgumentException(
+        "unknown rollout precision '"
+            + s
+            + "'; valid: "
+            + Arrays.stream(values())
+                .map(RolloutPrecision::configName)
+                .collect(Collectors.joining(", ")));
   }
 }

@@ -7,11 +7,11 @@ import java.util.Arrays;
  * the k slots: the thing R3 carries from the rollout engine to the trainer.
  *
  * <p>Positions: for a sequence of T tokens the engine runs tokens 0..T-2 (the last sampled token is
- * never fed back), so a complete record holds {@code T - 1} positions, as SGLang returns
- * {@code [T - 1, layers, k]}. Position p is the token at index p of the unpadded sequence (prompt first).
+ * never fed back), so a complete record holds {@code T - 1} positions, as SGLang returns {@code [T
+ * - 1, layers, k]}. Position p is the token at index p of the unpadded sequence (prompt first).
  *
- * <p>Storage: one byte per id when there are at most 256 experts, two otherwise (little-endian). Ids
- * within a (position, layer) are kept in the order the engine produced them (descending gate).
+ * <p>Storage: one byte per id when there are at most 256 experts, two otherwise (little-endian).
+ * Ids within a (position, layer) are kept in the order the engine produced them (descending gate).
  * Immutable.
  */
 public final class RoutingRecord {
@@ -39,15 +39,25 @@ public final class RoutingRecord {
     }
     long n = (long) positions * layers * k;
     if (flatIds.length != n) {
-      throw new IllegalArgumentException("routing ids: expected " + positions + "x" + layers + "x" + k
-          + " = " + n + " values, got " + flatIds.length);
+      throw new IllegalArgumentException(
+          "routing ids: expected "
+              + positions
+              + "x"
+              + layers
+              + "x"
+              + k
+              + " = "
+              + n
+              + " values, got "
+              + flatIds.length);
     }
     int width = bytesPerId(numExperts);
     byte[] b = new byte[flatIds.length * width];
     for (int i = 0; i < flatIds.length; i++) {
       int id = flatIds[i];
       if (id < 0 || id >= numExperts) {
-        throw new IllegalArgumentException("expert id " + id + " out of range [0, " + numExperts + ")");
+        throw new IllegalArgumentException(
+            "expert id " + id + " out of range [0, " + numExperts + ")");
       }
       if (width == 1) {
         b[i] = (byte) id;
@@ -60,16 +70,19 @@ public final class RoutingRecord {
   }
 
   /** From the compact wire form (as returned by {@link #compactIds()}); copies and validates it. */
-  public static RoutingRecord fromCompact(int positions, int layers, int k, int numExperts, byte[] compact) {
+  public static RoutingRecord fromCompact(
+      int positions, int layers, int k, int numExperts, byte[] compact) {
     int width = bytesPerId(numExperts);
     long n = (long) positions * layers * k * width;
     if (compact.length != n) {
-      throw new IllegalArgumentException("compact routing ids: expected " + n + " bytes, got " + compact.length);
+      throw new IllegalArgumentException(
+          "compact routing ids: expected " + n + " bytes, got " + compact.length);
     }
     RoutingRecord r = new RoutingRecord(positions, layers, k, numExperts, compact.clone());
     for (int i = 0; i < positions * layers * k; i++) {
       if (r.idAt(i) >= numExperts) {
-        throw new IllegalArgumentException("expert id " + r.idAt(i) + " out of range [0, " + numExperts + ")");
+        throw new IllegalArgumentException(
+            "expert id " + r.idAt(i) + " out of range [0, " + numExperts + ")");
       }
     }
     return r;
@@ -84,10 +97,21 @@ public final class RoutingRecord {
     return numExperts <= 256 ? 1 : 2;
   }
 
-  public int positions() { return positions; }
-  public int layers() { return layers; }
-  public int k() { return k; }
-  public int numExperts() { return numExperts; }
+  public int positions() {
+    return positions;
+  }
+
+  public int layers() {
+    return layers;
+  }
+
+  public int k() {
+    return k;
+  }
+
+  public int numExperts() {
+    return numExperts;
+  }
 
   /** The compact wire form: a copy of the id bytes. */
   public byte[] compactIds() {
@@ -107,9 +131,25 @@ public final class RoutingRecord {
   }
 
   public int expert(int position, int layer, int slot) {
-    if (position < 0 || position >= positions || layer < 0 || layer >= layers || slot < 0 || slot >= k) {
-      throw new IndexOutOfBoundsException("(" + position + ", " + layer + ", " + slot + ") outside "
-          + positions + "x" + layers + "x" + k);
+    if (position < 0
+        || position >= positions
+        || layer < 0
+        || layer >= layers
+        || slot < 0
+        || slot >= k) {
+      throw new IndexOutOfBoundsException(
+          "("
+              + position
+              + ", "
+              + layer
+              + ", "
+              + slot
+              + ") outside "
+              + positions
+              + "x"
+              + layers
+              + "x"
+              + k);
     }
     return idAt((position * layers + layer) * k + slot);
   }
@@ -143,7 +183,9 @@ public final class RoutingRecord {
     return out;
   }
 
-  /** True when (position, layer) selects the same set of experts in both records (order ignored). */
+  /**
+   * True when (position, layer) selects the same set of experts in both records (order ignored).
+   */
   public boolean sameSet(RoutingRecord other, int position, int layer) {
     int[] a = experts(position, layer);
     int[] b = other.experts(position, layer);
@@ -164,8 +206,8 @@ public final class RoutingRecord {
   /** This record followed by {@code next} (same layers, k and expert count). */
   public RoutingRecord concat(RoutingRecord next) {
     if (next.layers != layers || next.k != k || next.numExperts != numExperts) {
-      throw new IllegalArgumentException("cannot concatenate routing records of shapes " + shape()
-          + " and " + next.shape());
+      throw new IllegalArgumentException(
+          "cannot concatenate routing records of shapes " + shape() + " and " + next.shape());
     }
     byte[] b = Arrays.copyOf(ids, ids.length + next.ids.length);
     System.arraycopy(next.ids, 0, b, ids.length, next.ids.length);
@@ -181,7 +223,11 @@ public final class RoutingRecord {
   public void checkAligned(String sequenceId, int tokens, int expectedLayers, int expectedK) {
     StringBuilder why = new StringBuilder();
     if (positions != tokens - 1) {
-      why.append(" positions ").append(positions).append(" != tokens - 1 = ").append(tokens - 1).append(';');
+      why.append(" positions ")
+          .append(positions)
+          .append(" != tokens - 1 = ")
+          .append(tokens - 1)
+          .append(';');
     }
     if (layers != expectedLayers) {
       why.append(" layers ").append(layers).append(" != ").append(expectedLayers).append(';');
@@ -190,8 +236,11 @@ public final class RoutingRecord {
       why.append(" k ").append(k).append(" != ").append(expectedK).append(';');
     }
     if (why.length() > 0) {
-      throw new RoutingMismatchException("routing record of sequence '" + sequenceId
-          + "' does not match it:" + why.substring(0, why.length() - 1));
+      throw new RoutingMismatchException(
+          "routing record of sequence '"
+              + sequenceId
+              + "' does not match it:"
+              + why.substring(0, why.length() - 1));
     }
   }
 
@@ -201,8 +250,12 @@ public final class RoutingRecord {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof RoutingRecord r && r.positions == positions && r.layers == layers && r.k == k
-        && r.numExperts == numExperts && Arrays.equals(r.ids, ids);
+    return o instanceof RoutingRecord r
+        && r.positions == positions
+        && r.layers == layers
+        && r.k == k
+        && r.numExperts == numExperts
+        && Arrays.equals(r.ids, ids);
   }
 
   @Override

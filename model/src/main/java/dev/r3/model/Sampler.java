@@ -4,12 +4,13 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * Temperature and nucleus (top-p) sampling over one row of logits, in Java on the host (the vocabulary
- * is small; copying a row out of the engine costs less than the ops to sample inside it).
+ * Temperature and nucleus (top-p) sampling over one row of logits, in Java on the host (the
+ * vocabulary is small; copying a row out of the engine costs less than the ops to sample inside
+ * it).
  *
  * <p>The log-probability returned is that of the sampled token under the distribution it was drawn
- * from <em>before</em> the top-p cut (the temperature-scaled softmax), which is the distribution the
- * trainer recomputes; with top-p < 1 the difference is the usual, documented, truncation bias.
+ * from <em>before</em> the top-p cut (the temperature-scaled softmax), which is the distribution
+ * the trainer recomputes; with top-p < 1 the difference is the usual, documented, truncation bias.
  */
 public final class Sampler {
   private final float temperature;
@@ -19,7 +20,8 @@ public final class Sampler {
   public Sampler(SamplingParams p, long stream) {
     this.temperature = p.temperature();
     this.topP = p.topP();
-    // One independent, reproducible stream per sequence: results do not depend on batch composition.
+    // One independent, reproducible stream per sequence: results do not depend on batch
+    // composition.
     this.rng = new SplittableRandom(p.seed() * 0x9E3779B97F4A7C15L + stream);
   }
 
@@ -58,7 +60,8 @@ public final class Sampler {
       for (int i = 0; i < vocab; i++) {
         order[i] = i;
       }
-      Arrays.sort(order, (a, b) -> Double.compare(p[b], p[a]) != 0 ? Double.compare(p[b], p[a]) : a - b);
+      Arrays.sort(
+          order, (a, b) -> Double.compare(p[b], p[a]) != 0 ? Double.compare(p[b], p[a]) : a - b);
       double cum = 0;
       int keep = 0;
       while (keep < vocab && cum < topP * z) {

@@ -5,13 +5,15 @@ import java.util.List;
 /**
  * One optimizer step.
  *
- * @param step     optimizer steps taken so far, this one included
- * @param loss     the loss value before the update
- * @param gradNorm global L2 norm of the gradient before clipping (NaN or infinite: the step was skipped)
- * @param routing  per sequence, the experts used at positions 0..T-2 (pass back for R2)
+ * @param step optimizer steps taken so far, this one included
+ * @param loss the loss value before the update
+ * @param gradNorm global L2 norm of the gradient before clipping (NaN or infinite: the step was
+ *     skipped)
+ * @param routing per sequence, the experts used at positions 0..T-2 (pass back for R2)
  * @param logProbs per sequence, T - 1 detached log-probabilities before the update
  */
-public record StepResult(long step, float loss, float gradNorm, List<RoutingRecord> routing, float[][] logProbs) {
+public record StepResult(
+    long step, float loss, float gradNorm, List<RoutingRecord> routing, float[][] logProbs) {
 
   /** True when the gradient was finite and the weights were updated. */
   public boolean updated() {

@@ -13,18 +13,20 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The float32 learner-side model: scores sequences teacher-forced and takes AdamW steps on a
- * {@link PolicyLoss}. The learner owns exactly one (DJL allows one gradient collector per process).
+ * The float32 learner-side model: scores sequences teacher-forced and takes AdamW steps on a {@link
+ * PolicyLoss}. The learner owns exactly one (DJL allows one gradient collector per process).
  *
- * <p>Batches are right-padded; each sequence's positions start at 0. A sequence of T tokens is fed as
- * its first T - 1 tokens (the last token predicts nothing), so logits, log-probabilities and routing
- * records all cover positions 0..T-2. Routing per {@link RoutingMode}:
+ * <p>Batches are right-padded; each sequence's positions start at 0. A sequence of T tokens is fed
+ * as its first T - 1 tokens (the last token predicts nothing), so logits, log-probabilities and
+ * routing records all cover positions 0..T-2. Routing per {@link RoutingMode}:
+ *
  * <ul>
  *   <li>RECOMPUTE: the trainer's own top-k;
  *   <li>REPLAY (R3): the rollout engine's records, checked against each sequence before computing;
- *   <li>R2: the same mechanics with the trainer's own records from the batch's first mini-step (every
- *       call returns the records it used).
+ *   <li>R2: the same mechanics with the trainer's own records from the batch's first mini-step
+ *       (every call returns the records it used).
  * </ul>
+ *
  * A dense model ignores the mode and returns empty records.
  *
  * <p>Memory: parameters and optimizer state live in one long-lived manager; every call works in a
@@ -38,11 +40,15 @@ public final class Trainer implements AutoCloseable {
   private final List<NDArray> params;
   private final List<NDArray> firstMoment = new ArrayList<>();
   private final List<NDArray> secondMoment = new ArrayList<>();
-  private final List<NDArray> scratch = new ArrayList<>();  // one per parameter: the update works in place
+  private final List<NDArray> scratch =
+      new ArrayList<>(); // one per parameter: the update works in place
   private final boolean[] decays;
   private volatile float lr;
   private volatile long steps;
-  /** Nanoseconds of the last step's phases: forward + loss, backward, clip + AdamW (for benchmarks). */
+
+  /**
+   * Nanoseconds of the last step's phases: forward + loss, backward, clip + AdamW (for benchmarks).
+   */
   final long[] lastPhaseNanos = new long[3];
 
   public Trainer(ModelWeights init, TrainerOptions opts) {
@@ -55,7 +61,7 @@ public final class Trainer implements AutoCloseable {
     this.decays = new boolean[params.size()];
     for (int i = 0; i < params.size(); i++) {
       NDArray p = params.get(i);
-      decays[i] = p.getShape().dimension() >= 2;  // no decay on norm weights
+      decays[i] = p.getShape().dimension() >= 2; // no decay on norm weights
       firstMoment.add(manager.zeros(p.getShape()));
       secondMoment.add(manager.zeros(p.getShape()));
       scratch.add(manager.zeros(p.getShape()));
@@ -101,9 +107,11 @@ public final class Trainer implements AutoCloseable {
   /**
    * Log-probabilities of every token after the first, without gradient.
    *
-   * @param replay one record per sequence for REPLAY and R2 (T - 1 positions each); null for RECOMPUTE
+   * @param replay one record per sequence for REPLAY and R2 (T - 1 positions each); null for
+   *     RECOMPUTE
    */
-  public synchronized ScoreResult score(List<Sequence> seqs, RoutingMode mode, List<RoutingRecord> replay) {
+  public synchronized ScoreResult score(
+      List<Sequence> seqs, RoutingMode mode, List<RoutingRecord> replay) {
     JniUtils.setGradMode(false);
     Batch b = batch(seqs, mode, replay);
     try (NDManager scope = manager.newSubManager()) {
@@ -118,8 +126,8 @@ public final class Trainer implements AutoCloseable {
    * One optimizer step: forward with gradient, {@code loss}, backward, global-norm clipping, AdamW.
    * A non-finite gradient skips the update (reported as the step's grad norm).
    */
-  public synchronized StepResult trainStep(List<Sequence> seqs, RoutingMode mode, List<RoutingRecord> replay,
-      PolicyLoss loss) {
+  public synchronized StepResult trainStep(
+      List<Sequence> seqs, RoutingMode mode, List<RoutingRecord> replay, PolicyLoss loss) {
     JniUtils.setGradMode(false);
     Batch b = batch(seqs, mode, replay);
     try (NDManager scope = manager.newSubManager()) {
@@ -132,7 +140,8 @@ public final class Trainer implements AutoCloseable {
         NDArray mask = scope.create(b.trained, new Shape(b.rows, b.width));
         value = loss.apply(new TokenBatch(logp, mask, seqs), scope);
         if (value.getShape().size() != 1) {
-          throw new IllegalArgumentException("loss must be a scalar, got shape " + value.getShape());
+          throw new IllegalArgumentException(
+              "loss must be a scalar, got shape " + value.getShape());
         }
         t1 = System.nanoTime();
         gc.backward(value);
@@ -153,15 +162,17 @@ public final class Trainer implements AutoCloseable {
   }
 
   /**
-   * Global-norm clipping folded into AdamW (PyTorch's formula, decoupled decay on matrices only). Every
-   * op is in place on long-lived buffers: fresh parameter-sized allocations cost page faults that were
-   * measured here at 10-70 ms per MB-sized tensor, and DJL's fused adamUpdate allocates five per tensor.
+   * Global-norm clipping folded into AdamW (PyTorch's formula, decoupled decay on matrices only).
+   * Every op is in place on long-lived buffers: fresh parameter-sized allocations cost page faults
+   * that were measured here at 10-70 ms per MB-sized tensor, and DJL's fused adamUpdate allocates
+   * five per tensor.
    */
   private float clipAndUpdate(NDManager scope) {
     NDArray[] grads = new NDArray[params.size()];
     NDArray[] squares = new NDArray[params.size()];
     for (int i = 0; i < grads.length; i++) {
-      grads[i] = Nd.own(params.get(i).getGradient(), scope);  // a new handle each call: owned by the scope
+      grads[i] =
+          Nd.own(params.get(i).getGradient(), scope); // a new handle each call: owned by the scope
       squares[i] = Nd.norm2(grads[i]);
     }
     double sum = 0;
@@ -172,14 +183,15 @@ public final class Trainer implements AutoCloseable {
     if (!Float.isFinite(norm)) {
       return norm;
     }
-    double scale = opts.gradClip() > 0 && norm > opts.gradClip() ? opts.gradClip() / (norm + 1e-6) : 1;
+    double scale =
+        opts.gradClip() > 0 && norm > opts.gradClip() ? opts.gradClip() / (norm + 1e-6) : 1;
     long t = ++steps;
     double rate = lr;
     double b1 = opts.beta1();
     double b2 = opts.beta2();
     double bc1 = 1 - Math.pow(b1, t);
     double bc2 = 1 - Math.pow(b2, t);
-    double gain1 = (1 - b1) * scale;          // g' = scale * g
+    double gain1 = (1 - b1) * scale; // g' = scale * g
     double gain2 = (1 - b2) * scale * scale;
     // m = b1 m + (1 - b1) g'  =  gain1 * (m * b1 / gain1 + g)
     // v = b2 v + (1 - b2) g'^2 = gain2 * (v * b2 / gain2 + g^2)
@@ -202,7 +214,7 @@ public final class Trainer implements AutoCloseable {
       NDArray v = secondMoment.get(i);
       NDArray tmp = scratch.get(i);
       m.muli(mPre).addi(g).muli(mPost);
-      tmp.muli(zero).addi(g).muli(g);                      // g^2
+      tmp.muli(zero).addi(g).muli(g); // g^2
       v.muli(vPre).addi(tmp).muli(vPost);
       if (decays[i]) {
         p.muli(decay);
@@ -214,11 +226,15 @@ public final class Trainer implements AutoCloseable {
   }
 
   /**
-   * Gradients of {@code loss} for the named parameters (device names: Hugging Face names for all but the
-   * stacked experts), without updating anything. For gradient checks.
+   * Gradients of {@code loss} for the named parameters (device names: Hugging Face names for all
+   * but the stacked experts), without updating anything. For gradient checks.
    */
-  synchronized java.util.Map<String, float[]> gradients(List<Sequence> seqs, RoutingMode mode,
-      List<RoutingRecord> replay, PolicyLoss loss, java.util.Collection<String> names) {
+  synchronized java.util.Map<String, float[]> gradients(
+      List<Sequence> seqs,
+      RoutingMode mode,
+      List<RoutingRecord> replay,
+      PolicyLoss loss,
+      java.util.Collection<String> names) {
     JniUtils.setGradMode(false);
     Batch b = batch(seqs, mode, replay);
     java.util.Map<String, float[]> out = new java.util.LinkedHashMap<>();
@@ -259,8 +275,8 @@ public final class Trainer implements AutoCloseable {
   // ------------------------------------------------------------------ batching
 
   private NDArray forward(Batch b, NDManager scope) {
-    NDArray hidden = model.forward(b.window, null, scope);                  // (B, L, H)
-    NDArray targets = scope.create(b.targets, new Shape(b.rows, b.width));  // (B, L)
+    NDArray hidden = model.forward(b.window, null, scope); // (B, L, H)
+    NDArray targets = scope.create(b.targets, new Shape(b.rows, b.width)); // (B, L)
     return MoeDecoder.targetLogProbs(model.logits(hidden), targets, opts.temperature());
   }
 
@@ -299,8 +315,17 @@ public final class Trainer implements AutoCloseable {
           }
         }
       }
-      this.window = new MoeDecoder.Window(rows, width, width, ids, positions, computed,
-          MoeDecoder.Window.causal(width, width, 0), keyMask, config.numLayers());
+      this.window =
+          new MoeDecoder.Window(
+              rows,
+              width,
+              width,
+              ids,
+              positions,
+              computed,
+              MoeDecoder.Window.causal(width, width, 0),
+              keyMask,
+              config.numLayers());
     }
 
     /** Splits a (B, L) host array into per-sequence rows of T - 1 values. */
@@ -344,13 +369,24 @@ public final class Trainer implements AutoCloseable {
     int width = 0;
     for (Sequence s : seqs) {
       if (s.length() - 1 > config.maxPositions()) {
-        throw new IllegalArgumentException("sequence '" + s.id() + "' has " + s.length()
-            + " tokens; the model takes at most max_position_embeddings + 1 = " + (config.maxPositions() + 1));
+        throw new IllegalArgumentException(
+            "sequence '"
+                + s.id()
+                + "' has "
+                + s.length()
+                + " tokens; the model takes at most max_position_embeddings + 1 = "
+                + (config.maxPositions() + 1));
       }
       for (int t : s.tokens()) {
         if (t < 0 || t >= config.vocabSize()) {
-          throw new IllegalArgumentException("sequence '" + s.id() + "' holds token " + t
-              + " outside the vocabulary [0, " + config.vocabSize() + ")");
+          throw new IllegalArgumentException(
+              "sequence '"
+                  + s.id()
+                  + "' holds token "
+                  + t
+                  + " outside the vocabulary [0, "
+                  + config.vocabSize()
+                  + ")");
         }
       }
       width = Math.max(width, s.length() - 1);
@@ -362,11 +398,18 @@ public final class Trainer implements AutoCloseable {
     return b;
   }
 
-  /** Lays replayed records out per layer as the window's (B*L*k) id arrays, after checking each one. */
+  /**
+   * Lays replayed records out per layer as the window's (B*L*k) id arrays, after checking each one.
+   */
   private void fillReplay(Batch b, RoutingMode mode, List<RoutingRecord> replay) {
     if (replay == null || replay.size() != b.rows) {
-      throw new IllegalArgumentException(mode + " needs one routing record per sequence: got "
-          + (replay == null ? "none" : replay.size()) + " for " + b.rows + " sequences");
+      throw new IllegalArgumentException(
+          mode
+              + " needs one routing record per sequence: got "
+              + (replay == null ? "none" : replay.size())
+              + " for "
+              + b.rows
+              + " sequences");
     }
     int layers = config.numLayers();
     int k = config.topK();
@@ -374,29 +417,37 @@ public final class Trainer implements AutoCloseable {
       Sequence s = b.seqs.get(b2);
       RoutingRecord r = replay.get(b2);
       if (r == null) {
-        throw new RoutingMismatchException("routing record of sequence '" + s.id() + "' is missing");
+        throw new RoutingMismatchException(
+            "routing record of sequence '" + s.id() + "' is missing");
       }
       r.checkAligned(s.id(), s.length(), layers, k);
       if (r.numExperts() != config.numExperts()) {
-        throw new RoutingMismatchException("routing record of sequence '" + s.id() + "' does not match it: "
-            + "experts " + r.numExperts() + " != " + config.numExperts());
+        throw new RoutingMismatchException(
+            "routing record of sequence '"
+                + s.id()
+                + "' does not match it: "
+                + "experts "
+                + r.numExperts()
+                + " != "
+                + config.numExperts());
       }
     }
     for (int l = 0; l < layers; l++) {
       int[] ids = new int[b.rows * b.width * k];
       for (int i = 0; i < b.rows * b.width; i++) {
         for (int j = 0; j < k; j++) {
-          ids[i * k + j] = j;  // padding: any distinct valid ids, outputs unused
+          ids[i * k + j] = j; // padding: any distinct valid ids, outputs unused
         }
       }
       b.window.replay[l] = ids;
     }
     for (int b2 = 0; b2 < b.rows; b2++) {
-      int[] flat = replay.get(b2).toIntArray();  // [position][layer][slot]
+      int[] flat = replay.get(b2).toIntArray(); // [position][layer][slot]
       int fed = b.seqs.get(b2).length() - 1;
       for (int t = 0; t < fed; t++) {
         for (int l = 0; l < layers; l++) {
-          System.arraycopy(flat, (t * layers + l) * k, b.window.replay[l], (b2 * b.width + t) * k, k);
+          System.arraycopy(
+              flat, (t * layers + l) * k, b.window.replay[l], (b2 * b.width + t) * k, k);
         }
       }
     }

@@ -3,16 +3,23 @@ package dev.r3.model;
 /**
  * Optimizer and scoring settings of the {@link Trainer}.
  *
- * @param lr          AdamW learning rate
- * @param weightDecay decoupled weight decay (AdamW), applied to matrices only, never to norm weights
- * @param beta1       first-moment decay
- * @param beta2       second-moment decay
- * @param eps         AdamW denominator epsilon
- * @param gradClip    global L2 norm the gradient is clipped to; {@code <= 0} disables clipping
+ * @param lr AdamW learning rate
+ * @param weightDecay decoupled weight decay (AdamW), applied to matrices only, never to norm
+ *     weights
+ * @param beta1 first-moment decay
+ * @param beta2 second-moment decay
+ * @param eps AdamW denominator epsilon
+ * @param gradClip global L2 norm the gradient is clipped to; {@code <= 0} disables clipping
  * @param temperature logits are divided by it before log-softmax; must equal the rollout sampling
- *                    temperature so that pi_train and pi_infer are the same distribution
+ *     temperature so that pi_train and pi_infer are the same distribution
  */
-public record TrainerOptions(float lr, float weightDecay, float beta1, float beta2, float eps, float gradClip,
+public record TrainerOptions(
+    float lr,
+    float weightDecay,
+    float beta1,
+    float beta2,
+    float eps,
+    float gradClip,
     float temperature) {
 
   public TrainerOptions {

@@ -6,30 +6,32 @@ import java.util.Map;
 /**
  * Reduced-precision number formats of a rollout engine, emulated in Java on float32 values.
  *
- * <p>Why in Java: DJL's {@code BFLOAT16} aborts the JVM and its float16 matmul is 16-45x slower than
- * float32 on this CPU (DESIGN.md section 6). So the rollout engine keeps computing in float32 on
- * weights whose values are exactly those a bf16 or fp8 engine would hold: each value is rounded here
- * once per weight publication, and the float32 arithmetic that follows sees the same operands a real
- * reduced-precision engine sees. This is the mismatch source R3 exists to neutralise.
+ * <p>Why in Java: DJL's {@code BFLOAT16} aborts the JVM and its float16 matmul is 16-45x slower
+ * than float32 on this CPU (DESIGN.md section 6). So the rollout engine keeps computing in float32
+ * on weights whose values are exactly those a bf16 or fp8 engine would hold: each value is rounded
+ * here once per weight publication, and the float32 arithmetic that follows sees the same operands
+ * a real reduced-precision engine sees. This is the mismatch source R3 exists to neutralise.
  *
  * <p>Formats:
+ *
  * <ul>
- *   <li><b>bfloat16</b>: the top 16 bits of a float32 (8 exponent bits, 7 mantissa bits), rounded to
- *       nearest, ties to even; overflow goes to infinity, NaN stays NaN (made quiet), subnormals are
- *       rounded like any other value (bf16 has the float32 exponent range).
+ *   <li><b>bfloat16</b>: the top 16 bits of a float32 (8 exponent bits, 7 mantissa bits), rounded
+ *       to nearest, ties to even; overflow goes to infinity, NaN stays NaN (made quiet), subnormals
+ *       are rounded like any other value (bf16 has the float32 exponent range).
  *   <li><b>fp8 e4m3</b>, OCP "FN" variant (as in {@code torch.float8_e4m3fn}): bias 7, 3 mantissa
- *       bits, no infinities, NaN = S.1111.111, largest finite 448, smallest subnormal 2^-9. Rounding is
- *       to nearest, ties to even, <em>saturating</em>: anything beyond +-448, infinities included, maps to
- *       +-448, as FP8 inference kernels do with {@code satfinite} conversion.
+ *       bits, no infinities, NaN = S.1111.111, largest finite 448, smallest subnormal 2^-9.
+ *       Rounding is to nearest, ties to even, <em>saturating</em>: anything beyond +-448,
+ *       infinities included, maps to +-448, as FP8 inference kernels do with {@code satfinite}
+ *       conversion.
  * </ul>
  *
- * <p>{@link #toFp8Weights} follows what FP8 serving (vLLM's {@code fp8} weight quantization) does to a
- * Qwen3-MoE model: every linear projection of attention and of the experts is stored as fp8 with one
- * float32 scale per tensor ({@code amax / 448}); the embedding, the LM head, the MoE router and the
- * norm weights stay in bf16 (the engine's activation dtype). Without the scale our 0.02-std weights
- * would sit in e4m3's subnormal range and lose almost all precision, which no real engine does. The
- * stored value is {@code fp8 * scale} rounded once to float32; a real engine applies the scale to the
- * matmul output instead, which differs only by that one float32 rounding.
+ * <p>{@link #toFp8Weights} follows what FP8 serving (vLLM's {@code fp8} weight quantization) does
+ * to a Qwen3-MoE model: every linear projection of attention and of the experts is stored as fp8
+ * with one float32 scale per tensor ({@code amax / 448}); the embedding, the LM head, the MoE
+ * router and the norm weights stay in bf16 (the engine's activation dtype). Without the scale our
+ * 0.02-std weights would sit in e4m3's subnormal range and lose almost all precision, which no real
+ * engine does. The stored value is {@code fp8 * scale} rounded once to float32; a real engine
+ * applies the scale to the matmul output instead, which differs only by that one float32 rounding.
  */
 public final class WeightRounding {
   private WeightRounding() {}
@@ -46,11 +48,11 @@ public final class WeightRounding {
   // ---- bfloat16 ----
 
   /**
-   * The 16 bits of {@code x} rounded to bfloat16, round to nearest even. Adding {@code 0x7FFF + lsb}
-   * to the float bits rounds the low half up exactly when it is above the halfway point, or at it with
-   * an odd kept bit; a carry out of the mantissa increments the exponent, which is the right answer
-   * (and turns the largest floats into infinity). NaN is handled first so that the carry cannot turn a
-   * NaN payload into infinity.
+   * The 16 bits of {@code x} rounded to bfloat16, round to nearest even. Adding {@code 0x7FFF +
+   * lsb} to the float bits rounds the low half up exactly when it is above the halfway point, or at
+   * it with an odd kept bit; a carry out of the mantissa increments the exponent, which is the
+   * right answer (and turns the largest floats into infinity). NaN is handled first so that the
+   * carry cannot turn a NaN payload into infinity.
    */
   public static short toBf16Bits(float x) {
     int bits = Float.floatToRawIntBits(x);
@@ -72,26 +74,34 @@ public final class WeightRounding {
   }
 
   /**
-   * Veltkamp splitting constant for bfloat16: {@code 2^16 + 1}. For a float32 x,
-   * {@code g = x * 65537f; d = x - g; r = g + d} leaves in {@code r} the high 8 significant bits of x,
-   * rounded to nearest even, i.e. {@link #roundBf16}(x), with three element-wise float32 ops and no
-   * dtype change (how the rollout engine rounds activations inside DJL).
+   * Veltkamp splitting constant for bfloat16: {@code 2^16 + 1}. For a float32 x, {@code g = x *
+   * 65537f; d = x - g; r = g + d} leaves in {@code r} the high 8 significant bits of x, rounded to
+   * nearest even, i.e. {@link #roundBf16}(x), with three element-wise float32 ops and no dtype
+   * change (how the rollout engine rounds activations inside DJL).
    *
-   * <p>Checked exhaustively over all 2^32 floats: bit-exact for {@code +0} and for
-   * {@link #VELTKAMP_MIN_ABS} <= |x| < {@link #VELTKAMP_MAX_ABS}. Outside: {@code -0} comes back as
-   * {@code +0}; subnormals come back wrong (the product is itself rounded at the subnormal quantum; the
-   * absolute error stays below 2^-126); |x| >= 0x1.fffep111 (about 5.19e33) overflows {@code x * 65537}
-   * and gives NaN, as do infinities and NaN. Activations of a sane model are far inside the range.
+   * <p>Checked exhaustively over all 2^32 floats: bit-exact for {@code +0} and for {@link
+   * #VELTKAMP_MIN_ABS} <= |x| < {@link #VELTKAMP_MAX_ABS}. Outside: {@code -0} comes back as {@code
+   * +0}; subnormals come back wrong (the product is itself rounded at the subnormal quantum; the
+   * absolute error stays below 2^-126); |x| >= 0x1.fffep111 (about 5.19e33) overflows {@code x *
+   * 65537} and gives NaN, as do infinities and NaN. Activations of a sane model are far inside the
+   * range.
    */
   public static final float VELTKAMP_BF16 = 65537f;
 
-  /** Smallest magnitude for which Veltkamp bf16 rounding is exact: the smallest normal float, 2^-126. */
+  /**
+   * Smallest magnitude for which Veltkamp bf16 rounding is exact: the smallest normal float,
+   * 2^-126.
+   */
   public static final float VELTKAMP_MIN_ABS = Float.MIN_NORMAL;
 
-  /** Exclusive upper bound of magnitudes for which Veltkamp bf16 rounding is exact (about 5.19e33). */
+  /**
+   * Exclusive upper bound of magnitudes for which Veltkamp bf16 rounding is exact (about 5.19e33).
+   */
   public static final float VELTKAMP_MAX_ABS = 0x1.fffep111f;
 
-  /** Java form of the Veltkamp bf16 rounding the engine does with DJL ops (for tests and reference). */
+  /**
+   * Java form of the Veltkamp bf16 rounding the engine does with DJL ops (for tests and reference).
+   */
   public static float veltkampBf16(float x) {
     float g = x * VELTKAMP_BF16;
     float d = x - g;
@@ -109,8 +119,9 @@ public final class WeightRounding {
 
   /**
    * {@code x} as e4m3fn bits (sign in bit 7), round to nearest even, saturating at +-448. Works by
-   * scaling: within one binade the representable values are multiples of a power of two (the quantum),
-   * so {@code Math.rint(a / quantum)} is the round-to-nearest-even of the mantissa, exact in double.
+   * scaling: within one binade the representable values are multiples of a power of two (the
+   * quantum), so {@code Math.rint(a / quantum)} is the round-to-nearest-even of the mantissa, exact
+   * in double.
    */
   public static byte toFp8E4m3Bits(float x) {
     int sign = (Float.floatToRawIntBits(x) >>> 24) & 0x80;
@@ -134,7 +145,8 @@ public final class WeightRounding {
       e++;
       q = 8;
     }
-    // a < 448 keeps the result <= 448 (416 and 448 are neighbours with quantum 32), so no overflow here.
+    // a < 448 keeps the result <= 448 (416 and 448 are neighbours with quantum 32), so no overflow
+    // here.
     return (byte) (sign | ((e + 7) << 3) | (q - 8));
   }
 
@@ -159,9 +171,9 @@ public final class WeightRounding {
   }
 
   /**
-   * Rounds a tensor to fp8 with one float32 scale: {@code s = amax / 448},
-   * {@code a[i] = roundFp8(a[i] / s) * s}, in place, as an fp8 engine stores a weight and its scale.
-   * An all-zero tensor is left as is.
+   * Rounds a tensor to fp8 with one float32 scale: {@code s = amax / 448}, {@code a[i] =
+   * roundFp8(a[i] / s) * s}, in place, as an fp8 engine stores a weight and its scale. An all-zero
+   * tensor is left as is.
    *
    * @return the scale used (0 for an all-zero tensor)
    * @throws IllegalArgumentException when the tensor holds NaN or infinity (no scale fits it)
@@ -199,7 +211,8 @@ public final class WeightRounding {
 
   /**
    * The weights an FP8 engine serves: attention and expert (or dense MLP) projections in fp8 e4m3fn
-   * with a per-tensor scale; embedding, LM head, router and norms in bfloat16. See the class comment.
+   * with a per-tensor scale; embedding, LM head, router and norms in bfloat16. See the class
+   * comment.
    */
   public static ModelWeights toFp8Weights(ModelWeights w) {
     Map<String, HostTensor> out = new LinkedHashMap<>();
@@ -222,7 +235,8 @@ public final class WeightRounding {
 
   /** Linear projections an FP8 engine quantizes: attention q/k/v/o and the SwiGLU gate/up/down. */
   static boolean isFp8Projection(String name) {
-    // q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj; not the router "mlp.gate.weight".
+    // q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj; not the router
+    // "mlp.gate.weight".
     return name.startsWith("model.layers.") && name.endsWith("_proj.weight");
   }
 }

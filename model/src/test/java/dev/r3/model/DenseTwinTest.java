@@ -24,14 +24,16 @@ class DenseTwinTest {
     }
     try (Trainer t = new Trainer(w, TrainerOptions.defaults().withLr(1e-2f));
         RolloutEngine e = new RolloutEngine(w, RolloutOptions.defaults())) {
-      List<Generation> gens = e.generate(List.of(new int[] {1, 2, 3}, new int[] {7}), new SamplingParams(1f, 1f, 6, -1, 1));
+      List<Generation> gens =
+          e.generate(
+              List.of(new int[] {1, 2, 3}, new int[] {7}), new SamplingParams(1f, 1f, 6, -1, 1));
       List<Sequence> seqs = new ArrayList<>();
       for (Generation g : gens) {
         assertThat(g.routing().layers()).isZero();
         assertThat(g.routing().positions()).isEqualTo(g.length() - 1);
         seqs.add(g.toSequence("g"));
       }
-      ScoreResult s = t.score(seqs, RoutingMode.REPLAY, null);  // mode is ignored without experts
+      ScoreResult s = t.score(seqs, RoutingMode.REPLAY, null); // mode is ignored without experts
       for (int i = 0; i < gens.size(); i++) {
         Generation g = gens.get(i);
         for (int j = 0; j < g.responseLength(); j++) {
@@ -42,7 +44,8 @@ class DenseTwinTest {
       float first = 0;
       float last = 0;
       for (int step = 0; step < 40; step++) {
-        StepResult r = t.trainStep(corpus, RoutingMode.R2, null, PolicyLoss.negativeLogLikelihood());
+        StepResult r =
+            t.trainStep(corpus, RoutingMode.R2, null, PolicyLoss.negativeLogLikelihood());
         first = step == 0 ? r.loss() : first;
         last = r.loss();
         assertThat(r.routing().get(0).layers()).isZero();

@@ -18,12 +18,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * DJL must never download anything (DESIGN.md section 5): libtorch comes from the
- * {@code pytorch-native-cpu} jar, unpacked into ENGINE_CACHE_DIR, with {@code ai.djl.offline=true}.
+ * DJL must never download anything (DESIGN.md section 5): libtorch comes from the {@code
+ * pytorch-native-cpu} jar, unpacked into ENGINE_CACHE_DIR, with {@code ai.djl.offline=true}.
  *
- * <p>The engine load is observed in a fresh JVM ({@link OfflineEngineCheck}), because in this test JVM
- * another test may already have loaded the engine, and the guards must be in place before the first
- * DJL class runs. The child gets the same class path and the same DJL settings as this JVM.
+ * <p>The engine load is observed in a fresh JVM ({@link OfflineEngineCheck}), because in this test
+ * JVM another test may already have loaded the engine, and the guards must be in place before the
+ * first DJL class runs. The child gets the same class path and the same DJL settings as this JVM.
  */
 class DjlOfflineTest {
   private static List<String> lines;
@@ -33,12 +33,17 @@ class DjlOfflineTest {
 
   @BeforeAll
   static void runChildJvm() throws IOException, InterruptedException {
-    output = runChild(System.getProperty("java.class.path"), System.getProperty("ENGINE_CACHE_DIR"));
+    output =
+        runChild(System.getProperty("java.class.path"), System.getProperty("ENGINE_CACHE_DIR"));
     lines = checks(output);
   }
 
-  /** Runs {@link OfflineEngineCheck} in a fresh JVM with this JVM's DJL settings; returns its output. */
-  static String runChild(String classPath, String engineCacheDir) throws IOException, InterruptedException {
+  /**
+   * Runs {@link OfflineEngineCheck} in a fresh JVM with this JVM's DJL settings; returns its
+   * output.
+   */
+  static String runChild(String classPath, String engineCacheDir)
+      throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx512m");
@@ -54,7 +59,8 @@ class DjlOfflineTest {
     cmd.add(OfflineEngineCheck.class.getName());
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("OMP_NUM_THREADS", "1");
-    pb.environment().remove("ENGINE_CACHE_DIR"); // DJL reads the environment before system properties
+    pb.environment()
+        .remove("ENGINE_CACHE_DIR"); // DJL reads the environment before system properties
     pb.environment().remove("PYTORCH_LIBRARY_PATH");
     Process p = pb.start();
     byte[] out = p.getInputStream().readAllBytes();
@@ -69,8 +75,8 @@ class DjlOfflineTest {
   }
 
   /**
-   * The class path entries of this JVM. Surefire starts tests with a manifest-only jar whose
-   * {@code Class-Path} attribute lists the real entries; expand it.
+   * The class path entries of this JVM. Surefire starts tests with a manifest-only jar whose {@code
+   * Class-Path} attribute lists the real entries; expand it.
    */
   static List<String> classPathEntries() throws IOException {
     List<String> entries = new ArrayList<>();
@@ -98,8 +104,11 @@ class DjlOfflineTest {
   }
 
   private static String value(List<String> lines, String output, String key) {
-    return lines.stream().filter(l -> l.startsWith(key + "=")).map(l -> l.substring(key.length() + 1))
-        .findFirst().orElseThrow(() -> new AssertionError("child reported no " + key + "; output:\n" + output));
+    return lines.stream()
+        .filter(l -> l.startsWith(key + "="))
+        .map(l -> l.substring(key.length() + 1))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("child reported no " + key + "; output:\n" + output));
   }
 
   private static List<String> values(String key) {
@@ -107,7 +116,10 @@ class DjlOfflineTest {
   }
 
   private static List<String> values(List<String> lines, String key) {
-    return lines.stream().filter(l -> l.startsWith(key + "=")).map(l -> l.substring(key.length() + 1)).toList();
+    return lines.stream()
+        .filter(l -> l.startsWith(key + "="))
+        .map(l -> l.substring(key.length() + 1))
+        .toList();
   }
 
   @Test
@@ -135,8 +147,12 @@ class DjlOfflineTest {
     Path cache = Path.of(System.getProperty("ENGINE_CACHE_DIR")).toRealPath();
     List<String> mapped = values("mapped");
     assertThat(mapped).anyMatch(m -> m.endsWith("/libtorch_cpu.so"));
-    assertThat(values("log")).anyMatch(l -> l.startsWith("Using cache dir: ") && Path.of(l.substring(17)).startsWith(
-        Path.of(System.getProperty("ENGINE_CACHE_DIR"))));
+    assertThat(values("log"))
+        .anyMatch(
+            l ->
+                l.startsWith("Using cache dir: ")
+                    && Path.of(l.substring(17))
+                        .startsWith(Path.of(System.getProperty("ENGINE_CACHE_DIR"))));
     for (String m : mapped) {
       Path lib = Path.of(m);
       assertThat(lib).startsWith(cache);
@@ -147,7 +163,8 @@ class DjlOfflineTest {
   @Test
   void guards_doCatchDjlsDownloadCall_andOtherHttpStacks() {
     // With offline mode switched off, DJL's own openUrl on the libtorch index reaches the guard.
-    assertThat(value("controlOpenUrl")).startsWith("refused: R3 offline guard refused https://publish.djl.ai/");
+    assertThat(value("controlOpenUrl"))
+        .startsWith("refused: R3 offline guard refused https://publish.djl.ai/");
     assertThat(value("controlUrlEvents"))
         .contains("parse https://publish.djl.ai/pytorch/2.7.1/files.txt")
         .contains("connect https://publish.djl.ai/pytorch/2.7.1/files.txt");
@@ -158,12 +175,15 @@ class DjlOfflineTest {
   @Test
   void withoutTheBundledJar_djlReachesForTheNetwork_andTheGuardSeesIt() throws Exception {
     // Negative control: drop pytorch-native-cpu from the class path and start from an empty cache.
-    // DJL then goes to its downloader; offline mode makes it fail, and the guard records the URL, so
+    // DJL then goes to its downloader; offline mode makes it fail, and the guard records the URL,
+    // so
     // the zero-attempt assertion above would fail if the bundled jar ever stopped being used.
     List<String> entries = classPathEntries();
     assertThat(entries).anyMatch(e -> e.contains("pytorch-native-cpu"));
-    String cp = entries.stream().filter(e -> !e.contains("pytorch-native-cpu"))
-        .collect(Collectors.joining(File.pathSeparator));
+    String cp =
+        entries.stream()
+            .filter(e -> !e.contains("pytorch-native-cpu"))
+            .collect(Collectors.joining(File.pathSeparator));
     String out = runChild(cp, emptyCache.toString());
     List<String> l = checks(out);
     assertThat(values(l, "engine")).as("engine must not load without libtorch").isEmpty();

@@ -27,6 +27,7 @@ class GemmProbeTest {
 
   @Test
   void measure_rejectsEmptyShapes() {
-    assertThatThrownBy(() -> GemmProbe.measure(0, 1, 1, 0, 1)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> GemmProbe.measure(0, 1, 1, 0, 1))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

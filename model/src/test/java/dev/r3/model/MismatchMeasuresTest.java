@@ -29,7 +29,9 @@ class MismatchMeasuresTest {
     //   max(rho,1/rho) = 2.5, 1, 6, 1.6 -> F(1.5)=3/4, F(2)=2/4, F(5)=1/4
     float[][] lp = withLogRatios(Math.log(2.5), 0, -Math.log(6), Math.log(1.6));
     Summary s = MismatchMeasures.ofTokens(lp[0], lp[1]);
-    double expectKl = ((2.5 - 1 - Math.log(2.5)) + 0 + (1.0 / 6 - 1 + Math.log(6)) + (1.6 - 1 - Math.log(1.6))) / 4;
+    double expectKl =
+        ((2.5 - 1 - Math.log(2.5)) + 0 + (1.0 / 6 - 1 + Math.log(6)) + (1.6 - 1 - Math.log(1.6)))
+            / 4;
     assertThat(expectKl).isCloseTo(0.418033, within(1e-6));
     assertThat(s.kl()).isCloseTo(expectKl, within(1e-6));
     assertThat(s.extreme1_5()).isEqualTo(0.75);
@@ -50,14 +52,16 @@ class MismatchMeasuresTest {
 
   @Test
   void k3_isAccurateForTinyRatios_andNeverNegative() {
-    // for small d, rho - 1 - log rho = d^2/2 + d^3/6 + ...; naive exp(d) - 1 - d loses it all at 1e-9
+    // for small d, rho - 1 - log rho = d^2/2 + d^3/6 + ...; naive exp(d) - 1 - d loses it all at
+    // 1e-9
     for (double d : new double[] {1e-3, -1e-4, 1e-6, 1e-9}) {
       double series = d * d / 2 + d * d * d / 6 + d * d * d * d / 24;
       assertThat(MismatchMeasures.k3(d)).isCloseTo(series, within(Math.abs(series) * 1e-6));
     }
     SplittableRandom rng = new SplittableRandom(1);
     for (int i = 0; i < 10_000; i++) {
-      assertThat(MismatchMeasures.k3(rng.nextGaussian() * Math.pow(10, -rng.nextInt(8)))).isGreaterThanOrEqualTo(0);
+      assertThat(MismatchMeasures.k3(rng.nextGaussian() * Math.pow(10, -rng.nextInt(8))))
+          .isGreaterThanOrEqualTo(0);
     }
   }
 
@@ -80,23 +84,41 @@ class MismatchMeasuresTest {
   @Test
   void rejectsNonFiniteOrMisalignedLogprobs() {
     var acc = MismatchMeasures.accumulator();
-    assertThatThrownBy(() -> acc.addTokens(new float[] {-1f, Float.NEGATIVE_INFINITY}, new float[] {-1f, -2f}))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("token 1");
+    assertThatThrownBy(
+            () -> acc.addTokens(new float[] {-1f, Float.NEGATIVE_INFINITY}, new float[] {-1f, -2f}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("token 1");
     assertThatThrownBy(() -> acc.addTokens(new float[2], new float[3]))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2").hasMessageContaining("3");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("2")
+        .hasMessageContaining("3");
   }
 
   // ---- routing ----
 
   // 3 positions (a 4-token sequence), 2 layers, k = 2, 4 experts.
-  private static final RoutingRecord ROLLOUT = RoutingRecord.of(3, 2, 2, 4, new int[] {
-      0, 1, 2, 3, // position 0: layer 0 {0,1}, layer 1 {2,3}
-      1, 2, 0, 3, // position 1: {1,2}, {0,3}
-      3, 0, 1, 2}); // position 2: {0,3}, {1,2}
-  private static final RoutingRecord TRAINER = RoutingRecord.of(3, 2, 2, 4, new int[] {
-      1, 0, 2, 3, // same sets (order differs), same
-      1, 3, 0, 3, // layer 0 differs
-      0, 3, 1, 0}); // layer 1 differs
+  private static final RoutingRecord ROLLOUT =
+      RoutingRecord.of(
+          3,
+          2,
+          2,
+          4,
+          new int[] {
+            0, 1, 2, 3, // position 0: layer 0 {0,1}, layer 1 {2,3}
+            1, 2, 0, 3, // position 1: {1,2}, {0,3}
+            3, 0, 1, 2
+          }); // position 2: {0,3}, {1,2}
+  private static final RoutingRecord TRAINER =
+      RoutingRecord.of(
+          3,
+          2,
+          2,
+          4,
+          new int[] {
+            1, 0, 2, 3, // same sets (order differs), same
+            1, 3, 0, 3, // layer 0 differs
+            0, 3, 1, 0
+          }); // layer 1 differs
 
   @Test
   void routerDisagreement_countsDifferingTopKSets_overAllPositions() {
@@ -111,13 +133,19 @@ class MismatchMeasuresTest {
   @Test
   void responseOnly_countsPositionsThatPredictResponseTokens() {
     // prompt of 2 tokens: positions 1 and 2 predict the response tokens 2 and 3
-    Summary s = MismatchMeasures.accumulator(RoutingPositions.RESPONSE).addRouting(ROLLOUT, TRAINER, 2).summary();
+    Summary s =
+        MismatchMeasures.accumulator(RoutingPositions.RESPONSE)
+            .addRouting(ROLLOUT, TRAINER, 2)
+            .summary();
     assertThat(s.routedPositions()).isEqualTo(2);
     assertThat(s.routerDisagreement()).isEqualTo(2.0 / 4);
     assertThat(s.perLayer()).containsExactly(0.5, 0.5);
     assertThat(s.tokenAnyLayer()).isEqualTo(1.0);
     // prompt of 3 tokens: only position 2
-    Summary t = MismatchMeasures.accumulator(RoutingPositions.RESPONSE).addRouting(ROLLOUT, TRAINER, 3).summary();
+    Summary t =
+        MismatchMeasures.accumulator(RoutingPositions.RESPONSE)
+            .addRouting(ROLLOUT, TRAINER, 3)
+            .summary();
     assertThat(t.routedPositions()).isEqualTo(1);
     assertThat(t.perLayer()).containsExactly(0.0, 1.0);
   }
@@ -156,8 +184,13 @@ class MismatchMeasuresTest {
     assertThat(merged.extreme2()).isEqualTo(w.extreme2());
     assertThat(merged.perLayer()).containsExactly(w.perLayer());
     assertThat(merged.tokenAnyLayer()).isEqualTo(w.tokenAnyLayer());
-    assertThat(merged.metrics()).containsKeys("mismatch/kl", "mismatch/extreme_2",
-        "routing/disagreement", "routing/disagreement/layer_2", "routing/token_any_layer");
+    assertThat(merged.metrics())
+        .containsKeys(
+            "mismatch/kl",
+            "mismatch/extreme_2",
+            "routing/disagreement",
+            "routing/disagreement/layer_2",
+            "routing/token_any_layer");
   }
 
   private static RoutingRecord randomRecord(SplittableRandom rng, int positions) {
@@ -175,17 +208,21 @@ class MismatchMeasuresTest {
   void rejectsRecordsOfDifferentShapes_orAPromptThatDoesNotFit() {
     var acc = MismatchMeasures.accumulator();
     assertThatThrownBy(() -> acc.addRouting(ROLLOUT, ROLLOUT.prefix(2), 1))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("differ in shape");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("differ in shape");
     assertThatThrownBy(() -> acc.addRouting(ROLLOUT, TRAINER, 5))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("prompt length 5");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("prompt length 5");
   }
 
   @Test
   void addSequence_rejectsLogprobsThatDoNotMatchTheRecord() {
     // 4 tokens (3 positions), prompt 2 -> 2 response tokens; 3 log-probs is an off-by-one
     float[] three = {-1f, -1f, -1f};
-    assertThatThrownBy(() -> MismatchMeasures.accumulator().addSequence(three, three, ROLLOUT, TRAINER, 2))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2 response tokens, but 3");
+    assertThatThrownBy(
+            () -> MismatchMeasures.accumulator().addSequence(three, three, ROLLOUT, TRAINER, 2))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("2 response tokens, but 3");
     float[] two = {-1f, -2f};
     Summary s = MismatchMeasures.accumulator().addSequence(two, two, ROLLOUT, TRAINER, 2).summary();
     assertThat(s.tokens()).isEqualTo(2);
@@ -194,8 +231,10 @@ class MismatchMeasuresTest {
 
   @Test
   void denseRecords_leaveRouterMeasuresUndefined() {
-    Summary s = MismatchMeasures.accumulator()
-        .addRouting(RoutingRecord.empty(4), RoutingRecord.empty(4), 2).summary();
+    Summary s =
+        MismatchMeasures.accumulator()
+            .addRouting(RoutingRecord.empty(4), RoutingRecord.empty(4), 2)
+            .summary();
     assertThat(s.routerDisagreement()).isNaN();
     assertThat(s.perLayer()).isEmpty();
   }

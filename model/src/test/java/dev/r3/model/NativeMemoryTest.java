@@ -22,14 +22,19 @@ class NativeMemoryTest {
       for (int step = 0; step < 500; step++) {
         // alternate the three routing modes and scoring, as a learner does
         RoutingMode mode = step % 3 == 0 ? RoutingMode.RECOMPUTE : RoutingMode.R2;
-        StepResult s = t.trainStep(batch, mode, mode == RoutingMode.RECOMPUTE ? null : r2,
-            PolicyLoss.negativeLogLikelihood());
+        StepResult s =
+            t.trainStep(
+                batch,
+                mode,
+                mode == RoutingMode.RECOMPUTE ? null : r2,
+                PolicyLoss.negativeLogLikelihood());
         r2 = s.routing();
         if (step % 10 == 0) {
           t.score(batch, RoutingMode.REPLAY, r2);
         }
         if (step % 25 == 0) {
-          // Keep the Java heap's resident footprint steady (eden restarts on already-touched pages), so
+          // Keep the Java heap's resident footprint steady (eden restarts on already-touched
+          // pages), so
           // that RSS growth can only come from native memory.
           System.gc();
         }
@@ -49,10 +54,12 @@ class NativeMemoryTest {
   @Test
   void repeatedGeneration_keepsLiveArraysBounded() {
     ModelWeights w = ModelWeights.random(Tiny.moe(), 2);
-    try (RolloutEngine e = new RolloutEngine(w, RolloutOptions.defaults().withPrefixCacheEntries(4))) {
+    try (RolloutEngine e =
+        new RolloutEngine(w, RolloutOptions.defaults().withPrefixCacheEntries(4))) {
       int base = e.liveArrays();
       for (int call = 0; call < 20; call++) {
-        e.generate(List.of(new int[] {1, 2, 3}, new int[] {4, 5}, new int[] {1, 2, 3}),
+        e.generate(
+            List.of(new int[] {1, 2, 3}, new int[] {4, 5}, new int[] {1, 2, 3}),
             new SamplingParams(1f, 1f, 6, -1, call));
         assertThat(e.liveArrays()).isLessThanOrEqualTo(base + 4);
       }

@@ -1,11 +1,11 @@
 package dev.r3.model;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.io.IOException;
 import java.net.Proxy;
 import java.net.ProxySelector;
@@ -27,21 +27,24 @@ import java.util.Properties;
 import org.slf4j.LoggerFactory;
 
 /**
- * Run in a fresh JVM by {@link DjlOfflineTest}: installs network guards, loads the DJL PyTorch engine,
- * and prints what happened as {@code R3CHECK key=value} lines.
+ * Run in a fresh JVM by {@link DjlOfflineTest}: installs network guards, loads the DJL PyTorch
+ * engine, and prints what happened as {@code R3CHECK key=value} lines.
  *
  * <p>The guards sit below every way DJL could download libtorch or its JNI library:
+ *
  * <ul>
  *   <li>a {@link java.net.URLStreamHandlerFactory} for http and https: DJL's downloader builds a
  *       {@code URL} ({@code ai.djl.util.Utils.openUrl(String)}) and calls {@code openStream}/
- *       {@code openConnection} on it; the handler records every http(s) URL <em>parsed</em> (so even the
- *       offline-mode refusal inside {@code openUrl}, which happens after the URL is built, is seen) and
- *       refuses every connection;
+ *       {@code openConnection} on it; the handler records every http(s) URL <em>parsed</em> (so
+ *       even the offline-mode refusal inside {@code openUrl}, which happens after the URL is built,
+ *       is seen) and refuses every connection;
  *   <li>a {@link ProxySelector} that records and refuses every request of the other HTTP stacks
- *       ({@code HttpURLConnection} made with an explicit handler, {@code java.net.http.HttpClient}).
+ *       ({@code HttpURLConnection} made with an explicit handler, {@code
+ *       java.net.http.HttpClient}).
  * </ul>
- * A control phase after the engine has loaded turns offline mode off and calls DJL's own
- * {@code Utils.openUrl} on the real libtorch index URL, and an {@code HttpClient} request, proving that
+ *
+ * A control phase after the engine has loaded turns offline mode off and calls DJL's own {@code
+ * Utils.openUrl} on the real libtorch index URL, and an {@code HttpClient} request, proving that
  * the guards do catch those paths (a guard that never fires would make the test meaningless).
  */
 final class OfflineEngineCheck {
@@ -99,11 +102,13 @@ final class OfflineEngineCheck {
   }
 
   public static void main(String[] args) throws Exception {
-    URL.setURLStreamHandlerFactory(protocol -> switch (protocol.toLowerCase()) {
-      case "http" -> new RefusingHandler(80);
-      case "https" -> new RefusingHandler(443);
-      default -> null;
-    });
+    URL.setURLStreamHandlerFactory(
+        protocol ->
+            switch (protocol.toLowerCase()) {
+              case "http" -> new RefusingHandler(80);
+              case "https" -> new RefusingHandler(443);
+              default -> null;
+            });
     ProxySelector.setDefault(new RefusingSelector());
 
     ch.qos.logback.classic.Logger libUtils =
@@ -115,15 +120,21 @@ final class OfflineEngineCheck {
 
     report("offlineProperty", System.getProperty("ai.djl.offline"));
     report("offlineMode", ai.djl.util.Utils.isOfflineMode());
-    URL props = OfflineEngineCheck.class.getClassLoader().getResource("native/lib/pytorch.properties");
+    URL props =
+        OfflineEngineCheck.class.getClassLoader().getResource("native/lib/pytorch.properties");
     report("bundledJar", props);
     if (props != null) {
       Properties p = new Properties();
       try (var in = props.openStream()) {
         p.load(in);
       }
-      report("bundledVersion", p.getProperty("version") + "-" + p.getProperty("flavor") + "-"
-          + p.getProperty("classifier"));
+      report(
+          "bundledVersion",
+          p.getProperty("version")
+              + "-"
+              + p.getProperty("flavor")
+              + "-"
+              + p.getProperty("classifier"));
     }
 
     // ---- the engine load, guarded ----
@@ -166,8 +177,12 @@ final class OfflineEngineCheck {
       report("controlOpenUrl", "refused: " + e.getMessage());
     }
     try {
-      HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("https://publish.djl.ai/"))
-          .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding());
+      HttpClient.newHttpClient()
+          .send(
+              HttpRequest.newBuilder(URI.create("https://publish.djl.ai/"))
+                  .timeout(Duration.ofSeconds(5))
+                  .build(),
+              HttpResponse.BodyHandlers.discarding());
       report("controlHttpClient", "OPENED");
     } catch (IOException | RuntimeException e) {
       report("controlHttpClient", "refused: " + e);

@@ -6,15 +6,15 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The DJL decoder against a plain-Java, double-precision reading of the Qwen3-MoE math (Hugging Face
- * conventions), written independently of the device layout: catches layout, RoPE, GQA and gating errors
- * that comparing the two engines with each other cannot.
+ * The DJL decoder against a plain-Java, double-precision reading of the Qwen3-MoE math (Hugging
+ * Face conventions), written independently of the device layout: catches layout, RoPE, GQA and
+ * gating errors that comparing the two engines with each other cannot.
  */
 class ReferenceDecoderTest {
 
   @Test
   void trainerLogProbsAndRouting_matchAPlainJavaReference() {
-    ModelConfig c = Tiny.moe(0.2f);  // 4 heads over 2 kv heads: exercises the GQA head mapping
+    ModelConfig c = Tiny.moe(0.2f); // 4 heads over 2 kv heads: exercises the GQA head mapping
     ModelWeights w = ModelWeights.random(c, 41);
     List<Sequence> seqs = Tiny.randomSequences(3, 5, 11, 6);
     try (Trainer t = new Trainer(w, TrainerOptions.defaults().withTemperature(0.8f))) {
@@ -24,7 +24,8 @@ class ReferenceDecoderTest {
         int[][][] routing = new int[tokens.length - 1][c.numLayers()][];
         double[] ref = reference(w, tokens, 0.8, routing);
         for (int p = 0; p < ref.length; p++) {
-          assertThat((double) s.logProbs()[i][p]).as("seq %d pos %d", i, p)
+          assertThat((double) s.logProbs()[i][p])
+              .as("seq %d pos %d", i, p)
               .isCloseTo(ref[p], org.assertj.core.data.Offset.offset(2e-5));
           for (int l = 0; l < c.numLayers(); l++) {
             assertThat(s.routing().get(i).experts(p, l)).isEqualTo(routing[p][l]);
@@ -44,13 +45,16 @@ class ReferenceDecoderTest {
       for (int i = 0; i < seqs.size(); i++) {
         double[] ref = reference(w, seqs.get(i).tokens(), 1.0, null);
         for (int p = 0; p < ref.length; p++) {
-          assertThat((double) s.logProbs()[i][p]).isCloseTo(ref[p], org.assertj.core.data.Offset.offset(2e-5));
+          assertThat((double) s.logProbs()[i][p])
+              .isCloseTo(ref[p], org.assertj.core.data.Offset.offset(2e-5));
         }
       }
     }
   }
 
-  /** log p(tokens[p + 1] | tokens[..p]) for p < T - 1; fills routing[p][layer] with the top-k ids. */
+  /**
+   * log p(tokens[p + 1] | tokens[..p]) for p < T - 1; fills routing[p][layer] with the top-k ids.
+   */
   static double[] reference(ModelWeights w, int[] tokens, double temperature, int[][][] routing) {
     ModelConfig c = w.config();
     int n = tokens.length - 1;
@@ -108,8 +112,13 @@ class ReferenceDecoderTest {
       for (int t = 0; t < n; t++) {
         double[] m = rms(h[t], w.get(TensorNames.postAttnNorm(l)).data(), c.rmsNormEps());
         if (!c.isMoe()) {
-          add(h[t], swiglu(w.get(TensorNames.denseMlp(l, "gate_proj")), w.get(TensorNames.denseMlp(l, "up_proj")),
-              w.get(TensorNames.denseMlp(l, "down_proj")), m));
+          add(
+              h[t],
+              swiglu(
+                  w.get(TensorNames.denseMlp(l, "gate_proj")),
+                  w.get(TensorNames.denseMlp(l, "up_proj")),
+                  w.get(TensorNames.denseMlp(l, "down_proj")),
+                  m));
           continue;
         }
         double[] s = matVec(w.get(TensorNames.router(l)), m);
@@ -131,8 +140,12 @@ class ReferenceDecoderTest {
           z += Math.exp(s[e]);
         }
         for (int e : top) {
-          double[] y = swiglu(w.get(TensorNames.expert(l, e, "gate_proj")), w.get(TensorNames.expert(l, e, "up_proj")),
-              w.get(TensorNames.expert(l, e, "down_proj")), m);
+          double[] y =
+              swiglu(
+                  w.get(TensorNames.expert(l, e, "gate_proj")),
+                  w.get(TensorNames.expert(l, e, "up_proj")),
+                  w.get(TensorNames.expert(l, e, "down_proj")),
+                  m);
           double g = Math.exp(s[e]) / z;
           for (int j = 0; j < hs; j++) {
             h[t][j] += g * y[j];
@@ -142,7 +155,10 @@ class ReferenceDecoderTest {
     }
     double[] out = new double[n];
     for (int t = 0; t < n; t++) {
-      double[] logits = matVec(w.get(TensorNames.LM_HEAD), rms(h[t], w.get(TensorNames.FINAL_NORM).data(), c.rmsNormEps()));
+      double[] logits =
+          matVec(
+              w.get(TensorNames.LM_HEAD),
+              rms(h[t], w.get(TensorNames.FINAL_NORM).data(), c.rmsNormEps()));
       double max = Double.NEGATIVE_INFINITY;
       for (double x : logits) {
         max = Math.max(max, x / temperature);

@@ -17,7 +17,10 @@ class RolloutEngineTest {
     return new SamplingParams(1.0f, 1.0f, maxNew, -1, seed);
   }
 
-  /** Trainer log-probabilities of the generated tokens, and how many routing (position, layer) pairs differ. */
+  /**
+   * Trainer log-probabilities of the generated tokens, and how many routing (position, layer) pairs
+   * differ.
+   */
   static float[] trainerView(Trainer t, List<Generation> gens, float[] diff) {
     List<Sequence> seqs = new ArrayList<>();
     for (int i = 0; i < gens.size(); i++) {
@@ -30,7 +33,9 @@ class RolloutEngineTest {
     for (int i = 0; i < gens.size(); i++) {
       Generation g = gens.get(i);
       for (int j = 0; j < g.responseLength(); j++) {
-        maxDiff = Math.max(maxDiff, Math.abs(g.logProbs()[j] - s.logProbs()[i][g.promptLength() - 1 + j]));
+        maxDiff =
+            Math.max(
+                maxDiff, Math.abs(g.logProbs()[j] - s.logProbs()[i][g.promptLength() - 1 + j]));
       }
       RoutingRecord mine = g.routing();
       RoutingRecord theirs = s.routing().get(i);
@@ -66,7 +71,8 @@ class RolloutEngineTest {
     ModelWeights w = ModelWeights.random(c, 22);
     try (RolloutEngine e = new RolloutEngine(w, RolloutOptions.defaults());
         Trainer t = new Trainer(w, TrainerOptions.defaults().withTemperature(0.7f))) {
-      List<Generation> gens = e.generate(List.of(LONG, SHORT), new SamplingParams(0.7f, 1f, 10, -1, 3));
+      List<Generation> gens =
+          e.generate(List.of(LONG, SHORT), new SamplingParams(0.7f, 1f, 10, -1, 3));
       assertThat(trainerView(t, gens, new float[2])[0]).isLessThan(1e-4f);
     }
   }
@@ -75,7 +81,8 @@ class RolloutEngineTest {
   void rolloutRecords_replayInTheTrainerAcrossThePromptBoundary() {
     ModelConfig c = Tiny.moe(0.1f);
     ModelWeights w = ModelWeights.random(c, 30);
-    try (RolloutEngine e = new RolloutEngine(w, RolloutOptions.defaults().withBf16Activations(true));
+    try (RolloutEngine e =
+            new RolloutEngine(w, RolloutOptions.defaults().withBf16Activations(true));
         Trainer t = new Trainer(w, TrainerOptions.defaults())) {
       List<Generation> gens = e.generate(List.of(LONG, SHORT, MID), sampling(9, 7));
       List<Sequence> seqs = new ArrayList<>();
@@ -85,8 +92,9 @@ class RolloutEngineTest {
         records.add(gens.get(i).routing());
       }
       ScoreResult r3 = t.score(seqs, RoutingMode.REPLAY, records);
-      assertThat(r3.routing()).isEqualTo(records);  // the trainer used exactly the rollout's experts
-      StepResult step = t.trainStep(seqs, RoutingMode.REPLAY, records, PolicyLoss.negativeLogLikelihood());
+      assertThat(r3.routing()).isEqualTo(records); // the trainer used exactly the rollout's experts
+      StepResult step =
+          t.trainStep(seqs, RoutingMode.REPLAY, records, PolicyLoss.negativeLogLikelihood());
       assertThat(step.updated()).isTrue();
       assertThat(step.routing()).isEqualTo(records);
     }
@@ -96,7 +104,8 @@ class RolloutEngineTest {
   void bf16Activations_differALittle() {
     ModelConfig c = Tiny.moe(0.1f);
     ModelWeights w = ModelWeights.random(c, 23);
-    try (RolloutEngine e = new RolloutEngine(w, RolloutOptions.defaults().withBf16Activations(true));
+    try (RolloutEngine e =
+            new RolloutEngine(w, RolloutOptions.defaults().withBf16Activations(true));
         Trainer t = new Trainer(w, TrainerOptions.defaults())) {
       List<Generation> gens = e.generate(List.of(MID, SHORT, LONG), sampling(12, 1));
       float[] d = trainerView(t, gens, new float[2]);
@@ -107,7 +116,8 @@ class RolloutEngineTest {
   @Test
   void sameSeed_sameTokens_otherSeed_otherTokens() {
     ModelWeights w = ModelWeights.random(Tiny.moe(), 24);
-    try (RolloutEngine e = new RolloutEngine(w, RolloutOptions.defaults().withPrefixCacheEntries(0))) {
+    try (RolloutEngine e =
+        new RolloutEngine(w, RolloutOptions.defaults().withPrefixCacheEntries(0))) {
       List<Generation> a = e.generate(List.of(MID, LONG), sampling(10, 5));
       List<Generation> b = e.generate(List.of(MID, LONG), sampling(10, 5));
       List<Generation> other = e.generate(List.of(MID, LONG), sampling(10, 6));
@@ -116,21 +126,25 @@ class RolloutEngineTest {
         assertThat(b.get(i).logProbs()).isEqualTo(a.get(i).logProbs());
         assertThat(b.get(i).routing()).isEqualTo(a.get(i).routing());
       }
-      assertThat(Arrays.equals(other.get(0).tokens(), a.get(0).tokens())
-          && Arrays.equals(other.get(1).tokens(), a.get(1).tokens())).isFalse();
+      assertThat(
+              Arrays.equals(other.get(0).tokens(), a.get(0).tokens())
+                  && Arrays.equals(other.get(1).tokens(), a.get(1).tokens()))
+          .isFalse();
     }
   }
 
   @Test
   void promptAlone_equalsPromptInsideMixedBatch() {
     ModelWeights w = ModelWeights.random(Tiny.moe(0.1f), 25);
-    try (RolloutEngine e = new RolloutEngine(w, RolloutOptions.defaults().withPrefixCacheEntries(0))) {
+    try (RolloutEngine e =
+        new RolloutEngine(w, RolloutOptions.defaults().withPrefixCacheEntries(0))) {
       Generation alone = e.generate(List.of(MID), sampling(10, 9)).get(0);
       Generation inBatch = e.generate(List.of(MID, LONG, SHORT, LONG), sampling(10, 9)).get(0);
       assertThat(inBatch.tokens()).isEqualTo(alone.tokens());
       assertThat(inBatch.routing()).isEqualTo(alone.routing());
       for (int j = 0; j < alone.logProbs().length; j++) {
-        assertThat(inBatch.logProbs()[j]).isCloseTo(alone.logProbs()[j], org.assertj.core.data.Offset.offset(1e-5f));
+        assertThat(inBatch.logProbs()[j])
+            .isCloseTo(alone.logProbs()[j], org.assertj.core.data.Offset.offset(1e-5f));
       }
     }
   }
@@ -158,14 +172,16 @@ class RolloutEngineTest {
   @Test
   void eos_stopsOnlyThatSequence() {
     ModelWeights w = ModelWeights.random(Tiny.moe(), 27);
-    try (RolloutEngine e = new RolloutEngine(w, RolloutOptions.defaults().withPrefixCacheEntries(0))) {
+    try (RolloutEngine e =
+        new RolloutEngine(w, RolloutOptions.defaults().withPrefixCacheEntries(0))) {
       List<Generation> free = e.generate(List.of(MID, LONG), sampling(10, 4));
       int eosId = free.get(0).response()[3];
       int firstAt = 0;
       while (free.get(0).response()[firstAt] != eosId) {
         firstAt++;
       }
-      List<Generation> stopped = e.generate(List.of(MID, LONG), new SamplingParams(1f, 1f, 10, eosId, 4));
+      List<Generation> stopped =
+          e.generate(List.of(MID, LONG), new SamplingParams(1f, 1f, 10, eosId, 4));
       Generation g = stopped.get(0);
       assertThat(g.stoppedAtEos()).isTrue();
       assertThat(g.responseLength()).isEqualTo(firstAt + 1);
@@ -191,7 +207,8 @@ class RolloutEngineTest {
   void identicalPrompts_sharePrefill_andMatchTheTrainer() {
     ModelConfig c = Tiny.moe(0.1f);
     ModelWeights w = ModelWeights.random(c, 28);
-    try (RolloutEngine e = new RolloutEngine(w, RolloutOptions.defaults().withPrefixCacheEntries(0));
+    try (RolloutEngine e =
+            new RolloutEngine(w, RolloutOptions.defaults().withPrefixCacheEntries(0));
         Trainer t = new Trainer(w, TrainerOptions.defaults())) {
       List<Generation> gens = e.generate(List.of(LONG, LONG, SHORT, LONG, LONG), sampling(8, 2));
       float[] d = trainerView(t, gens, new float[2]);
@@ -201,7 +218,7 @@ class RolloutEngineTest {
       for (int i : new int[] {1, 3, 4}) {
         assertThat(gens.get(i).routing().prefix(LONG.length)).isEqualTo(p0);
       }
-      assertThat(gens.get(0).tokens()).isNotEqualTo(gens.get(1).tokens());  // own sampling streams
+      assertThat(gens.get(0).tokens()).isNotEqualTo(gens.get(1).tokens()); // own sampling streams
     }
   }
 
@@ -210,10 +227,11 @@ class RolloutEngineTest {
     ModelConfig c = Tiny.moe(0.1f);
     ModelWeights w = ModelWeights.random(c, 29);
     try (RolloutEngine cached = new RolloutEngine(w, RolloutOptions.defaults());
-        RolloutEngine fresh = new RolloutEngine(w, RolloutOptions.defaults().withPrefixCacheEntries(0))) {
+        RolloutEngine fresh =
+            new RolloutEngine(w, RolloutOptions.defaults().withPrefixCacheEntries(0))) {
       Generation turn1 = cached.generate(List.of(MID), sampling(6, 1)).get(0);
       int[] turn2Prompt = Arrays.copyOf(turn1.tokens(), turn1.length() + 2);
-      turn2Prompt[turn1.length()] = 4;  // a tool result
+      turn2Prompt[turn1.length()] = 4; // a tool result
       turn2Prompt[turn1.length() + 1] = 6;
       Generation viaCache = cached.generate(List.of(turn2Prompt), sampling(6, 2)).get(0);
       Generation recomputed = fresh.generate(List.of(turn2Prompt), sampling(6, 2)).get(0);
@@ -224,7 +242,8 @@ class RolloutEngineTest {
       assertThat(viaCache.routing().positions()).isEqualTo(viaCache.length() - 1);
       assertThat(viaCache.routing().prefix(turn1.length() - 1)).isEqualTo(turn1.routing());
       for (int j = 0; j < viaCache.logProbs().length; j++) {
-        assertThat(viaCache.logProbs()[j]).isCloseTo(recomputed.logProbs()[j], org.assertj.core.data.Offset.offset(1e-4f));
+        assertThat(viaCache.logProbs()[j])
+            .isCloseTo(recomputed.logProbs()[j], org.assertj.core.data.Offset.offset(1e-4f));
       }
       int differing = 0;
       for (int p = 0; p < viaCache.routing().positions(); p++) {

@@ -10,7 +10,10 @@ final class Tiny {
 
   static final int VOCAB = 20;
 
-  /** hidden 32, 2 layers, 4 heads over 2 kv heads (GQA), head dim 8, 8 experts, top-2, expert width 16. */
+  /**
+   * hidden 32, 2 layers, 4 heads over 2 kv heads (GQA), head dim 8, 8 experts, top-2, expert width
+   * 16.
+   */
   static ModelConfig moe() {
     return new ModelConfig(VOCAB, 32, 2, 4, 2, 8, 8, 2, 16, 0, true, 1e-6f, 10000f, 64, 0.02f);
   }
@@ -58,7 +61,8 @@ final class Tiny {
     float m = 0;
     for (int i = 0; i < a.length; i++) {
       if (a[i].length != b[i].length) {
-        throw new AssertionError("row " + i + " lengths differ: " + a[i].length + " vs " + b[i].length);
+        throw new AssertionError(
+            "row " + i + " lengths differ: " + a[i].length + " vs " + b[i].length);
       }
       for (int j = 0; j < a[i].length; j++) {
         m = Math.max(m, Math.abs(a[i][j] - b[i][j]));

@@ -31,19 +31,28 @@ class TrainerTest {
     ModelWeights w = ModelWeights.random(c, 9);
     try (Trainer t = new Trainer(w, TrainerOptions.defaults())) {
       assertThat(t.weights().sameAs(w)).isTrue();
-      StepResult r = t.trainStep(Tiny.randomSequences(2, 5, 9, 1), RoutingMode.RECOMPUTE, null,
-          PolicyLoss.negativeLogLikelihood());
+      StepResult r =
+          t.trainStep(
+              Tiny.randomSequences(2, 5, 9, 1),
+              RoutingMode.RECOMPUTE,
+              null,
+              PolicyLoss.negativeLogLikelihood());
       assertThat(r.step()).isEqualTo(1);
       assertThat(r.gradNorm()).isPositive();
       ModelWeights after = t.weights();
       assertThat(after.sameAs(w)).isFalse();
-      for (String name : List.of(TensorNames.router(0), TensorNames.expert(1, 3, "down_proj"), TensorNames.kProj(1))) {
+      for (String name :
+          List.of(
+              TensorNames.router(0), TensorNames.expert(1, 3, "down_proj"), TensorNames.kProj(1))) {
         assertThat(after.get(name).sameAs(w.get(name))).as(name).isFalse();
       }
       try (Trainer copy = new Trainer(after, TrainerOptions.defaults())) {
         List<Sequence> seqs = Tiny.randomSequences(3, 4, 10, 2);
-        assertThat(Tiny.maxAbsDiff(copy.score(seqs, RoutingMode.RECOMPUTE, null).logProbs(),
-            t.score(seqs, RoutingMode.RECOMPUTE, null).logProbs())).isZero();
+        assertThat(
+                Tiny.maxAbsDiff(
+                    copy.score(seqs, RoutingMode.RECOMPUTE, null).logProbs(),
+                    t.score(seqs, RoutingMode.RECOMPUTE, null).logProbs()))
+            .isZero();
       }
     }
   }
@@ -56,16 +65,33 @@ class TrainerTest {
     float lr = 0.01f;
     float wd = 0.1f;
     TrainerOptions o = TrainerOptions.defaults().withLr(lr).withWeightDecay(wd).withGradClip(0f);
-    List<String> names = List.of(TensorNames.router(1), TensorNames.postAttnNorm(0), TensorNames.EMBED,
-        "model.layers.0.self_attn.qkv_fused", "model.layers.0.mlp.gate_up_stacked", "model.layers.1.mlp.down_stacked",
-        TensorNames.oProj(0), TensorNames.qNorm(0), TensorNames.kNorm(0), TensorNames.inputNorm(0),
-        TensorNames.router(0), TensorNames.postAttnNorm(1), TensorNames.oProj(1), TensorNames.qNorm(1),
-        TensorNames.kNorm(1), TensorNames.inputNorm(1), "model.layers.1.self_attn.qkv_fused",
-        "model.layers.1.mlp.gate_up_stacked", "model.layers.0.mlp.down_stacked", TensorNames.FINAL_NORM,
-        TensorNames.LM_HEAD);
+    List<String> names =
+        List.of(
+            TensorNames.router(1),
+            TensorNames.postAttnNorm(0),
+            TensorNames.EMBED,
+            "model.layers.0.self_attn.qkv_fused",
+            "model.layers.0.mlp.gate_up_stacked",
+            "model.layers.1.mlp.down_stacked",
+            TensorNames.oProj(0),
+            TensorNames.qNorm(0),
+            TensorNames.kNorm(0),
+            TensorNames.inputNorm(0),
+            TensorNames.router(0),
+            TensorNames.postAttnNorm(1),
+            TensorNames.oProj(1),
+            TensorNames.qNorm(1),
+            TensorNames.kNorm(1),
+            TensorNames.inputNorm(1),
+            "model.layers.1.self_attn.qkv_fused",
+            "model.layers.1.mlp.gate_up_stacked",
+            "model.layers.0.mlp.down_stacked",
+            TensorNames.FINAL_NORM,
+            TensorNames.LM_HEAD);
     java.util.Map<String, float[]> grads;
     try (Trainer t = new Trainer(w, o)) {
-      grads = t.gradients(seqs, RoutingMode.RECOMPUTE, null, PolicyLoss.negativeLogLikelihood(), names);
+      grads =
+          t.gradients(seqs, RoutingMode.RECOMPUTE, null, PolicyLoss.negativeLogLikelihood(), names);
     }
     double sq = 0;
     for (float[] g : grads.values()) {
@@ -74,21 +100,33 @@ class TrainerTest {
       }
     }
     try (Trainer t = new Trainer(w, o)) {
-      StepResult r = t.trainStep(seqs, RoutingMode.RECOMPUTE, null, PolicyLoss.negativeLogLikelihood());
-      assertThat((double) r.gradNorm()).isCloseTo(Math.sqrt(sq), org.assertj.core.data.Offset.offset(1e-4 * Math.sqrt(sq)));
+      StepResult r =
+          t.trainStep(seqs, RoutingMode.RECOMPUTE, null, PolicyLoss.negativeLogLikelihood());
+      assertThat((double) r.gradNorm())
+          .isCloseTo(Math.sqrt(sq), org.assertj.core.data.Offset.offset(1e-4 * Math.sqrt(sq)));
       ModelWeights after = t.weights();
       // step 1: m^ = g, v^ = g^2, so p' = p (1 - lr wd) - lr g / (|g| + eps); norms are not decayed
-      checkAdamW(w.get(TensorNames.router(1)).data(), after.get(TensorNames.router(1)).data(),
-          grads.get(TensorNames.router(1)), lr, wd);
-      checkAdamW(w.get(TensorNames.postAttnNorm(0)).data(), after.get(TensorNames.postAttnNorm(0)).data(),
-          grads.get(TensorNames.postAttnNorm(0)), lr, 0f);
+      checkAdamW(
+          w.get(TensorNames.router(1)).data(),
+          after.get(TensorNames.router(1)).data(),
+          grads.get(TensorNames.router(1)),
+          lr,
+          wd);
+      checkAdamW(
+          w.get(TensorNames.postAttnNorm(0)).data(),
+          after.get(TensorNames.postAttnNorm(0)).data(),
+          grads.get(TensorNames.postAttnNorm(0)),
+          lr,
+          0f);
     }
   }
 
   private static void checkAdamW(float[] before, float[] after, float[] g, float lr, float wd) {
     for (int i = 0; i < before.length; i++) {
       double expected = before[i] * (1 - (double) lr * wd) - lr * g[i] / (Math.abs(g[i]) + 1e-8);
-      assertThat((double) after[i]).as("entry %d", i).isCloseTo(expected, org.assertj.core.data.Offset.offset(2e-5));
+      assertThat((double) after[i])
+          .as("entry %d", i)
+          .isCloseTo(expected, org.assertj.core.data.Offset.offset(2e-5));
     }
   }
 
@@ -99,20 +137,27 @@ class TrainerTest {
     try (Trainer t = new Trainer(ModelWeights.random(c, 7), TrainerOptions.defaults())) {
       List<RoutingRecord> good = t.score(seqs, RoutingMode.RECOMPUTE, null).routing();
       List<RoutingRecord> shortRecord = new ArrayList<>(good);
-      shortRecord.set(1, good.get(1).prefix(4));  // T - 2 positions: the off-by-one
+      shortRecord.set(1, good.get(1).prefix(4)); // T - 2 positions: the off-by-one
       assertThatThrownBy(() -> t.score(seqs, RoutingMode.REPLAY, shortRecord))
           .isInstanceOf(RoutingMismatchException.class)
-          .hasMessageContaining("seq-1").hasMessageContaining("positions 4");
+          .hasMessageContaining("seq-1")
+          .hasMessageContaining("positions 4");
       RoutingRecord wrongLayers = RoutingRecord.of(5, 1, 2, 8, new int[10]);
       List<RoutingRecord> layers = new ArrayList<>(good);
       layers.set(2, wrongLayers);
-      assertThatThrownBy(() -> t.trainStep(seqs, RoutingMode.REPLAY, layers, PolicyLoss.negativeLogLikelihood()))
-          .isInstanceOf(RoutingMismatchException.class).hasMessageContaining("seq-2").hasMessageContaining("layers");
+      assertThatThrownBy(
+              () ->
+                  t.trainStep(seqs, RoutingMode.REPLAY, layers, PolicyLoss.negativeLogLikelihood()))
+          .isInstanceOf(RoutingMismatchException.class)
+          .hasMessageContaining("seq-2")
+          .hasMessageContaining("layers");
       RoutingRecord wrongK = RoutingRecord.of(5, 2, 3, 8, new int[30]);
       List<RoutingRecord> ks = new ArrayList<>(good);
       ks.set(0, wrongK);
       assertThatThrownBy(() -> t.score(seqs, RoutingMode.R2, ks))
-          .isInstanceOf(RoutingMismatchException.class).hasMessageContaining("seq-0").hasMessageContaining("k 3");
+          .isInstanceOf(RoutingMismatchException.class)
+          .hasMessageContaining("seq-0")
+          .hasMessageContaining("k 3");
       assertThat(t.steps()).isZero();
     }
   }
@@ -123,17 +168,20 @@ class TrainerTest {
     List<Sequence> seqs = Tiny.randomSequences(2, 6, 8, 3);
     ModelWeights w = ModelWeights.random(c, 11);
     // A record unlike the trainer's own top-k: gates over non-top ids must still train the router.
-    List<RoutingRecord> replay = List.of(Tiny.randomRecord(c, seqs.get(0).length(), 5),
-        Tiny.randomRecord(c, seqs.get(1).length(), 6));
+    List<RoutingRecord> replay =
+        List.of(
+            Tiny.randomRecord(c, seqs.get(0).length(), 5),
+            Tiny.randomRecord(c, seqs.get(1).length(), 6));
     // Sum of log-probabilities over real (unpadded) positions, as score() returns them.
-    PolicyLoss sumLogProb = (b, scope) -> {
-      float[][] ones = new float[b.batchSize()][];
-      for (int i = 0; i < ones.length; i++) {
-        ones[i] = new float[b.sequences().get(i).length() - 1];
-        java.util.Arrays.fill(ones[i], 1f);
-      }
-      return b.logProbs().mul(b.perToken(ones)).sum();
-    };
+    PolicyLoss sumLogProb =
+        (b, scope) -> {
+          float[][] ones = new float[b.batchSize()][];
+          for (int i = 0; i < ones.length; i++) {
+            ones[i] = new float[b.sequences().get(i).length() - 1];
+            java.util.Arrays.fill(ones[i], 1f);
+          }
+          return b.logProbs().mul(b.perToken(ones)).sum();
+        };
     String name = TensorNames.router(0);
     float[] grad;
     try (Trainer t = new Trainer(w, TrainerOptions.defaults())) {
@@ -152,7 +200,8 @@ class TrainerTest {
       double up = sumScore(perturb(w, name, i, eps), seqs, replay);
       double down = sumScore(perturb(w, name, i, -eps), seqs, replay);
       double numeric = (up - down) / (2 * eps);
-      assertThat(numeric).as("d loss / d router[%d]", i)
+      assertThat(numeric)
+          .as("d loss / d router[%d]", i)
           .isCloseTo(grad[i], org.assertj.core.data.Offset.offset(0.02 * Math.abs(grad[i]) + 1e-3));
     }
   }
@@ -182,18 +231,34 @@ class TrainerTest {
   void gatherGroupedAndDenseDispatch_agreeInValuesAndGradients() {
     ModelConfig c = Tiny.moe(0.1f);
     List<Sequence> seqs = Tiny.randomSequences(6, 5, 16, 4);
-    List<String> names = List.of(TensorNames.router(1), TensorNames.router(0), "model.layers.1.mlp.gate_up_stacked",
-        "model.layers.0.mlp.down_stacked", TensorNames.EMBED);
+    List<String> names =
+        List.of(
+            TensorNames.router(1),
+            TensorNames.router(0),
+            "model.layers.1.mlp.gate_up_stacked",
+            "model.layers.0.mlp.down_stacked",
+            TensorNames.EMBED);
     try (Trainer t = new Trainer(ModelWeights.random(c, 3), TrainerOptions.defaults())) {
       t.setDispatch(MoeDecoder.Dispatch.DENSE);
       ScoreResult dense = t.score(seqs, RoutingMode.RECOMPUTE, null);
-      var gDense = t.gradients(seqs, RoutingMode.REPLAY, dense.routing(), PolicyLoss.negativeLogLikelihood(), names);
-      for (MoeDecoder.Dispatch d : new MoeDecoder.Dispatch[] {MoeDecoder.Dispatch.GATHER, MoeDecoder.Dispatch.GROUPED}) {
+      var gDense =
+          t.gradients(
+              seqs, RoutingMode.REPLAY, dense.routing(), PolicyLoss.negativeLogLikelihood(), names);
+      for (MoeDecoder.Dispatch d :
+          new MoeDecoder.Dispatch[] {MoeDecoder.Dispatch.GATHER, MoeDecoder.Dispatch.GROUPED}) {
         t.setDispatch(d);
         ScoreResult other = t.score(seqs, RoutingMode.RECOMPUTE, null);
-        var gOther = t.gradients(seqs, RoutingMode.REPLAY, dense.routing(), PolicyLoss.negativeLogLikelihood(), names);
+        var gOther =
+            t.gradients(
+                seqs,
+                RoutingMode.REPLAY,
+                dense.routing(),
+                PolicyLoss.negativeLogLikelihood(),
+                names);
         assertThat(other.routing()).isEqualTo(dense.routing());
-        assertThat(Tiny.maxAbsDiff(dense.logProbs(), other.logProbs())).as(d.name()).isLessThanOrEqualTo(1e-6f);
+        assertThat(Tiny.maxAbsDiff(dense.logProbs(), other.logProbs()))
+            .as(d.name())
+            .isLessThanOrEqualTo(1e-6f);
         for (String n : gDense.keySet()) {
           float[] a = gDense.get(n);
           float[] b = gOther.get(n);
@@ -218,11 +283,13 @@ class TrainerTest {
       }
       corpus.add(new Sequence("c" + i, t, 1));
     }
-    try (Trainer t = new Trainer(ModelWeights.random(c, 5), TrainerOptions.defaults().withLr(1e-2f))) {
+    try (Trainer t =
+        new Trainer(ModelWeights.random(c, 5), TrainerOptions.defaults().withLr(1e-2f))) {
       float first = 0;
       float last = 0;
       for (int s = 0; s < 50; s++) {
-        StepResult r = t.trainStep(corpus, RoutingMode.RECOMPUTE, null, PolicyLoss.negativeLogLikelihood());
+        StepResult r =
+            t.trainStep(corpus, RoutingMode.RECOMPUTE, null, PolicyLoss.negativeLogLikelihood());
         if (s == 0) {
           first = r.loss();
         }

@@ -20,8 +20,9 @@ class WeightRoundingTest {
   // ---- bfloat16 ----
 
   /**
-   * Independent reference: find the two bf16 neighbours of x (truncation toward zero, and one bf16 ulp
-   * further out), compare the distances in double (exact for floats this close), ties to the even one.
+   * Independent reference: find the two bf16 neighbours of x (truncation toward zero, and one bf16
+   * ulp further out), compare the distances in double (exact for floats this close), ties to the
+   * even one.
    */
   static float referenceBf16(float x) {
     if (Float.isNaN(x) || Float.isInfinite(x)) {
@@ -43,7 +44,9 @@ class WeightRoundingTest {
     if (!pickHi) {
       return (float) loV;
     }
-    return hiMag == 0x7F80_0000 ? (x < 0 ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY) : (float) hiV;
+    return hiMag == 0x7F80_0000
+        ? (x < 0 ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY)
+        : (float) hiV;
   }
 
   @Test
@@ -58,8 +61,15 @@ class WeightRoundingTest {
       float got = roundBf16(x);
       float want = referenceBf16(x);
       if (Float.floatToRawIntBits(got) != Float.floatToRawIntBits(want)) {
-        throw new AssertionError("x=" + x + " (0x" + Integer.toHexString(Float.floatToRawIntBits(x))
-            + "): got " + got + ", reference " + want);
+        throw new AssertionError(
+            "x="
+                + x
+                + " (0x"
+                + Integer.toHexString(Float.floatToRawIntBits(x))
+                + "): got "
+                + got
+                + ", reference "
+                + want);
       }
     }
   }
@@ -76,9 +86,12 @@ class WeightRoundingTest {
     assertThat(roundBf16(Float.intBitsToFloat(0xFF80_0001))).isNaN();
     // largest float rounds up to infinity; largest bf16 stays
     assertThat(roundBf16(Float.MAX_VALUE)).isEqualTo(Float.POSITIVE_INFINITY);
-    assertThat(roundBf16(Float.intBitsToFloat(0x7F7F_0000))).isEqualTo(Float.intBitsToFloat(0x7F7F_0000));
-    assertThat(roundBf16(Float.intBitsToFloat(0x7F7F_7FFF))).isEqualTo(Float.intBitsToFloat(0x7F7F_0000));
-    assertThat(roundBf16(Float.intBitsToFloat(0x7F7F_8000))).isEqualTo(Float.POSITIVE_INFINITY); // tie, odd
+    assertThat(roundBf16(Float.intBitsToFloat(0x7F7F_0000)))
+        .isEqualTo(Float.intBitsToFloat(0x7F7F_0000));
+    assertThat(roundBf16(Float.intBitsToFloat(0x7F7F_7FFF)))
+        .isEqualTo(Float.intBitsToFloat(0x7F7F_0000));
+    assertThat(roundBf16(Float.intBitsToFloat(0x7F7F_8000)))
+        .isEqualTo(Float.POSITIVE_INFINITY); // tie, odd
     // ties to even: 1 + 2^-8 is halfway between 1 and 1 + 2^-7 -> 1 (even); 1 + 3*2^-8 -> 1 + 2^-6
     assertThat(roundBf16(1f + 0x1p-8f)).isEqualTo(1f);
     assertThat(roundBf16(1f + 3 * 0x1p-8f)).isEqualTo(1f + 0x1p-6f);
@@ -87,7 +100,8 @@ class WeightRoundingTest {
     assertThat(roundBf16(Float.intBitsToFloat(0x3FFF_FFFF))).isEqualTo(2f);
     // subnormals round at the same bit position
     assertThat(roundBf16(Float.MIN_VALUE)).isEqualTo(0f);
-    assertThat(roundBf16(Float.intBitsToFloat(0x0000_8001))).isEqualTo(Float.intBitsToFloat(0x0001_0000));
+    assertThat(roundBf16(Float.intBitsToFloat(0x0000_8001)))
+        .isEqualTo(Float.intBitsToFloat(0x0001_0000));
     assertThat(roundBf16(Float.intBitsToFloat(0x007F_FFFF))).isEqualTo(Float.MIN_NORMAL);
   }
 
@@ -135,7 +149,8 @@ class WeightRoundingTest {
       assertThat(WeightRounding.veltkampBf16(x)).isEqualTo(roundBf16(x));
     }
     // exact ties in both directions
-    for (float x : new float[] {1f + 0x1p-8f, 1f + 3 * 0x1p-8f, -(1f + 0x1p-8f), 3.0078125f, 0.0f}) {
+    for (float x :
+        new float[] {1f + 0x1p-8f, 1f + 3 * 0x1p-8f, -(1f + 0x1p-8f), 3.0078125f, 0.0f}) {
       assertThat(WeightRounding.veltkampBf16(x)).isEqualTo(roundBf16(x));
     }
   }
@@ -145,7 +160,8 @@ class WeightRoundingTest {
     float maxOk = Math.nextDown(WeightRounding.VELTKAMP_MAX_ABS);
     assertThat(WeightRounding.veltkampBf16(maxOk)).isEqualTo(roundBf16(maxOk));
     assertThat(WeightRounding.veltkampBf16(-maxOk)).isEqualTo(roundBf16(-maxOk));
-    assertThat(WeightRounding.veltkampBf16(Float.MIN_NORMAL)).isEqualTo(roundBf16(Float.MIN_NORMAL));
+    assertThat(WeightRounding.veltkampBf16(Float.MIN_NORMAL))
+        .isEqualTo(roundBf16(Float.MIN_NORMAL));
     // outside: overflow gives NaN, -0 loses its sign, infinity gives NaN, subnormals differ
     assertThat(WeightRounding.veltkampBf16(WeightRounding.VELTKAMP_MAX_ABS)).isNaN();
     assertThat(WeightRounding.veltkampBf16(Float.MAX_VALUE)).isNaN();
@@ -153,7 +169,8 @@ class WeightRoundingTest {
     assertThat(Float.floatToRawIntBits(WeightRounding.veltkampBf16(-0f))).isEqualTo(0);
     float sub = Float.intBitsToFloat(0x0000_8001);
     assertThat(WeightRounding.veltkampBf16(sub)).isNotEqualTo(roundBf16(sub));
-    assertThat(Math.abs(WeightRounding.veltkampBf16(sub) - roundBf16(sub))).isLessThan(Float.MIN_NORMAL);
+    assertThat(Math.abs(WeightRounding.veltkampBf16(sub) - roundBf16(sub)))
+        .isLessThan(Float.MIN_NORMAL);
   }
 
   // ---- fp8 e4m3fn ----
@@ -235,7 +252,8 @@ class WeightRoundingTest {
     assertThat(roundFp8E4m3(Float.POSITIVE_INFINITY)).isEqualTo(448f);
     assertThat(roundFp8E4m3(Float.NEGATIVE_INFINITY)).isEqualTo(-448f);
     assertThat(roundFp8E4m3(Float.NaN)).isNaN();
-    assertThat(roundFp8E4m3(0x1p-10f)).isEqualTo(0f); // half the smallest subnormal: tie to even (0)
+    assertThat(roundFp8E4m3(0x1p-10f))
+        .isEqualTo(0f); // half the smallest subnormal: tie to even (0)
     assertThat(roundFp8E4m3(Math.nextUp(0x1p-10f))).isEqualTo(0x1p-9f);
     assertThat(roundFp8E4m3(1e-30f)).isEqualTo(0f);
   }
@@ -271,13 +289,15 @@ class WeightRoundingTest {
     assertThat(a[3]).isEqualTo(0f);
     for (float v : a) {
       // every value is an e4m3 value times the scale
-      assertThat(roundFp8E4m3(v / scale)).isCloseTo(v / scale, org.assertj.core.data.Offset.offset(1e-3f));
+      assertThat(roundFp8E4m3(v / scale))
+          .isCloseTo(v / scale, org.assertj.core.data.Offset.offset(1e-3f));
     }
     // relative error of a normal-range value is at most 2^-4 (3 mantissa bits, round to nearest)
     assertThat(Math.abs(a[0] - 0.02f) / 0.02f).isLessThanOrEqualTo(0.0625f);
     assertThat(WeightRounding.roundFp8ScaledInPlace(new float[] {0f, 0f})).isEqualTo(0f);
     assertThatThrownBy(() -> WeightRounding.roundFp8ScaledInPlace(new float[] {1f, Float.NaN}))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("NaN");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("NaN");
   }
 
   // ---- whole models and RolloutPrecision ----
@@ -315,7 +335,12 @@ class WeightRoundingTest {
         float[] expect = src.clone();
         WeightRounding.roundFp8ScaledInPlace(expect);
         assertThat(dst).containsExactly(expect);
-        int distinct = (int) java.util.stream.IntStream.range(0, dst.length).mapToObj(i -> dst[i]).distinct().count();
+        int distinct =
+            (int)
+                java.util.stream.IntStream.range(0, dst.length)
+                    .mapToObj(i -> dst[i])
+                    .distinct()
+                    .count();
         assertThat(distinct).isLessThanOrEqualTo(253); // at most 253 finite e4m3 values (with -0)
       } else {
         for (int i = 0; i < src.length; i++) {
@@ -323,10 +348,19 @@ class WeightRoundingTest {
         }
       }
     }
-    assertThat(fp8).contains(TensorNames.qProj(0), TensorNames.oProj(1),
-        TensorNames.expert(0, 3, "down_proj"), TensorNames.expert(1, 0, "gate_proj"));
-    assertThat(fp8).doesNotContain(TensorNames.router(0), TensorNames.EMBED, TensorNames.LM_HEAD,
-        TensorNames.qNorm(0), TensorNames.FINAL_NORM);
+    assertThat(fp8)
+        .contains(
+            TensorNames.qProj(0),
+            TensorNames.oProj(1),
+            TensorNames.expert(0, 3, "down_proj"),
+            TensorNames.expert(1, 0, "gate_proj"));
+    assertThat(fp8)
+        .doesNotContain(
+            TensorNames.router(0),
+            TensorNames.EMBED,
+            TensorNames.LM_HEAD,
+            TensorNames.qNorm(0),
+            TensorNames.FINAL_NORM);
   }
 
   @Test

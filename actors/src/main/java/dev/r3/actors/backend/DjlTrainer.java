@@ -21,8 +21,8 @@ import java.util.List;
 
 /**
  * The model's {@link Trainer} with the RL objective of {@code dev.r3.model.rl} as the pipeline's
- * {@link PolicyTrainer}: host arrays in, host arrays out; every DJL array lives in the trainer's step
- * scope.
+ * {@link PolicyTrainer}: host arrays in, host arrays out; every DJL array lives in the trainer's
+ * step scope.
  */
 public final class DjlTrainer implements PolicyTrainer {
   private final Trainer trainer;
@@ -45,11 +45,22 @@ public final class DjlTrainer implements PolicyTrainer {
 
   /** The objective of {@code r3.algorithm}. */
   public static ObjectiveConfig objective(R3Config.Algorithm a) {
-    ObjectiveConfig.Correction corr = a.tis() ? ObjectiveConfig.Correction.TIS
-        : a.mis() ? ObjectiveConfig.Correction.MIS : ObjectiveConfig.Correction.NONE;
-    ObjectiveConfig base = a.name() == R3Config.Algo.GSPO ? ObjectiveConfig.gspo() : ObjectiveConfig.grpo();
-    return new ObjectiveConfig(base.algorithm(), a.clipLow(), a.clipHigh(), corr, a.tisCap(), a.misLow(),
-        a.misHigh(), a.decoupledPpo(), a.klCoef());
+    ObjectiveConfig.Correction corr =
+        a.tis()
+            ? ObjectiveConfig.Correction.TIS
+            : a.mis() ? ObjectiveConfig.Correction.MIS : ObjectiveConfig.Correction.NONE;
+    ObjectiveConfig base =
+        a.name() == R3Config.Algo.GSPO ? ObjectiveConfig.gspo() : ObjectiveConfig.grpo();
+    return new ObjectiveConfig(
+        base.algorithm(),
+        a.clipLow(),
+        a.clipHigh(),
+        corr,
+        a.tisCap(),
+        a.misLow(),
+        a.misHigh(),
+        a.decoupledPpo(),
+        a.klCoef());
   }
 
   @Override
@@ -65,16 +76,26 @@ public final class DjlTrainer implements PolicyTrainer {
     float[][] mu = b.behaviourLogProbs().toArray(new float[0][]);
     float[][] ref = b.refLogProbs() == null ? null : b.refLogProbs().toArray(new float[0][]);
     ObjectiveResult[] out = new ObjectiveResult[1];
-    PolicyLoss loss = (batch, scope) -> {
-      NDArray adv = scope.create(b.advantages());
-      NDArray logpRef = ref == null ? null : batch.perToken(ref);
-      PolicyBatch in = new PolicyBatch(batch.logProbs(), batch.perToken(prox), batch.perToken(mu), logpRef, adv,
-          batch.mask());
-      out[0] = PolicyObjective.compute(in, cfg);
-      return out[0].loss();
-    };
+    PolicyLoss loss =
+        (batch, scope) -> {
+          NDArray adv = scope.create(b.advantages());
+          NDArray logpRef = ref == null ? null : batch.perToken(ref);
+          PolicyBatch in =
+              new PolicyBatch(
+                  batch.logProbs(),
+                  batch.perToken(prox),
+                  batch.perToken(mu),
+                  logpRef,
+                  adv,
+                  batch.mask());
+          out[0] = PolicyObjective.compute(in, cfg);
+          return out[0].loss();
+        };
     StepResult r = trainer.trainStep(b.sequences(), b.mode(), b.replay(), loss);
-    return new MiniStepResult(r.loss(), r.gradNorm(), out[0] == null ? Float.NaN : out[0].clipFrac(),
+    return new MiniStepResult(
+        r.loss(),
+        r.gradNorm(),
+        out[0] == null ? Float.NaN : out[0].clipFrac(),
         Arrays.asList(r.logProbs()));
   }
 

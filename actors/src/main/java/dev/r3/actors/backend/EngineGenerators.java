@@ -13,7 +13,8 @@ import java.util.List;
 
 /**
  * Rollout engines of the model module as the pipeline's generators: each version of the weights is
- * rounded to the rollout precision (bf16, fp8: a real mismatch source) and loaded into its own engine.
+ * rounded to the rollout precision (bf16, fp8: a real mismatch source) and loaded into its own
+ * engine.
  */
 public final class EngineGenerators implements Generator.Factory {
   private final RolloutPrecision precision;
@@ -24,8 +25,10 @@ public final class EngineGenerators implements Generator.Factory {
 
   @Override
   public Generator open(ModelWeights weights) {
-    RolloutOptions opts = RolloutOptions.defaults().withBf16Activations(precision.roundsActivations())
-        .withPrefixCacheEntries(0);
+    RolloutOptions opts =
+        RolloutOptions.defaults()
+            .withBf16Activations(precision.roundsActivations())
+            .withPrefixCacheEntries(0);
     RolloutEngine engine = new RolloutEngine(precision.prepare(weights), opts);
     return new Generator() {
       @Override
@@ -33,7 +36,9 @@ public final class EngineGenerators implements Generator.Factory {
         List<Generation> gs = engine.generate(prompts, params);
         List<Completion> out = new ArrayList<>(gs.size());
         for (Generation g : gs) {
-          out.add(new Completion(g.tokens(), g.promptLength(), g.logProbs(), g.routing(), g.stoppedAtEos()));
+          out.add(
+              new Completion(
+                  g.tokens(), g.promptLength(), g.logProbs(), g.routing(), g.stoppedAtEos()));
         }
         return out;
       }

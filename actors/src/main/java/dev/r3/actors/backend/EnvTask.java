@@ -7,10 +7,10 @@ import dev.r3.env.Split;
 import dev.r3.env.TaskSpec;
 
 /**
- * A {@link Task} over an env-module {@link Environment} (wrapped by the caller in a
- * {@code GuardedEnvironment}, so that exceptions and timeouts come back as failed outcomes). Single
- * turn: the prompt is the episode's first observation, the reward is the environment's reward
- * function on the decoded completion.
+ * A {@link Task} over an env-module {@link Environment} (wrapped by the caller in a {@code
+ * GuardedEnvironment}, so that exceptions and timeouts come back as failed outcomes). Single turn:
+ * the prompt is the episode's first observation, the reward is the environment's reward function on
+ * the decoded completion.
  */
 public final class EnvTask implements Task {
   private final Environment env;

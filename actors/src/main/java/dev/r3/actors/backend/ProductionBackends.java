@@ -12,7 +12,10 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 
-/** The real wiring: an env-module environment, the character tokenizer, DJL rollout engines and trainer. */
+/**
+ * The real wiring: an env-module environment, the character tokenizer, DJL rollout engines and
+ * trainer.
+ */
 public final class ProductionBackends {
   private ProductionBackends() {}
 
@@ -26,8 +29,8 @@ public final class ProductionBackends {
   }
 
   /**
-   * Builds the backends of a run; the initial weights come from {@code r3.model.init-checkpoint}, or the
-   * (cached) warm start, or, with warm start off, a random model.
+   * Builds the backends of a run; the initial weights come from {@code r3.model.init-checkpoint},
+   * or the (cached) warm start, or, with warm start off, a random model.
    */
   public static Backends build(R3Config c, PrintStream log) throws IOException {
     Environment env = Environments.create(c.env().name(), c.env().params());
@@ -42,15 +45,25 @@ public final class ProductionBackends {
     } else if (c.warmStart().enabled()) {
       init = WarmStart.loadOrTrain(c, env, tok, log);
     } else {
-      init = ModelWeights.random(ModelSizes.of(c.model().size(), tok.vocabSize()), c.experiment().seed());
+      init =
+          ModelWeights.random(
+              ModelSizes.of(c.model().size(), tok.vocabSize()), c.experiment().seed());
       log.println("initial weights: random (warm start off)");
     }
     if (init.config().vocabSize() != tok.vocabSize()) {
-      throw new IllegalArgumentException("initial weights have vocab_size " + init.config().vocabSize()
-          + ", the tokenizer has " + tok.vocabSize());
+      throw new IllegalArgumentException(
+          "initial weights have vocab_size "
+              + init.config().vocabSize()
+              + ", the tokenizer has "
+              + tok.vocabSize());
     }
     Environment guarded = GuardedEnvironment.wrap(env);
-    return new Backends(() -> new EnvTask(guarded), new CharCodec(tok), new EngineGenerators(c.rollout().precision()),
-        DjlTrainer.factory(), CheckpointFiles.writer(), init);
+    return new Backends(
+        () -> new EnvTask(guarded),
+        new CharCodec(tok),
+        new EngineGenerators(c.rollout().precision()),
+        DjlTrainer.factory(),
+        CheckpointFiles.writer(),
+        init);
   }
 }

@@ -28,9 +28,10 @@ import java.util.SplittableRandom;
 
 /**
  * Supervised warm start: RL from a random model earns no reward, so the model first learns the
- * environment's SFT corpus (prompt + correct completion, loss on completion tokens only). The result
- * is a checkpoint, cached under {@code r3.warm-start.cache-dir} by a key of everything that shapes it
- * (environment and its parameters, model size, seed, steps, batch, corpus, learning rate).
+ * environment's SFT corpus (prompt + correct completion, loss on completion tokens only). The
+ * result is a checkpoint, cached under {@code r3.warm-start.cache-dir} by a key of everything that
+ * shapes it (environment and its parameters, model size, seed, steps, batch, corpus, learning
+ * rate).
  */
 public final class WarmStart {
   private WarmStart() {}
@@ -38,9 +39,17 @@ public final class WarmStart {
   /** The cache folder of this configuration's warm-start checkpoint. */
   public static Path cacheDir(R3Config c) {
     var w = c.warmStart();
-    String key = String.join("|", c.env().name(), new java.util.TreeMap<>(c.env().params()).toString(),
-        c.model().size(), Long.toString(c.experiment().seed()), Integer.toString(w.steps()),
-        Integer.toString(w.batchSize()), Integer.toString(w.corpusSize()), Double.toString(w.lr()));
+    String key =
+        String.join(
+            "|",
+            c.env().name(),
+            new java.util.TreeMap<>(c.env().params()).toString(),
+            c.model().size(),
+            Long.toString(c.experiment().seed()),
+            Integer.toString(w.steps()),
+            Integer.toString(w.batchSize()),
+            Integer.toString(w.corpusSize()),
+            Double.toString(w.lr()));
     Path base = Path.of(w.cacheDir());
     if (!base.isAbsolute() && System.getProperty("r3.root") != null) {
       base = Path.of(System.getProperty("r3.root")).resolve(base); // the launcher's repository root
@@ -49,33 +58,47 @@ public final class WarmStart {
   }
 
   /** Loads the cached checkpoint, or trains and caches it. */
-  public static ModelWeights loadOrTrain(R3Config c, Environment env, CharTokenizer tok, PrintStream log)
-      throws IOException {
+  public static ModelWeights loadOrTrain(
+      R3Config c, Environment env, CharTokenizer tok, PrintStream log) throws IOException {
     Path dir = cacheDir(c);
     if (Checkpoint.exists(dir)) {
       log.println("warm start: cached checkpoint " + dir);
       return Checkpoint.load(dir);
     }
     ModelWeights w = train(c, env, tok, log);
-    Checkpoint.save(dir, w, Map.of("warm_start_steps", Integer.toString(c.warmStart().steps()),
-        "env", c.env().name()));
+    Checkpoint.save(
+        dir,
+        w,
+        Map.of("warm_start_steps", Integer.toString(c.warmStart().steps()), "env", c.env().name()));
     tok.save(dir);
     log.println("warm start: checkpoint written to " + dir);
     return w;
   }
 
   /** Trains from random weights on the SFT corpus. */
-  public static ModelWeights train(R3Config c, Environment env, CharTokenizer tok, PrintStream log) {
+  public static ModelWeights train(
+      R3Config c, Environment env, CharTokenizer tok, PrintStream log) {
     ModelConfig mc = ModelSizes.of(c.model().size(), tok.vocabSize());
-    return train(ModelWeights.random(mc, c.experiment().seed()), env, tok, c.warmStart(), c.experiment().seed(), log);
+    return train(
+        ModelWeights.random(mc, c.experiment().seed()),
+        env,
+        tok,
+        c.warmStart(),
+        c.experiment().seed(),
+        log);
   }
 
   /**
    * Trains {@code init} (any shape, e.g. a mismatch-sweep cell's model) on the SFT corpus for
    * {@code w.steps()} steps; {@code seed} picks the corpus and the batch order.
    */
-  public static ModelWeights train(ModelWeights init, Environment env, CharTokenizer tok, R3Config.WarmStart w,
-                                   long seed, PrintStream log) {
+  public static ModelWeights train(
+      ModelWeights init,
+      Environment env,
+      CharTokenizer tok,
+      R3Config.WarmStart w,
+      long seed,
+      PrintStream log) {
     List<Sequence> corpus = new ArrayList<>();
     int i = 0;
     for (SftExample ex : env.sftCorpus(w.corpusSize(), seed)) {
@@ -94,15 +117,23 @@ public final class WarmStart {
       for (int step = 1; step <= w.steps(); step++) {
         // Cosine decay to 10% over the run: a short warm-up converges better than a flat rate.
         double frac = (double) (step - 1) / Math.max(1, w.steps() - 1);
-        trainer.setLearningRate((float) (w.lr() * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * frac)))));
+        trainer.setLearningRate(
+            (float) (w.lr() * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * frac)))));
         List<Sequence> batch = new ArrayList<>(w.batchSize());
         for (int b = 0; b < w.batchSize(); b++) {
           batch.add(corpus.get(rng.nextInt(corpus.size())));
         }
-        StepResult r = trainer.trainStep(batch, RoutingMode.RECOMPUTE, null, PolicyLoss.negativeLogLikelihood());
+        StepResult r =
+            trainer.trainStep(
+                batch, RoutingMode.RECOMPUTE, null, PolicyLoss.negativeLogLikelihood());
         avg = Double.isNaN(avg) ? r.loss() : 0.95 * avg + 0.05 * r.loss();
         if (step % 50 == 0 || step == w.steps()) {
-          log.printf(Locale.ROOT, "warm start: step %d/%d  nll %.4f  (%.0f s)%n", step, w.steps(), avg,
+          log.printf(
+              Locale.ROOT,
+              "warm start: step %d/%d  nll %.4f  (%.0f s)%n",
+              step,
+              w.steps(),
+              avg,
               (System.nanoTime() - t0) / 1e9);
         }
       }
@@ -110,7 +141,9 @@ public final class WarmStart {
     }
   }
 
-  /** The first 12 hex digits of the SHA-256 of {@code s}: a cache folder name for a set of settings. */
+  /**
+   * The first 12 hex digits of the SHA-256 of {@code s}: a cache folder name for a set of settings.
+   */
   public static String hash(String s) {
     try {
       byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));

@@ -10,9 +10,9 @@ import java.util.List;
 
 /**
  * Builds the effective configuration: {@code --set} overrides, then the experiment file (which may
- * {@code include "base.conf"}), then {@code reference.conf}. An override names a key with or without
- * its {@code r3.} prefix; a key that {@code reference.conf} does not know is refused (typos fail loudly),
- * except under {@code r3.env.params}, whose keys belong to the environment.
+ * {@code include "base.conf"}), then {@code reference.conf}. An override names a key with or
+ * without its {@code r3.} prefix; a key that {@code reference.conf} does not know is refused (typos
+ * fail loudly), except under {@code r3.env.params}, whose keys belong to the environment.
  */
 public final class ConfigLoader {
   private ConfigLoader() {}
@@ -30,7 +30,9 @@ public final class ConfigLoader {
         throw new IllegalArgumentException("config file " + file + " does not exist");
       }
       try {
-        base = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+        base =
+            ConfigFactory.parseFile(
+                file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
       } catch (ConfigException e) {
         throw new IllegalArgumentException("config file " + file + ": " + e.getMessage(), e);
       }
@@ -56,7 +58,8 @@ public final class ConfigLoader {
     if (!key.startsWith("r3.") && !key.startsWith("pekko.") && !key.startsWith("kamon.")) {
       key = "r3." + key;
     }
-    boolean free = key.startsWith("r3.env.params.") || key.startsWith("pekko.") || key.startsWith("kamon.");
+    boolean free =
+        key.startsWith("r3.env.params.") || key.startsWith("pekko.") || key.startsWith("kamon.");
     if (!free && !reference.hasPath(key)) {
       throw new IllegalArgumentException("unknown config key " + key + " (see reference.conf)");
     }

@@ -14,9 +14,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Every setting of one experiment, read once from HOCON ({@code r3 { ... }}, documented key by key in
- * {@code reference.conf}) and validated once: a bad value fails here with a message naming its key,
- * never later inside an actor. One immutable record per concern.
+ * Every setting of one experiment, read once from HOCON ({@code r3 { ... }}, documented key by key
+ * in {@code reference.conf}) and validated once: a bad value fails here with a message naming its
+ * key, never later inside an actor. One immutable record per concern.
  */
 public record R3Config(
     Experiment experiment,
@@ -34,108 +34,156 @@ public record R3Config(
     Metrics metrics,
     Config source) {
 
-  public record Experiment(String name, String outDir, long seed, int totalSteps, boolean progressBar) {}
+  public record Experiment(
+      String name, String outDir, long seed, int totalSteps, boolean progressBar) {}
 
   public record Env(String name, Map<String, String> params) {}
 
   public record Model(String size, String initCheckpoint) {}
 
-  public record WarmStart(boolean enabled, int steps, int batchSize, int corpusSize, double lr, String cacheDir) {}
+  public record WarmStart(
+      boolean enabled, int steps, int batchSize, int corpusSize, double lr, String cacheDir) {}
 
-  /** @param maxNewTokens 0 = the environment's own limit per turn */
-  public record Rollout(int workers, RolloutPrecision precision, int groupSize, float temperature, float topP,
+  /**
+   * @param maxNewTokens 0 = the environment's own limit per turn
+   */
+  public record Rollout(
+      int workers,
+      RolloutPrecision precision,
+      int groupSize,
+      float temperature,
+      float topP,
       int maxNewTokens) {}
 
-  public enum Algo { GRPO, GSPO }
+  public enum Algo {
+    GRPO,
+    GSPO
+  }
 
-  public enum Routing { RECOMPUTE, R2, R3 }
+  public enum Routing {
+    RECOMPUTE,
+    R2,
+    R3
+  }
 
-  public record Algorithm(Algo name, Routing routing, float clipLow, float clipHigh, boolean decoupledPpo,
-      boolean tis, float tisCap, boolean mis, float misLow, float misHigh, float klCoef,
-      boolean dynamicSampling, float advantageEps) {}
+  public record Algorithm(
+      Algo name,
+      Routing routing,
+      float clipLow,
+      float clipHigh,
+      boolean decoupledPpo,
+      boolean tis,
+      float tisCap,
+      boolean mis,
+      float misLow,
+      float misHigh,
+      float klCoef,
+      boolean dynamicSampling,
+      float advantageEps) {}
 
   /** B, M, eta and the optimizer. */
-  public record Learner(int batchGroups, int miniSteps, int staleness, double lr, double weightDecay,
+  public record Learner(
+      int batchGroups,
+      int miniSteps,
+      int staleness,
+      double lr,
+      double weightDecay,
       double maxGradNorm) {}
 
   public record Eval(int every, int size, float temperature) {}
 
   public record Checkpoints(int every) {}
 
-  public record Timeouts(Duration ask, Duration env, Duration generate, Duration score, Duration step,
+  public record Timeouts(
+      Duration ask,
+      Duration env,
+      Duration generate,
+      Duration score,
+      Duration step,
       Duration shutdown) {}
 
-  public record Faults(int maxRetries, Duration backoffMin, Duration backoffMax, double backoffRandom) {}
+  public record Faults(
+      int maxRetries, Duration backoffMin, Duration backoffMax, double backoffRandom) {}
 
   public record Watchdog(Duration interval, Duration stallTimeout) {}
 
   public record Metrics(boolean routerDisagreement, int prometheusPort) {}
 
-  /** Reads and validates the {@code r3} section of a resolved config (reference.conf underneath). */
+  /**
+   * Reads and validates the {@code r3} section of a resolved config (reference.conf underneath).
+   */
   public static R3Config from(Config root) {
     Reader r = new Reader(root);
-    R3Config c = new R3Config(
-        new Experiment(
-            r.nonEmpty("r3.experiment.name"),
-            r.nonEmpty("r3.experiment.out-dir"),
-            r.longValue("r3.experiment.seed"),
-            r.atLeast("r3.experiment.total-steps", 1),
-            r.bool("r3.experiment.progress-bar")),
-        new Env(r.nonEmpty("r3.env.name"), r.stringMap("r3.env.params")),
-        new Model(r.oneOf("r3.model.size", "tiny", "small", "default"), r.string("r3.model.init-checkpoint")),
-        new WarmStart(
-            r.bool("r3.warm-start.enabled"),
-            r.atLeast("r3.warm-start.steps", 0),
-            r.atLeast("r3.warm-start.batch-size", 1),
-            r.atLeast("r3.warm-start.corpus-size", 1),
-            r.positive("r3.warm-start.lr"),
-            r.nonEmpty("r3.warm-start.cache-dir")),
-        new Rollout(
-            r.atLeast("r3.rollout.workers", 1),
-            r.precision("r3.rollout.precision"),
-            r.atLeast("r3.rollout.group-size", 2),
-            (float) r.positive("r3.rollout.temperature"),
-            (float) r.inRange("r3.rollout.top-p", 1e-6, 1.0),
-            r.atLeast("r3.rollout.max-new-tokens", 0)),
-        new Algorithm(
-            r.enumValue("r3.algorithm.name", Algo.class),
-            r.enumValue("r3.algorithm.routing", Routing.class),
-            (float) r.inRange("r3.algorithm.clip-low", 0.0, 1.0),
-            (float) r.atLeastDouble("r3.algorithm.clip-high", 0.0),
-            r.bool("r3.algorithm.decoupled-ppo"),
-            r.bool("r3.algorithm.tis.enabled"),
-            (float) r.positive("r3.algorithm.tis.cap"),
-            r.bool("r3.algorithm.mis.enabled"),
-            (float) r.positive("r3.algorithm.mis.low"),
-            (float) r.positive("r3.algorithm.mis.high"),
-            (float) r.atLeastDouble("r3.algorithm.kl-coef", 0.0),
-            r.bool("r3.algorithm.dynamic-sampling"),
-            (float) r.positive("r3.algorithm.advantage-eps")),
-        new Learner(
-            r.atLeast("r3.learner.batch-groups", 1),
-            r.atLeast("r3.learner.mini-steps", 1),
-            r.atLeast("r3.learner.staleness", 0),
-            r.positive("r3.learner.lr"),
-            r.atLeastDouble("r3.learner.weight-decay", 0.0),
-            r.positive("r3.learner.max-grad-norm")),
-        new Eval(r.atLeast("r3.eval.every", 0), r.atLeast("r3.eval.size", 1),
-            (float) r.positive("r3.eval.temperature")),
-        new Checkpoints(r.atLeast("r3.checkpoint.every", 0)),
-        new Timeouts(
-            r.duration("r3.timeouts.ask"),
-            r.duration("r3.timeouts.env"),
-            r.duration("r3.timeouts.generate"),
-            r.duration("r3.timeouts.score"),
-            r.duration("r3.timeouts.step"),
-            r.duration("r3.timeouts.shutdown")),
-        new Faults(
-            r.atLeast("r3.faults.max-retries", 0),
-            r.duration("r3.faults.backoff-min"),
-            r.duration("r3.faults.backoff-max"),
-            r.inRange("r3.faults.backoff-random", 0.0, 1.0)),
-        new Watchdog(r.duration("r3.watchdog.interval"), r.duration("r3.watchdog.stall-timeout")),
-        new Metrics(r.bool("r3.metrics.router-disagreement"), r.portOrZero("r3.metrics.prometheus-port")),
-        root);
+    R3Config c =
+        new R3Config(
+            new Experiment(
+                r.nonEmpty("r3.experiment.name"),
+                r.nonEmpty("r3.experiment.out-dir"),
+                r.longValue("r3.experiment.seed"),
+                r.atLeast("r3.experiment.total-steps", 1),
+                r.bool("r3.experiment.progress-bar")),
+            new Env(r.nonEmpty("r3.env.name"), r.stringMap("r3.env.params")),
+            new Model(
+                r.oneOf("r3.model.size", "tiny", "small", "default"),
+                r.string("r3.model.init-checkpoint")),
+            new WarmStart(
+                r.bool("r3.warm-start.enabled"),
+                r.atLeast("r3.warm-start.steps", 0),
+                r.atLeast("r3.warm-start.batch-size", 1),
+                r.atLeast("r3.warm-start.corpus-size", 1),
+                r.positive("r3.warm-start.lr"),
+                r.nonEmpty("r3.warm-start.cache-dir")),
+            new Rollout(
+                r.atLeast("r3.rollout.workers", 1),
+                r.precision("r3.rollout.precision"),
+                r.atLeast("r3.rollout.group-size", 2),
+                (float) r.positive("r3.rollout.temperature"),
+                (float) r.inRange("r3.rollout.top-p", 1e-6, 1.0),
+                r.atLeast("r3.rollout.max-new-tokens", 0)),
+            new Algorithm(
+                r.enumValue("r3.algorithm.name", Algo.class),
+                r.enumValue("r3.algorithm.routing", Routing.class),
+                (float) r.inRange("r3.algorithm.clip-low", 0.0, 1.0),
+                (float) r.atLeastDouble("r3.algorithm.clip-high", 0.0),
+                r.bool("r3.algorithm.decoupled-ppo"),
+                r.bool("r3.algorithm.tis.enabled"),
+                (float) r.positive("r3.algorithm.tis.cap"),
+                r.bool("r3.algorithm.mis.enabled"),
+                (float) r.positive("r3.algorithm.mis.low"),
+                (float) r.positive("r3.algorithm.mis.high"),
+                (float) r.atLeastDouble("r3.algorithm.kl-coef", 0.0),
+                r.bool("r3.algorithm.dynamic-sampling"),
+                (float) r.positive("r3.algorithm.advantage-eps")),
+            new Learner(
+                r.atLeast("r3.learner.batch-groups", 1),
+                r.atLeast("r3.learner.mini-steps", 1),
+                r.atLeast("r3.learner.staleness", 0),
+                r.positive("r3.learner.lr"),
+                r.atLeastDouble("r3.learner.weight-decay", 0.0),
+                r.positive("r3.learner.max-grad-norm")),
+            new Eval(
+                r.atLeast("r3.eval.every", 0),
+                r.atLeast("r3.eval.size", 1),
+                (float) r.positive("r3.eval.temperature")),
+            new Checkpoints(r.atLeast("r3.checkpoint.every", 0)),
+            new Timeouts(
+                r.duration("r3.timeouts.ask"),
+                r.duration("r3.timeouts.env"),
+                r.duration("r3.timeouts.generate"),
+                r.duration("r3.timeouts.score"),
+                r.duration("r3.timeouts.step"),
+                r.duration("r3.timeouts.shutdown")),
+            new Faults(
+                r.atLeast("r3.faults.max-retries", 0),
+                r.duration("r3.faults.backoff-min"),
+                r.duration("r3.faults.backoff-max"),
+                r.inRange("r3.faults.backoff-random", 0.0, 1.0)),
+            new Watchdog(
+                r.duration("r3.watchdog.interval"), r.duration("r3.watchdog.stall-timeout")),
+            new Metrics(
+                r.bool("r3.metrics.router-disagreement"),
+                r.portOrZero("r3.metrics.prometheus-port")),
+            root);
     c.crossCheck();
     return c;
   }
@@ -148,21 +196,31 @@ public record R3Config(
   /** Rules that involve more than one key. */
   private void crossCheck() {
     if (algorithm.mis() && algorithm.tis()) {
-      throw new IllegalArgumentException("r3.algorithm.tis.enabled and r3.algorithm.mis.enabled are exclusive "
-          + "(one train/infer correction at a time); turn one off");
+      throw new IllegalArgumentException(
+          "r3.algorithm.tis.enabled and r3.algorithm.mis.enabled are exclusive "
+              + "(one train/infer correction at a time); turn one off");
     }
     if (algorithm.mis() && !(algorithm.misLow() < 1 && algorithm.misHigh() > 1)) {
-      throw new IllegalArgumentException("r3.algorithm.mis.low must be < 1 < r3.algorithm.mis.high, got "
-          + algorithm.misLow() + " and " + algorithm.misHigh());
+      throw new IllegalArgumentException(
+          "r3.algorithm.mis.low must be < 1 < r3.algorithm.mis.high, got "
+              + algorithm.misLow()
+              + " and "
+              + algorithm.misHigh());
     }
     int sequences = learner.batchGroups() * rollout.groupSize();
     if (learner.miniSteps() > sequences) {
-      throw new IllegalArgumentException("r3.learner.mini-steps must be <= batch-groups * group-size = "
-          + sequences + " (each mini-step needs a sequence), got " + learner.miniSteps());
+      throw new IllegalArgumentException(
+          "r3.learner.mini-steps must be <= batch-groups * group-size = "
+              + sequences
+              + " (each mini-step needs a sequence), got "
+              + learner.miniSteps());
     }
     if (faults.backoffMax().compareTo(faults.backoffMin()) < 0) {
-      throw new IllegalArgumentException("r3.faults.backoff-max must be >= r3.faults.backoff-min, got "
-          + faults.backoffMax() + " < " + faults.backoffMin());
+      throw new IllegalArgumentException(
+          "r3.faults.backoff-max must be >= r3.faults.backoff-min, got "
+              + faults.backoffMax()
+              + " < "
+              + faults.backoffMin());
     }
   }
 
@@ -170,7 +228,8 @@ public record R3Config(
   public List<String[]> table() {
     Map<String, String> rows = new TreeMap<>();
     for (Map.Entry<String, ConfigValue> e : source.getConfig("r3").entrySet()) {
-      rows.put("r3." + e.getKey(), e.getValue().render(ConfigRenderOptions.concise()).replace("\"", ""));
+      rows.put(
+          "r3." + e.getKey(), e.getValue().render(ConfigRenderOptions.concise()).replace("\"", ""));
     }
     List<String[]> out = new ArrayList<>();
     rows.forEach((k, v) -> out.add(new String[] {k, v}));
@@ -295,7 +354,8 @@ public record R3Config(
           return v;
         }
       }
-      throw new IllegalArgumentException(key + " must be one of " + String.join(", ", allowed) + ", got '" + v + "'");
+      throw new IllegalArgumentException(
+          key + " must be one of " + String.join(", ", allowed) + ", got '" + v + "'");
     }
 
     <E extends Enum<E>> E enumValue(String key, Class<E> type) {
@@ -309,7 +369,8 @@ public record R3Config(
       for (E e : type.getEnumConstants()) {
         names.add(e.name().toLowerCase(Locale.ROOT));
       }
-      throw new IllegalArgumentException(key + " must be one of " + String.join(", ", names) + ", got '" + v + "'");
+      throw new IllegalArgumentException(
+          key + " must be one of " + String.join(", ", names) + ", got '" + v + "'");
     }
 
     Map<String, String> stringMap(String key) {

@@ -8,5 +8,10 @@ import dev.r3.model.ModelWeights;
  *
  * @param initialWeights version 0 of the policy (warm-started, or loaded from a checkpoint)
  */
-public record Backends(Task.Factory tasks, Codec codec, Generator.Factory generators,
-    PolicyTrainer.Factory trainers, Checkpointer checkpointer, ModelWeights initialWeights) {}
+public record Backends(
+    Task.Factory tasks,
+    Codec codec,
+    Generator.Factory generators,
+    PolicyTrainer.Factory trainers,
+    Checkpointer checkpointer,
+    ModelWeights initialWeights) {}

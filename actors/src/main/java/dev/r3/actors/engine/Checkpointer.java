@@ -5,8 +5,11 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 
-/** Writes one checkpoint folder: weights (safetensors + config.json), the vocabulary, run metadata. */
+/**
+ * Writes one checkpoint folder: weights (safetensors + config.json), the vocabulary, run metadata.
+ */
 @FunctionalInterface
 public interface Checkpointer {
-  void save(Path dir, ModelWeights weights, Codec codec, Map<String, String> meta) throws IOException;
+  void save(Path dir, ModelWeights weights, Codec codec, Map<String, String> meta)
+      throws IOException;
 }

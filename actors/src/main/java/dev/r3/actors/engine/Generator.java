@@ -9,7 +9,9 @@ import java.util.List;
  */
 public interface Generator extends AutoCloseable {
 
-  /** One completion per prompt, in order; the same seed, prompts and weights give the same tokens. */
+  /**
+   * One completion per prompt, in order; the same seed, prompts and weights give the same tokens.
+   */
   List<Completion> generate(List<int[]> prompts, SamplingParams params);
 
   @Override

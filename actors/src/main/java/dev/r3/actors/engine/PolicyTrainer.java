@@ -14,8 +14,8 @@ import java.util.List;
 public interface PolicyTrainer extends AutoCloseable {
 
   /**
-   * No-grad scoring. Per sequence: log-probabilities of tokens[1..T-1] (length T - 1) and the routing
-   * the forward pass used ({@code replay} is null unless mode is REPLAY).
+   * No-grad scoring. Per sequence: log-probabilities of tokens[1..T-1] (length T - 1) and the
+   * routing the forward pass used ({@code replay} is null unless mode is REPLAY).
    */
   Scores score(List<Sequence> sequences, RoutingMode mode, List<RoutingRecord> replay);
 
@@ -35,12 +35,19 @@ public interface PolicyTrainer extends AutoCloseable {
    * of each sequence (entries at prompt positions are ignored).
    *
    * @param advantages per sequence, the group-normalised advantage
-   * @param proxLogProbs pi_prox (decoupled PPO) or pi_old: the trainer's scores at the start of the batch
+   * @param proxLogProbs pi_prox (decoupled PPO) or pi_old: the trainer's scores at the start of the
+   *     batch
    * @param behaviourLogProbs mu: the rollout engine's log-probabilities
    * @param refLogProbs the reference policy's scores, or null when the KL term is off
    */
-  record MiniBatch(List<Sequence> sequences, RoutingMode mode, List<RoutingRecord> replay, float[] advantages,
-      List<float[]> proxLogProbs, List<float[]> behaviourLogProbs, List<float[]> refLogProbs,
+  record MiniBatch(
+      List<Sequence> sequences,
+      RoutingMode mode,
+      List<RoutingRecord> replay,
+      float[] advantages,
+      List<float[]> proxLogProbs,
+      List<float[]> behaviourLogProbs,
+      List<float[]> refLogProbs,
       R3Config.Algorithm algorithm) {}
 
   /**
@@ -50,9 +57,10 @@ public interface PolicyTrainer extends AutoCloseable {
   record MiniStepResult(float loss, float gradNorm, float clipFrac, List<float[]> logProbs) {}
 
   /**
-   * Builds a trainer from initial weights (the learner's) or a frozen scorer (the reference). It scores
-   * at the rollout temperature ({@code config.rollout().temperature()}), so that pi_train and pi_infer
-   * are the same distribution up to numerics, and optimises with {@code config.learner()}.
+   * Builds a trainer from initial weights (the learner's) or a frozen scorer (the reference). It
+   * scores at the rollout temperature ({@code config.rollout().temperature()}), so that pi_train
+   * and pi_infer are the same distribution up to numerics, and optimises with {@code
+   * config.learner()}.
    */
   @FunctionalInterface
   interface Factory {

@@ -11,14 +11,18 @@ public interface Task {
   /** The prompt text of episode {@code seed} of the train or the held-out split. */
   String prompt(long seed, boolean eval);
 
-  /** Scores the decoded completion of that episode; environment failures come back as failed verdicts. */
+  /**
+   * Scores the decoded completion of that episode; environment failures come back as failed
+   * verdicts.
+   */
   Verdict score(long seed, boolean eval, String completion);
 
   /**
-   * @param reward  the scalar the learner optimises
+   * @param reward the scalar the learner optimises
    * @param correct the answer was right (what accuracy counts)
-   * @param failed  the environment failed (exception, timeout): the trajectory is dropped, not trained on
-   * @param reason  a short word for logs and the ledger
+   * @param failed the environment failed (exception, timeout): the trajectory is dropped, not
+   *     trained on
+   * @param reason a short word for logs and the ledger
    */
   record Verdict(float reward, boolean correct, boolean failed, String reason) {}
 

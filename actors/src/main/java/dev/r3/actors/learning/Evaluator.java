@@ -10,8 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Accuracy on the held-out split: the same {@code size} episodes at every evaluation of a run, decoded
- * near-greedily in one batch.
+ * Accuracy on the held-out split: the same {@code size} episodes at every evaluation of a run,
+ * decoded near-greedily in one batch.
  */
 public final class Evaluator {
   private final Task.Factory tasks;
@@ -21,7 +21,12 @@ public final class Evaluator {
   private final int size;
   private final SamplingParams params;
 
-  public Evaluator(Task.Factory tasks, Codec codec, Generator.Factory generators, long runSeed, int size,
+  public Evaluator(
+      Task.Factory tasks,
+      Codec codec,
+      Generator.Factory generators,
+      long runSeed,
+      int size,
       SamplingParams params) {
     this.tasks = tasks;
     this.codec = codec;
@@ -31,8 +36,11 @@ public final class Evaluator {
     this.params = params;
   }
 
-  /** @param accuracy fraction of correct answers; failed episodes count as wrong */
-  public record Result(long version, double accuracy, double rewardMean, int episodes, double seconds) {}
+  /**
+   * @param accuracy fraction of correct answers; failed episodes count as wrong
+   */
+  public record Result(
+      long version, double accuracy, double rewardMean, int episodes, double seconds) {}
 
   public Result evaluate(long version, ModelWeights weights) {
     long t0 = System.nanoTime();
@@ -53,13 +61,16 @@ public final class Evaluator {
       Completion c = out.get(i);
       Task.Verdict v;
       try {
-        v = task.score(seeds[i], true, codec.decode(c.tokens(), c.promptLength(), c.tokens().length));
+        v =
+            task.score(
+                seeds[i], true, codec.decode(c.tokens(), c.promptLength(), c.tokens().length));
       } catch (RuntimeException e) {
         v = new Task.Verdict(0f, false, true, "env-error");
       }
       correct += v.correct() && !v.failed() ? 1 : 0;
       reward += v.reward();
     }
-    return new Result(version, (double) correct / size, reward / size, size, (System.nanoTime() - t0) / 1e9);
+    return new Result(
+        version, (double) correct / size, reward / size, size, (System.nanoTime() - t0) / 1e9);
   }
 }

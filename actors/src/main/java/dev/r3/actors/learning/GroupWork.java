@@ -21,26 +21,46 @@ public final class GroupWork {
   }
 
   /** G samples of one prompt with one seed; sample j is the j-th sequence of the batch. */
-  public static List<Trajectory> generate(Generator generator, long version, long groupId, long episodeSeed,
-      int[] prompt, int samples, SamplingParams params, long samplingSeed) {
+  public static List<Trajectory> generate(
+      Generator generator,
+      long version,
+      long groupId,
+      long episodeSeed,
+      int[] prompt,
+      int samples,
+      SamplingParams params,
+      long samplingSeed) {
     List<int[]> prompts = new ArrayList<>(samples);
     for (int j = 0; j < samples; j++) {
       prompts.add(prompt);
     }
     List<Completion> out = generator.generate(prompts, params.withSeed(samplingSeed));
     if (out.size() != samples) {
-      throw new IllegalStateException("generator returned " + out.size() + " completions for " + samples + " prompts");
+      throw new IllegalStateException(
+          "generator returned " + out.size() + " completions for " + samples + " prompts");
     }
     List<Trajectory> trajs = new ArrayList<>(samples);
     for (int j = 0; j < samples; j++) {
       Completion c = out.get(j);
-      trajs.add(new Trajectory(groupId, j, episodeSeed, version, c.tokens(), c.promptLength(), c.logProbs(),
-          c.routing(), c.stoppedAtEos()));
+      trajs.add(
+          new Trajectory(
+              groupId,
+              j,
+              episodeSeed,
+              version,
+              c.tokens(),
+              c.promptLength(),
+              c.logProbs(),
+              c.routing(),
+              c.stoppedAtEos()));
     }
     return trajs;
   }
 
-  /** Scores every sample; an environment exception becomes a failed verdict, never a lost trajectory. */
+  /**
+   * Scores every sample; an environment exception becomes a failed verdict, never a lost
+   * trajectory.
+   */
   public static List<ScoredTrajectory> score(Task task, Codec codec, List<Trajectory> trajs) {
     List<ScoredTrajectory> out = new ArrayList<>(trajs.size());
     for (Trajectory t : trajs) {
@@ -59,8 +79,14 @@ public final class GroupWork {
   /** What the buffer keeps of a scored group, or why it keeps nothing. */
   public record Admission(ScoredGroup kept, int failed, int allEqual) {}
 
-  /** Drops failed samples, then (dynamic sampling) the whole group when its rewards are all equal. */
-  public static Admission admit(long groupId, long episodeSeed, long version, List<ScoredTrajectory> members,
+  /**
+   * Drops failed samples, then (dynamic sampling) the whole group when its rewards are all equal.
+   */
+  public static Admission admit(
+      long groupId,
+      long episodeSeed,
+      long version,
+      List<ScoredTrajectory> members,
       boolean dynamicSampling) {
     List<ScoredTrajectory> ok = new ArrayList<>();
     for (ScoredTrajectory m : members) {
@@ -76,7 +102,8 @@ public final class GroupWork {
     for (int i = 0; i < rewards.length; i++) {
       rewards[i] = ok.get(i).reward();
     }
-    if (dynamicSampling && (ok.size() < 2 || Advantages.group(rewards, Advantages.Scale.NONE, 0f).allEqual())) {
+    if (dynamicSampling
+        && (ok.size() < 2 || Advantages.group(rewards, Advantages.Scale.NONE, 0f).allEqual())) {
       return new Admission(null, failed, ok.size());
     }
     return new Admission(new ScoredGroup(groupId, episodeSeed, version, ok), failed, 0);

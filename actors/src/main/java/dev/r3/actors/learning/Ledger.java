@@ -2,9 +2,9 @@ package dev.r3.actors.learning;
 
 /**
  * Accounts for every trajectory produced: each is buffered, then either trained on exactly once or
- * dropped with a reason. At any moment produced = trained + in-training + buffered + dropped; at the
- * end of a run nothing is buffered or in training, so produced = trained + dropped. Not thread-safe:
- * one actor owns it.
+ * dropped with a reason. At any moment produced = trained + in-training + buffered + dropped; at
+ * the end of a run nothing is buffered or in training, so produced = trained + dropped. Not
+ * thread-safe: one actor owns it.
  */
 public final class Ledger {
   private long produced;
@@ -20,7 +20,9 @@ public final class Ledger {
     buffered += n;
   }
 
-  /** n trajectories that never reached the buffer (e.g. a group abandoned after worker failures). */
+  /**
+   * n trajectories that never reached the buffer (e.g. a group abandoned after worker failures).
+   */
   public void producedAndDropped(long n, DropReason reason) {
     requireNonNegative(n);
     produced += n;
@@ -70,7 +72,8 @@ public final class Ledger {
   private static void move(long n, String from, long available) {
     requireNonNegative(n);
     if (n > available) {
-      throw new IllegalStateException("ledger: moving " + n + " trajectories, only " + available + " " + from);
+      throw new IllegalStateException(
+          "ledger: moving " + n + " trajectories, only " + available + " " + from);
     }
   }
 }

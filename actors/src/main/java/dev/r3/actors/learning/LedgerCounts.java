@@ -8,7 +8,8 @@ import java.util.Map;
  *
  * @param dropped indexed by {@link DropReason#ordinal()}
  */
-public record LedgerCounts(long produced, long trained, long inTraining, long buffered, long[] dropped) {
+public record LedgerCounts(
+    long produced, long trained, long inTraining, long buffered, long[] dropped) {
 
   public LedgerCounts {
     dropped = dropped.clone();
@@ -41,7 +42,15 @@ public record LedgerCounts(long produced, long trained, long inTraining, long bu
 
   @Override
   public String toString() {
-    return "produced=" + produced + " trained=" + trained + " dropped=" + droppedTotal() + droppedByReason()
-        + (inTraining + buffered > 0 ? " open: in-training=" + inTraining + " buffered=" + buffered : "");
+    return "produced="
+        + produced
+        + " trained="
+        + trained
+        + " dropped="
+        + droppedTotal()
+        + droppedByReason()
+        + (inTraining + buffered > 0
+            ? " open: in-training=" + inTraining + " buffered=" + buffered
+            : "");
   }
 }

@@ -22,10 +22,10 @@ import java.util.List;
  * <ol>
  *   <li>order the groups by id (the batch is the same whatever order rollouts finished in);
  *   <li>advantages per group; under R3, check each routing record against its tokens;
- *   <li>score pi_prox with the weights at the start of the batch (R3: replaying the rollout routing;
- *       R2: recomputing, and that routing is then replayed by every mini-step);
- *   <li>measure the training-inference mismatch on the fresh samples (and router disagreement with an
- *       extra recompute pass);
+ *   <li>score pi_prox with the weights at the start of the batch (R3: replaying the rollout
+ *       routing; R2: recomputing, and that routing is then replayed by every mini-step);
+ *   <li>measure the training-inference mismatch on the fresh samples (and router disagreement with
+ *       an extra recompute pass);
  *   <li>split the sequences into M mini-batches, one optimizer step each.
  * </ol>
  */
@@ -42,9 +42,10 @@ public final class RlStep {
 
   /**
    * @param reference a frozen scorer for the KL term, or null
-   * @param version   the learner's version before this step (for staleness)
+   * @param version the learner's version before this step (for staleness)
    */
-  public StepStats run(PolicyTrainer trainer, PolicyTrainer reference, long version, List<ScoredGroup> batch) {
+  public StepStats run(
+      PolicyTrainer trainer, PolicyTrainer reference, long version, List<ScoredGroup> batch) {
     long t0 = System.nanoTime();
     List<ScoredGroup> groups = new ArrayList<>(batch);
     groups.sort(Comparator.comparingLong(ScoredGroup::groupId));
@@ -61,7 +62,8 @@ public final class RlStep {
       for (int i = 0; i < rewards.length; i++) {
         rewards[i] = g.members().get(i).reward();
       }
-      float[] a = Advantages.group(rewards, Advantages.DEFAULT_SCALE, algo.advantageEps()).advantages();
+      float[] a =
+          Advantages.group(rewards, Advantages.DEFAULT_SCALE, algo.advantageEps()).advantages();
       for (int i = 0; i < rewards.length; i++) {
         ScoredTrajectory m = g.members().get(i);
         trajs.add(m.trajectory());
@@ -92,8 +94,11 @@ public final class RlStep {
 
     // ---- pi_prox: the weights at the start of the batch ----
     boolean replayRollout = algo.routing() == R3Config.Routing.R3 && mc.isMoe();
-    Scores prox = trainer.score(seqs, replayRollout ? RoutingMode.REPLAY : RoutingMode.RECOMPUTE,
-        replayRollout ? rolloutRouting : null);
+    Scores prox =
+        trainer.score(
+            seqs,
+            replayRollout ? RoutingMode.REPLAY : RoutingMode.RECOMPUTE,
+            replayRollout ? rolloutRouting : null);
     RoutingMode trainMode = RoutingMode.RECOMPUTE;
     List<RoutingRecord> replay = null;
     if (replayRollout) {
@@ -117,14 +122,18 @@ public final class RlStep {
         try {
           mm.addTokens(Arrays.copyOfRange(train, from, train.length), trajs.get(i).logProbs());
         } catch (IllegalArgumentException e) {
-          // a non-finite log-prob: leave this sample out of the measure, never fail the step over it
+          // a non-finite log-prob: leave this sample out of the measure, never fail the step over
+          // it
         }
       }
     }
     if (measureRouting && mc.isMoe() && !fresh.isEmpty()) {
-      List<RoutingRecord> natural = replayRollout
-          ? trainer.score(fresh.stream().map(seqs::get).toList(), RoutingMode.RECOMPUTE, null).routing()
-          : fresh.stream().map(prox.routing()::get).toList();
+      List<RoutingRecord> natural =
+          replayRollout
+              ? trainer
+                  .score(fresh.stream().map(seqs::get).toList(), RoutingMode.RECOMPUTE, null)
+                  .routing()
+              : fresh.stream().map(prox.routing()::get).toList();
       for (int j = 0; j < fresh.size(); j++) {
         int i = fresh.get(j);
         mm.addRouting(rolloutRouting.get(i), natural.get(j), seqs.get(i).promptLength());
@@ -148,10 +157,16 @@ public final class RlStep {
       for (int i = from; i < to; i++) {
         a[i - from] = adv.get(i);
       }
-      MiniBatch mb = new MiniBatch(seqs.subList(from, to), trainMode,
-          replay == null ? null : replay.subList(from, to), a,
-          prox.logProbs().subList(from, to), mu.subList(from, to),
-          ref == null ? null : ref.subList(from, to), algo);
+      MiniBatch mb =
+          new MiniBatch(
+              seqs.subList(from, to),
+              trainMode,
+              replay == null ? null : replay.subList(from, to),
+              a,
+              prox.logProbs().subList(from, to),
+              mu.subList(from, to),
+              ref == null ? null : ref.subList(from, to),
+              algo);
       MiniStepResult r = trainer.step(mb);
       loss += r.loss();
       gradNorm += r.gradNorm();
@@ -159,10 +174,21 @@ public final class RlStep {
       steps++;
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
-    return new StepStats(groups.size(), n, trainedTokens, rewardSum / n, (double) correct / n,
-        mismatch.tokens() == 0 ? Double.NaN : mismatch.kl(), mismatch.tokens() == 0 ? Double.NaN : mismatch.extreme2(),
-        mismatch.routedPositions() == 0 ? Double.NaN : mismatch.routerDisagreement(), loss / steps, gradNorm / steps, clip / steps,
-        stalenessSum / groups.size(), stalenessMax, seconds);
+    return new StepStats(
+        groups.size(),
+        n,
+        trainedTokens,
+        rewardSum / n,
+        (double) correct / n,
+        mismatch.tokens() == 0 ? Double.NaN : mismatch.kl(),
+        mismatch.tokens() == 0 ? Double.NaN : mismatch.extreme2(),
+        mismatch.routedPositions() == 0 ? Double.NaN : mismatch.routerDisagreement(),
+        loss / steps,
+        gradNorm / steps,
+        clip / steps,
+        stalenessSum / groups.size(),
+        stalenessMax,
+        seconds);
   }
 
   /** The rollout log-probabilities placed at tokens[1..T-1] positions (prompt positions hold 0). */

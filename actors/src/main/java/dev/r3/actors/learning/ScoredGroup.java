@@ -3,7 +3,8 @@ package dev.r3.actors.learning;
 import java.util.List;
 
 /** The G scored samples of one prompt: the unit GRPO normalises advantages over. */
-public record ScoredGroup(long groupId, long episodeSeed, long version, List<ScoredTrajectory> members) {
+public record ScoredGroup(
+    long groupId, long episodeSeed, long version, List<ScoredTrajectory> members) {
 
   public ScoredGroup {
     members = List.copyOf(members);

@@ -1,11 +1,11 @@
 package dev.r3.actors.learning;
 
 /**
- * The admission rule of asynchronous training (DESIGN.md section 4): with staleness bound eta, batch
- * size B groups and learner version v, a new group may start only while
- * {@code accepted + running < (eta + v + 1) * B}, where accepted counts every group ever accepted into
- * the buffer and running the groups in flight. Staleness is bounded by admission, not by generating and
- * throwing away; eta = 0 admits exactly one batch per version, which is synchronous training.
+ * The admission rule of asynchronous training (DESIGN.md section 4): with staleness bound eta,
+ * batch size B groups and learner version v, a new group may start only while {@code accepted +
+ * running < (eta + v + 1) * B}, where accepted counts every group ever accepted into the buffer and
+ * running the groups in flight. Staleness is bounded by admission, not by generating and throwing
+ * away; eta = 0 admits exactly one batch per version, which is synchronous training.
  */
 public final class StalenessGate {
   private final int eta;
@@ -36,7 +36,10 @@ public final class StalenessGate {
     return Math.max(0, capacity(version) - accepted - running);
   }
 
-  /** True when a group generated at {@code generatedAt} may still be trained at learner version {@code now}. */
+  /**
+   * True when a group generated at {@code generatedAt} may still be trained at learner version
+   * {@code now}.
+   */
   public boolean fresh(long generatedAt, long now) {
     return now - generatedAt <= eta;
   }

@@ -6,6 +6,18 @@ package dev.r3.actors.learning;
  *
  * @param trainedTokens generated tokens trained on
  */
-public record StepStats(int groups, int sequences, long trainedTokens, double rewardMean, double accuracy,
-    double mismatchKl, double extreme2, double routerDisagreement, double loss, double gradNorm,
-    double clipFrac, double stalenessMean, long stalenessMax, double seconds) {}
+public record StepStats(
+    int groups,
+    int sequences,
+    long trainedTokens,
+    double rewardMean,
+    double accuracy,
+    double mismatchKl,
+    double extreme2,
+    double routerDisagreement,
+    double loss,
+    double gradNorm,
+    double clipFrac,
+    double stalenessMean,
+    long stalenessMax,
+    double seconds) {}

@@ -28,14 +28,15 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
  * Runs the lifecycle of one experiment: spawns the pipeline (learner, rollout workers with their
- * watchdog, environment and reward actors, replay buffer), writes one metrics line per learner step,
- * evaluates on the held-out split at start, every K steps and at the end, writes checkpoints every K
- * steps and at the end, and at the last step drains the buffer, checks the ledger
- * (produced = trained + dropped), writes summary.json and stops. The outcome completes {@code done}.
+ * watchdog, environment and reward actors, replay buffer), writes one metrics line per learner
+ * step, evaluates on the held-out split at start, every K steps and at the end, writes checkpoints
+ * every K steps and at the end, and at the last step drains the buffer, checks the ledger (produced
+ * = trained + dropped), writes summary.json and stops. The outcome completes {@code done}.
  * Evaluation and checkpoints run off the actor's thread while training goes on.
  *
- * <p>Supervision: workers and environment actors restart with backoff; the learner and the buffer are
- * not restarted (they hold the weights and the ledger): if either stops, the run fails with the reason.
+ * <p>Supervision: workers and environment actors restart with backoff; the learner and the buffer
+ * are not restarted (they hold the weights and the ledger): if either stops, the run fails with the
+ * reason.
  */
 public final class Coordinator {
 
@@ -55,12 +56,13 @@ public final class Coordinator {
   private record CheckpointDone(long step, Path dir, Throwable error)
       implements Command, NoSerializationVerificationNeeded {}
 
-  private record GotDrained(ReplayBuffer.Drained drained) implements Command, NoSerializationVerificationNeeded {}
+  private record GotDrained(ReplayBuffer.Drained drained)
+      implements Command, NoSerializationVerificationNeeded {}
 
   private record ChildStopped(String who) implements Command, NoSerializationVerificationNeeded {}
 
-  public static Behavior<Command> create(R3Config config, Backends backends, RunFiles files,
-      CompletableFuture<RunSummary> done) {
+  public static Behavior<Command> create(
+      R3Config config, Backends backends, RunFiles files, CompletableFuture<RunSummary> done) {
     return Behaviors.setup(ctx -> new Coordinator(ctx, config, backends, files, done).behavior());
   }
 
@@ -85,43 +87,83 @@ public final class Coordinator {
   private boolean draining;
   private long steps;
 
-  private Coordinator(ActorContext<Command> ctx, R3Config config, Backends backends, RunFiles files,
+  private Coordinator(
+      ActorContext<Command> ctx,
+      R3Config config,
+      Backends backends,
+      RunFiles files,
       CompletableFuture<RunSummary> done) {
     this.ctx = ctx;
     this.config = config;
     this.backends = backends;
     this.files = files;
     this.done = done;
-    this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig("r3-rollout-dispatcher"));
+    this.blocking =
+        ctx.getSystem()
+            .dispatchers()
+            .lookup(DispatcherSelector.fromConfig("r3-rollout-dispatcher"));
     var r = config.rollout();
     int eos = backends.codec().eosId();
-    this.evaluator = new Evaluator(backends.tasks(), backends.codec(), backends.generators(),
-        config.experiment().seed(), config.eval().size(),
-        new SamplingParams(config.eval().temperature(), 1f, r.maxNewTokens(), eos, 0));
-    this.progress = new ProgressBar(System.err, config.experiment().totalSteps(), config.experiment().progressBar());
-    ctx.getLog().info("experiment {} -> {}\n{}", config.experiment().name(), files.dir(), config.tableText());
+    this.evaluator =
+        new Evaluator(
+            backends.tasks(),
+            backends.codec(),
+            backends.generators(),
+            config.experiment().seed(),
+            config.eval().size(),
+            new SamplingParams(config.eval().temperature(), 1f, r.maxNewTokens(), eos, 0));
+    this.progress =
+        new ProgressBar(
+            System.err, config.experiment().totalSteps(), config.experiment().progressBar());
+    ctx.getLog()
+        .info(
+            "experiment {} -> {}\n{}", config.experiment().name(), files.dir(), config.tableText());
 
     // ---- the pipeline ----
-    learner = ctx.spawn(Learner.create(config, backends.trainers(), backends.initialWeights(), ctx.getSelf()), "learner");
+    learner =
+        ctx.spawn(
+            Learner.create(config, backends.trainers(), backends.initialWeights(), ctx.getSelf()),
+            "learner");
     ctx.watchWith(learner, new ChildStopped("learner"));
-    SamplingParams sampling = new SamplingParams(r.temperature(), r.topP(), r.maxNewTokens(), eos, 0);
+    SamplingParams sampling =
+        new SamplingParams(r.temperature(), r.topP(), r.maxNewTokens(), eos, 0);
     var f = config.faults();
     List<ActorRef<RolloutWorker.Command>> workers = new ArrayList<>();
     List<ActorRef<EnvironmentActor.Command>> envs = new ArrayList<>();
     for (int i = 0; i < r.workers(); i++) {
       String name = "rollout-" + i;
-      workers.add(ctx.spawn(Behaviors.supervise(RolloutWorker.create(name, backends.generators(), sampling,
-              w -> learner.tell(new Learner.SubscribeWeights(w))))
-          .onFailure(SupervisorStrategy.restartWithBackoff(f.backoffMin(), f.backoffMax(), f.backoffRandom())),
-          name));
-      envs.add(ctx.spawn(Behaviors.supervise(EnvironmentActor.create(backends.tasks(), backends.codec()))
-          .onFailure(SupervisorStrategy.restartWithBackoff(f.backoffMin(), f.backoffMax(), f.backoffRandom())),
-          "env-" + i));
+      workers.add(
+          ctx.spawn(
+              Behaviors.supervise(
+                      RolloutWorker.create(
+                          name,
+                          backends.generators(),
+                          sampling,
+                          w -> learner.tell(new Learner.SubscribeWeights(w))))
+                  .onFailure(
+                      SupervisorStrategy.restartWithBackoff(
+                          f.backoffMin(), f.backoffMax(), f.backoffRandom())),
+              name));
+      envs.add(
+          ctx.spawn(
+              Behaviors.supervise(EnvironmentActor.create(backends.tasks(), backends.codec()))
+                  .onFailure(
+                      SupervisorStrategy.restartWithBackoff(
+                          f.backoffMin(), f.backoffMax(), f.backoffRandom())),
+              "env-" + i));
     }
-    var reward = ctx.spawn(Behaviors.supervise(RewardActor.create(backends.tasks(), backends.codec()))
-        .onFailure(SupervisorStrategy.restart()), "reward");
-    buffer = ctx.spawn(ReplayBuffer.create(config, backends.initialWeights().config(),
-        new ReplayBuffer.Crew(envs, workers, reward)), "buffer");
+    var reward =
+        ctx.spawn(
+            Behaviors.supervise(RewardActor.create(backends.tasks(), backends.codec()))
+                .onFailure(SupervisorStrategy.restart()),
+            "reward");
+    buffer =
+        ctx.spawn(
+            ReplayBuffer.create(
+                config,
+                backends.initialWeights().config(),
+                new ReplayBuffer.Crew(envs, workers, reward)),
+            "buffer");
     ctx.watchWith(buffer, new ChildStopped("buffer"));
     ctx.spawn(Watchdog.create(workers, config.watchdog(), config.timeouts()), "watchdog");
     learner.tell(new Learner.Start(buffer));
@@ -135,7 +177,9 @@ public final class Coordinator {
         .onMessage(EvalDone.class, this::onEvalDone)
         .onMessage(CheckpointDone.class, this::onCheckpointDone)
         .onMessage(GotDrained.class, this::onDrained)
-        .onMessage(ChildStopped.class, m -> draining ? Behaviors.same() : fail(m.who() + " stopped unexpectedly"))
+        .onMessage(
+            ChildStopped.class,
+            m -> draining ? Behaviors.same() : fail(m.who() + " stopped unexpectedly"))
         .build();
   }
 
@@ -143,7 +187,8 @@ public final class Coordinator {
     StepReport r = m.report();
     steps = r.step();
     files.step(r);
-    progress.step(r.step(), r.stats().rewardMean(), r.stats().accuracy(), r.stats().stalenessMean());
+    progress.step(
+        r.step(), r.stats().rewardMean(), r.stats().accuracy(), r.stats().stalenessMean());
     int total = config.experiment().totalSteps();
     boolean last = r.step() >= total;
     int k = config.eval().every();
@@ -177,9 +222,14 @@ public final class Coordinator {
     if (m.step() >= config.experiment().totalSteps()) {
       finalEval = e;
     }
-    ctx.getLog().info("eval at step {}: accuracy {} reward {} ({} episodes, {} s)", m.step(),
-        String.format("%.3f", e.accuracy()), String.format("%.3f", e.rewardMean()), e.episodes(),
-        String.format("%.1f", e.seconds()));
+    ctx.getLog()
+        .info(
+            "eval at step {}: accuracy {} reward {} ({} episodes, {} s)",
+            m.step(),
+            String.format("%.3f", e.accuracy()),
+            String.format("%.3f", e.rewardMean()),
+            e.episodes(),
+            String.format("%.1f", e.seconds()));
     maybeFinish();
     return Behaviors.same();
   }
@@ -198,8 +248,17 @@ public final class Coordinator {
     LedgerCounts ledger = m.drained().ledger();
     double wall = (System.nanoTime() - startNanos) / 1e9;
     evals.sort((a, b) -> Long.compare(a.version(), b.version()));
-    RunSummary summary = new RunSummary(config.experiment().name(), files.dir(), steps, initialEval, finalEval,
-        List.copyOf(evals), ledger, wall, List.copyOf(checkpoints));
+    RunSummary summary =
+        new RunSummary(
+            config.experiment().name(),
+            files.dir(),
+            steps,
+            initialEval,
+            finalEval,
+            List.copyOf(evals),
+            ledger,
+            wall,
+            List.copyOf(checkpoints));
     files.summary(summary, config.json());
     files.close();
     if (!ledger.closed()) {
@@ -212,24 +271,37 @@ public final class Coordinator {
 
   private void evaluate(long step, WeightsSnapshot w) {
     pending++;
-    CompletableFuture<Evaluator.Result> f = CompletableFuture.supplyAsync(
-        () -> evaluator.evaluate(w.version(), w.weights()), blocking);
+    CompletableFuture<Evaluator.Result> f =
+        CompletableFuture.supplyAsync(() -> evaluator.evaluate(w.version(), w.weights()), blocking);
     ctx.pipeToSelf(f, (res, err) -> new EvalDone(step, res, err));
   }
 
   private void checkpoint(long step, WeightsSnapshot w) {
     pending++;
     Path dir = files.checkpointDir(step);
-    CompletableFuture<Path> f = CompletableFuture.supplyAsync(() -> {
-      try {
-        backends.checkpointer().save(dir, w.weights(), backends.codec(), Map.of(
-            "step", Long.toString(step), "version", Long.toString(w.version()),
-            "experiment", config.experiment().name()));
-        return dir;
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    }, blocking);
+    CompletableFuture<Path> f =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                backends
+                    .checkpointer()
+                    .save(
+                        dir,
+                        w.weights(),
+                        backends.codec(),
+                        Map.of(
+                            "step",
+                            Long.toString(step),
+                            "version",
+                            Long.toString(w.version()),
+                            "experiment",
+                            config.experiment().name()));
+                return dir;
+              } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            },
+            blocking);
     ctx.pipeToSelf(f, (res, err) -> new CheckpointDone(step, dir, err));
   }
 
@@ -237,7 +309,8 @@ public final class Coordinator {
   private void maybeFinish() {
     if (lastStepDone && pending == 0 && !draining) {
       draining = true;
-      ActorRef<ReplayBuffer.Drained> adapter = ctx.messageAdapter(ReplayBuffer.Drained.class, GotDrained::new);
+      ActorRef<ReplayBuffer.Drained> adapter =
+          ctx.messageAdapter(ReplayBuffer.Drained.class, GotDrained::new);
       buffer.tell(new ReplayBuffer.Drain(adapter));
     }
   }
@@ -255,6 +328,9 @@ public final class Coordinator {
 
   /** How long a caller should wait for a run at most (used by tests and the CLI as a backstop). */
   public static Duration backstop(R3Config c) {
-    return c.timeouts().step().multipliedBy(c.experiment().totalSteps() + 2L).plus(c.timeouts().shutdown());
+    return c.timeouts()
+        .step()
+        .multipliedBy(c.experiment().totalSteps() + 2L)
+        .plus(c.timeouts().shutdown());
   }
 }

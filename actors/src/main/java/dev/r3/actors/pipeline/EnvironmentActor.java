@@ -10,17 +10,18 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
- * Runs the environment side of episodes: turns an episode seed into prompt tokens. Episodes are rebuilt
- * from their seeds, so a restart loses nothing; a request whose environment throws is answered
- * {@link PromptFailed} (so the asker re-issues it at once) and the actor then fails, to be restarted with
- * backoff by its parent.
+ * Runs the environment side of episodes: turns an episode seed into prompt tokens. Episodes are
+ * rebuilt from their seeds, so a restart loses nothing; a request whose environment throws is
+ * answered {@link PromptFailed} (so the asker re-issues it at once) and the actor then fails, to be
+ * restarted with backoff by its parent.
  */
 public final class EnvironmentActor {
 
   // ---- protocol ----
   public sealed interface Command extends WireMessage permits MakePrompt {}
 
-  public record MakePrompt(long groupId, long episodeSeed, ActorRef<PromptReply> replyTo) implements Command {}
+  public record MakePrompt(long groupId, long episodeSeed, ActorRef<PromptReply> replyTo)
+      implements Command {}
 
   public sealed interface PromptReply extends WireMessage permits Prompt, PromptFailed {}
 
@@ -51,9 +52,7 @@ public final class EnvironmentActor {
   }
 
   private Behavior<Command> behavior() {
-    return Behaviors.receive(Command.class)
-        .onMessage(MakePrompt.class, this::onMakePrompt)
-        .build();
+    return Behaviors.receive(Command.class).onMessage(MakePrompt.class, this::onMakePrompt).build();
   }
 
   private Behavior<Command> onMakePrompt(MakePrompt m) {
@@ -62,7 +61,8 @@ public final class EnvironmentActor {
       tokens = GroupWork.prompt(task, codec, m.episodeSeed());
     } catch (RuntimeException e) {
       m.replyTo().tell(new PromptFailed(m.groupId(), "environment failed: " + e));
-      throw new EnvironmentFailed("episode " + m.episodeSeed() + " of group " + m.groupId() + " failed", e);
+      throw new EnvironmentFailed(
+          "episode " + m.episodeSeed() + " of group " + m.groupId() + " failed", e);
     }
     ctx.getLog().debug("group {} prompt of {} tokens", m.groupId(), tokens.length);
     m.replyTo().tell(new Prompt(m.groupId(), m.episodeSeed(), tokens));

@@ -19,11 +19,11 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
  * The life of one admitted group, as a per-request child of the {@link ReplayBuffer}: ask an
- * environment actor for the prompt, a rollout worker for G samples, the reward actor for their scores,
- * then report to the buffer and stop. Every ask has a timeout; a failed or timed-out step is re-issued
- * (generation goes to the next worker) up to {@code max-retries} times, after which the group is
- * reported abandoned with a reason the ledger records. The same seeds are sent on every retry, so a
- * re-issued group yields the same samples.
+ * environment actor for the prompt, a rollout worker for G samples, the reward actor for their
+ * scores, then report to the buffer and stop. Every ask has a timeout; a failed or timed-out step
+ * is re-issued (generation goes to the next worker) up to {@code max-retries} times, after which
+ * the group is reported abandoned with a reason the ledger records. The same seeds are sent on
+ * every retry, so a re-issued group yields the same samples.
  */
 final class GroupRollout {
 
@@ -38,16 +38,26 @@ final class GroupRollout {
   private record ScoreResult(Scored reply, Throwable error) implements Command {}
 
   /** What to roll out and with whom. */
-  record Spec(long groupId, long episodeSeed, long samplingSeed, long minVersion, int samples,
-      ActorRef<EnvironmentActor.Command> env, List<ActorRef<RolloutWorker.Command>> workers, int firstWorker,
-      ActorRef<RewardActor.Command> reward, R3Config.Timeouts timeouts, int maxRetries) {}
+  record Spec(
+      long groupId,
+      long episodeSeed,
+      long samplingSeed,
+      long minVersion,
+      int samples,
+      ActorRef<EnvironmentActor.Command> env,
+      List<ActorRef<RolloutWorker.Command>> workers,
+      int firstWorker,
+      ActorRef<RewardActor.Command> reward,
+      R3Config.Timeouts timeouts,
+      int maxRetries) {}
 
   static Behavior<Command> create(Spec spec, ActorRef<ReplayBuffer.Command> parent) {
-    return Behaviors.setup(ctx -> {
-      GroupRollout g = new GroupRollout(ctx, spec, parent);
-      g.askPrompt();
-      return g.behavior();
-    });
+    return Behaviors.setup(
+        ctx -> {
+          GroupRollout g = new GroupRollout(ctx, spec, parent);
+          g.askPrompt();
+          return g.behavior();
+        });
   }
 
   // ---- state ----
@@ -62,7 +72,8 @@ final class GroupRollout {
   private int[] prompt;
   private Generated generated;
 
-  private GroupRollout(ActorContext<Command> ctx, Spec spec, ActorRef<ReplayBuffer.Command> parent) {
+  private GroupRollout(
+      ActorContext<Command> ctx, Spec spec, ActorRef<ReplayBuffer.Command> parent) {
     this.ctx = ctx;
     this.spec = spec;
     this.parent = parent;
@@ -77,22 +88,41 @@ final class GroupRollout {
   }
 
   private void askPrompt() {
-    ctx.ask(PromptReply.class, spec.env(), spec.timeouts().env(),
-        r -> new MakePrompt(spec.groupId(), spec.episodeSeed(), r), PromptResult::new);
+    ctx.ask(
+        PromptReply.class,
+        spec.env(),
+        spec.timeouts().env(),
+        r -> new MakePrompt(spec.groupId(), spec.episodeSeed(), r),
+        PromptResult::new);
   }
 
   private void askGenerate() {
     List<ActorRef<RolloutWorker.Command>> ws = spec.workers();
-    ActorRef<RolloutWorker.Command> worker = ws.get((spec.firstWorker() + attempts + offset) % ws.size());
-    ctx.ask(GenerateReply.class, worker, spec.timeouts().generate(),
-        r -> new Generate(spec.groupId(), spec.episodeSeed(), prompt, spec.samples(), spec.minVersion(),
-            spec.samplingSeed(), r),
+    ActorRef<RolloutWorker.Command> worker =
+        ws.get((spec.firstWorker() + attempts + offset) % ws.size());
+    ctx.ask(
+        GenerateReply.class,
+        worker,
+        spec.timeouts().generate(),
+        r ->
+            new Generate(
+                spec.groupId(),
+                spec.episodeSeed(),
+                prompt,
+                spec.samples(),
+                spec.minVersion(),
+                spec.samplingSeed(),
+                r),
         GenerateResult::new);
   }
 
   private void askScore() {
-    ctx.ask(Scored.class, spec.reward(), spec.timeouts().score(),
-        r -> new Score(spec.groupId(), generated.trajectories(), r), ScoreResult::new);
+    ctx.ask(
+        Scored.class,
+        spec.reward(),
+        spec.timeouts().score(),
+        r -> new Score(spec.groupId(), generated.trajectories(), r),
+        ScoreResult::new);
   }
 
   private Behavior<Command> onPrompt(PromptResult m) {
@@ -102,7 +132,8 @@ final class GroupRollout {
       askGenerate();
       return Behaviors.same();
     }
-    return retryOrAbandon("prompt", m.reply(), m.error(), DropReason.FAILED_EPISODE, this::askPrompt);
+    return retryOrAbandon(
+        "prompt", m.reply(), m.error(), DropReason.FAILED_EPISODE, this::askPrompt);
   }
 
   private Behavior<Command> onGenerated(GenerateResult m) {
@@ -112,35 +143,63 @@ final class GroupRollout {
       askScore();
       return Behaviors.same();
     }
-    if (m.reply() instanceof RolloutWorker.GenerationFailed f && !f.started() && requeues++ < MAX_REQUEUES) {
-      // Lost from a restarting worker's queue before it started: not this group's fault, no attempt used.
+    if (m.reply() instanceof RolloutWorker.GenerationFailed f
+        && !f.started()
+        && requeues++ < MAX_REQUEUES) {
+      // Lost from a restarting worker's queue before it started: not this group's fault, no attempt
+      // used.
       offset++;
       askGenerate();
       return Behaviors.same();
     }
-    return retryOrAbandon("generation", m.reply(), m.error(), DropReason.WORKER_FAILED, this::askGenerate);
+    return retryOrAbandon(
+        "generation", m.reply(), m.error(), DropReason.WORKER_FAILED, this::askGenerate);
   }
 
   private Behavior<Command> onScored(ScoreResult m) {
     if (m.reply() != null) {
-      parent.tell(new ReplayBuffer.GroupFinished(spec.groupId(), spec.episodeSeed(), generated.version(),
-          m.reply().scored(), generated.worker(), generated.seconds(), retries));
+      parent.tell(
+          new ReplayBuffer.GroupFinished(
+              spec.groupId(),
+              spec.episodeSeed(),
+              generated.version(),
+              m.reply().scored(),
+              generated.worker(),
+              generated.seconds(),
+              retries));
       return Behaviors.stopped();
     }
     return retryOrAbandon("scoring", null, m.error(), DropReason.FAILED_EPISODE, this::askScore);
   }
 
-  private Behavior<Command> retryOrAbandon(String what, Object reply, Throwable error, DropReason reason,
-      Runnable again) {
-    String why = error != null ? error.getClass().getSimpleName() + ": " + error.getMessage() : String.valueOf(reply);
+  private Behavior<Command> retryOrAbandon(
+      String what, Object reply, Throwable error, DropReason reason, Runnable again) {
+    String why =
+        error != null
+            ? error.getClass().getSimpleName() + ": " + error.getMessage()
+            : String.valueOf(reply);
     attempts++;
     if (attempts > spec.maxRetries()) {
-      ctx.getLog().warn("group {}: {} failed {} times, abandoning it ({})", spec.groupId(), what, attempts, why);
-      parent.tell(new ReplayBuffer.GroupAbandoned(spec.groupId(), spec.samples(), reason, what + ": " + why));
+      ctx.getLog()
+          .warn(
+              "group {}: {} failed {} times, abandoning it ({})",
+              spec.groupId(),
+              what,
+              attempts,
+              why);
+      parent.tell(
+          new ReplayBuffer.GroupAbandoned(
+              spec.groupId(), spec.samples(), reason, what + ": " + why));
       return Behaviors.stopped();
     }
     retries++;
-    ctx.getLog().info("group {}: {} failed ({}), re-issuing (attempt {})", spec.groupId(), what, why, attempts + 1);
+    ctx.getLog()
+        .info(
+            "group {}: {} failed ({}), re-issuing (attempt {})",
+            spec.groupId(),
+            what,
+            why,
+            attempts + 1);
     again.run();
     return Behaviors.same();
   }

@@ -23,19 +23,21 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
- * Owns the only gradient collector of the process (the {@link PolicyTrainer}, used from the one thread
- * of the learner dispatcher). Takes a batch of B groups from the buffer, runs one {@link RlStep} (M
- * mini-steps) off the actor's thread, then publishes the new version: to every subscribed rollout
- * worker, to the buffer (which may admit more groups) and to the coordinator (metrics, evaluation,
- * checkpoints). Rollouts continue while it trains, bounded by the staleness gate.
+ * Owns the only gradient collector of the process (the {@link PolicyTrainer}, used from the one
+ * thread of the learner dispatcher). Takes a batch of B groups from the buffer, runs one {@link
+ * RlStep} (M mini-steps) off the actor's thread, then publishes the new version: to every
+ * subscribed rollout worker, to the buffer (which may admit more groups) and to the coordinator
+ * (metrics, evaluation, checkpoints). Rollouts continue while it trains, bounded by the staleness
+ * gate.
  *
- * <p>Not restarted: a restart would lose the weights and the optimizer state, so a failed step stops
- * the run with the reason ({@code Coordinator.LearnerFailed}).
+ * <p>Not restarted: a restart would lose the weights and the optimizer state, so a failed step
+ * stops the run with the reason ({@code Coordinator.LearnerFailed}).
  */
 public final class Learner {
 
   // ---- protocol ----
-  public sealed interface Command extends WireMessage permits Start, SubscribeWeights, Stop, GotBatch, StepDone {}
+  public sealed interface Command extends WireMessage
+      permits Start, SubscribeWeights, Stop, GotBatch, StepDone {}
 
   /** Begin training from the given buffer. */
   public record Start(ActorRef<ReplayBuffer.Command> buffer) implements Command {}
@@ -52,9 +54,13 @@ public final class Learner {
   private record StepDone(Batch batch, StepStats stats, WeightsSnapshot snapshot, Throwable error)
       implements Command, NoSerializationVerificationNeeded {}
 
-  public static Behavior<Command> create(R3Config config, PolicyTrainer.Factory trainers, ModelWeights initial,
+  public static Behavior<Command> create(
+      R3Config config,
+      PolicyTrainer.Factory trainers,
+      ModelWeights initial,
       ActorRef<Coordinator.Command> coordinator) {
-    return Behaviors.setup(ctx -> new Learner(ctx, config, trainers, initial, coordinator).behavior());
+    return Behaviors.setup(
+        ctx -> new Learner(ctx, config, trainers, initial, coordinator).behavior());
   }
 
   // ---- state ----
@@ -76,15 +82,26 @@ public final class Learner {
   private boolean stopped;
   private long idleSince = System.nanoTime();
 
-  private Learner(ActorContext<Command> ctx, R3Config config, PolicyTrainer.Factory trainers, ModelWeights initial,
+  private Learner(
+      ActorContext<Command> ctx,
+      R3Config config,
+      PolicyTrainer.Factory trainers,
+      ModelWeights initial,
       ActorRef<Coordinator.Command> coordinator) {
     this.ctx = ctx;
     this.config = config;
     this.trainers = trainers;
     this.initial = initial;
     this.coordinator = coordinator;
-    this.executor = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig("r3-learner-dispatcher"));
-    this.rlStep = new RlStep(config.algorithm(), config.learner().miniSteps(), config.metrics().routerDisagreement());
+    this.executor =
+        ctx.getSystem()
+            .dispatchers()
+            .lookup(DispatcherSelector.fromConfig("r3-learner-dispatcher"));
+    this.rlStep =
+        new RlStep(
+            config.algorithm(),
+            config.learner().miniSteps(),
+            config.metrics().routerDisagreement());
     this.snapshot = new WeightsSnapshot(0, initial);
     this.batchAdapter = ctx.messageAdapter(Batch.class, GotBatch::new);
   }
@@ -122,18 +139,27 @@ public final class Learner {
     stepping = true;
     long version = snapshot.version();
     long started = System.nanoTime();
-    CompletableFuture<StepDone> work = CompletableFuture.supplyAsync(() -> {
-      try {
-        openTrainers();
-        StepStats stats = rlStep.run(trainer, reference, version, batch.groups());
-        return new StepDone(batch, stats, new WeightsSnapshot(version + 1, trainer.weights()), null);
-      } catch (RuntimeException | Error e) {
-        return new StepDone(batch, null, null, e);
-      }
-    }, executor);
+    CompletableFuture<StepDone> work =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                openTrainers();
+                StepStats stats = rlStep.run(trainer, reference, version, batch.groups());
+                return new StepDone(
+                    batch, stats, new WeightsSnapshot(version + 1, trainer.weights()), null);
+              } catch (RuntimeException | Error e) {
+                return new StepDone(batch, null, null, e);
+              }
+            },
+            executor);
     ctx.pipeToSelf(work, (done, err) -> done != null ? done : new StepDone(batch, null, null, err));
-    ctx.getLog().debug("step {} started on batch {} ({} groups), idle {} ms before", version + 1, batch.batchId(),
-        batch.groups().size(), (started - idleSince) / 1_000_000);
+    ctx.getLog()
+        .debug(
+            "step {} started on batch {} ({} groups), idle {} ms before",
+            version + 1,
+            batch.batchId(),
+            batch.groups().size(),
+            (started - idleSince) / 1_000_000);
     return Behaviors.same();
   }
 
@@ -158,11 +184,22 @@ public final class Learner {
     Kamon.gauge("r3.learner.version").withoutTags().update(snapshot.version());
     Kamon.counter("r3.learner.tokens").withoutTags().increment(s.trainedTokens());
     var l = m.batch().ledger();
-    var ledger = new dev.r3.actors.learning.LedgerCounts(l.produced(), l.trained() + m.batch().trajectories(),
-        l.inTraining() - m.batch().trajectories(), l.buffered(), l.dropped());
-    StepReport report = new StepReport(snapshot.version(), snapshot.version(), s, ledger,
-        m.batch().rolloutTokensPerSecond(), s.trainedTokens() / Math.max(1e-9, s.seconds()),
-        Math.min(1.0, s.seconds() / Math.max(1e-9, wall)));
+    var ledger =
+        new dev.r3.actors.learning.LedgerCounts(
+            l.produced(),
+            l.trained() + m.batch().trajectories(),
+            l.inTraining() - m.batch().trajectories(),
+            l.buffered(),
+            l.dropped());
+    StepReport report =
+        new StepReport(
+            snapshot.version(),
+            snapshot.version(),
+            s,
+            ledger,
+            m.batch().rolloutTokensPerSecond(),
+            s.trainedTokens() / Math.max(1e-9, s.seconds()),
+            Math.min(1.0, s.seconds() / Math.max(1e-9, wall)));
     coordinator.tell(new Coordinator.StepCompleted(report, snapshot));
     if (snapshot.version() >= config.experiment().totalSteps()) {
       stopped = true;
@@ -172,14 +209,15 @@ public final class Learner {
   }
 
   private Behavior<Command> onPostStop() {
-    executor.execute(() -> {
-      if (trainer != null) {
-        trainer.close();
-      }
-      if (reference != null) {
-        reference.close();
-      }
-    });
+    executor.execute(
+        () -> {
+          if (trainer != null) {
+            trainer.close();
+          }
+          if (reference != null) {
+            reference.close();
+          }
+        });
     return Behaviors.same();
   }
 

@@ -26,38 +26,60 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
- * Keeps scored GRPO groups for the learner and decides when new groups start: a group is admitted only
- * while {@code accepted + running < (eta + v + 1) * B} ({@link StalenessGate}), and each admitted group
- * is rolled out by a {@link GroupRollout} child. A finished group loses its failed samples and, under
- * dynamic sampling, is dropped whole when its rewards are all equal; a group that reaches the learner
- * more than eta versions after it was generated is dropped as stale. The {@link Ledger} records all of it.
+ * Keeps scored GRPO groups for the learner and decides when new groups start: a group is admitted
+ * only while {@code accepted + running < (eta + v + 1) * B} ({@link StalenessGate}), and each
+ * admitted group is rolled out by a {@link GroupRollout} child. A finished group loses its failed
+ * samples and, under dynamic sampling, is dropped whole when its rewards are all equal; a group
+ * that reaches the learner more than eta versions after it was generated is dropped as stale. The
+ * {@link Ledger} records all of it.
  *
- * <p>Batches hold the B lowest group ids waiting, in id order, so that the batch does not depend on the
- * order rollouts finished in. The buffer is not restarted: losing it would lose the ledger.
+ * <p>Batches hold the B lowest group ids waiting, in id order, so that the batch does not depend on
+ * the order rollouts finished in. The buffer is not restarted: losing it would lose the ledger.
  */
 public final class ReplayBuffer {
 
   // ---- protocol ----
   public sealed interface Command extends WireMessage
-      permits GroupFinished, GroupAbandoned, VersionAdvanced, TakeBatch, BatchTrained, Drain, GetStatus, DrainTimeout {}
+      permits GroupFinished,
+          GroupAbandoned,
+          VersionAdvanced,
+          TakeBatch,
+          BatchTrained,
+          Drain,
+          GetStatus,
+          DrainTimeout {}
 
   /** From a {@link GroupRollout}: the group's scored samples, generated at {@code version}. */
-  public record GroupFinished(long groupId, long episodeSeed, long version, List<ScoredTrajectory> scored,
-      String worker, double seconds, int retries) implements Command {}
+  public record GroupFinished(
+      long groupId,
+      long episodeSeed,
+      long version,
+      List<ScoredTrajectory> scored,
+      String worker,
+      double seconds,
+      int retries)
+      implements Command {}
 
   /** From a {@link GroupRollout}: the group could not be rolled out. */
-  public record GroupAbandoned(long groupId, int samples, DropReason reason, String why) implements Command {}
+  public record GroupAbandoned(long groupId, int samples, DropReason reason, String why)
+      implements Command {}
 
   /** The learner published {@code version}. */
   public record VersionAdvanced(long version) implements Command {}
 
-  /** The learner, at {@code version}, wants the next batch; answered when B fresh groups are waiting. */
+  /**
+   * The learner, at {@code version}, wants the next batch; answered when B fresh groups are
+   * waiting.
+   */
   public record TakeBatch(long version, ActorRef<Batch> replyTo) implements Command {}
 
   /** The learner finished its step on a batch. */
   public record BatchTrained(long batchId, long trajectories) implements Command {}
 
-  /** End of run: admit nothing more, wait for running groups, drop what is left, answer with the ledger. */
+  /**
+   * End of run: admit nothing more, wait for running groups, drop what is left, answer with the
+   * ledger.
+   */
   public record Drain(ActorRef<Drained> replyTo) implements Command {}
 
   public record GetStatus(ActorRef<Status> replyTo) implements Command {}
@@ -65,8 +87,13 @@ public final class ReplayBuffer {
   /**
    * @param rolloutTokensPerSecond generated tokens per second of wall time since the previous batch
    */
-  public record Batch(long batchId, long version, List<ScoredGroup> groups, LedgerCounts ledger,
-      double rolloutTokensPerSecond) implements WireMessage {
+  public record Batch(
+      long batchId,
+      long version,
+      List<ScoredGroup> groups,
+      LedgerCounts ledger,
+      double rolloutTokensPerSecond)
+      implements WireMessage {
     public long trajectories() {
       long n = 0;
       for (ScoredGroup g : groups) {
@@ -85,12 +112,16 @@ public final class ReplayBuffer {
   private record DrainTimeout() implements Command, NoSerializationVerificationNeeded {}
 
   /** Who does the work of a group. */
-  public record Crew(List<ActorRef<EnvironmentActor.Command>> envs, List<ActorRef<RolloutWorker.Command>> workers,
+  public record Crew(
+      List<ActorRef<EnvironmentActor.Command>> envs,
+      List<ActorRef<RolloutWorker.Command>> workers,
       ActorRef<RewardActor.Command> reward) {}
 
   public static Behavior<Command> create(R3Config config, ModelConfig model, Crew crew) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new ReplayBuffer(ctx, timers, config, model, crew).start()));
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers -> new ReplayBuffer(ctx, timers, config, model, crew).start()));
   }
 
   // ---- state ----
@@ -115,8 +146,12 @@ public final class ReplayBuffer {
   private long tokensSinceBatch;
   private long lastBatchNanos = System.nanoTime();
 
-  private ReplayBuffer(ActorContext<Command> ctx, TimerScheduler<Command> timers, R3Config config,
-      ModelConfig model, Crew crew) {
+  private ReplayBuffer(
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
+      R3Config config,
+      ModelConfig model,
+      Crew crew) {
     this.ctx = ctx;
     this.timers = timers;
     this.config = config;
@@ -154,8 +189,13 @@ public final class ReplayBuffer {
     Kamon.counter("r3.rollout.tokens").withoutTags().increment(tokens);
     Kamon.counter("r3.rollout.trajectories").withoutTags().increment(members.size());
     int misaligned = dropMisaligned(members);
-    GroupWork.Admission a = GroupWork.admit(m.groupId(), m.episodeSeed(), m.version(), members,
-        config.algorithm().dynamicSampling());
+    GroupWork.Admission a =
+        GroupWork.admit(
+            m.groupId(),
+            m.episodeSeed(),
+            m.version(),
+            members,
+            config.algorithm().dynamicSampling());
     ledger.drop(misaligned, DropReason.ROUTING_MISALIGNED);
     ledger.drop(a.failed(), DropReason.FAILED_EPISODE);
     ledger.drop(a.allEqual(), DropReason.ALL_EQUAL);
@@ -164,11 +204,21 @@ public final class ReplayBuffer {
       waiting.put(m.groupId(), a.kept());
       uselessInARow = 0;
     } else if (++uselessInARow % USELESS_WARNING == 0) {
-      ctx.getLog().warn("the last {} groups were all dropped (rewards all equal or failed): the policy may earn "
-          + "no reward at all (no warm start?); rollouts go on until the batch fills", uselessInARow);
+      ctx.getLog()
+          .warn(
+              "the last {} groups were all dropped (rewards all equal or failed): the policy may earn "
+                  + "no reward at all (no warm start?); rollouts go on until the batch fills",
+              uselessInARow);
     }
-    ctx.getLog().debug("group {} v{} from {}: kept={} failed={} all-equal={}", m.groupId(), m.version(),
-        m.worker(), a.kept() != null, a.failed(), a.allEqual());
+    ctx.getLog()
+        .debug(
+            "group {} v{} from {}: kept={} failed={} all-equal={}",
+            m.groupId(),
+            m.version(),
+            m.worker(),
+            a.kept() != null,
+            a.failed(),
+            a.allEqual());
     afterChange();
     return Behaviors.same();
   }
@@ -209,13 +259,18 @@ public final class ReplayBuffer {
   }
 
   private Behavior<Command> onGetStatus(GetStatus m) {
-    m.replyTo().tell(new Status(ledger.counts(), version, waiting.size(), running.size(), accepted));
+    m.replyTo()
+        .tell(new Status(ledger.counts(), version, waiting.size(), running.size(), accepted));
     return Behaviors.same();
   }
 
   private Behavior<Command> onDrainTimeout(DrainTimeout m) {
     if (drainReplyTo != null && !running.isEmpty()) {
-      ctx.getLog().warn("{} groups still running after {}; dropping them", running.size(), config.timeouts().shutdown());
+      ctx.getLog()
+          .warn(
+              "{} groups still running after {}; dropping them",
+              running.size(),
+              config.timeouts().shutdown());
       for (Long id : new ArrayList<>(running.keySet())) {
         ctx.getChild("group-" + id).ifPresent(ctx::stop);
         release(id);
@@ -246,10 +301,19 @@ public final class ReplayBuffer {
       int worker = leastLoadedWorker();
       workerLoad[worker]++;
       running.put(id, worker);
-      GroupRollout.Spec spec = new GroupRollout.Spec(id, Seeds.episode(config.experiment().seed(), id),
-          Seeds.sampling(config.experiment().seed(), id), version, config.rollout().groupSize(),
-          crew.envs().get((int) (id % crew.envs().size())), crew.workers(), worker, crew.reward(),
-          config.timeouts(), config.faults().maxRetries());
+      GroupRollout.Spec spec =
+          new GroupRollout.Spec(
+              id,
+              Seeds.episode(config.experiment().seed(), id),
+              Seeds.sampling(config.experiment().seed(), id),
+              version,
+              config.rollout().groupSize(),
+              crew.envs().get((int) (id % crew.envs().size())),
+              crew.workers(),
+              worker,
+              crew.reward(),
+              config.timeouts(),
+              config.faults().maxRetries());
       ctx.spawn(GroupRollout.create(spec, ctx.getSelf()), "group-" + id);
     }
   }
@@ -265,7 +329,8 @@ public final class ReplayBuffer {
       if (!gate.fresh(g.version(), version)) {
         it.remove();
         ledger.drop(g.members().size(), DropReason.STALE);
-        ctx.getLog().info("group {} (v{}) is stale at v{}: dropped", g.groupId(), g.version(), version);
+        ctx.getLog()
+            .info("group {} (v{}) is stale at v{}: dropped", g.groupId(), g.version(), version);
       }
     }
     int b = config.learner().batchGroups();

@@ -13,28 +13,35 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
  * Scores the samples of a group with the environment's reward function. Stateless: a restart loses
- * nothing. An environment exception while scoring one sample becomes a failed verdict for that sample
- * (dropped and counted by the buffer), never a lost group.
+ * nothing. An environment exception while scoring one sample becomes a failed verdict for that
+ * sample (dropped and counted by the buffer), never a lost group.
  */
 public final class RewardActor {
 
   // ---- protocol ----
   public sealed interface Command extends WireMessage permits Score {}
 
-  public record Score(long groupId, List<Trajectory> trajectories, ActorRef<Scored> replyTo) implements Command {}
+  public record Score(long groupId, List<Trajectory> trajectories, ActorRef<Scored> replyTo)
+      implements Command {}
 
   public record Scored(long groupId, List<ScoredTrajectory> scored) implements WireMessage {}
 
   public static Behavior<Command> create(Task.Factory tasks, Codec codec) {
-    return Behaviors.setup(ctx -> {
-      Task task = tasks.open();
-      return Behaviors.receive(Command.class)
-          .onMessage(Score.class, m -> {
-            m.replyTo().tell(new Scored(m.groupId(), GroupWork.score(task, codec, m.trajectories())));
-            return Behaviors.same();
-          })
-          .build();
-    });
+    return Behaviors.setup(
+        ctx -> {
+          Task task = tasks.open();
+          return Behaviors.receive(Command.class)
+              .onMessage(
+                  Score.class,
+                  m -> {
+                    m.replyTo()
+                        .tell(
+                            new Scored(
+                                m.groupId(), GroupWork.score(task, codec, m.trajectories())));
+                    return Behaviors.same();
+                  })
+              .build();
+        });
   }
 
   private RewardActor() {}

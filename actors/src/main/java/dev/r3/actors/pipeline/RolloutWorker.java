@@ -23,47 +23,66 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 /**
  * Owns one rollout engine holding one version of the weights and generates groups, one batch at a
  * time, on the rollout dispatcher: the actor itself stays responsive (weights, pings) while a batch
- * generates. New weights are taken between batches; every trajectory is stamped with the version that
- * made it. A request that needs a newer version than the worker holds waits for it.
+ * generates. New weights are taken between batches; every trajectory is stamped with the version
+ * that made it. A request that needs a newer version than the worker holds waits for it.
  *
- * <p>On restart (a failed batch, or the watchdog's {@link Restart}) the worker loses its engine and its
- * queue: every queued or in-flight request is answered {@link GenerationFailed} first, so the requesters
- * re-issue them. The weights come back from the learner, which the worker subscribes to on start.
+ * <p>On restart (a failed batch, or the watchdog's {@link Restart}) the worker loses its engine and
+ * its queue: every queued or in-flight request is answered {@link GenerationFailed} first, so the
+ * requesters re-issue them. The weights come back from the learner, which the worker subscribes to
+ * on start.
  */
 public final class RolloutWorker {
 
   // ---- protocol ----
-  public sealed interface Command extends WireMessage permits Generate, UseWeights, Ping, Restart, BatchDone {}
+  public sealed interface Command extends WireMessage
+      permits Generate, UseWeights, Ping, Restart, BatchDone {}
 
-  /** Generate {@code samples} completions of one prompt with weights of at least {@code minVersion}. */
-  public record Generate(long groupId, long episodeSeed, int[] prompt, int samples, long minVersion,
-      long samplingSeed, ActorRef<GenerateReply> replyTo) implements Command {}
+  /**
+   * Generate {@code samples} completions of one prompt with weights of at least {@code minVersion}.
+   */
+  public record Generate(
+      long groupId,
+      long episodeSeed,
+      int[] prompt,
+      int samples,
+      long minVersion,
+      long samplingSeed,
+      ActorRef<GenerateReply> replyTo)
+      implements Command {}
 
   public record UseWeights(WeightsSnapshot snapshot) implements Command {}
 
   /** The watchdog's liveness probe. */
   public record Ping(ActorRef<Pong> replyTo) implements Command {}
 
-  /** Makes the worker fail and be restarted by its supervisor (the watchdog's remedy for a stall). */
+  /**
+   * Makes the worker fail and be restarted by its supervisor (the watchdog's remedy for a stall).
+   */
   public record Restart(String reason) implements Command {}
 
   public sealed interface GenerateReply extends WireMessage permits Generated, GenerationFailed {}
 
-  public record Generated(long groupId, String worker, long version, List<Trajectory> trajectories,
-      double seconds) implements GenerateReply {}
+  public record Generated(
+      long groupId, String worker, long version, List<Trajectory> trajectories, double seconds)
+      implements GenerateReply {}
 
-  /** @param started false when the request was still queued (the worker restarted before reaching it) */
+  /**
+   * @param started false when the request was still queued (the worker restarted before reaching
+   *     it)
+   */
   public record GenerationFailed(long groupId, String worker, String reason, boolean started)
       implements GenerateReply {}
 
   /**
    * @param busyMillis how long the current batch has been running (0 when idle)
    */
-  public record Pong(String worker, long version, boolean busy, long busyMillis, long batches, long queued)
+  public record Pong(
+      String worker, long version, boolean busy, long busyMillis, long batches, long queued)
       implements WireMessage {}
 
   // ---- internal ----
-  private record BatchDone(long token, long version, Generator generator, List<Trajectory> result, Throwable error)
+  private record BatchDone(
+      long token, long version, Generator generator, List<Trajectory> result, Throwable error)
       implements Command, NoSerializationVerificationNeeded {}
 
   /** Thrown to restart the worker. */
@@ -76,15 +95,20 @@ public final class RolloutWorker {
   private static final AtomicLong TOKENS = new AtomicLong();
 
   /**
-   * @param subscribe  called once at (re)start with the worker's ref: subscribes it to the learner's weights
-   * @param sampling   temperature, top-p, max tokens and eos; the seed comes with each request
+   * @param subscribe called once at (re)start with the worker's ref: subscribes it to the learner's
+   *     weights
+   * @param sampling temperature, top-p, max tokens and eos; the seed comes with each request
    */
-  public static Behavior<Command> create(String name, Generator.Factory generators, SamplingParams sampling,
+  public static Behavior<Command> create(
+      String name,
+      Generator.Factory generators,
+      SamplingParams sampling,
       java.util.function.Consumer<ActorRef<Command>> subscribe) {
-    return Behaviors.setup(ctx -> {
-      subscribe.accept(ctx.getSelf());
-      return new RolloutWorker(ctx, name, generators, sampling).behavior();
-    });
+    return Behaviors.setup(
+        ctx -> {
+          subscribe.accept(ctx.getSelf());
+          return new RolloutWorker(ctx, name, generators, sampling).behavior();
+        });
   }
 
   // ---- state ----
@@ -94,20 +118,27 @@ public final class RolloutWorker {
   private final SamplingParams sampling;
   private final Executor executor;
   private final ArrayDeque<Generate> queue = new ArrayDeque<>();
-  private WeightsSnapshot weights;        // the newest version received
-  private Generator generator;            // engine for generatorVersion
+  private WeightsSnapshot weights; // the newest version received
+  private Generator generator; // engine for generatorVersion
   private long generatorVersion = -1;
   private Generate inFlight;
   private long inFlightToken;
   private long inFlightSince;
   private long batches;
 
-  private RolloutWorker(ActorContext<Command> ctx, String name, Generator.Factory generators, SamplingParams sampling) {
+  private RolloutWorker(
+      ActorContext<Command> ctx,
+      String name,
+      Generator.Factory generators,
+      SamplingParams sampling) {
     this.ctx = ctx;
     this.name = name;
     this.generators = generators;
     this.sampling = sampling;
-    this.executor = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig("r3-rollout-dispatcher"));
+    this.executor =
+        ctx.getSystem()
+            .dispatchers()
+            .lookup(DispatcherSelector.fromConfig("r3-rollout-dispatcher"));
   }
 
   private Behavior<Command> behavior() {
@@ -123,8 +154,13 @@ public final class RolloutWorker {
   }
 
   private Behavior<Command> onGenerate(Generate m) {
-    ctx.getLog().debug("{}: group {} queued (min v{}, have {})", name, m.groupId(), m.minVersion(),
-        weights == null ? "none" : "v" + weights.version());
+    ctx.getLog()
+        .debug(
+            "{}: group {} queued (min v{}, have {})",
+            name,
+            m.groupId(),
+            m.minVersion(),
+            weights == null ? "none" : "v" + weights.version());
     queue.add(m);
     startNext();
     return Behaviors.same();
@@ -141,7 +177,8 @@ public final class RolloutWorker {
 
   private Behavior<Command> onPing(Ping m) {
     long busy = inFlight == null ? 0 : (System.nanoTime() - inFlightSince) / 1_000_000;
-    m.replyTo().tell(new Pong(name, generatorVersion, inFlight != null, busy, batches, queue.size()));
+    m.replyTo()
+        .tell(new Pong(name, generatorVersion, inFlight != null, busy, batches, queue.size()));
     return Behaviors.same();
   }
 
@@ -163,8 +200,10 @@ public final class RolloutWorker {
       generatorVersion = m.version();
     }
     if (m.error() != null) {
-      req.replyTo().tell(new GenerationFailed(req.groupId(), name, "generation failed: " + m.error(), true));
-      throw new WorkerFailed("worker " + name + " failed on group " + req.groupId() + ": " + m.error(), m.error());
+      req.replyTo()
+          .tell(new GenerationFailed(req.groupId(), name, "generation failed: " + m.error(), true));
+      throw new WorkerFailed(
+          "worker " + name + " failed on group " + req.groupId() + ": " + m.error(), m.error());
     }
     batches++;
     double seconds = (System.nanoTime() - inFlightSince) / 1e9;
@@ -185,9 +224,15 @@ public final class RolloutWorker {
     return Behaviors.same();
   }
 
-  /** Starts the head of the queue when idle and the weights are new enough; switches engines between batches. */
+  /**
+   * Starts the head of the queue when idle and the weights are new enough; switches engines between
+   * batches.
+   */
   private void startNext() {
-    if (inFlight != null || queue.isEmpty() || weights == null || weights.version() < queue.peek().minVersion()) {
+    if (inFlight != null
+        || queue.isEmpty()
+        || weights == null
+        || weights.version() < queue.peek().minVersion()) {
       return;
     }
     Generate req = queue.poll();
@@ -197,16 +242,29 @@ public final class RolloutWorker {
     inFlight = req;
     inFlightToken = token;
     inFlightSince = System.nanoTime();
-    CompletableFuture<BatchDone> work = CompletableFuture.supplyAsync(() -> {
-      Generator g = current != null ? current : generators.open(w.weights());
-      try {
-        List<Trajectory> t = GroupWork.generate(g, w.version(), req.groupId(), req.episodeSeed(), req.prompt(),
-            req.samples(), sampling, req.samplingSeed());
-        return new BatchDone(token, w.version(), g, t, null);
-      } catch (RuntimeException | Error e) {
-        return new BatchDone(token, w.version(), g, null, e);
-      }
-    }, executor);
-    ctx.pipeToSelf(work, (done, err) -> done != null ? done : new BatchDone(token, w.version(), null, null, err));
+    CompletableFuture<BatchDone> work =
+        CompletableFuture.supplyAsync(
+            () -> {
+              Generator g = current != null ? current : generators.open(w.weights());
+              try {
+                List<Trajectory> t =
+                    GroupWork.generate(
+                        g,
+                        w.version(),
+                        req.groupId(),
+                        req.episodeSeed(),
+                        req.prompt(),
+                        req.samples(),
+                        sampling,
+                        req.samplingSeed());
+                return new BatchDone(token, w.version(), g, t, null);
+              } catch (RuntimeException | Error e) {
+                return new BatchDone(token, w.version(), g, null, e);
+              }
+            },
+            executor);
+    ctx.pipeToSelf(
+        work,
+        (done, err) -> done != null ? done : new BatchDone(token, w.version(), null, null, err));
   }
 }

@@ -12,26 +12,34 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
- * Notices a rollout worker that stops producing: every {@code interval} it pings each worker (an ask
- * with a timeout); a worker whose current batch has run longer than {@code stall-timeout}, or that fails
- * to answer twice in a row, is told to {@link RolloutWorker.Restart}, which its supervisor turns into a
- * restart (its in-flight work is answered as failed and re-issued). Stateless apart from counters.
+ * Notices a rollout worker that stops producing: every {@code interval} it pings each worker (an
+ * ask with a timeout); a worker whose current batch has run longer than {@code stall-timeout}, or
+ * that fails to answer twice in a row, is told to {@link RolloutWorker.Restart}, which its
+ * supervisor turns into a restart (its in-flight work is answered as failed and re-issued).
+ * Stateless apart from counters.
  */
 public final class Watchdog {
 
   // ---- protocol (internal only) ----
   sealed interface Command extends NoSerializationVerificationNeeded permits Tick, PongResult {}
 
-  private enum Tick implements Command { INSTANCE }
+  private enum Tick implements Command {
+    INSTANCE
+  }
 
   private record PongResult(int worker, Pong pong, Throwable error) implements Command {}
 
-  public static Behavior<Command> create(List<ActorRef<RolloutWorker.Command>> workers, R3Config.Watchdog settings,
+  public static Behavior<Command> create(
+      List<ActorRef<RolloutWorker.Command>> workers,
+      R3Config.Watchdog settings,
       R3Config.Timeouts timeouts) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
-      timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.interval());
-      return new Watchdog(ctx, workers, settings, timeouts).behavior();
-    }));
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers -> {
+                  timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.interval());
+                  return new Watchdog(ctx, workers, settings, timeouts).behavior();
+                }));
   }
 
   // ---- state ----
@@ -42,8 +50,11 @@ public final class Watchdog {
   private final Map<Integer, Integer> missed = new HashMap<>();
   private long restarts;
 
-  private Watchdog(ActorContext<Command> ctx, List<ActorRef<RolloutWorker.Command>> workers,
-      R3Config.Watchdog settings, R3Config.Timeouts timeouts) {
+  private Watchdog(
+      ActorContext<Command> ctx,
+      List<ActorRef<RolloutWorker.Command>> workers,
+      R3Config.Watchdog settings,
+      R3Config.Timeouts timeouts) {
     this.ctx = ctx;
     this.workers = workers;
     this.settings = settings;
@@ -60,7 +71,11 @@ public final class Watchdog {
   private Behavior<Command> onTick() {
     for (int i = 0; i < workers.size(); i++) {
       int index = i;
-      ctx.ask(Pong.class, workers.get(i), timeouts.ask(), RolloutWorker.Ping::new,
+      ctx.ask(
+          Pong.class,
+          workers.get(i),
+          timeouts.ask(),
+          RolloutWorker.Ping::new,
           (pong, err) -> new PongResult(index, pong, err));
     }
     return Behaviors.same();
@@ -70,7 +85,8 @@ public final class Watchdog {
     ActorRef<RolloutWorker.Command> worker = workers.get(m.worker());
     if (m.pong() == null) {
       int n = missed.merge(m.worker(), 1, Integer::sum);
-      ctx.getLog().warn("worker {} did not answer the watchdog ({} in a row)", worker.path().name(), n);
+      ctx.getLog()
+          .warn("worker {} did not answer the watchdog ({} in a row)", worker.path().name(), n);
       if (n >= 2) {
         restart(worker, "no answer to " + n + " pings");
         missed.remove(m.worker());
@@ -86,7 +102,12 @@ public final class Watchdog {
 
   private void restart(ActorRef<RolloutWorker.Command> worker, String why) {
     restarts++;
-    ctx.getLog().warn("watchdog restarts worker {} ({}); restarts so far: {}", worker.path().name(), why, restarts);
+    ctx.getLog()
+        .warn(
+            "watchdog restarts worker {} ({}); restarts so far: {}",
+            worker.path().name(),
+            why,
+            restarts);
     worker.tell(new RolloutWorker.Restart("watchdog: " + why));
   }
 }

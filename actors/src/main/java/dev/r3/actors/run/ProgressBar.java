@@ -30,9 +30,18 @@ public final class ProgressBar {
     double left = step == 0 ? 0 : elapsed / step * (total - step);
     int fill = (int) (WIDTH * step / Math.max(1, total));
     String bar = "=".repeat(fill) + (fill < WIDTH ? ">" + " ".repeat(WIDTH - fill - 1) : "");
-    out.print(String.format(Locale.ROOT, "\rstep %d/%d [%s] reward %.3f acc %.3f eval %s stale %.2f  %s left   ",
-        step, total, bar, reward, accuracy, Double.isNaN(lastEval) ? "-" : String.format(Locale.ROOT, "%.3f", lastEval),
-        staleness, clock(left)));
+    out.print(
+        String.format(
+            Locale.ROOT,
+            "\rstep %d/%d [%s] reward %.3f acc %.3f eval %s stale %.2f  %s left   ",
+            step,
+            total,
+            bar,
+            reward,
+            accuracy,
+            Double.isNaN(lastEval) ? "-" : String.format(Locale.ROOT, "%.3f", lastEval),
+            staleness,
+            clock(left)));
     if (step >= total) {
       out.println();
     }

@@ -32,12 +32,14 @@ public final class Run {
 
   public static Run start(R3Config config, Backends backends, Path dir) {
     if (config.rollout().maxNewTokens() < 1) {
-      throw new IllegalArgumentException("r3.rollout.max-new-tokens is 0: resolve it from the environment first");
+      throw new IllegalArgumentException(
+          "r3.rollout.max-new-tokens is 0: resolve it from the environment first");
     }
     CompletableFuture<RunSummary> done = new CompletableFuture<>();
     RunFiles files = new RunFiles(dir);
-    ActorSystem<Coordinator.Command> system = ActorSystem.create(
-        Coordinator.create(config, backends, files, done), "r3", config.source());
+    ActorSystem<Coordinator.Command> system =
+        ActorSystem.create(
+            Coordinator.create(config, backends, files, done), "r3", config.source());
     done.whenComplete((s, e) -> system.terminate());
     return new Run(system, done);
   }

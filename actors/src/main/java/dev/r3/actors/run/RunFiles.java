@@ -19,13 +19,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The files of one run folder: {@code metrics.jsonl} (one line per learner step), {@code eval.jsonl}
- * (one line per evaluation), {@code summary.json}, and {@code checkpoints/step-N/}. JSON has no NaN: a
- * measure that does not apply is written as null.
+ * The files of one run folder: {@code metrics.jsonl} (one line per learner step), {@code
+ * eval.jsonl} (one line per evaluation), {@code summary.json}, and {@code checkpoints/step-N/}.
+ * JSON has no NaN: a measure that does not apply is written as null.
  */
 public final class RunFiles implements AutoCloseable {
   private static final Gson LINE = new GsonBuilder().serializeNulls().create();
-  private static final Gson PRETTY = new GsonBuilder().serializeNulls().setPrettyPrinting().create();
+  private static final Gson PRETTY =
+      new GsonBuilder().serializeNulls().setPrettyPrinting().create();
 
   private final Path dir;
   private final BufferedWriter metrics;
@@ -35,10 +36,18 @@ public final class RunFiles implements AutoCloseable {
     this.dir = dir;
     try {
       Files.createDirectories(dir);
-      metrics = Files.newBufferedWriter(dir.resolve("metrics.jsonl"), StandardCharsets.UTF_8,
-          StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
-      evals = Files.newBufferedWriter(dir.resolve("eval.jsonl"), StandardCharsets.UTF_8,
-          StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
+      metrics =
+          Files.newBufferedWriter(
+              dir.resolve("metrics.jsonl"),
+              StandardCharsets.UTF_8,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.TRUNCATE_EXISTING);
+      evals =
+          Files.newBufferedWriter(
+              dir.resolve("eval.jsonl"),
+              StandardCharsets.UTF_8,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.TRUNCATE_EXISTING);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create run folder " + dir + ": " + e.getMessage(), e);
     }
@@ -100,8 +109,11 @@ public final class RunFiles implements AutoCloseable {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("name", s.name());
     m.put("steps", s.steps());
-    m.put("initial_eval_accuracy", num(s.initialEval() == null ? Double.NaN : s.initialEval().accuracy()));
-    m.put("final_eval_accuracy", num(s.finalEval() == null ? Double.NaN : s.finalEval().accuracy()));
+    m.put(
+        "initial_eval_accuracy",
+        num(s.initialEval() == null ? Double.NaN : s.initialEval().accuracy()));
+    m.put(
+        "final_eval_accuracy", num(s.finalEval() == null ? Double.NaN : s.finalEval().accuracy()));
     m.put("wall_seconds", num(s.wallSeconds()));
     Map<String, Object> ledger = new LinkedHashMap<>();
     ledger.put("produced", s.ledger().produced());
@@ -110,17 +122,23 @@ public final class RunFiles implements AutoCloseable {
     ledger.put("dropped_by_reason", s.ledger().droppedByReason());
     ledger.put("balanced", s.ledger().closed());
     m.put("ledger", ledger);
-    m.put("evals", s.evals().stream().map(e -> {
-      Map<String, Object> x = new LinkedHashMap<>();
-      x.put("version", e.version());
-      x.put("accuracy", num(e.accuracy()));
-      x.put("reward_mean", num(e.rewardMean()));
-      return x;
-    }).toList());
+    m.put(
+        "evals",
+        s.evals().stream()
+            .map(
+                e -> {
+                  Map<String, Object> x = new LinkedHashMap<>();
+                  x.put("version", e.version());
+                  x.put("accuracy", num(e.accuracy()));
+                  x.put("reward_mean", num(e.rewardMean()));
+                  return x;
+                })
+            .toList());
     m.put("checkpoints", s.checkpoints().stream().map(p -> dir.relativize(p).toString()).toList());
     m.put("config", JsonParser.parseString(configJson));
     try {
-      Files.writeString(dir.resolve("summary.json"), PRETTY.toJson(m) + "\n", StandardCharsets.UTF_8);
+      Files.writeString(
+          dir.resolve("summary.json"), PRETTY.toJson(m) + "\n", StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -151,7 +169,14 @@ public final class RunFiles implements AutoCloseable {
   }
 
   /** The outcome of a run, as returned to the caller and written to summary.json. */
-  public record RunSummary(String name, Path dir, long steps, Evaluator.Result initialEval,
-      Evaluator.Result finalEval, List<Evaluator.Result> evals, LedgerCounts ledger, double wallSeconds,
+  public record RunSummary(
+      String name,
+      Path dir,
+      long steps,
+      Evaluator.Result initialEval,
+      Evaluator.Result finalEval,
+      List<Evaluator.Result> evals,
+      LedgerCounts ledger,
+      double wallSeconds,
       List<Path> checkpoints) {}
 }

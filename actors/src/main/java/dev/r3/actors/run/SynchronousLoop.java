@@ -17,9 +17,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The plain synchronous GRPO loop, one thread, no actors: generate groups in id order with the current
- * weights until B are kept, train M mini-steps, repeat. The reference that the actor pipeline with
- * eta = 0 must reproduce exactly (same trajectories, same weights) for the same seed.
+ * The plain synchronous GRPO loop, one thread, no actors: generate groups in id order with the
+ * current weights until B are kept, train M mini-steps, repeat. The reference that the actor
+ * pipeline with eta = 0 must reproduce exactly (same trajectories, same weights) for the same seed.
  */
 public final class SynchronousLoop {
   private SynchronousLoop() {}
@@ -29,12 +29,15 @@ public final class SynchronousLoop {
   public static Result run(R3Config c, Backends b) {
     var r = c.rollout();
     long seed = c.experiment().seed();
-    SamplingParams sampling = new SamplingParams(r.temperature(), r.topP(), r.maxNewTokens(), b.codec().eosId(), 0);
-    RlStep rlStep = new RlStep(c.algorithm(), c.learner().miniSteps(), c.metrics().routerDisagreement());
+    SamplingParams sampling =
+        new SamplingParams(r.temperature(), r.topP(), r.maxNewTokens(), b.codec().eosId(), 0);
+    RlStep rlStep =
+        new RlStep(c.algorithm(), c.learner().miniSteps(), c.metrics().routerDisagreement());
     Task task = b.tasks().open();
     List<StepStats> steps = new ArrayList<>();
     try (PolicyTrainer trainer = b.trainers().open(b.initialWeights(), c);
-         PolicyTrainer reference = c.algorithm().klCoef() > 0 ? b.trainers().open(b.initialWeights(), c) : null) {
+        PolicyTrainer reference =
+            c.algorithm().klCoef() > 0 ? b.trainers().open(b.initialWeights(), c) : null) {
       ModelWeights weights = b.initialWeights();
       long nextGroup = 0;
       for (long version = 0; version < c.experiment().totalSteps(); version++) {
@@ -44,10 +47,23 @@ public final class SynchronousLoop {
             long id = nextGroup++;
             long episode = Seeds.episode(seed, id);
             int[] prompt = GroupWork.prompt(task, b.codec(), episode);
-            List<Trajectory> trajs = GroupWork.generate(g, version, id, episode, prompt, r.groupSize(), sampling,
-                Seeds.sampling(seed, id));
-            GroupWork.Admission a = GroupWork.admit(id, episode, version, GroupWork.score(task, b.codec(), trajs),
-                c.algorithm().dynamicSampling());
+            List<Trajectory> trajs =
+                GroupWork.generate(
+                    g,
+                    version,
+                    id,
+                    episode,
+                    prompt,
+                    r.groupSize(),
+                    sampling,
+                    Seeds.sampling(seed, id));
+            GroupWork.Admission a =
+                GroupWork.admit(
+                    id,
+                    episode,
+                    version,
+                    GroupWork.score(task, b.codec(), trajs),
+                    c.algorithm().dynamicSampling());
             if (a.kept() != null) {
               batch.add(a.kept());
             }

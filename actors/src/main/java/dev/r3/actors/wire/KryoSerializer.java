@@ -14,17 +14,18 @@ import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.serialization.JSerializer;
 
 /**
- * Pekko serializer for every {@link WireMessage}: Kryo with registration required, so only the classes
- * listed in {@link WireRegistry} can be written or read. Kryo instances are not thread-safe; a pool
- * hands one to each caller.
+ * Pekko serializer for every {@link WireMessage}: Kryo with registration required, so only the
+ * classes listed in {@link WireRegistry} can be written or read. Kryo instances are not
+ * thread-safe; a pool hands one to each caller.
  *
  * <p>Frame: magic (4 bytes), CRC32 of the payload (4 bytes), Kryo payload. A truncated or corrupted
- * message fails the checksum before Kryo reads a length out of garbage, so malformed bytes give a clear
- * exception, never a huge allocation or a hang.
+ * message fails the checksum before Kryo reads a length out of garbage, so malformed bytes give a
+ * clear exception, never a huge allocation or a hang.
  */
 public final class KryoSerializer extends JSerializer {
   /** Pekko serializer id (must be unique among the system's serializers). */
   public static final int IDENTIFIER = 730_301;
+
   private static final int MAGIC = 0x52334b31; // "R3K1"
   private static final int HEADER = 8;
   private static final int MAX_BUFFER = 1 << 30;
@@ -41,12 +42,13 @@ public final class KryoSerializer extends JSerializer {
   }
 
   private KryoSerializer(Lazy resolver) {
-    this.pool = new Pool<>(true, false, 16) {
-      @Override
-      protected Kryo create() {
-        return WireRegistry.newKryo(resolver == null ? null : resolver.get());
-      }
-    };
+    this.pool =
+        new Pool<>(true, false, 16) {
+          @Override
+          protected Kryo create() {
+            return WireRegistry.newKryo(resolver == null ? null : resolver.get());
+          }
+        };
   }
 
   @Override
@@ -72,10 +74,16 @@ public final class KryoSerializer extends JSerializer {
       return bytes;
     } catch (IllegalArgumentException e) {
       // Kryo: "Class is not registered: ..." with registration required.
-      throw new IllegalArgumentException("cannot serialize " + o.getClass().getName()
-          + ": not registered in WireRegistry (" + e.getMessage().lines().findFirst().orElse("") + ")", e);
+      throw new IllegalArgumentException(
+          "cannot serialize "
+              + o.getClass().getName()
+              + ": not registered in WireRegistry ("
+              + e.getMessage().lines().findFirst().orElse("")
+              + ")",
+          e);
     } catch (KryoException e) {
-      throw new IllegalArgumentException("cannot serialize " + o.getClass().getName() + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "cannot serialize " + o.getClass().getName() + ": " + e.getMessage(), e);
     } finally {
       pool.free(kryo);
     }
@@ -93,31 +101,43 @@ public final class KryoSerializer extends JSerializer {
   /** Reads one message; any malformed input is a {@link NotSerializableException} saying why. */
   public Object read(byte[] bytes) throws NotSerializableException {
     if (bytes == null || bytes.length < HEADER + 1) {
-      throw new NotSerializableException("malformed R3 wire message: " + (bytes == null ? 0 : bytes.length)
-          + " bytes, shorter than a frame");
+      throw new NotSerializableException(
+          "malformed R3 wire message: "
+              + (bytes == null ? 0 : bytes.length)
+              + " bytes, shorter than a frame");
     }
     ByteBuffer header = ByteBuffer.wrap(bytes, 0, HEADER);
     int magic = header.getInt();
     int sum = header.getInt();
     if (magic != MAGIC) {
-      throw new NotSerializableException(String.format("malformed R3 wire message: bad magic 0x%08x", magic));
+      throw new NotSerializableException(
+          String.format("malformed R3 wire message: bad magic 0x%08x", magic));
     }
     CRC32 crc = new CRC32();
     crc.update(bytes, HEADER, bytes.length - HEADER);
     if ((int) crc.getValue() != sum) {
-      throw new NotSerializableException("malformed R3 wire message: checksum mismatch (truncated or corrupt, "
-          + bytes.length + " bytes)");
+      throw new NotSerializableException(
+          "malformed R3 wire message: checksum mismatch (truncated or corrupt, "
+              + bytes.length
+              + " bytes)");
     }
     Kryo kryo = pool.obtain();
     try (Input in = new Input(bytes, HEADER, bytes.length - HEADER)) {
       Object o = kryo.readClassAndObject(in);
       if (in.position() != bytes.length) {
-        throw new NotSerializableException("malformed R3 wire message: " + (bytes.length - in.position())
-            + " trailing bytes after " + (o == null ? "null" : o.getClass().getName()));
+        throw new NotSerializableException(
+            "malformed R3 wire message: "
+                + (bytes.length - in.position())
+                + " trailing bytes after "
+                + (o == null ? "null" : o.getClass().getName()));
       }
       return o;
-    } catch (KryoException | IllegalArgumentException | IndexOutOfBoundsException | NegativeArraySizeException e) {
-      NotSerializableException n = new NotSerializableException("malformed R3 wire message: " + e.getMessage());
+    } catch (KryoException
+        | IllegalArgumentException
+        | IndexOutOfBoundsException
+        | NegativeArraySizeException e) {
+      NotSerializableException n =
+          new NotSerializableException("malformed R3 wire message: " + e.getMessage());
       n.initCause(e);
       throw n;
     } finally {
@@ -125,7 +145,9 @@ public final class KryoSerializer extends JSerializer {
     }
   }
 
-  /** The typed ActorRefResolver, looked up when the first Kryo is made (the system is up by then). */
+  /**
+   * The typed ActorRefResolver, looked up when the first Kryo is made (the system is up by then).
+   */
   private static final class Lazy {
     private final ExtendedActorSystem system;
     private volatile ActorRefResolver resolver;

@@ -1,7 +1,7 @@
 package dev.r3.actors.wire;
 
 /**
- * Marker of every message that may cross a node: bound once, in {@code reference.conf}, to
- * {@link KryoSerializer}, which refuses any class not listed in {@link WireRegistry}.
+ * Marker of every message that may cross a node: bound once, in {@code reference.conf}, to {@link
+ * KryoSerializer}, which refuses any class not listed in {@link WireRegistry}.
  */
 public interface WireMessage {}

@@ -40,22 +40,49 @@ public final class WireRegistry {
   private WireRegistry() {}
 
   /** Every message class (the serializer-binding marker's implementations). */
-  public static final List<Class<?>> MESSAGES = List.of(
-      EnvironmentActor.MakePrompt.class, EnvironmentActor.Prompt.class, EnvironmentActor.PromptFailed.class,
-      RolloutWorker.Generate.class, RolloutWorker.UseWeights.class, RolloutWorker.Ping.class,
-      RolloutWorker.Restart.class, RolloutWorker.Generated.class, RolloutWorker.GenerationFailed.class,
-      RolloutWorker.Pong.class,
-      RewardActor.Score.class, RewardActor.Scored.class,
-      ReplayBuffer.GroupFinished.class, ReplayBuffer.GroupAbandoned.class, ReplayBuffer.VersionAdvanced.class,
-      ReplayBuffer.TakeBatch.class, ReplayBuffer.BatchTrained.class, ReplayBuffer.Drain.class,
-      ReplayBuffer.GetStatus.class, ReplayBuffer.Batch.class, ReplayBuffer.Drained.class, ReplayBuffer.Status.class,
-      Learner.Start.class, Learner.SubscribeWeights.class, Learner.Stop.class,
-      Coordinator.StepCompleted.class, Coordinator.LearnerFailed.class);
+  public static final List<Class<?>> MESSAGES =
+      List.of(
+          EnvironmentActor.MakePrompt.class,
+          EnvironmentActor.Prompt.class,
+          EnvironmentActor.PromptFailed.class,
+          RolloutWorker.Generate.class,
+          RolloutWorker.UseWeights.class,
+          RolloutWorker.Ping.class,
+          RolloutWorker.Restart.class,
+          RolloutWorker.Generated.class,
+          RolloutWorker.GenerationFailed.class,
+          RolloutWorker.Pong.class,
+          RewardActor.Score.class,
+          RewardActor.Scored.class,
+          ReplayBuffer.GroupFinished.class,
+          ReplayBuffer.GroupAbandoned.class,
+          ReplayBuffer.VersionAdvanced.class,
+          ReplayBuffer.TakeBatch.class,
+          ReplayBuffer.BatchTrained.class,
+          ReplayBuffer.Drain.class,
+          ReplayBuffer.GetStatus.class,
+          ReplayBuffer.Batch.class,
+          ReplayBuffer.Drained.class,
+          ReplayBuffer.Status.class,
+          Learner.Start.class,
+          Learner.SubscribeWeights.class,
+          Learner.Stop.class,
+          Coordinator.StepCompleted.class,
+          Coordinator.LearnerFailed.class);
 
   /** Field types of the messages. */
-  public static final List<Class<?>> DATA = List.of(
-      Trajectory.class, ScoredTrajectory.class, ScoredGroup.class, WeightsSnapshot.class, LedgerCounts.class,
-      StepStats.class, StepReport.class, DropReason.class, ModelConfig.class, HostTensor.class);
+  public static final List<Class<?>> DATA =
+      List.of(
+          Trajectory.class,
+          ScoredTrajectory.class,
+          ScoredGroup.class,
+          WeightsSnapshot.class,
+          LedgerCounts.class,
+          StepStats.class,
+          StepReport.class,
+          DropReason.class,
+          ModelConfig.class,
+          HostTensor.class);
 
   public static Kryo newKryo(ActorRefResolver resolver) {
     Kryo k = new Kryo();
@@ -73,7 +100,8 @@ public final class WireRegistry {
     k.register(LinkedHashMap.class);
     ImmutableCollectionsSerializers.registerSerializers(k);
     k.register(Collections.unmodifiableList(new ArrayList<>()).getClass(), new ListCopy());
-    k.register(Collections.unmodifiableList(new java.util.LinkedList<>()).getClass(), new ListCopy());
+    k.register(
+        Collections.unmodifiableList(new java.util.LinkedList<>()).getClass(), new ListCopy());
     // Model types with compact or validated forms.
     k.register(RoutingRecord.class, new RoutingRecordSerializer());
     k.register(ModelWeights.class, new ModelWeightsSerializer());
@@ -177,7 +205,8 @@ public final class WireRegistry {
     @Override
     public ActorRef<?> read(Kryo kryo, Input in, Class<? extends ActorRef<?>> type) {
       if (resolver == null) {
-        throw new IllegalStateException("ActorRefs can only be deserialized inside an actor system");
+        throw new IllegalStateException(
+            "ActorRefs can only be deserialized inside an actor system");
       }
       return resolver.resolveActorRef(in.readString());
     }
@@ -197,8 +226,8 @@ public final class WireRegistry {
     public List<?> read(Kryo kryo, Input in, Class<? extends List<?>> type) {
       int n = in.readVarInt(true);
       if (n > in.limit() - in.position()) {
-        throw new com.esotericsoftware.kryo.KryoException("list of " + n + " elements in " + (in.limit() - in.position())
-            + " bytes");
+        throw new com.esotericsoftware.kryo.KryoException(
+            "list of " + n + " elements in " + (in.limit() - in.position()) + " bytes");
       }
       List<Object> out = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {

@@ -11,8 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class R3ConfigTest {
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @Test
   void defaults_loadAndValidate() {
@@ -26,8 +25,14 @@ class R3ConfigTest {
 
   @Test
   void set_overridesWithOrWithoutPrefix() {
-    R3Config c = ConfigLoader.load(null, List.of("learner.mini-steps=4", "r3.algorithm.routing=r2",
-        "env.params.digits=3", "timeouts.generate=7s"));
+    R3Config c =
+        ConfigLoader.load(
+            null,
+            List.of(
+                "learner.mini-steps=4",
+                "r3.algorithm.routing=r2",
+                "env.params.digits=3",
+                "timeouts.generate=7s"));
     assertThat(c.learner().miniSteps()).isEqualTo(4);
     assertThat(c.algorithm().routing()).isEqualTo(R3Config.Routing.R2);
     assertThat(c.env().params()).containsEntry("digits", "3");
@@ -59,14 +64,21 @@ class R3ConfigTest {
 
   @Test
   void crossKeyRules_nameBothKeys() {
-    assertThatThrownBy(() -> ConfigLoader.load(null, List.of("algorithm.tis.enabled=on", "algorithm.mis.enabled=on")))
-        .hasMessageContaining("r3.algorithm.tis.enabled").hasMessageContaining("r3.algorithm.mis.enabled");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.load(
+                    null, List.of("algorithm.tis.enabled=on", "algorithm.mis.enabled=on")))
+        .hasMessageContaining("r3.algorithm.tis.enabled")
+        .hasMessageContaining("r3.algorithm.mis.enabled");
   }
 
   @Test
   void experimentFile_includesBaseAndOverrides() throws Exception {
-    Files.writeString(tmp.resolve("base.conf"), "r3.learner.batch-groups = 6\nr3.rollout.group-size = 4\n");
-    Files.writeString(tmp.resolve("exp.conf"), "include \"base.conf\"\nr3.experiment.name = exp\nr3.learner.mini-steps = 3\n");
+    Files.writeString(
+        tmp.resolve("base.conf"), "r3.learner.batch-groups = 6\nr3.rollout.group-size = 4\n");
+    Files.writeString(
+        tmp.resolve("exp.conf"),
+        "include \"base.conf\"\nr3.experiment.name = exp\nr3.learner.mini-steps = 3\n");
     R3Config c = ConfigLoader.load(tmp.resolve("exp.conf"), List.of("learner.mini-steps=2"));
     assertThat(c.experiment().name()).isEqualTo("exp");
     assertThat(c.learner().batchGroups()).isEqualTo(6);

@@ -28,7 +28,9 @@ class LedgerTest {
   void openLedger_failsTheCheck_withItsCounts() {
     Ledger l = new Ledger();
     l.produced(4);
-    assertThatThrownBy(l::checkClosed).hasMessageContaining("produced=4").hasMessageContaining("buffered=4");
+    assertThatThrownBy(l::checkClosed)
+        .hasMessageContaining("produced=4")
+        .hasMessageContaining("buffered=4");
   }
 
   @Test

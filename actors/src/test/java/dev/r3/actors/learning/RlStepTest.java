@@ -21,8 +21,17 @@ class RlStepTest {
   @Test
   void behaviourLogProbs_alignWithTokensAfterTheFirst() {
     // prompt [1, 5] (2 tokens), generated [7, 2]: tokens[1..3] -> positions 0..2; generated at 1, 2
-    Trajectory t = new Trajectory(0, 0, 0, 0, new int[] {1, 5, 7, 2}, 2, new float[] {-0.5f, -0.25f},
-        RoutingRecord.empty(3), true);
+    Trajectory t =
+        new Trajectory(
+            0,
+            0,
+            0,
+            0,
+            new int[] {1, 5, 7, 2},
+            2,
+            new float[] {-0.5f, -0.25f},
+            RoutingRecord.empty(3),
+            true);
     assertThat(RlStep.alignedBehaviour(t)).containsExactly(0f, -0.5f, -0.25f);
   }
 }

@@ -18,11 +18,13 @@ import net.jqwik.api.constraints.IntRange;
 class StalenessGateTest {
 
   @Property(tries = 300)
-  void admission_neverBeyondBound_andStalenessAtMostEta(@ForAll @IntRange(min = 0, max = 3) int eta,
-      @ForAll @IntRange(min = 1, max = 4) int b, @ForAll long seed) {
+  void admission_neverBeyondBound_andStalenessAtMostEta(
+      @ForAll @IntRange(min = 0, max = 3) int eta,
+      @ForAll @IntRange(min = 1, max = 4) int b,
+      @ForAll long seed) {
     StalenessGate gate = new StalenessGate(eta, b);
     Random rnd = new Random(seed);
-    List<Long> running = new ArrayList<>();       // version each running group was admitted at
+    List<Long> running = new ArrayList<>(); // version each running group was admitted at
     ArrayDeque<Long> waiting = new ArrayDeque<>(); // generation version of accepted groups, FIFO
     long accepted = 0;
     long version = 0;
@@ -56,8 +58,8 @@ class StalenessGateTest {
   }
 
   @Property(tries = 100)
-  void etaZero_admitsExactlyOneBatchPerVersion(@ForAll @IntRange(min = 1, max = 8) int b,
-      @ForAll @IntRange(min = 0, max = 50) int version) {
+  void etaZero_admitsExactlyOneBatchPerVersion(
+      @ForAll @IntRange(min = 1, max = 8) int b, @ForAll @IntRange(min = 0, max = 50) int version) {
     StalenessGate gate = new StalenessGate(0, b);
     long accepted = (long) version * b; // every earlier batch was accepted and trained
     assertThat(gate.admissible(accepted, 0, version)).isEqualTo(b);

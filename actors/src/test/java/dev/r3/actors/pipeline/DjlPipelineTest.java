@@ -25,49 +25,60 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The pipeline on the real model: a tiny Qwen3-MoE-style decoder (DJL), bf16 rollout engines, the
- * trainer with the RL objective, R3 replay of the rollout routing, every message serialized. It learns
- * the echo task from random weights, and writes real checkpoints.
+ * trainer with the RL objective, R3 replay of the rollout routing, every message serialized. It
+ * learns the echo task from random weights, and writes real checkpoints.
  */
 class DjlPipelineTest {
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @Test
   void asyncGrpoWithR3_onTinyMoe_learnsEcho() throws Exception {
-    R3Config c = Fixtures.config(tmp,
-        "r3.experiment.total-steps=16",
-        "r3.rollout.group-size=8",
-        "r3.rollout.precision=bf16",
-        "r3.rollout.workers=1",
-        "r3.learner.batch-groups=4",
-        "r3.learner.mini-steps=2",
-        "r3.learner.staleness=1",
-        "r3.learner.lr=0.01",
-        "r3.eval.every=8",
-        "r3.eval.size=50",
-        "r3.checkpoint.every=0",
-        "r3.timeouts.generate=60s",
-        "r3.watchdog.stall-timeout=60s");
+    R3Config c =
+        Fixtures.config(
+            tmp,
+            "r3.experiment.total-steps=16",
+            "r3.rollout.group-size=8",
+            "r3.rollout.precision=bf16",
+            "r3.rollout.workers=1",
+            "r3.learner.batch-groups=4",
+            "r3.learner.mini-steps=2",
+            "r3.learner.staleness=1",
+            "r3.learner.lr=0.01",
+            "r3.eval.every=8",
+            "r3.eval.size=50",
+            "r3.checkpoint.every=0",
+            "r3.timeouts.generate=60s",
+            "r3.watchdog.stall-timeout=60s");
     ModelWeights init = ModelWeights.random(ModelSizes.of("tiny", EchoTask.VOCAB), 3);
-    Backends b = new Backends(EchoTask::new, new EchoTask.DigitCodec(), new EngineGenerators(RolloutPrecision.BF16),
-        DjlTrainer.factory(), (dir, w, codec, meta) -> {
-          Checkpoint.save(dir, w, meta);
-          codec.save(dir);
-        }, init);
+    Backends b =
+        new Backends(
+            EchoTask::new,
+            new EchoTask.DigitCodec(),
+            new EngineGenerators(RolloutPrecision.BF16),
+            DjlTrainer.factory(),
+            (dir, w, codec, meta) -> {
+              Checkpoint.save(dir, w, meta);
+              codec.save(dir);
+            },
+            init);
     RunSummary s = Run.start(c, b, tmp.resolve("run")).await(Duration.ofSeconds(240));
 
     assertThat(s.ledger().closed()).isTrue();
-    assertThat(s.finalEval().accuracy()).as("eval %s", s.evals()).isGreaterThan(s.initialEval().accuracy() + 0.15);
+    assertThat(s.finalEval().accuracy())
+        .as("eval %s", s.evals())
+        .isGreaterThan(s.initialEval().accuracy() + 0.15);
     List<String> lines = Files.readAllLines(tmp.resolve("run/metrics.jsonl"));
     JsonObject last = JsonParser.parseString(lines.get(lines.size() - 1)).getAsJsonObject();
     assertThat(last.get("staleness_max").getAsLong()).isLessThanOrEqualTo(1);
     // Measured on fresh samples only: some steps (all samples one version old) have none.
-    assertThat(lines).anySatisfy(l -> {
-      JsonObject o = JsonParser.parseString(l).getAsJsonObject();
-      assertThat(o.get("router_disagreement").isJsonNull()).isFalse();
-      assertThat(o.get("mismatch_kl").getAsDouble()).isGreaterThanOrEqualTo(0);
-    });
+    assertThat(lines)
+        .anySatisfy(
+            l -> {
+              JsonObject o = JsonParser.parseString(l).getAsJsonObject();
+              assertThat(o.get("router_disagreement").isJsonNull()).isFalse();
+              assertThat(o.get("mismatch_kl").getAsDouble()).isGreaterThanOrEqualTo(0);
+            });
     ModelWeights saved = Checkpoint.load(tmp.resolve("run/checkpoints/step-16"));
     assertThat(saved.config()).isEqualTo(init.config());
   }

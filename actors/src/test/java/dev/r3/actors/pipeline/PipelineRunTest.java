@@ -18,32 +18,52 @@ import org.junit.jupiter.api.io.TempDir;
 /** End-to-end runs of the whole pipeline on the bigram stand-in, with every message serialized. */
 class PipelineRunTest {
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @Test
   void asyncRun_learnsEchoTask_withExactLedger_andStalenessWithinEta() throws Exception {
     R3Config c = Fixtures.config(tmp, "r3.experiment.total-steps=12", "r3.learner.staleness=1");
     assertThat(c.source().getBoolean("pekko.actor.serialize-messages")).isTrue();
-    RunSummary s = Run.start(c, Fixtures.backends(), tmp.resolve("run")).await(Duration.ofSeconds(120));
+    RunSummary s =
+        Run.start(c, Fixtures.backends(), tmp.resolve("run")).await(Duration.ofSeconds(120));
 
     assertThat(s.ledger().closed()).as("ledger %s", s.ledger()).isTrue();
     assertThat(s.ledger().produced()).isEqualTo(s.ledger().trained() + s.ledger().droppedTotal());
     assertThat(s.ledger().trained()).isGreaterThan(0);
-    assertThat(s.finalEval().accuracy()).as("final eval").isGreaterThan(s.initialEval().accuracy() + 0.3);
+    assertThat(s.finalEval().accuracy())
+        .as("final eval")
+        .isGreaterThan(s.initialEval().accuracy() + 0.3);
 
     List<String> lines = Files.readAllLines(tmp.resolve("run/metrics.jsonl"));
     assertThat(lines).hasSize(12);
     for (String line : lines) {
       JsonObject o = JsonParser.parseString(line).getAsJsonObject();
       assertThat(o.get("staleness_max").getAsLong()).isLessThanOrEqualTo(1);
-      for (String key : List.of("step", "version", "reward_mean", "accuracy", "mismatch_kl", "extreme_2",
-          "router_disagreement", "loss", "grad_norm", "clip_frac", "staleness_mean", "staleness_max",
-          "rollout_tokens_per_s", "train_tokens_per_s", "learner_busy_frac", "produced", "trained", "dropped")) {
+      for (String key :
+          List.of(
+              "step",
+              "version",
+              "reward_mean",
+              "accuracy",
+              "mismatch_kl",
+              "extreme_2",
+              "router_disagreement",
+              "loss",
+              "grad_norm",
+              "clip_frac",
+              "staleness_mean",
+              "staleness_max",
+              "rollout_tokens_per_s",
+              "train_tokens_per_s",
+              "learner_busy_frac",
+              "produced",
+              "trained",
+              "dropped")) {
         assertThat(o.has(key)).as(key).isTrue();
       }
     }
-    JsonObject summary = JsonParser.parseString(Files.readString(tmp.resolve("run/summary.json"))).getAsJsonObject();
+    JsonObject summary =
+        JsonParser.parseString(Files.readString(tmp.resolve("run/summary.json"))).getAsJsonObject();
     assertThat(summary.getAsJsonObject("ledger").get("balanced").getAsBoolean()).isTrue();
     assertThat(summary.has("config")).isTrue();
     assertThat(tmp.resolve("run/checkpoints/step-12/vocab.json")).exists();

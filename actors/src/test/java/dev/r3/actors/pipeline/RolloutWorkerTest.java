@@ -23,8 +23,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 class RolloutWorkerTest {
-  static final ActorTestKit kit = ActorTestKit.create(com.typesafe.config.ConfigFactory.parseString(
-      "pekko.actor.serialize-messages = on").withFallback(com.typesafe.config.ConfigFactory.load()));
+  static final ActorTestKit kit =
+      ActorTestKit.create(
+          com.typesafe.config.ConfigFactory.parseString("pekko.actor.serialize-messages = on")
+              .withFallback(com.typesafe.config.ConfigFactory.load()));
   static final SamplingParams SAMPLING = new SamplingParams(1f, 1f, 2, EchoTask.EOS, 0);
   static final AtomicInteger ids = new AtomicInteger();
 
@@ -40,25 +42,33 @@ class RolloutWorkerTest {
   @Test
   void waitsForTheVersionItNeeds_andStampsTrajectoriesWithIt() {
     TestProbe<GenerateReply> replies = kit.createTestProbe();
-    ActorRef<RolloutWorker.Command> w = kit.spawn(RolloutWorker.create("w", BigramPolicy.generators(), SAMPLING,
-        self -> {}), "worker-" + ids.incrementAndGet());
+    ActorRef<RolloutWorker.Command> w =
+        kit.spawn(
+            RolloutWorker.create("w", BigramPolicy.generators(), SAMPLING, self -> {}),
+            "worker-" + ids.incrementAndGet());
     w.tell(new RolloutWorker.UseWeights(new WeightsSnapshot(0, BigramPolicy.initial())));
     w.tell(generate(1, 1, replies.getRef()));
     replies.expectNoMessage(Duration.ofMillis(300));
     w.tell(new RolloutWorker.UseWeights(new WeightsSnapshot(1, BigramPolicy.initial())));
     Generated g = replies.expectMessageClass(Generated.class);
     assertThat(g.version()).isEqualTo(1);
-    assertThat(g.trajectories()).hasSize(4).allSatisfy(t -> {
-      assertThat(t.version()).isEqualTo(1);
-      assertThat(t.routing().positions()).isEqualTo(t.tokens().length - 1);
-    });
+    assertThat(g.trajectories())
+        .hasSize(4)
+        .allSatisfy(
+            t -> {
+              assertThat(t.version()).isEqualTo(1);
+              assertThat(t.routing().positions()).isEqualTo(t.tokens().length - 1);
+            });
   }
 
   @Test
   void subscribesToWeightsOnStart() {
     TestProbe<ActorRef<RolloutWorker.Command>> subscriptions = kit.createTestProbe();
-    ActorRef<RolloutWorker.Command> w = kit.spawn(RolloutWorker.create("w", BigramPolicy.generators(), SAMPLING,
-        subscriptions.getRef()::tell), "worker-" + ids.incrementAndGet());
+    ActorRef<RolloutWorker.Command> w =
+        kit.spawn(
+            RolloutWorker.create(
+                "w", BigramPolicy.generators(), SAMPLING, subscriptions.getRef()::tell),
+            "worker-" + ids.incrementAndGet());
     assertThat(subscriptions.receiveMessage()).isEqualTo(w);
   }
 
@@ -66,11 +76,16 @@ class RolloutWorkerTest {
   void failingBatch_restartsWorker_failsInFlightAndQueued_thenServesAgain() {
     TestProbe<GenerateReply> replies = kit.createTestProbe();
     TestProbe<ActorRef<RolloutWorker.Command>> subscriptions = kit.createTestProbe();
-    FaultyGenerators faulty = new FaultyGenerators(BigramPolicy.generators(), 4, Set.of(1), Set.of());
-    ActorRef<RolloutWorker.Command> w = kit.spawn(Behaviors.supervise(RolloutWorker.create("w", faulty, SAMPLING,
-            subscriptions.getRef()::tell))
-        .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(20), Duration.ofMillis(50), 0)),
-        "worker-" + ids.incrementAndGet());
+    FaultyGenerators faulty =
+        new FaultyGenerators(BigramPolicy.generators(), 4, Set.of(1), Set.of());
+    ActorRef<RolloutWorker.Command> w =
+        kit.spawn(
+            Behaviors.supervise(
+                    RolloutWorker.create("w", faulty, SAMPLING, subscriptions.getRef()::tell))
+                .onFailure(
+                    SupervisorStrategy.restartWithBackoff(
+                        Duration.ofMillis(20), Duration.ofMillis(50), 0)),
+            "worker-" + ids.incrementAndGet());
     subscriptions.receiveMessage();
     WeightsSnapshot v0 = new WeightsSnapshot(0, BigramPolicy.initial());
     w.tell(new RolloutWorker.UseWeights(v0));
@@ -80,8 +95,10 @@ class RolloutWorkerTest {
     assertThat(first.groupId()).isEqualTo(1);
     assertThat(first.started()).isTrue();
     subscriptions.receiveMessage(); // the restarted worker subscribes again ...
-    w.tell(new RolloutWorker.UseWeights(v0)); // ... and the learner answers with the current weights
-    // Group 2 was either still queued (answered "not started", to be re-issued) or arrived during the
+    w.tell(
+        new RolloutWorker.UseWeights(v0)); // ... and the learner answers with the current weights
+    // Group 2 was either still queued (answered "not started", to be re-issued) or arrived during
+    // the
     // backoff and is served by the new incarnation.
     GenerateReply r = replies.receiveMessage();
     if (r instanceof GenerationFailed f) {
@@ -97,8 +114,10 @@ class RolloutWorkerTest {
   @Test
   void answersPings_withBusyState() {
     TestProbe<RolloutWorker.Pong> pongs = kit.createTestProbe();
-    ActorRef<RolloutWorker.Command> w = kit.spawn(RolloutWorker.create("w", BigramPolicy.generators(), SAMPLING,
-        self -> {}), "worker-" + ids.incrementAndGet());
+    ActorRef<RolloutWorker.Command> w =
+        kit.spawn(
+            RolloutWorker.create("w", BigramPolicy.generators(), SAMPLING, self -> {}),
+            "worker-" + ids.incrementAndGet());
     w.tell(new RolloutWorker.Ping(pongs.getRef()));
     RolloutWorker.Pong p = pongs.receiveMessage();
     assertThat(p.busy()).isFalse();

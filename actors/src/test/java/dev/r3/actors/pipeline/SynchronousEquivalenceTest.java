@@ -18,23 +18,30 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** eta = 0 must be synchronous training: the same trajectories and the same weights, bit for bit. */
+/**
+ * eta = 0 must be synchronous training: the same trajectories and the same weights, bit for bit.
+ */
 class SynchronousEquivalenceTest {
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @Test
   void etaZero_equalsSynchronousLoop_trajectoriesAndWeights() {
-    R3Config c = Fixtures.config(tmp, "r3.learner.staleness=0", "r3.experiment.total-steps=6",
-        "r3.rollout.workers=2", "r3.learner.mini-steps=3");
+    R3Config c =
+        Fixtures.config(
+            tmp,
+            "r3.learner.staleness=0",
+            "r3.experiment.total-steps=6",
+            "r3.rollout.workers=2",
+            "r3.learner.mini-steps=3");
 
     RecordingTrainers syncTrainers = new RecordingTrainers(BigramPolicy.trainers());
     SynchronousLoop.Result sync = SynchronousLoop.run(c, with(syncTrainers, null));
 
     RecordingTrainers asyncTrainers = new RecordingTrainers(BigramPolicy.trainers());
     AtomicReference<ModelWeights> last = new AtomicReference<>();
-    RunSummary s = Run.start(c, with(asyncTrainers, last), tmp.resolve("run")).await(Duration.ofSeconds(120));
+    RunSummary s =
+        Run.start(c, with(asyncTrainers, last), tmp.resolve("run")).await(Duration.ofSeconds(120));
 
     assertThat(s.ledger().closed()).isTrue();
     assertThat(asyncTrainers.log()).isNotEmpty();
@@ -44,18 +51,32 @@ class SynchronousEquivalenceTest {
 
   @Test
   void etaZero_equalsSynchronousLoop_onTheRealModel() {
-    R3Config c = Fixtures.config(tmp, "r3.learner.staleness=0", "r3.experiment.total-steps=4",
-        "r3.rollout.workers=2", "r3.learner.mini-steps=2", "r3.rollout.group-size=8", "r3.learner.lr=0.01",
-        "r3.rollout.precision=bf16", "r3.eval.size=8", "r3.timeouts.generate=60s");
-    dev.r3.model.ModelWeights init = dev.r3.model.ModelWeights.random(
-        dev.r3.actors.backend.ModelSizes.of("tiny", EchoTask.VOCAB), 3);
+    R3Config c =
+        Fixtures.config(
+            tmp,
+            "r3.learner.staleness=0",
+            "r3.experiment.total-steps=4",
+            "r3.rollout.workers=2",
+            "r3.learner.mini-steps=2",
+            "r3.rollout.group-size=8",
+            "r3.learner.lr=0.01",
+            "r3.rollout.precision=bf16",
+            "r3.eval.size=8",
+            "r3.timeouts.generate=60s");
+    dev.r3.model.ModelWeights init =
+        dev.r3.model.ModelWeights.random(
+            dev.r3.actors.backend.ModelSizes.of("tiny", EchoTask.VOCAB), 3);
 
-    RecordingTrainers syncTrainers = new RecordingTrainers(dev.r3.actors.backend.DjlTrainer.factory());
+    RecordingTrainers syncTrainers =
+        new RecordingTrainers(dev.r3.actors.backend.DjlTrainer.factory());
     SynchronousLoop.Result sync = SynchronousLoop.run(c, real(syncTrainers, init, null));
 
-    RecordingTrainers asyncTrainers = new RecordingTrainers(dev.r3.actors.backend.DjlTrainer.factory());
+    RecordingTrainers asyncTrainers =
+        new RecordingTrainers(dev.r3.actors.backend.DjlTrainer.factory());
     AtomicReference<ModelWeights> last = new AtomicReference<>();
-    RunSummary s = Run.start(c, real(asyncTrainers, init, last), tmp.resolve("run")).await(Duration.ofSeconds(120));
+    RunSummary s =
+        Run.start(c, real(asyncTrainers, init, last), tmp.resolve("run"))
+            .await(Duration.ofSeconds(120));
 
     assertThat(s.ledger().closed()).isTrue();
     assertThat(asyncTrainers.log()).isNotEmpty();
@@ -63,24 +84,34 @@ class SynchronousEquivalenceTest {
     assertThat(last.get().sameAs(sync.weights())).as("final weights identical").isTrue();
   }
 
-  private static Backends real(RecordingTrainers trainers, ModelWeights init, AtomicReference<ModelWeights> last) {
-    return new Backends(EchoTask::new, new EchoTask.DigitCodec(),
-        new dev.r3.actors.backend.EngineGenerators(dev.r3.model.RolloutPrecision.BF16), trainers,
+  private static Backends real(
+      RecordingTrainers trainers, ModelWeights init, AtomicReference<ModelWeights> last) {
+    return new Backends(
+        EchoTask::new,
+        new EchoTask.DigitCodec(),
+        new dev.r3.actors.backend.EngineGenerators(dev.r3.model.RolloutPrecision.BF16),
+        trainers,
         (dir, w, codec, meta) -> {
           if (last != null && meta.get("step").equals("4")) {
             last.set(w);
           }
-        }, init);
+        },
+        init);
   }
 
   /** Backends whose checkpointer keeps the last weights it was given (the final step's). */
   private static Backends with(RecordingTrainers trainers, AtomicReference<ModelWeights> last) {
     Backends b = Fixtures.backends();
-    return new Backends(EchoTask::new, b.codec(), b.generators(), trainers,
+    return new Backends(
+        EchoTask::new,
+        b.codec(),
+        b.generators(),
+        trainers,
         (dir, w, codec, meta) -> {
           if (last != null && meta.get("step").equals("6")) {
             last.set(w);
           }
-        }, b.initialWeights());
+        },
+        b.initialWeights());
   }
 }

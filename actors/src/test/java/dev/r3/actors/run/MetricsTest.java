@@ -21,8 +21,9 @@ class MetricsTest {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    R3Config c = ConfigLoader.load(null, List.of("metrics.prometheus-port=" + port,
-        "kamon.metric.tick-interval=200ms"));
+    R3Config c =
+        ConfigLoader.load(
+            null, List.of("metrics.prometheus-port=" + port, "kamon.metric.tick-interval=200ms"));
     Metrics.start(c);
     try {
       Kamon.counter("r3.rollout.tokens").withoutTags().increment(42);
@@ -30,8 +31,12 @@ class MetricsTest {
       String body = "";
       for (int i = 0; i < 50 && !body.contains("r3_rollout_tokens"); i++) {
         Thread.sleep(200);
-        body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
-            HttpResponse.BodyHandlers.ofString()).body();
+        body =
+            http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .body();
       }
       assertThat(body).contains("r3_rollout_tokens_total");
     } finally {

@@ -19,11 +19,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A pure-Java stand-in for the model in pipeline tests: a bigram softmax policy, logits(next | prev) =
- * row prev of a V x V table, trained with the clipped GRPO/GSPO surrogate by hand-written gradients and
- * Adam. The table lives in the embedding tensor of a tiny MoE-shaped {@link ModelWeights} (so snapshots,
- * checkpoints and the wire format are the real ones), and it invents a routing record per sequence
- * (expert ids from the token) so that R3's replay path and its alignment check run for real.
+ * A pure-Java stand-in for the model in pipeline tests: a bigram softmax policy, logits(next |
+ * prev) = row prev of a V x V table, trained with the clipped GRPO/GSPO surrogate by hand-written
+ * gradients and Adam. The table lives in the embedding tensor of a tiny MoE-shaped {@link
+ * ModelWeights} (so snapshots, checkpoints and the wire format are the real ones), and it invents a
+ * routing record per sequence (expert ids from the token) so that R3's replay path and its
+ * alignment check run for real.
  */
 public final class BigramPolicy {
   public static final int EXPERTS = 4;
@@ -44,7 +45,9 @@ public final class BigramPolicy {
 
   static ModelWeights withTable(ModelWeights base, float[] table) {
     Map<String, HostTensor> m = new LinkedHashMap<>(base.tensors());
-    m.put(TensorNames.EMBED, new HostTensor(new int[] {EchoTask.VOCAB, EchoTask.VOCAB}, table.clone()));
+    m.put(
+        TensorNames.EMBED,
+        new HostTensor(new int[] {EchoTask.VOCAB, EchoTask.VOCAB}, table.clone()));
     return new ModelWeights(base.config(), m);
   }
 
@@ -265,8 +268,11 @@ public final class BigramPolicy {
         double sh = s[j] / (1 - Math.pow(BETA2, steps));
         table[j] -= (float) (lr * mh / (Math.sqrt(sh) + 1e-8));
       }
-      return new MiniStepResult((float) (loss / Math.max(1, tokens)), (float) norm,
-          (float) clipped / Math.max(1, tokens), detached);
+      return new MiniStepResult(
+          (float) (loss / Math.max(1, tokens)),
+          (float) norm,
+          (float) clipped / Math.max(1, tokens),
+          detached);
     }
 
     @Override

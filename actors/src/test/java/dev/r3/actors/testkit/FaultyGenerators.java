@@ -6,9 +6,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Wraps a generator factory so that chosen generate calls (counted over the whole run, from 1) throw
- * (a worker killed mid-batch) or block until released (a stuck worker the watchdog must notice).
- * Only group generations count (batches of {@code groupSize} prompts), not evaluations.
+ * Wraps a generator factory so that chosen generate calls (counted over the whole run, from 1)
+ * throw (a worker killed mid-batch) or block until released (a stuck worker the watchdog must
+ * notice). Only group generations count (batches of {@code groupSize} prompts), not evaluations.
  */
 public final class FaultyGenerators implements Generator.Factory {
   private final Generator.Factory delegate;
@@ -21,7 +21,8 @@ public final class FaultyGenerators implements Generator.Factory {
 
   private final int groupSize;
 
-  public FaultyGenerators(Generator.Factory delegate, int groupSize, Set<Integer> failOn, Set<Integer> stallOn) {
+  public FaultyGenerators(
+      Generator.Factory delegate, int groupSize, Set<Integer> failOn, Set<Integer> stallOn) {
     this.delegate = delegate;
     this.groupSize = groupSize;
     this.failOn = failOn;

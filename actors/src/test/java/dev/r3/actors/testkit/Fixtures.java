@@ -16,32 +16,33 @@ public final class Fixtures {
   private Fixtures() {}
 
   /** Defaults for tests; later entries override earlier ones. */
-  public static final List<String> TEST_SETTINGS = List.of(
-      "r3.experiment.name=test",
-      "r3.experiment.total-steps=8",
-      "r3.experiment.progress-bar=off",
-      "r3.warm-start.enabled=off",
-      "r3.model.size=tiny",
-      "r3.rollout.workers=2",
-      "r3.rollout.group-size=4",
-      "r3.rollout.max-new-tokens=2",
-      "r3.learner.batch-groups=2",
-      "r3.learner.mini-steps=2",
-      "r3.learner.staleness=1",
-      "r3.learner.lr=0.1",
-      "r3.eval.every=4",
-      "r3.eval.size=40",
-      "r3.checkpoint.every=4",
-      "r3.timeouts.generate=5s",
-      "r3.timeouts.env=2s",
-      "r3.timeouts.score=2s",
-      "r3.timeouts.shutdown=10s",
-      "r3.faults.backoff-min=50ms",
-      "r3.faults.backoff-max=200ms",
-      "r3.watchdog.interval=200ms",
-      "r3.watchdog.stall-timeout=1500ms",
-      "pekko.actor.serialize-messages=on",
-      "pekko.loglevel=WARNING");
+  public static final List<String> TEST_SETTINGS =
+      List.of(
+          "r3.experiment.name=test",
+          "r3.experiment.total-steps=8",
+          "r3.experiment.progress-bar=off",
+          "r3.warm-start.enabled=off",
+          "r3.model.size=tiny",
+          "r3.rollout.workers=2",
+          "r3.rollout.group-size=4",
+          "r3.rollout.max-new-tokens=2",
+          "r3.learner.batch-groups=2",
+          "r3.learner.mini-steps=2",
+          "r3.learner.staleness=1",
+          "r3.learner.lr=0.1",
+          "r3.eval.every=4",
+          "r3.eval.size=40",
+          "r3.checkpoint.every=4",
+          "r3.timeouts.generate=5s",
+          "r3.timeouts.env=2s",
+          "r3.timeouts.score=2s",
+          "r3.timeouts.shutdown=10s",
+          "r3.faults.backoff-min=50ms",
+          "r3.faults.backoff-max=200ms",
+          "r3.watchdog.interval=200ms",
+          "r3.watchdog.stall-timeout=1500ms",
+          "pekko.actor.serialize-messages=on",
+          "pekko.loglevel=WARNING");
 
   public static R3Config config(Path outDir, String... overrides) {
     List<String> all = new ArrayList<>(TEST_SETTINGS);
@@ -55,8 +56,13 @@ public final class Fixtures {
   }
 
   public static Backends backends(Generator.Factory generators) {
-    return new Backends(EchoTask::new, new EchoTask.DigitCodec(), generators, BigramPolicy.trainers(),
-        checkpointer(), BigramPolicy.initial());
+    return new Backends(
+        EchoTask::new,
+        new EchoTask.DigitCodec(),
+        generators,
+        BigramPolicy.trainers(),
+        checkpointer(),
+        BigramPolicy.initial());
   }
 
   static Checkpointer checkpointer() {

@@ -40,7 +40,8 @@ public final class RecordingTrainers implements PolicyTrainer.Factory {
         steps++;
         for (int i = 0; i < b.sequences().size(); i++) {
           Sequence q = b.sequences().get(i);
-          log.add(steps + " " + q.id() + " " + Arrays.toString(q.tokens()) + " " + b.advantages()[i]);
+          log.add(
+              steps + " " + q.id() + " " + Arrays.toString(q.tokens()) + " " + b.advantages()[i]);
         }
         return t.step(b);
       }

@@ -35,7 +35,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Every message round-trips through the Kryo serializer Pekko picks for it; nothing else gets through. */
+/**
+ * Every message round-trips through the Kryo serializer Pekko picks for it; nothing else gets
+ * through.
+ */
 class KryoSerializerTest {
   static ActorTestKit kit;
   static Serialization serialization;
@@ -54,8 +57,16 @@ class KryoSerializerTest {
   static Trajectory trajectory(int sample) {
     int[] tokens = {1, 5, 6, 2};
     int[] ids = {0, 1, 1, 2, 2, 3};
-    return new Trajectory(7, sample, 99, 3, tokens, 2, new float[] {-0.1f, -0.2f},
-        RoutingRecord.of(3, 1, 2, 4, ids), true);
+    return new Trajectory(
+        7,
+        sample,
+        99,
+        3,
+        tokens,
+        2,
+        new float[] {-0.1f, -0.2f},
+        RoutingRecord.of(3, 1, 2, 4, ids),
+        true);
   }
 
   static List<Object> everyMessage() {
@@ -64,9 +75,12 @@ class KryoSerializerTest {
     ActorRef any = (ActorRef) probe.ref();
     Trajectory t = trajectory(0);
     ScoredTrajectory st = new ScoredTrajectory(t, 1f, true, false, "correct");
-    ScoredGroup g = new ScoredGroup(7, 99, 3, List.of(st, new ScoredTrajectory(trajectory(1), 0f, false, false, "wrong")));
+    ScoredGroup g =
+        new ScoredGroup(
+            7, 99, 3, List.of(st, new ScoredTrajectory(trajectory(1), 0f, false, false, "wrong")));
     LedgerCounts ledger = new LedgerCounts(10, 4, 2, 1, new long[DropReason.values().length]);
-    StepStats stats = new StepStats(2, 8, 30, 0.5, 0.5, 1e-3, 0, Double.NaN, 0.1, 0.2, 0.05, 0.5, 1, 0.3);
+    StepStats stats =
+        new StepStats(2, 8, 30, 0.5, 0.5, 1e-3, 0, Double.NaN, 0.1, 0.2, 0.05, 0.5, 1, 0.3);
     WeightsSnapshot snap = new WeightsSnapshot(3, BigramPolicy.initial());
     List<Object> m = new ArrayList<>();
     m.add(new EnvironmentActor.MakePrompt(7, 99, any));
@@ -103,9 +117,16 @@ class KryoSerializerTest {
   void everyRegisteredMessage_hasAnExample_andEveryWireClassIsRegistered() {
     List<Class<?>> examples = everyMessage().stream().<Class<?>>map(Object::getClass).toList();
     assertThat(examples).containsExactlyInAnyOrderElementsOf(WireRegistry.MESSAGES);
-    for (Class<?> protocol : List.of(EnvironmentActor.Command.class, EnvironmentActor.PromptReply.class,
-        RolloutWorker.Command.class, RolloutWorker.GenerateReply.class, RewardActor.Command.class,
-        ReplayBuffer.Command.class, Learner.Command.class, Coordinator.Command.class)) {
+    for (Class<?> protocol :
+        List.of(
+            EnvironmentActor.Command.class,
+            EnvironmentActor.PromptReply.class,
+            RolloutWorker.Command.class,
+            RolloutWorker.GenerateReply.class,
+            RewardActor.Command.class,
+            ReplayBuffer.Command.class,
+            Learner.Command.class,
+            Coordinator.Command.class)) {
       for (Class<?> c : protocol.getPermittedSubclasses()) {
         if (!NoSerializationVerificationNeeded.class.isAssignableFrom(c)) {
           assertThat(WireRegistry.MESSAGES).as(c.getName()).contains(c);
@@ -147,8 +168,11 @@ class KryoSerializerTest {
     Arrays.fill(ids, 15);
     RoutingRecord r = RoutingRecord.of(positions, 4, 4, 16, ids);
     byte[] bytes = k.toBinary(new EnvironmentActor.PromptFailed(0, "x"));
-    byte[] withRouting = k.toBinary(new Trajectory(0, 0, 0, 0, new int[positions + 1], 1, new float[positions], r, false));
-    assertThat(withRouting.length - bytes.length).isLessThan(ids.length + 2 * 4 * (positions + 1) + 200);
+    byte[] withRouting =
+        k.toBinary(
+            new Trajectory(0, 0, 0, 0, new int[positions + 1], 1, new float[positions], r, false));
+    assertThat(withRouting.length - bytes.length)
+        .isLessThan(ids.length + 2 * 4 * (positions + 1) + 200);
   }
 
   record NotRegistered(int x) implements WireMessage {}
@@ -167,7 +191,8 @@ class KryoSerializerTest {
     KryoSerializer k = new KryoSerializer();
     byte[] good = k.toBinary(new RolloutWorker.Restart("x"));
     byte[] truncated = Arrays.copyOf(good, good.length - 1);
-    assertThatThrownBy(() -> k.read(truncated)).isInstanceOf(NotSerializableException.class)
+    assertThatThrownBy(() -> k.read(truncated))
+        .isInstanceOf(NotSerializableException.class)
         .hasMessageContaining("malformed");
     byte[] flipped = good.clone();
     flipped[flipped.length - 1] ^= 0x40;

@@ -28,18 +28,18 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
- * A model checkpoint directory in the Hugging Face layout: {@code config.json} (Hugging Face keys) and
- * {@code model.safetensors} (float32, Hugging Face tensor names, {@code "format": "pt"} metadata), so
- * that {@code transformers} can open it. Other files in the directory (the tokenizer's
- * {@code vocab.json}, run notes) are never touched.
+ * A model checkpoint directory in the Hugging Face layout: {@code config.json} (Hugging Face keys)
+ * and {@code model.safetensors} (float32, Hugging Face tensor names, {@code "format": "pt"}
+ * metadata), so that {@code transformers} can open it. Other files in the directory (the
+ * tokenizer's {@code vocab.json}, run notes) are never touched.
  *
- * <p>Crash safety: both files are written to hidden temporary files in the same directory, forced to
- * disk, then renamed over the old ones (weights first, then config), and the directory is forced.
- * Each save stamps one random save id into both files ({@code r3_save_id} in config.json,
+ * <p>Crash safety: both files are written to hidden temporary files in the same directory, forced
+ * to disk, then renamed over the old ones (weights first, then config), and the directory is
+ * forced. Each save stamps one random save id into both files ({@code r3_save_id} in config.json,
  * {@code r3.save_id} in the safetensors metadata). A crash before the first rename leaves the old
- * checkpoint; after both, the new one; between the two, the ids differ and {@link #load} refuses the
- * directory instead of pairing new weights with an old config. Foreign checkpoints without ids load
- * normally. Two processes saving into one directory at once are not supported.
+ * checkpoint; after both, the new one; between the two, the ids differ and {@link #load} refuses
+ * the directory instead of pairing new weights with an old config. Foreign checkpoints without ids
+ * load normally. Two processes saving into one directory at once are not supported.
  */
 public final class Checkpoint {
   private Checkpoint() {}
@@ -49,6 +49,7 @@ public final class Checkpoint {
 
   /** Metadata keys this class writes itself; callers may not set them. */
   static final String FORMAT_KEY = "format";
+
   static final String SAVE_ID_KEY = "r3.save_id";
   static final String CONFIG_SAVE_ID_KEY = "r3_save_id";
 
@@ -64,7 +65,8 @@ public final class Checkpoint {
 
   /** True when {@code dir} holds both checkpoint files (cheap; does not read them). */
   public static boolean exists(Path dir) {
-    return Files.isRegularFile(dir.resolve(CONFIG_FILE)) && Files.isRegularFile(dir.resolve(WEIGHTS_FILE));
+    return Files.isRegularFile(dir.resolve(CONFIG_FILE))
+        && Files.isRegularFile(dir.resolve(WEIGHTS_FILE));
   }
 
   /** Saves with no extra metadata; see {@link #save(Path, ModelWeights, Map)}. */
@@ -73,17 +75,19 @@ public final class Checkpoint {
   }
 
   /**
-   * Writes {@code weights} and its config into {@code dir} (created if missing), atomically replacing
-   * an earlier checkpoint there. {@code metadata} (e.g. step, policy version) is stored as string pairs
-   * in the safetensors header.
+   * Writes {@code weights} and its config into {@code dir} (created if missing), atomically
+   * replacing an earlier checkpoint there. {@code metadata} (e.g. step, policy version) is stored
+   * as string pairs in the safetensors header.
    *
-   * @throws IllegalArgumentException when metadata uses a reserved key ({@code format},
-   *     {@code r3.save_id})
+   * @throws IllegalArgumentException when metadata uses a reserved key ({@code format}, {@code
+   *     r3.save_id})
    */
-  public static void save(Path dir, ModelWeights weights, Map<String, String> metadata) throws IOException {
+  public static void save(Path dir, ModelWeights weights, Map<String, String> metadata)
+      throws IOException {
     for (String reserved : List.of(FORMAT_KEY, SAVE_ID_KEY)) {
       if (metadata.containsKey(reserved)) {
-        throw new IllegalArgumentException("metadata key '" + reserved + "' is reserved by the checkpoint format");
+        throw new IllegalArgumentException(
+            "metadata key '" + reserved + "' is reserved by the checkpoint format");
       }
     }
     Files.createDirectories(dir);
@@ -98,7 +102,8 @@ public final class Checkpoint {
     Path tmpConfig = dir.resolve("." + CONFIG_FILE + "." + saveId + ".tmp");
     try {
       Safetensors.write(tmpWeights, weights.tensors(), meta);
-      writeDurably(tmpConfig, configJson(weights.config(), saveId).getBytes(StandardCharsets.UTF_8));
+      writeDurably(
+          tmpConfig, configJson(weights.config(), saveId).getBytes(StandardCharsets.UTF_8));
       move(tmpWeights, dir.resolve(WEIGHTS_FILE));
       move(tmpConfig, dir.resolve(CONFIG_FILE));
       forceDirectory(dir);
@@ -116,8 +121,8 @@ public final class Checkpoint {
   /**
    * Loads a checkpoint, checking that config.json, the tensor names and the tensor shapes agree.
    *
-   * @throws SafetensorsException for a missing directory or file, an interrupted save, a config that
-   *     does not match the tensors (naming them), or a corrupt file
+   * @throws SafetensorsException for a missing directory or file, an interrupted save, a config
+   *     that does not match the tensors (naming them), or a corrupt file
    */
   public static Loaded read(Path dir) throws IOException {
     ModelConfig config = config(dir);
@@ -126,8 +131,18 @@ public final class Checkpoint {
     String configId = configSaveId(dir);
     String weightsId = contents.metadata().get(SAVE_ID_KEY);
     if (configId != null && weightsId != null && !configId.equals(weightsId)) {
-      throw new SafetensorsException("checkpoint " + dir + ": " + CONFIG_FILE + " (save " + configId + ") and "
-          + WEIGHTS_FILE + " (save " + weightsId + ") come from different saves (interrupted save?)");
+      throw new SafetensorsException(
+          "checkpoint "
+              + dir
+              + ": "
+              + CONFIG_FILE
+              + " (save "
+              + configId
+              + ") and "
+              + WEIGHTS_FILE
+              + " (save "
+              + weightsId
+              + ") come from different saves (interrupted save?)");
     }
     checkMatches(dir, config, contents.tensors());
     Map<String, String> meta = new LinkedHashMap<>(contents.metadata());
@@ -142,7 +157,8 @@ public final class Checkpoint {
 
   /** The caller's metadata of a checkpoint, reading only the safetensors header. */
   public static Map<String, String> metadata(Path dir) throws IOException {
-    Map<String, String> meta = new LinkedHashMap<>(Safetensors.readMetadata(requireFile(dir, WEIGHTS_FILE)));
+    Map<String, String> meta =
+        new LinkedHashMap<>(Safetensors.readMetadata(requireFile(dir, WEIGHTS_FILE)));
     meta.remove(FORMAT_KEY);
     meta.remove(SAVE_ID_KEY);
     return Collections.unmodifiableMap(meta);
@@ -168,8 +184,10 @@ public final class Checkpoint {
 
   private static String configSaveId(Path dir) throws IOException {
     try {
-      JsonElement id = JsonParser.parseString(Files.readString(dir.resolve(CONFIG_FILE), StandardCharsets.UTF_8))
-          .getAsJsonObject().get(CONFIG_SAVE_ID_KEY);
+      JsonElement id =
+          JsonParser.parseString(Files.readString(dir.resolve(CONFIG_FILE), StandardCharsets.UTF_8))
+              .getAsJsonObject()
+              .get(CONFIG_SAVE_ID_KEY);
       return id == null || id.isJsonNull() ? null : id.getAsString();
     } catch (RuntimeException e) {
       return null; // config() already parsed it; an odd id field is simply not used
@@ -178,19 +196,26 @@ public final class Checkpoint {
 
   private static Path requireFile(Path dir, String name) throws SafetensorsException {
     if (!Files.isDirectory(dir)) {
-      throw new SafetensorsException("no checkpoint at " + dir + ": "
-          + (Files.exists(dir) ? "not a directory" : "directory does not exist"));
+      throw new SafetensorsException(
+          "no checkpoint at "
+              + dir
+              + ": "
+              + (Files.exists(dir) ? "not a directory" : "directory does not exist"));
     }
     Path file = dir.resolve(name);
     if (!Files.isRegularFile(file)) {
-      String hint = name.equals(WEIGHTS_FILE) && Files.exists(dir.resolve(WEIGHTS_FILE + ".index.json"))
-          ? " (sharded checkpoints are not supported)" : "";
+      String hint =
+          name.equals(WEIGHTS_FILE) && Files.exists(dir.resolve(WEIGHTS_FILE + ".index.json"))
+              ? " (sharded checkpoints are not supported)"
+              : "";
       throw new SafetensorsException("checkpoint " + dir + " lacks " + name + hint);
     }
     return file;
   }
 
-  /** Every tensor the config expects is present with its shape, and nothing else; names them all. */
+  /**
+   * Every tensor the config expects is present with its shape, and nothing else; names them all.
+   */
   private static void checkMatches(Path dir, ModelConfig config, Map<String, HostTensor> tensors)
       throws SafetensorsException {
     Map<String, int[]> expected = ModelWeights.expectedShapes(config);
@@ -200,8 +225,13 @@ public final class Checkpoint {
       if (t == null) {
         problems.add("lacks tensor '" + e.getKey() + "'");
       } else if (!Arrays.equals(t.shape(), e.getValue())) {
-        problems.add("tensor '" + e.getKey() + "' has shape " + Arrays.toString(t.shape())
-            + ", config.json expects " + Arrays.toString(e.getValue()));
+        problems.add(
+            "tensor '"
+                + e.getKey()
+                + "' has shape "
+                + Arrays.toString(t.shape())
+                + ", config.json expects "
+                + Arrays.toString(e.getValue()));
       }
     }
     for (String name : tensors.keySet()) {
@@ -211,15 +241,26 @@ public final class Checkpoint {
     }
     if (!problems.isEmpty()) {
       int shown = Math.min(problems.size(), 5);
-      throw new SafetensorsException("checkpoint " + dir + ": " + WEIGHTS_FILE + " does not match "
-          + CONFIG_FILE + ": " + String.join("; ", problems.subList(0, shown))
-          + (problems.size() > shown ? "; and " + (problems.size() - shown) + " more" : ""));
+      throw new SafetensorsException(
+          "checkpoint "
+              + dir
+              + ": "
+              + WEIGHTS_FILE
+              + " does not match "
+              + CONFIG_FILE
+              + ": "
+              + String.join("; ", problems.subList(0, shown))
+              + (problems.size() > shown ? "; and " + (problems.size() - shown) + " more" : ""));
     }
   }
 
   private static void writeDurably(Path file, byte[] bytes) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING)) {
+    try (FileChannel ch =
+        FileChannel.open(
+            file,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING)) {
       ByteBuffer b = ByteBuffer.wrap(bytes);
       while (b.hasRemaining()) {
         ch.write(b);
@@ -232,7 +273,8 @@ public final class Checkpoint {
     try {
       Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {
-      Files.move(from, to, StandardCopyOption.REPLACE_EXISTING); // same directory: should not happen
+      Files.move(
+          from, to, StandardCopyOption.REPLACE_EXISTING); // same directory: should not happen
     }
   }
 
@@ -245,9 +287,13 @@ public final class Checkpoint {
     }
   }
 
-  /** Deletes temporaries that an earlier save left behind when its process died (our names only). */
+  /**
+   * Deletes temporaries that an earlier save left behind when its process died (our names only).
+   */
   private static void removeStaleTemporaries(Path dir) throws IOException {
-    try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, p -> OWN_TEMP.matcher(p.getFileName().toString()).matches())) {
+    try (DirectoryStream<Path> s =
+        Files.newDirectoryStream(
+            dir, p -> OWN_TEMP.matcher(p.getFileName().toString()).matches())) {
       for (Path p : s) {
         Files.deleteIfExists(p);
       }

@@ -13,7 +13,8 @@ final class Half {
     int exp = (bits >>> 10) & 0x1F;
     int man = bits & 0x3FF;
     if (exp == 0x1F) {
-      return Float.intBitsToFloat(sign | 0x7F80_0000 | (man << 13)); // infinity, or NaN with its payload
+      return Float.intBitsToFloat(
+          sign | 0x7F80_0000 | (man << 13)); // infinity, or NaN with its payload
     }
     if (exp == 0) {
       float v = man * 0x1p-24f; // zero or subnormal: exact (at most 10 significant bits)

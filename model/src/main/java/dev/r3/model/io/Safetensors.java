@@ -28,21 +28,21 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Reader and writer of the Hugging Face safetensors format, so that R3 checkpoints open in the Python
- * tooling and real (bf16) Qwen3-MoE checkpoints open here.
+ * Reader and writer of the Hugging Face safetensors format, so that R3 checkpoints open in the
+ * Python tooling and real (bf16) Qwen3-MoE checkpoints open here.
  *
  * <p>Layout: an unsigned 64-bit little-endian header length N; N bytes of UTF-8 JSON mapping each
- * tensor name to {@code {"dtype", "shape", "data_offsets": [begin, end]}} plus an optional
- * {@code "__metadata__"} object of string to string, right-padded with spaces; then the data buffer,
- * little-endian, offsets relative to its start. The writer emits tensors in the caller's (canonical)
- * order and pads the header so the data starts at a multiple of 8 bytes.
+ * tensor name to {@code {"dtype", "shape", "data_offsets": [begin, end]}} plus an optional {@code
+ * "__metadata__"} object of string to string, right-padded with spaces; then the data buffer,
+ * little-endian, offsets relative to its start. The writer emits tensors in the caller's
+ * (canonical) order and pads the header so the data starts at a multiple of 8 bytes.
  *
- * <p>The reader trusts nothing in the file: the header length is checked against the file size and a
- * cap before any allocation (a garbage length gives an error, never an OutOfMemoryError); the JSON is
- * parsed strictly (duplicate names, wrong types and trailing garbage are errors); every tensor's byte
- * range must match its dtype and shape, and the ranges must tile the data buffer exactly, with no
- * overlap and no hole, as the reference Rust implementation requires. F32, BF16 and F16 tensors are
- * read, the latter two widened to float32 exactly.
+ * <p>The reader trusts nothing in the file: the header length is checked against the file size and
+ * a cap before any allocation (a garbage length gives an error, never an OutOfMemoryError); the
+ * JSON is parsed strictly (duplicate names, wrong types and trailing garbage are errors); every
+ * tensor's byte range must match its dtype and shape, and the ranges must tile the data buffer
+ * exactly, with no overlap and no hole, as the reference Rust implementation requires. F32, BF16
+ * and F16 tensors are read, the latter two widened to float32 exactly.
  */
 public final class Safetensors {
   private Safetensors() {}
@@ -58,7 +58,9 @@ public final class Safetensors {
 
   /** Element types this class reads; {@link #F32} and {@link #BF16} are also written. */
   public enum Dtype {
-    F32(4), BF16(2), F16(2);
+    F32(4),
+    BF16(2),
+    F16(2);
 
     final int bytes;
 
@@ -68,10 +70,14 @@ public final class Safetensors {
   }
 
   /** Dtype names of the safetensors spec that this reader recognises but does not convert. */
-  private static final Set<String> OTHER_SPEC_DTYPES = Set.of("BOOL", "U8", "I8", "U16", "I16", "U32",
-      "I32", "U64", "I64", "F64", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "C64");
+  private static final Set<String> OTHER_SPEC_DTYPES =
+      Set.of(
+          "BOOL", "U8", "I8", "U16", "I16", "U32", "I32", "U64", "I64", "F64", "F8_E4M3", "F8_E5M2",
+          "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "C64");
 
-  /** Everything a file holds: tensors in file-header order, and the {@code __metadata__} strings. */
+  /**
+   * Everything a file holds: tensors in file-header order, and the {@code __metadata__} strings.
+   */
   public record Contents(Map<String, HostTensor> tensors, Map<String, String> metadata) {
     public Contents {
       tensors = Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
@@ -95,18 +101,24 @@ public final class Safetensors {
   }
 
   /**
-   * Writes {@code tensors} (in map order) and {@code metadata} to {@code file}, replacing it, and forces
-   * the bytes to disk before returning. With {@link Dtype#BF16} values are rounded to nearest even.
-   * Not atomic by itself: {@link Checkpoint} writes to a temporary file and renames it.
+   * Writes {@code tensors} (in map order) and {@code metadata} to {@code file}, replacing it, and
+   * forces the bytes to disk before returning. With {@link Dtype#BF16} values are rounded to
+   * nearest even. Not atomic by itself: {@link Checkpoint} writes to a temporary file and renames
+   * it.
    */
-  public static void write(Path file, Map<String, HostTensor> tensors, Map<String, String> metadata,
-      Dtype dtype) throws IOException {
+  public static void write(
+      Path file, Map<String, HostTensor> tensors, Map<String, String> metadata, Dtype dtype)
+      throws IOException {
     if (dtype == Dtype.F16) {
       throw new IllegalArgumentException("writing F16 is not supported (use F32 or BF16)");
     }
     byte[] header = header(tensors, metadata, dtype);
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING)) {
+    try (FileChannel ch =
+        FileChannel.open(
+            file,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING)) {
       ByteBuffer buf = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
       buf.putLong(header.length);
       writeFully(ch, buf.flip());
@@ -186,8 +198,8 @@ public final class Safetensors {
   /**
    * Reads every tensor (as float32) and the metadata.
    *
-   * @throws SafetensorsException for a truncated, corrupt or unsupported file, naming the file and the
-   *     offending tensor
+   * @throws SafetensorsException for a truncated, corrupt or unsupported file, naming the file and
+   *     the offending tensor
    * @throws java.nio.file.NoSuchFileException when the file does not exist
    */
   public static Contents read(Path file) throws IOException {
@@ -225,27 +237,36 @@ public final class Safetensors {
   private static Parsed parseHeader(Path file, FileChannel ch) throws IOException {
     long size = ch.size();
     if (size < 8) {
-      throw corrupt(file, "file is " + size + " bytes, shorter than the 8-byte header length (truncated?)");
+      throw corrupt(
+          file, "file is " + size + " bytes, shorter than the 8-byte header length (truncated?)");
     }
     ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
     readFully(file, ch, lenBuf, 0);
     long n = lenBuf.flip().getLong();
     if (n < 2 || Long.compareUnsigned(n, MAX_HEADER_BYTES) > 0) {
-      throw corrupt(file, "header length " + Long.toUnsignedString(n) + " is outside [2, " + MAX_HEADER_BYTES
-          + "] (not a safetensors file?)");
+      throw corrupt(
+          file,
+          "header length "
+              + Long.toUnsignedString(n)
+              + " is outside [2, "
+              + MAX_HEADER_BYTES
+              + "] (not a safetensors file?)");
     }
     if (n > size - 8) {
-      throw corrupt(file, "header length " + n + " runs past the end of the file (" + size
-          + " bytes; truncated?)");
+      throw corrupt(
+          file,
+          "header length " + n + " runs past the end of the file (" + size + " bytes; truncated?)");
     }
     ByteBuffer hb = ByteBuffer.allocate((int) n);
     readFully(file, ch, hb, 8);
     String json;
     try {
-      CharBuffer cb = StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(hb.flip());
+      CharBuffer cb =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(hb.flip());
       json = cb.toString();
     } catch (CharacterCodingException e) {
       throw corrupt(file, "header is not valid UTF-8", e);
@@ -284,7 +305,8 @@ public final class Safetensors {
     return new Parsed(entries, metadata, dataStart);
   }
 
-  private static void readMetadataObject(Path file, JsonReader r, Map<String, String> into) throws IOException {
+  private static void readMetadataObject(Path file, JsonReader r, Map<String, String> into)
+      throws IOException {
     if (r.peek() != JsonToken.BEGIN_OBJECT) {
       throw corrupt(file, "__metadata__ is not an object");
     }
@@ -320,36 +342,51 @@ public final class Safetensors {
         }
         case "shape" -> shape = readLongs(file, r, name, "shape");
         case "data_offsets" -> offsets = readLongs(file, r, name, "data_offsets");
-        default -> r.skipValue(); // unknown fields are ignored, as the reference implementation does
+        default ->
+            r.skipValue(); // unknown fields are ignored, as the reference implementation does
       }
     }
     r.endObject();
     if (dtypeName == null || shape == null || offsets == null) {
-      throw corrupt(file, "tensor '" + name + "' lacks " + (dtypeName == null ? "dtype"
-          : shape == null ? "shape" : "data_offsets"));
+      throw corrupt(
+          file,
+          "tensor '"
+              + name
+              + "' lacks "
+              + (dtypeName == null ? "dtype" : shape == null ? "shape" : "data_offsets"));
     }
     Dtype dtype;
     try {
       dtype = Dtype.valueOf(dtypeName);
     } catch (IllegalArgumentException e) {
-      throw corrupt(file, "tensor '" + name + "' has " + (OTHER_SPEC_DTYPES.contains(dtypeName)
-          ? "unsupported dtype " : "unknown dtype ") + "'" + dtypeName + "' (readable: F32, BF16, F16)");
+      throw corrupt(
+          file,
+          "tensor '"
+              + name
+              + "' has "
+              + (OTHER_SPEC_DTYPES.contains(dtypeName) ? "unsupported dtype " : "unknown dtype ")
+              + "'"
+              + dtypeName
+              + "' (readable: F32, BF16, F16)");
     }
     if (offsets.size() != 2) {
-      throw corrupt(file, "tensor '" + name + "': data_offsets must hold 2 numbers, has " + offsets.size());
+      throw corrupt(
+          file, "tensor '" + name + "': data_offsets must hold 2 numbers, has " + offsets.size());
     }
     long elements = 1;
     int[] dims = new int[shape.size()];
     for (int i = 0; i < dims.length; i++) {
       long d = shape.get(i);
       if (d < 0 || d > Integer.MAX_VALUE) {
-        throw corrupt(file, "tensor '" + name + "' has invalid dimension " + d + " in shape " + shape);
+        throw corrupt(
+            file, "tensor '" + name + "' has invalid dimension " + d + " in shape " + shape);
       }
       dims[i] = (int) d;
       elements = d == 0 ? 0 : (elements > MAX_ELEMENTS / d ? MAX_ELEMENTS + 1 : elements * d);
     }
     if (elements > MAX_ELEMENTS) {
-      throw corrupt(file, "tensor '" + name + "' with shape " + shape + " is too large for one array");
+      throw corrupt(
+          file, "tensor '" + name + "' with shape " + shape + " is too large for one array");
     }
     long begin = offsets.get(0);
     long end = offsets.get(1);
@@ -357,13 +394,26 @@ public final class Safetensors {
       throw corrupt(file, "tensor '" + name + "' has invalid data_offsets " + offsets);
     }
     if (end - begin != elements * dtype.bytes) {
-      throw corrupt(file, "tensor '" + name + "': data_offsets " + offsets + " span " + (end - begin)
-          + " bytes, but shape " + shape + " of " + dtypeName + " needs " + elements * dtype.bytes);
+      throw corrupt(
+          file,
+          "tensor '"
+              + name
+              + "': data_offsets "
+              + offsets
+              + " span "
+              + (end - begin)
+              + " bytes, but shape "
+              + shape
+              + " of "
+              + dtypeName
+              + " needs "
+              + elements * dtype.bytes);
     }
     return new Entry(name, dtype, dims, begin, end);
   }
 
-  private static List<Long> readLongs(Path file, JsonReader r, String name, String field) throws IOException {
+  private static List<Long> readLongs(Path file, JsonReader r, String name, String field)
+      throws IOException {
     if (r.peek() != JsonToken.BEGIN_ARRAY) {
       throw corrupt(file, "tensor '" + name + "': " + field + " is not an array");
     }
@@ -384,40 +434,76 @@ public final class Safetensors {
     return out;
   }
 
-  /** Byte ranges must tile [0, dataLen) exactly: sorted by begin, each starting where the last ended. */
-  private static void checkLayout(Path file, List<Entry> entries, long dataLen) throws SafetensorsException {
+  /**
+   * Byte ranges must tile [0, dataLen) exactly: sorted by begin, each starting where the last
+   * ended.
+   */
+  private static void checkLayout(Path file, List<Entry> entries, long dataLen)
+      throws SafetensorsException {
     List<Entry> sorted = new ArrayList<>(entries);
     sorted.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
     long expected = 0;
     Entry previous = null;
     for (Entry e : sorted) {
       if (e.end > dataLen) {
-        throw corrupt(file, "tensor '" + e.name + "' data_offsets [" + e.begin + ", " + e.end
-            + "] run past the end of the data (" + dataLen + " bytes; truncated?)");
+        throw corrupt(
+            file,
+            "tensor '"
+                + e.name
+                + "' data_offsets ["
+                + e.begin
+                + ", "
+                + e.end
+                + "] run past the end of the data ("
+                + dataLen
+                + " bytes; truncated?)");
       }
       if (e.begin < expected) {
-        throw corrupt(file, "tensor '" + e.name + "' data_offsets [" + e.begin + ", " + e.end
-            + "] overlap tensor '" + previous.name + "' [" + previous.begin + ", " + previous.end + "]");
+        throw corrupt(
+            file,
+            "tensor '"
+                + e.name
+                + "' data_offsets ["
+                + e.begin
+                + ", "
+                + e.end
+                + "] overlap tensor '"
+                + previous.name
+                + "' ["
+                + previous.begin
+                + ", "
+                + previous.end
+                + "]");
       }
       if (e.begin > expected) {
-        throw corrupt(file, "gap in the data: bytes [" + expected + ", " + e.begin
-            + ") belong to no tensor (before tensor '" + e.name + "')");
+        throw corrupt(
+            file,
+            "gap in the data: bytes ["
+                + expected
+                + ", "
+                + e.begin
+                + ") belong to no tensor (before tensor '"
+                + e.name
+                + "')");
       }
       expected = e.end;
       previous = e;
     }
     if (expected != dataLen) {
-      throw corrupt(file, "data has " + (dataLen - expected) + " trailing bytes that belong to no tensor");
+      throw corrupt(
+          file, "data has " + (dataLen - expected) + " trailing bytes that belong to no tensor");
     }
   }
 
-  private static float[] readData(Path file, FileChannel ch, long dataStart, Entry e) throws IOException {
+  private static float[] readData(Path file, FileChannel ch, long dataStart, Entry e)
+      throws IOException {
     int n = e.elements();
     float[] out = new float[n];
     int width = e.dtype.bytes;
     int perChunk = CHUNK_BYTES / width;
-    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(CHUNK_BYTES, Math.max(width, (long) n * width)))
-        .order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer buf =
+        ByteBuffer.allocate((int) Math.min(CHUNK_BYTES, Math.max(width, (long) n * width)))
+            .order(ByteOrder.LITTLE_ENDIAN);
     long pos = dataStart + e.begin;
     for (int i = 0; i < n; ) {
       int count = Math.min(perChunk, n - i);
@@ -447,11 +533,13 @@ public final class Safetensors {
     return out;
   }
 
-  private static void readFully(Path file, FileChannel ch, ByteBuffer b, long pos) throws IOException {
+  private static void readFully(Path file, FileChannel ch, ByteBuffer b, long pos)
+      throws IOException {
     while (b.hasRemaining()) {
       int got = ch.read(b, pos);
       if (got < 0) {
-        throw corrupt(file, "unexpected end of file at byte " + pos + " (file changed while reading?)");
+        throw corrupt(
+            file, "unexpected end of file at byte " + pos + " (file changed while reading?)");
       }
       pos += got;
     }

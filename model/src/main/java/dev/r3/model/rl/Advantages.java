@@ -4,21 +4,22 @@ import java.util.Arrays;
 
 /**
  * Group-relative advantages (GRPO: Shao et al., "DeepSeekMath", arXiv 2402.03300, 2024): the G
- * responses to one prompt form a group, and each response's advantage is its reward measured against
- * the group, {@code A_i = (R_i - mean(R)) / (std(R) + eps)}. No value network.
+ * responses to one prompt form a group, and each response's advantage is its reward measured
+ * against the group, {@code A_i = (R_i - mean(R)) / (std(R) + eps)}. No value network.
  *
- * <p>Which std. DeepSeekMath writes plain {@code std}. verl ({@code compute_grpo_outcome_advantage})
- * and TRL ({@code GRPOTrainer}) both call {@code torch.std}, which is the <em>sample</em> std (Bessel,
- * divides by G - 1); so {@link Scale#SAMPLE_STD} is the {@link #DEFAULT_SCALE}, and runs compare with
- * theirs. {@link Scale#POPULATION_STD} divides by G: for binary rewards with G = 8 the two differ by
- * sqrt(8/7), about 7%, a constant factor on the step size. {@link Scale#NONE} only centres the rewards
- * (Dr. GRPO, Liu et al., "Understanding R1-Zero-Like Training", 2025: dividing by the std weights
- * nearly-solved and nearly-failed prompts up).
+ * <p>Which std. DeepSeekMath writes plain {@code std}. verl ({@code
+ * compute_grpo_outcome_advantage}) and TRL ({@code GRPOTrainer}) both call {@code torch.std}, which
+ * is the <em>sample</em> std (Bessel, divides by G - 1); so {@link Scale#SAMPLE_STD} is the {@link
+ * #DEFAULT_SCALE}, and runs compare with theirs. {@link Scale#POPULATION_STD} divides by G: for
+ * binary rewards with G = 8 the two differ by sqrt(8/7), about 7%, a constant factor on the step
+ * size. {@link Scale#NONE} only centres the rewards (Dr. GRPO, Liu et al., "Understanding
+ * R1-Zero-Like Training", 2025: dividing by the std weights nearly-solved and nearly-failed prompts
+ * up).
  *
- * <p>A group whose rewards are all equal (all right, all wrong) carries no signal: its advantages are
- * exactly 0 and {@link Group#allEqual()} is set, so a DAPO-style dynamic sampler (Yu et al., "DAPO",
- * arXiv 2503.14476, 2025) can drop it and draw another. A group of one is flagged the same way: it has
- * no baseline.
+ * <p>A group whose rewards are all equal (all right, all wrong) carries no signal: its advantages
+ * are exactly 0 and {@link Group#allEqual()} is set, so a DAPO-style dynamic sampler (Yu et al.,
+ * "DAPO", arXiv 2503.14476, 2025) can drop it and draw another. A group of one is flagged the same
+ * way: it has no baseline.
  *
  * <p>Pure Java, double precision inside; no DJL.
  */
@@ -43,17 +44,17 @@ public final class Advantages {
    * One group's advantages.
    *
    * @param advantages one per response, in the order of the rewards
-   * @param mean       the group's mean reward
-   * @param std        the std the {@link Scale} names (0 for {@link Scale#NONE}), before eps
-   * @param allEqual   no signal: every reward equal (or a single response); advantages are all 0
+   * @param mean the group's mean reward
+   * @param std the std the {@link Scale} names (0 for {@link Scale#NONE}), before eps
+   * @param allEqual no signal: every reward equal (or a single response); advantages are all 0
    */
   public record Group(float[] advantages, float mean, float std, boolean allEqual) {}
 
   /**
    * Advantages of a batch laid out group after group ({@code groupSize} rewards per prompt).
    *
-   * @param advantages  one per response, same layout as the rewards
-   * @param allEqual    one per group: the group carries no signal
+   * @param advantages one per response, same layout as the rewards
+   * @param allEqual one per group: the group carries no signal
    */
   public record Batch(float[] advantages, boolean[] allEqual) {
     /** Number of groups flagged {@link #allEqual}: what dynamic sampling would drop. */
@@ -95,11 +96,12 @@ public final class Advantages {
     for (float r : rewards) {
       squares += (r - mean) * (r - mean);
     }
-    double std = switch (scale) {
-      case SAMPLE_STD -> Math.sqrt(squares / (g - 1));
-      case POPULATION_STD -> Math.sqrt(squares / g);
-      case NONE -> 0;
-    };
+    double std =
+        switch (scale) {
+          case SAMPLE_STD -> Math.sqrt(squares / (g - 1));
+          case POPULATION_STD -> Math.sqrt(squares / g);
+          case NONE -> 0;
+        };
     double divisor = scale == Scale.NONE ? 1 : std + eps;
     float[] a = new float[g];
     for (int i = 0; i < g; i++) {

@@ -5,8 +5,9 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.types.DataType;
 
 /**
- * The detached weight that corrects for sampling from the rollout engine mu instead of the trainer's
- * pi_old, per unit (a token for GRPO, a sequence for GSPO), from {@code log(pi_old / mu)}:
+ * The detached weight that corrects for sampling from the rollout engine mu instead of the
+ * trainer's pi_old, per unit (a token for GRPO, a sequence for GSPO), from {@code log(pi_old /
+ * mu)}:
  *
  * <pre>
  *   correction \ decoupled   false                          true
@@ -17,20 +18,23 @@ import ai.djl.ndarray.types.DataType;
  *
  * TIS: Yao et al., "Your Efficient RL Framework Secretly Brings You Off-Policy RL Training" (2025).
  * MIS: IcePop (Ling team, "Small Leak Can Sink a Great Ship", 2025), whose M(k) keeps k inside the
- * band and zeroes it outside; verl calls this masked importance sampling. Decoupled PPO: Hilton et al.,
- * "Batch Size-Invariance for Policy Optimization" (2022); AReaL (Fu et al. 2025) uses it for staleness.
- * PPO with TIS is decoupled PPO with a truncated weight, so {@code decoupled} only changes NONE.
+ * band and zeroes it outside; verl calls this masked importance sampling. Decoupled PPO: Hilton et
+ * al., "Batch Size-Invariance for Policy Optimization" (2022); AReaL (Fu et al. 2025) uses it for
+ * staleness. PPO with TIS is decoupled PPO with a truncated weight, so {@code decoupled} only
+ * changes NONE.
  */
 final class BehaviourWeight {
   /**
-   * @param value   the weight per unit, no gradient
+   * @param value the weight per unit, no gradient
    * @param dropped 1 where MIS dropped the unit, else 0 (float32)
    */
   record Weight(NDArray value, NDArray dropped) {}
 
   private BehaviourWeight() {}
 
-  /** @param logRatio log(pi_old / mu) per unit, without gradient */
+  /**
+   * @param logRatio log(pi_old / mu) per unit, without gradient
+   */
   static Weight of(NDArray logRatio, ObjectiveConfig c) {
     NDArray none = logRatio.zerosLike();
     if (!c.usesBehaviour()) {

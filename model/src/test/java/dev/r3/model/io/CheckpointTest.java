@@ -41,7 +41,8 @@ class CheckpointTest {
     Checkpoint.Loaded loaded = Checkpoint.read(dir);
     assertThat(loaded.weights().sameAs(w)).isTrue();
     assertThat(loaded.weights().tensors().keySet()).containsExactlyElementsOf(w.tensors().keySet());
-    assertThat(loaded.metadata()).containsExactlyInAnyOrderEntriesOf(Map.of("step", "7", "policy_version", "3"));
+    assertThat(loaded.metadata())
+        .containsExactlyInAnyOrderEntriesOf(Map.of("step", "7", "policy_version", "3"));
     assertThat(Checkpoint.metadata(dir)).isEqualTo(loaded.metadata());
     assertThat(Checkpoint.config(dir)).isEqualTo(tiny());
   }
@@ -51,15 +52,18 @@ class CheckpointTest {
     Path dir = tmp.resolve("hf");
     Checkpoint.save(dir, ModelWeights.random(tiny(), 1));
     String config = Files.readString(dir.resolve("config.json"));
-    assertThat(config).contains("\"num_experts\": 4", "\"num_experts_per_tok\": 2", "\"model_type\": \"qwen3_moe\"");
-    assertThat(Safetensors.readMetadata(dir.resolve("model.safetensors"))).containsEntry("format", "pt");
+    assertThat(config)
+        .contains(
+            "\"num_experts\": 4", "\"num_experts_per_tok\": 2", "\"model_type\": \"qwen3_moe\"");
+    assertThat(Safetensors.readMetadata(dir.resolve("model.safetensors")))
+        .containsEntry("format", "pt");
     assertThat(Safetensors.readShapes(dir.resolve("model.safetensors")))
         .containsKey("model.layers.1.mlp.experts.3.down_proj.weight");
   }
 
   @Property(tries = 25)
-  void saveThenLoad_isBitExact_forRandomSmallConfigs(@ForAll("configs") ModelConfig c, @ForAll long seed)
-      throws IOException {
+  void saveThenLoad_isBitExact_forRandomSmallConfigs(
+      @ForAll("configs") ModelConfig c, @ForAll long seed) throws IOException {
     Path dir = Files.createTempDirectory("r3-ckpt-prop");
     try {
       ModelWeights w = withSpecialValues(ModelWeights.random(c, seed), seed);
@@ -83,14 +87,36 @@ class CheckpointTest {
     Arbitrary<Integer> experts = Arbitraries.integers().between(0, 6);
     Arbitrary<Integer> width = Arbitraries.integers().between(1, 9);
     return Combinators.combine(vocab, hidden, layers, kvHeads, groups, halfHeadDim, experts, width)
-        .as((v, h, l, kv, g, hd, e, wd) -> new ModelConfig(v, h, l, kv * g, kv, 2 * hd, e,
-            e == 0 ? 0 : 1 + (wd % e), e == 0 ? 0 : wd, e == 0 ? wd : 0, wd % 2 == 0, 1e-5f, 1e6f, 32, 0.5f));
+        .as(
+            (v, h, l, kv, g, hd, e, wd) ->
+                new ModelConfig(
+                    v,
+                    h,
+                    l,
+                    kv * g,
+                    kv,
+                    2 * hd,
+                    e,
+                    e == 0 ? 0 : 1 + (wd % e),
+                    e == 0 ? 0 : wd,
+                    e == 0 ? wd : 0,
+                    wd % 2 == 0,
+                    1e-5f,
+                    1e6f,
+                    32,
+                    0.5f));
   }
 
   /** NaN payloads, infinities, -0 and subnormals must survive too. */
   private static ModelWeights withSpecialValues(ModelWeights w, long seed) {
-    float[] special = {Float.NaN, Float.intBitsToFloat(0x7FC0_1234), Float.NEGATIVE_INFINITY, -0f,
-        Float.MIN_VALUE, Float.MAX_VALUE};
+    float[] special = {
+      Float.NaN,
+      Float.intBitsToFloat(0x7FC0_1234),
+      Float.NEGATIVE_INFINITY,
+      -0f,
+      Float.MIN_VALUE,
+      Float.MAX_VALUE
+    };
     SplittableRandom rng = new SplittableRandom(seed);
     Map<String, HostTensor> m = new LinkedHashMap<>();
     for (var e : w.tensors().entrySet()) {
@@ -134,16 +160,19 @@ class CheckpointTest {
   @Test
   void load_namesAMissingDirectoryOrFile() throws IOException {
     assertThatThrownBy(() -> Checkpoint.load(tmp.resolve("absent")))
-        .isInstanceOf(SafetensorsException.class).hasMessageContaining("directory does not exist");
+        .isInstanceOf(SafetensorsException.class)
+        .hasMessageContaining("directory does not exist");
     Path dir = tmp.resolve("half");
     Checkpoint.save(dir, ModelWeights.random(tiny(), 1));
     Files.delete(dir.resolve("model.safetensors"));
     assertThatThrownBy(() -> Checkpoint.load(dir))
-        .isInstanceOf(SafetensorsException.class).hasMessageContaining("lacks model.safetensors");
+        .isInstanceOf(SafetensorsException.class)
+        .hasMessageContaining("lacks model.safetensors");
     Checkpoint.save(dir, ModelWeights.random(tiny(), 1));
     Files.delete(dir.resolve("config.json"));
     assertThatThrownBy(() -> Checkpoint.load(dir))
-        .isInstanceOf(SafetensorsException.class).hasMessageContaining("lacks config.json");
+        .isInstanceOf(SafetensorsException.class)
+        .hasMessageContaining("lacks config.json");
   }
 
   @Test
@@ -151,12 +180,15 @@ class CheckpointTest {
     Path dir = tmp.resolve("mismatch");
     Checkpoint.save(dir, ModelWeights.random(tiny(), 1));
     // a config.json edited to 5 experts (keeping the save id) no longer matches the tensors
-    String json = Files.readString(dir.resolve("config.json")).replace("\"num_experts\": 4", "\"num_experts\": 5");
+    String json =
+        Files.readString(dir.resolve("config.json"))
+            .replace("\"num_experts\": 4", "\"num_experts\": 5");
     Files.writeString(dir.resolve("config.json"), json);
     assertThatThrownBy(() -> Checkpoint.load(dir))
         .isInstanceOf(SafetensorsException.class)
         .hasMessageContaining("does not match config.json")
-        .hasMessageContaining("tensor 'model.layers.0.mlp.gate.weight' has shape [4, 8], config.json expects [5, 8]")
+        .hasMessageContaining(
+            "tensor 'model.layers.0.mlp.gate.weight' has shape [4, 8], config.json expects [5, 8]")
         .hasMessageContaining("lacks tensor 'model.layers.0.mlp.experts.4.gate_proj.weight'");
 
     // a weights file that lacks a tensor, written by someone else (no save id)
@@ -188,7 +220,9 @@ class CheckpointTest {
     Checkpoint.save(dir, ModelWeights.random(tiny(), 1));
     Path newer = tmp.resolve("newer");
     Checkpoint.save(newer, ModelWeights.random(tiny(), 2));
-    Files.copy(newer.resolve("model.safetensors"), dir.resolve("model.safetensors"),
+    Files.copy(
+        newer.resolve("model.safetensors"),
+        dir.resolve("model.safetensors"),
         StandardCopyOption.REPLACE_EXISTING);
     assertThatThrownBy(() -> Checkpoint.load(dir))
         .isInstanceOf(SafetensorsException.class)
@@ -228,8 +262,12 @@ class CheckpointTest {
 
   @Test
   void save_rejectsReservedMetadataKeys() {
-    assertThatThrownBy(() -> Checkpoint.save(tmp.resolve("r"), ModelWeights.random(tiny(), 1), Map.of("format", "x")))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("reserved");
+    assertThatThrownBy(
+            () ->
+                Checkpoint.save(
+                    tmp.resolve("r"), ModelWeights.random(tiny(), 1), Map.of("format", "x")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("reserved");
   }
 
   @Test
@@ -240,10 +278,12 @@ class CheckpointTest {
     byte[] b = Files.readAllBytes(f);
     Files.write(f, java.util.Arrays.copyOf(b, b.length / 2));
     assertThatThrownBy(() -> Checkpoint.load(dir))
-        .isInstanceOf(SafetensorsException.class).hasMessageContaining("truncated?");
+        .isInstanceOf(SafetensorsException.class)
+        .hasMessageContaining("truncated?");
     Files.write(dir.resolve("config.json"), "{not json".getBytes(StandardCharsets.UTF_8));
     assertThatThrownBy(() -> Checkpoint.load(dir))
-        .isInstanceOf(SafetensorsException.class).hasMessageContaining("config.json");
+        .isInstanceOf(SafetensorsException.class)
+        .hasMessageContaining("config.json");
   }
 
   private static void deleteTree(Path dir) throws IOException {

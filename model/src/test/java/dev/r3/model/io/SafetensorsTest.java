@@ -24,8 +24,12 @@ class SafetensorsTest {
 
   private static Map<String, HostTensor> sample() {
     Map<String, HostTensor> m = new LinkedHashMap<>();
-    m.put("b.weight", new HostTensor(new int[] {2, 3}, new float[] {1, -2, 3.5f, Float.MIN_VALUE, -0f, 1e30f}));
-    m.put("a.bias", new HostTensor(new int[] {3}, new float[] {0.25f, Float.NaN, Float.NEGATIVE_INFINITY}));
+    m.put(
+        "b.weight",
+        new HostTensor(new int[] {2, 3}, new float[] {1, -2, 3.5f, Float.MIN_VALUE, -0f, 1e30f}));
+    m.put(
+        "a.bias",
+        new HostTensor(new int[] {3}, new float[] {0.25f, Float.NaN, Float.NEGATIVE_INFINITY}));
     m.put("scalar", new HostTensor(new int[] {}, new float[] {42f}));
     m.put("empty", new HostTensor(new int[] {0, 4}, new float[0]));
     return m;
@@ -76,14 +80,16 @@ class SafetensorsTest {
     assertThat(header.stripTrailing())
         .isEqualTo("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}");
     assertThat(header.substring(header.stripTrailing().length())).matches(" *");
-    assertThat(Arrays.copyOfRange(bytes, (int) (8 + n), bytes.length)).containsExactly(f32(1f, -2f));
+    assertThat(Arrays.copyOfRange(bytes, (int) (8 + n), bytes.length))
+        .containsExactly(f32(1f, -2f));
   }
 
   @Test
   void reads_aHandMadeFile_withUnsortedOffsetsAndUnknownEntryFields() throws IOException {
-    String header = "{\"__metadata__\":{\"format\":\"pt\"},"
-        + "\"late\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12],\"extra\":[1,{}]},"
-        + "\"early\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}   ";
+    String header =
+        "{\"__metadata__\":{\"format\":\"pt\"},"
+            + "\"late\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12],\"extra\":[1,{}]},"
+            + "\"early\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}   ";
     Safetensors.Contents c = Safetensors.read(handMade(header, f32(1f, 2f, 3f)));
     assertThat(c.tensors().get("early").data()).containsExactly(1f, 2f);
     assertThat(c.tensors().get("late").data()).containsExactly(3f);
@@ -160,11 +166,14 @@ class SafetensorsTest {
     return Path.of(SafetensorsTest.class.getResource("/safetensors/" + name).toURI());
   }
 
-  /** Made by the Python {@code safetensors} 0.8.0 package (F32 and F16 tensors, sorted by dtype). */
+  /**
+   * Made by the Python {@code safetensors} 0.8.0 package (F32 and F16 tensors, sorted by dtype).
+   */
   @Test
   void reads_aFileWrittenByTheReferenceImplementation() throws Exception {
     Safetensors.Contents c = Safetensors.read(resource("reference-0.8.0.safetensors"));
-    assertThat(c.metadata()).containsEntry("made_by", "safetensors 0.8.0 (Python reference implementation)");
+    assertThat(c.metadata())
+        .containsEntry("made_by", "safetensors 0.8.0 (Python reference implementation)");
     assertThat(c.tensors().get("b").shape()).containsExactly(2, 3);
     assertThat(c.tensors().get("b").data()).containsExactly(0f, 0.5f, 1f, 1.5f, 2f, 2.5f);
     assertThat(c.tensors().get("a").data()).containsExactly(1e-40f, Float.NEGATIVE_INFINITY);
@@ -172,7 +181,10 @@ class SafetensorsTest {
         .containsExactly(1f, 65504f, 0x1p-24f, -2f, Float.POSITIVE_INFINITY, 0.0999755859375f);
   }
 
-  /** {@code save_file({"layer.bias": ..., "layer.weight": ...}, metadata={"format": "pt"})} in Python. */
+  /**
+   * {@code save_file({"layer.bias": ..., "layer.weight": ...}, metadata={"format": "pt"})} in
+   * Python.
+   */
   @Test
   void writer_isByteIdenticalToTheReferenceImplementation() throws Exception {
     Map<String, HostTensor> m = new LinkedHashMap<>();
@@ -184,14 +196,17 @@ class SafetensorsTest {
     m.put("layer.weight", new HostTensor(new int[] {3, 4}, w));
     Path f = tmp.resolve("same.safetensors");
     Safetensors.write(f, m, Map.of("format", "pt"));
-    assertThat(Files.readAllBytes(f)).containsExactly(Files.readAllBytes(resource("reference-0.8.0-f32.safetensors")));
+    assertThat(Files.readAllBytes(f))
+        .containsExactly(Files.readAllBytes(resource("reference-0.8.0-f32.safetensors")));
   }
 
   // ---------------------------------------------------------------- corrupt files
 
   private void assertCorrupt(Path f, String... fragments) {
-    var a = assertThatThrownBy(() -> Safetensors.read(f)).isInstanceOf(SafetensorsException.class)
-        .hasMessageContaining(f.toString());
+    var a =
+        assertThatThrownBy(() -> Safetensors.read(f))
+            .isInstanceOf(SafetensorsException.class)
+            .hasMessageContaining(f.toString());
     for (String s : fragments) {
       a.hasMessageContaining(s);
     }
@@ -258,58 +273,95 @@ class SafetensorsTest {
 
   @Test
   void rejects_wrongFieldTypesAndDuplicates() throws IOException {
-    assertCorrupt(handMade("{\"x\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,4]}}", f32(1)),
-        "tensor 'x'", "shape holds 1.5");
-    assertCorrupt(handMade("{\"x\":{\"dtype\":\"F32\",\"shape\":\"2\",\"data_offsets\":[0,8]}}", f32(1, 2)),
+    assertCorrupt(
+        handMade("{\"x\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,4]}}", f32(1)),
+        "tensor 'x'",
+        "shape holds 1.5");
+    assertCorrupt(
+        handMade("{\"x\":{\"dtype\":\"F32\",\"shape\":\"2\",\"data_offsets\":[0,8]}}", f32(1, 2)),
         "shape is not an array");
-    assertCorrupt(handMade("{\"x\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", f32(1)),
+    assertCorrupt(
+        handMade("{\"x\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", f32(1)),
         "invalid dimension -1");
-    assertCorrupt(handMade("{\"x\":{\"dtype\":\"F32\",\"shape\":[1]}}", f32(1)), "lacks data_offsets");
-    assertCorrupt(handMade("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-        + "\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", f32(1, 2)), "names 'x' twice");
-    assertCorrupt(handMade("{\"__metadata__\":{\"step\":3},\"x\":{\"dtype\":\"F32\",\"shape\":[1],"
-        + "\"data_offsets\":[0,4]}}", f32(1)), "'step' is not a string");
-    assertCorrupt(handMade("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0]}}", f32(1)),
+    assertCorrupt(
+        handMade("{\"x\":{\"dtype\":\"F32\",\"shape\":[1]}}", f32(1)), "lacks data_offsets");
+    assertCorrupt(
+        handMade(
+            "{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+            f32(1, 2)),
+        "names 'x' twice");
+    assertCorrupt(
+        handMade(
+            "{\"__metadata__\":{\"step\":3},\"x\":{\"dtype\":\"F32\",\"shape\":[1],"
+                + "\"data_offsets\":[0,4]}}",
+            f32(1)),
+        "'step' is not a string");
+    assertCorrupt(
+        handMade("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0]}}", f32(1)),
         "must hold 2 numbers");
   }
 
   @Test
   void rejects_wrongDtype() throws IOException {
-    assertCorrupt(handMade("{\"x\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]}}", new byte[8]),
-        "tensor 'x'", "unsupported dtype 'I64'", "F32, BF16, F16");
-    assertCorrupt(handMade("{\"x\":{\"dtype\":\"Q4\",\"shape\":[1],\"data_offsets\":[0,8]}}", new byte[8]),
+    assertCorrupt(
+        handMade("{\"x\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]}}", new byte[8]),
+        "tensor 'x'",
+        "unsupported dtype 'I64'",
+        "F32, BF16, F16");
+    assertCorrupt(
+        handMade("{\"x\":{\"dtype\":\"Q4\",\"shape\":[1],\"data_offsets\":[0,8]}}", new byte[8]),
         "unknown dtype 'Q4'");
   }
 
   @Test
   void rejects_sizeMismatchBetweenShapeAndOffsets() throws IOException {
-    assertCorrupt(handMade("{\"x\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", f32(1, 2)),
-        "tensor 'x'", "span 8 bytes", "needs 12");
-    assertCorrupt(handMade("{\"x\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,8]}}", f32(1, 2)),
+    assertCorrupt(
+        handMade("{\"x\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", f32(1, 2)),
+        "tensor 'x'",
+        "span 8 bytes",
+        "needs 12");
+    assertCorrupt(
+        handMade("{\"x\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,8]}}", f32(1, 2)),
         "needs 4");
     // a shape whose element count overflows is caught before any allocation
-    assertCorrupt(handMade("{\"x\":{\"dtype\":\"F32\",\"shape\":[2147483647,2147483647],"
-        + "\"data_offsets\":[0,8]}}", f32(1, 2)), "too large");
+    assertCorrupt(
+        handMade(
+            "{\"x\":{\"dtype\":\"F32\",\"shape\":[2147483647,2147483647],"
+                + "\"data_offsets\":[0,8]}}",
+            f32(1, 2)),
+        "too large");
   }
 
   @Test
   void rejects_overlappingAndOutOfRangeOffsets_andHolesAndTrailingBytes() throws IOException {
-    assertCorrupt(handMade("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-        + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", f32(1, 2, 3)),
-        "tensor 'b'", "overlap tensor 'a'");
-    assertCorrupt(handMade("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[100,104]}}", f32(1)),
-        "tensor 'a'", "run past the end of the data (4 bytes");
-    assertCorrupt(handMade("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[-4,0]}}", f32(1)),
+    assertCorrupt(
+        handMade(
+            "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+            f32(1, 2, 3)),
+        "tensor 'b'",
+        "overlap tensor 'a'");
+    assertCorrupt(
+        handMade("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[100,104]}}", f32(1)),
+        "tensor 'a'",
+        "run past the end of the data (4 bytes");
+    assertCorrupt(
+        handMade("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[-4,0]}}", f32(1)),
         "invalid data_offsets");
-    assertCorrupt(handMade("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", f32(1, 2)),
-        "gap in the data", "[0, 4)");
-    assertCorrupt(handMade("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", f32(1, 2)),
+    assertCorrupt(
+        handMade("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", f32(1, 2)),
+        "gap in the data",
+        "[0, 4)");
+    assertCorrupt(
+        handMade("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", f32(1, 2)),
         "4 trailing bytes");
   }
 
   @Test
   void missingFile_isNoSuchFile() {
-    assertThatThrownBy(() -> Safetensors.read(tmp.resolve("nope"))).isInstanceOf(NoSuchFileException.class);
+    assertThatThrownBy(() -> Safetensors.read(tmp.resolve("nope")))
+        .isInstanceOf(NoSuchFileException.class);
   }
 
   @Test
@@ -342,10 +394,13 @@ class SafetensorsTest {
 
   @Test
   void writer_rejectsReservedOrEmptyNames() {
-    Map<String, HostTensor> m = Map.of("__metadata__", new HostTensor(new int[] {1}, new float[] {1}));
+    Map<String, HostTensor> m =
+        Map.of("__metadata__", new HostTensor(new int[] {1}, new float[] {1}));
     assertThatThrownBy(() -> Safetensors.write(tmp.resolve("w"), m, Map.of()))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("__metadata__");
-    assertThatThrownBy(() -> Safetensors.write(tmp.resolve("w"), Map.of(), Map.of(), Safetensors.Dtype.F16))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("__metadata__");
+    assertThatThrownBy(
+            () -> Safetensors.write(tmp.resolve("w"), Map.of(), Map.of(), Safetensors.Dtype.F16))
         .isInstanceOf(IllegalArgumentException.class);
   }
 

@@ -22,8 +22,9 @@ class AdvantagesTest {
     Advantages.Group g = Advantages.group(new float[] {1, 0, 0, 1}, Scale.SAMPLE_STD, EPS);
     assertThat(g.mean()).isEqualTo(0.5f);
     assertThat(g.std()).isCloseTo(0.5773503f, within(1e-6f));
-    assertThat(g.advantages()).containsExactly(
-        new float[] {0.8660254f, -0.8660254f, -0.8660254f, 0.8660254f}, within(2e-6f));
+    assertThat(g.advantages())
+        .containsExactly(
+            new float[] {0.8660254f, -0.8660254f, -0.8660254f, 0.8660254f}, within(2e-6f));
     assertThat(g.allEqual()).isFalse();
   }
 
@@ -32,7 +33,8 @@ class AdvantagesTest {
     // population std 0.5: A = +-0.5 / (0.5 + 1e-6) = +-0.999998
     Advantages.Group g = Advantages.group(new float[] {1, 0, 0, 1}, Scale.POPULATION_STD, EPS);
     assertThat(g.std()).isEqualTo(0.5f);
-    assertThat(g.advantages()).containsExactly(new float[] {0.999998f, -0.999998f, -0.999998f, 0.999998f}, within(1e-6f));
+    assertThat(g.advantages())
+        .containsExactly(new float[] {0.999998f, -0.999998f, -0.999998f, 0.999998f}, within(1e-6f));
   }
 
   @Test

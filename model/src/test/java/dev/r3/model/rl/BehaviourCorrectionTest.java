@@ -15,9 +15,11 @@ import org.junit.jupiter.api.Test;
 
 /** TIS, MIS, decoupled PPO and the KL penalty on the GRPO objective, by hand on the Tiny batch. */
 class BehaviourCorrectionTest {
-  private static final ObjectiveConfig GRPO = ObjectiveConfig.grpo();  // clip [0.8, 1.2], TIS cap 2
+  private static final ObjectiveConfig GRPO = ObjectiveConfig.grpo(); // clip [0.8, 1.2], TIS cap 2
+
   /** pi_old / mu per token. */
   private static final float[][] OLD_OVER_MU = {{3.0f, 0.5f, PAD}, {1.0f, 2.5f, 0.25f}};
+
   private NDManager m;
 
   @BeforeEach
@@ -55,14 +57,15 @@ class BehaviourCorrectionTest {
     assertThat(res.pgLoss()).isCloseTo((-0.55f + 2 * (1 + 2.5f)) / 5, within(1e-5f));
     assertThat(res.misDroppedFrac()).isCloseTo(2f / 5, within(1e-6f));
     assertThat(res.isWeightMean()).isCloseTo(4.05f / 5, within(1e-5f));
-    assertThat(res.tokens()).isEqualTo(5);  // dropped tokens stay in the denominator
+    assertThat(res.tokens()).isEqualTo(5); // dropped tokens stay in the denominator
     assertThat(Tiny.gradient(batch(ON_POLICY, oldOverMu), c))
         .containsExactly(new float[] {0, -0.11f, 0, 0.4f, 0, 1.0f}, within(1e-5f));
   }
 
   @Test
   void decoupled_weightsTheClippedObjectiveByProxOverBehaviour() {
-    // per-token clipped losses [-1.1, -1.2 | 1.6, 1.8, 3.0] times pi_prox/mu [3, 0.5 | 1, 2.5, 0.25]
+    // per-token clipped losses [-1.1, -1.2 | 1.6, 1.8, 3.0] times pi_prox/mu [3, 0.5 | 1, 2.5,
+    // 0.25]
     ObjectiveConfig c = GRPO.withDecoupled(true);
     ObjectiveResult res = PolicyObjective.compute(batch(RATIO, OLD_OVER_MU), c);
     assertThat(res.pgLoss()).isCloseTo((-3.3f - 0.6f + 1.6f + 4.5f + 0.75f) / 5, within(1e-5f));
@@ -78,7 +81,8 @@ class BehaviourCorrectionTest {
     // weights capped at 2: [2, 0.5 | 1, 2, 0.25] on [-1.1, -1.2 | 1.6, 1.8, 3.0]
     float expected = (-2.2f - 0.6f + 1.6f + 3.6f + 0.75f) / 5;
     ObjectiveConfig tis = GRPO.withCorrection(Correction.TIS);
-    assertThat(PolicyObjective.compute(batch(RATIO, OLD_OVER_MU), tis).pgLoss()).isCloseTo(expected, within(1e-5f));
+    assertThat(PolicyObjective.compute(batch(RATIO, OLD_OVER_MU), tis).pgLoss())
+        .isCloseTo(expected, within(1e-5f));
     assertThat(PolicyObjective.compute(batch(RATIO, OLD_OVER_MU), tis.withDecoupled(true)).pgLoss())
         .isCloseTo(expected, within(1e-5f));
   }
@@ -103,6 +107,7 @@ class BehaviourCorrectionTest {
     assertThat(res.klLoss()).isCloseTo((float) (0.1 * k3 / 5), within(1e-6f));
     assertThat(res.loss().getFloat()).isCloseTo(res.klLoss(), within(1e-7f));
     // d/dlogp of k3(ref - logp) = 1 - pi_ref/pi_theta; times beta / N
-    assertThat(Tiny.gradient(in, c)).containsExactly(new float[] {-0.02f, 0.01f, 0, 0, 0, -0.06f}, within(1e-6f));
+    assertThat(Tiny.gradient(in, c))
+        .containsExactly(new float[] {-0.02f, 0.01f, 0, 0, 0, -0.06f}, within(1e-6f));
   }
 }

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class GrpoObjectiveTest {
-  private static final ObjectiveConfig GRPO = ObjectiveConfig.grpo();  // clip [0.8, 1.2]
+  private static final ObjectiveConfig GRPO = ObjectiveConfig.grpo(); // clip [0.8, 1.2]
   private NDManager m;
 
   @BeforeEach
@@ -62,14 +62,17 @@ class GrpoObjectiveTest {
   void grpo_gradientIsZeroWhereClippedAndPushesTowardTheAdvantage() {
     float[] g = Tiny.gradient(Tiny.batch(m, Tiny.logp(RATIO), null, ADV), GRPO);
     // d(-rA)/dlogp = -rA, over N = 5; zero where clipped and at padding
-    assertThat(g).containsExactly(new float[] {-1.1f / 5, 0, 0, 0, 0.9f * 2 / 5, 1.5f * 2 / 5}, within(1e-5f));
+    assertThat(g)
+        .containsExactly(
+            new float[] {-1.1f / 5, 0, 0, 0, 0.9f * 2 / 5, 1.5f * 2 / 5}, within(1e-5f));
   }
 
   @Test
   void grpo_asymmetricClip_usesTheUpperBoundForPositiveAdvantage() {
     // DAPO's clip-higher: with eps_hi = 0.6 the r = 1.5 token of row 0 is no longer clipped
-    ObjectiveResult res = PolicyObjective.compute(
-        Tiny.batch(m, Tiny.logp(RATIO), null, ADV), GRPO.withClip(0.2f, 0.6f));
+    ObjectiveResult res =
+        PolicyObjective.compute(
+            Tiny.batch(m, Tiny.logp(RATIO), null, ADV), GRPO.withClip(0.2f, 0.6f));
     assertThat(res.pgLoss()).isCloseTo((-1.1f - 1.5f + 1.6f + 1.8f + 3.0f) / 5, within(1e-5f));
     assertThat(res.clipFrac()).isCloseTo(1f / 5, within(1e-6f));
   }
@@ -82,13 +85,18 @@ class GrpoObjectiveTest {
     logp.setRequiresGradient(true);
     NDArray mask = m.create(MASK);
     NDArray adv = m.create(ADV).expandDims(1);
-    float[] plain = Tiny.gradient(logp, x -> {
-      NDArray safe = NDArrays.where(mask.gt(0f), x, x.zerosLike());
-      return safe.mul(adv).mul(mask).sum().div(5f).neg();
-    });
+    float[] plain =
+        Tiny.gradient(
+            logp,
+            x -> {
+              NDArray safe = NDArrays.where(mask.gt(0f), x, x.zerosLike());
+              return safe.mul(adv).mul(mask).sum().div(5f).neg();
+            });
     assertThat(objective).containsExactly(plain, within(1e-6f));
-    assertThat(objective).containsExactly(new float[] {-0.2f, -0.2f, 0, 0.4f, 0.4f, 0.4f}, within(1e-6f));
-    ObjectiveResult res = PolicyObjective.compute(Tiny.batch(m, Tiny.logp(ON_POLICY), null, ADV), GRPO);
+    assertThat(objective)
+        .containsExactly(new float[] {-0.2f, -0.2f, 0, 0.4f, 0.4f, 0.4f}, within(1e-6f));
+    ObjectiveResult res =
+        PolicyObjective.compute(Tiny.batch(m, Tiny.logp(ON_POLICY), null, ADV), GRPO);
     assertThat(res.clipFrac()).isZero();
     assertThat(res.approxKl()).isCloseTo(0f, within(1e-7f));
   }
@@ -110,8 +118,14 @@ class GrpoObjectiveTest {
   void mask_selectsTrainedTokensAndSetsTheDenominator() {
     // train only row 1's middle token: loss = 1.8 / 1
     float[][] mask = {{0, 0, 0}, {0, 1, 0}};
-    PolicyBatch in = new PolicyBatch(
-        withGrad(m.create(Tiny.logp(RATIO))), m.create(LOGP_OLD), null, null, m.create(ADV), m.create(mask));
+    PolicyBatch in =
+        new PolicyBatch(
+            withGrad(m.create(Tiny.logp(RATIO))),
+            m.create(LOGP_OLD),
+            null,
+            null,
+            m.create(ADV),
+            m.create(mask));
     ObjectiveResult res = PolicyObjective.compute(in, GRPO);
     assertThat(res.pgLoss()).isCloseTo(1.8f, within(1e-5f));
     assertThat(res.tokens()).isEqualTo(1);
@@ -119,8 +133,14 @@ class GrpoObjectiveTest {
 
   @Test
   void emptyMask_givesZeroLossNotNaN() {
-    PolicyBatch in = new PolicyBatch(
-        withGrad(m.create(Tiny.logp(RATIO))), m.create(LOGP_OLD), null, null, m.create(ADV), m.zeros(new Shape(2, 3)));
+    PolicyBatch in =
+        new PolicyBatch(
+            withGrad(m.create(Tiny.logp(RATIO))),
+            m.create(LOGP_OLD),
+            null,
+            null,
+            m.create(ADV),
+            m.zeros(new Shape(2, 3)));
     ObjectiveResult res = PolicyObjective.compute(in, GRPO);
     assertThat(res.loss().getFloat()).isZero();
     assertThat(res.tokens()).isZero();
@@ -143,7 +163,8 @@ class GrpoObjectiveTest {
     try (NDManager step = m.newSubManager()) {
       PolicyBatch in = Tiny.batch(step, Tiny.logp(RATIO), Tiny.logpInfer(RATIO), ADV);
       int before = resources(step);
-      ObjectiveConfig everything = GRPO.withCorrection(Correction.MIS).withDecoupled(true).withKlCoef(0.1f);
+      ObjectiveConfig everything =
+          GRPO.withCorrection(Correction.MIS).withDecoupled(true).withKlCoef(0.1f);
       NDArray loss = PolicyObjective.compute(in.withRef(in.logpOld()), everything).loss();
       assertThat(resources(step)).isEqualTo(before + 1);
       assertThat(loss.getManager()).isSameAs(step);
@@ -155,8 +176,15 @@ class GrpoObjectiveTest {
   void metrics_areNamespaced() {
     Map<String, Float> metrics =
         PolicyObjective.compute(Tiny.batch(m, Tiny.logp(RATIO), null, ADV), GRPO).metrics();
-    assertThat(metrics).containsKeys("losses/pg_loss", "losses/kl_loss", "losses/clip_frac", "losses/approx_kl",
-        "losses/is_weight_mean", "losses/mis_dropped_frac", "losses/tokens");
+    assertThat(metrics)
+        .containsKeys(
+            "losses/pg_loss",
+            "losses/kl_loss",
+            "losses/clip_frac",
+            "losses/approx_kl",
+            "losses/is_weight_mean",
+            "losses/mis_dropped_frac",
+            "losses/tokens");
     assertThat(metrics.get("losses/clip_frac")).isCloseTo(0.4f, within(1e-6f));
   }
 
@@ -164,11 +192,21 @@ class GrpoObjectiveTest {
   void missingInputs_areRejected() {
     PolicyBatch noInfer = Tiny.batch(m, Tiny.logp(RATIO), null, ADV);
     assertThatThrownBy(() -> PolicyObjective.compute(noInfer, GRPO.withCorrection(Correction.TIS)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("logpInfer");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("logpInfer");
     assertThatThrownBy(() -> PolicyObjective.compute(noInfer, GRPO.withKlCoef(0.1f)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("logpRef");
-    assertThatThrownBy(() -> PolicyBatch.of(noInfer.logp(), noInfer.logpOld(), null, m.create(new float[3]), noInfer.mask()))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("advantages");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("logpRef");
+    assertThatThrownBy(
+            () ->
+                PolicyBatch.of(
+                    noInfer.logp(),
+                    noInfer.logpOld(),
+                    null,
+                    m.create(new float[3]),
+                    noInfer.mask()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("advantages");
   }
 
   private static NDArray withGrad(NDArray a) {

@@ -24,14 +24,24 @@ class ObjectiveConfigTest {
 
   @Test
   void nonsense_isRejected() {
-    assertThatThrownBy(() -> ObjectiveConfig.grpo().withClip(1f, 0.2f)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> ObjectiveConfig.grpo().withClip(0.2f, -0.1f)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> ObjectiveConfig.grpo().withKlCoef(-1f)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new ObjectiveConfig(Algorithm.GRPO, 0.2f, 0.2f, Correction.TIS, 0f, 0.5f, 5f, false, 0f))
+    assertThatThrownBy(() -> ObjectiveConfig.grpo().withClip(1f, 0.2f))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new ObjectiveConfig(Algorithm.GRPO, 0.2f, 0.2f, Correction.MIS, 2f, 1.5f, 5f, false, 0f))
+    assertThatThrownBy(() -> ObjectiveConfig.grpo().withClip(0.2f, -0.1f))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new ObjectiveConfig(null, 0.2f, 0.2f, Correction.NONE, 2f, 0.5f, 5f, false, 0f))
+    assertThatThrownBy(() -> ObjectiveConfig.grpo().withKlCoef(-1f))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(
+            () ->
+                new ObjectiveConfig(
+                    Algorithm.GRPO, 0.2f, 0.2f, Correction.TIS, 0f, 0.5f, 5f, false, 0f))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(
+            () ->
+                new ObjectiveConfig(
+                    Algorithm.GRPO, 0.2f, 0.2f, Correction.MIS, 2f, 1.5f, 5f, false, 0f))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(
+            () -> new ObjectiveConfig(null, 0.2f, 0.2f, Correction.NONE, 2f, 0.5f, 5f, false, 0f))
         .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -53,10 +53,17 @@ final class Tiny {
     NDArray theta = m.create(logp);
     theta.setRequiresGradient(true);
     return PolicyBatch.of(
-        theta, m.create(LOGP_OLD), logpInfer == null ? null : m.create(logpInfer), m.create(adv), m.create(MASK));
+        theta,
+        m.create(LOGP_OLD),
+        logpInfer == null ? null : m.create(logpInfer),
+        m.create(adv),
+        m.create(MASK));
   }
 
-  /** Runs the loss under a fresh GradientCollector (one per JVM at a time) and returns d loss / d logp. */
+  /**
+   * Runs the loss under a fresh GradientCollector (one per JVM at a time) and returns d loss / d
+   * logp.
+   */
   static float[] gradient(NDArray logp, Function<NDArray, NDArray> loss) {
     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
       gc.backward(loss.apply(logp));
