@@ -1,11 +1,11 @@
 package dev.r3.cli;
 
-import dev.r3.actors.backend.CharCodec;
-import dev.r3.actors.backend.EngineGenerators;
-import dev.r3.actors.backend.EnvTask;
-import dev.r3.actors.backend.WarmStart;
 import dev.r3.actors.config.ConfigLoader;
 import dev.r3.actors.config.R3Config;
+import dev.r3.actors.djl.DjlGenerators;
+import dev.r3.actors.djl.EnvTask;
+import dev.r3.actors.djl.EnvTokenizer;
+import dev.r3.actors.djl.WarmStart;
 import dev.r3.actors.learning.Evaluator;
 import dev.r3.env.CharTokenizer;
 import dev.r3.env.Environment;
@@ -79,8 +79,8 @@ public final class PretrainCommand implements Callable<Integer> {
     Evaluator ev =
         new Evaluator(
             () -> new EnvTask(guarded),
-            new CharCodec(tok),
-            new EngineGenerators(c.rollout().precision()),
+            new EnvTokenizer(tok),
+            new DjlGenerators(c.rollout().precision()),
             c.experiment().seed(),
             c.eval().size(),
             new SamplingParams(c.eval().temperature(), 1f, maxNew, tok.eos(), 0));

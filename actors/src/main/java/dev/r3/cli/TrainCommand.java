@@ -1,10 +1,10 @@
 package dev.r3.cli;
 
-import dev.r3.actors.backend.ProductionBackends;
 import dev.r3.actors.config.ConfigLoader;
 import dev.r3.actors.config.R3Config;
-import dev.r3.actors.engine.Backends;
+import dev.r3.actors.djl.ProductionBackends;
 import dev.r3.actors.pipeline.Coordinator;
+import dev.r3.actors.ports.Backends;
 import dev.r3.actors.run.Metrics;
 import dev.r3.actors.run.Run;
 import dev.r3.actors.run.RunFiles.RunSummary;

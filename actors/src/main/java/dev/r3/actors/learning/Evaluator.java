@@ -1,9 +1,10 @@
 package dev.r3.actors.learning;
 
-import dev.r3.actors.engine.Codec;
-import dev.r3.actors.engine.Completion;
-import dev.r3.actors.engine.Generator;
-import dev.r3.actors.engine.Task;
+import dev.r3.actors.ports.Completion;
+import dev.r3.actors.ports.Generator;
+import dev.r3.actors.ports.Task;
+import dev.r3.actors.ports.Tokenizer;
+import dev.r3.env.Split;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.SamplingParams;
 import java.util.ArrayList;
@@ -15,7 +16,7 @@ import java.util.List;
  */
 public final class Evaluator {
   private final Task.Factory tasks;
-  private final Codec codec;
+  private final Tokenizer tokenizer;
   private final Generator.Factory generators;
   private final long runSeed;
   private final int size;
@@ -23,13 +24,13 @@ public final class Evaluator {
 
   public Evaluator(
       Task.Factory tasks,
-      Codec codec,
+      Tokenizer tokenizer,
       Generator.Factory generators,
       long runSeed,
       int size,
       SamplingParams params) {
     this.tasks = tasks;
-    this.codec = codec;
+    this.tokenizer = tokenizer;
     this.generators = generators;
     this.runSeed = runSeed;
     this.size = size;
@@ -49,7 +50,7 @@ public final class Evaluator {
     long[] seeds = new long[size];
     for (int i = 0; i < size; i++) {
       seeds[i] = Seeds.evalEpisode(runSeed, i);
-      prompts.add(codec.encodePrompt(task.prompt(seeds[i], true)));
+      prompts.add(tokenizer.encodePrompt(task.prompt(seeds[i], Split.EVAL)));
     }
     List<Completion> out;
     try (Generator g = generators.open(weights)) {
@@ -63,7 +64,9 @@ public final class Evaluator {
       try {
         v =
             task.score(
-                seeds[i], true, codec.decode(c.tokens(), c.promptLength(), c.tokens().length));
+                seeds[i],
+                Split.EVAL,
+                tokenizer.decode(c.tokens(), c.promptLength(), c.tokens().length));
       } catch (RuntimeException e) {
         v = new Task.Verdict(0f, false, true, "env-error");
       }

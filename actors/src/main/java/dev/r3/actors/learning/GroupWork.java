@@ -1,9 +1,10 @@
 package dev.r3.actors.learning;
 
-import dev.r3.actors.engine.Codec;
-import dev.r3.actors.engine.Completion;
-import dev.r3.actors.engine.Generator;
-import dev.r3.actors.engine.Task;
+import dev.r3.actors.ports.Completion;
+import dev.r3.actors.ports.Generator;
+import dev.r3.actors.ports.Task;
+import dev.r3.actors.ports.Tokenizer;
+import dev.r3.env.Split;
 import dev.r3.model.SamplingParams;
 import dev.r3.model.rl.Advantages;
 import java.util.ArrayList;
@@ -16,8 +17,8 @@ import java.util.List;
 public final class GroupWork {
   private GroupWork() {}
 
-  public static int[] prompt(Task task, Codec codec, long episodeSeed) {
-    return codec.encodePrompt(task.prompt(episodeSeed, false));
+  public static int[] prompt(Task task, Tokenizer tokenizer, long episodeSeed) {
+    return tokenizer.encodePrompt(task.prompt(episodeSeed, Split.TRAIN));
   }
 
   /** G samples of one prompt with one seed; sample j is the j-th sequence of the batch. */
@@ -61,13 +62,14 @@ public final class GroupWork {
    * Scores every sample; an environment exception becomes a failed verdict, never a lost
    * trajectory.
    */
-  public static List<ScoredTrajectory> score(Task task, Codec codec, List<Trajectory> trajs) {
+  public static List<ScoredTrajectory> score(
+      Task task, Tokenizer tokenizer, List<Trajectory> trajs) {
     List<ScoredTrajectory> out = new ArrayList<>(trajs.size());
     for (Trajectory t : trajs) {
-      String text = codec.decode(t.tokens(), t.promptLength(), t.tokens().length);
+      String text = tokenizer.decode(t.tokens(), t.promptLength(), t.tokens().length);
       Task.Verdict v;
       try {
-        v = task.score(t.episodeSeed(), false, text);
+        v = task.score(t.episodeSeed(), Split.TRAIN, text);
       } catch (RuntimeException e) {
         v = new Task.Verdict(0f, false, true, "env-error: " + e.getMessage());
       }

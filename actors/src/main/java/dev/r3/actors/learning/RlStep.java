@@ -1,10 +1,10 @@
 package dev.r3.actors.learning;
 
 import dev.r3.actors.config.R3Config;
-import dev.r3.actors.engine.PolicyTrainer;
-import dev.r3.actors.engine.PolicyTrainer.MiniBatch;
-import dev.r3.actors.engine.PolicyTrainer.MiniStepResult;
-import dev.r3.actors.engine.PolicyTrainer.Scores;
+import dev.r3.actors.ports.PolicyTrainer;
+import dev.r3.actors.ports.PolicyTrainer.MiniBatch;
+import dev.r3.actors.ports.PolicyTrainer.MiniStepResult;
+import dev.r3.actors.ports.PolicyTrainer.Scores;
 import dev.r3.model.MismatchMeasures;
 import dev.r3.model.ModelConfig;
 import dev.r3.model.RoutingMode;

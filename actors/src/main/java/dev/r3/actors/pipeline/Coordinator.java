@@ -1,11 +1,11 @@
 package dev.r3.actors.pipeline;
 
 import dev.r3.actors.config.R3Config;
-import dev.r3.actors.engine.Backends;
 import dev.r3.actors.learning.Evaluator;
 import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.StepReport;
 import dev.r3.actors.learning.WeightsSnapshot;
+import dev.r3.actors.ports.Backends;
 import dev.r3.actors.run.ProgressBar;
 import dev.r3.actors.run.RunFiles;
 import dev.r3.actors.run.RunFiles.RunSummary;
@@ -103,11 +103,11 @@ public final class Coordinator {
             .dispatchers()
             .lookup(DispatcherSelector.fromConfig("r3-rollout-dispatcher"));
     var r = config.rollout();
-    int eos = backends.codec().eosId();
+    int eos = backends.tokenizer().eosId();
     this.evaluator =
         new Evaluator(
             backends.tasks(),
-            backends.codec(),
+            backends.tokenizer(),
             backends.generators(),
             config.experiment().seed(),
             config.eval().size(),
@@ -146,7 +146,7 @@ public final class Coordinator {
               name));
       envs.add(
           ctx.spawn(
-              Behaviors.supervise(EnvironmentActor.create(backends.tasks(), backends.codec()))
+              Behaviors.supervise(EnvironmentActor.create(backends.tasks(), backends.tokenizer()))
                   .onFailure(
                       SupervisorStrategy.restartWithBackoff(
                           f.backoffMin(), f.backoffMax(), f.backoffRandom())),
@@ -154,7 +154,7 @@ public final class Coordinator {
     }
     var reward =
         ctx.spawn(
-            Behaviors.supervise(RewardActor.create(backends.tasks(), backends.codec()))
+            Behaviors.supervise(RewardActor.create(backends.tasks(), backends.tokenizer()))
                 .onFailure(SupervisorStrategy.restart()),
             "reward");
     buffer =
@@ -288,7 +288,7 @@ public final class Coordinator {
                     .save(
                         dir,
                         w.weights(),
-                        backends.codec(),
+                        backends.tokenizer(),
                         Map.of(
                             "step",
                             Long.toString(step),

@@ -1,8 +1,8 @@
 package dev.r3.actors.pipeline;
 
-import dev.r3.actors.engine.Codec;
-import dev.r3.actors.engine.Task;
 import dev.r3.actors.learning.GroupWork;
+import dev.r3.actors.ports.Task;
+import dev.r3.actors.ports.Tokenizer;
 import dev.r3.actors.wire.WireMessage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -36,19 +36,19 @@ public final class EnvironmentActor {
     }
   }
 
-  public static Behavior<Command> create(Task.Factory tasks, Codec codec) {
-    return Behaviors.setup(ctx -> new EnvironmentActor(ctx, tasks.open(), codec).behavior());
+  public static Behavior<Command> create(Task.Factory tasks, Tokenizer tokenizer) {
+    return Behaviors.setup(ctx -> new EnvironmentActor(ctx, tasks.open(), tokenizer).behavior());
   }
 
   // ---- state ----
   private final ActorContext<Command> ctx;
   private final Task task;
-  private final Codec codec;
+  private final Tokenizer tokenizer;
 
-  private EnvironmentActor(ActorContext<Command> ctx, Task task, Codec codec) {
+  private EnvironmentActor(ActorContext<Command> ctx, Task task, Tokenizer tokenizer) {
     this.ctx = ctx;
     this.task = task;
-    this.codec = codec;
+    this.tokenizer = tokenizer;
   }
 
   private Behavior<Command> behavior() {
@@ -58,7 +58,7 @@ public final class EnvironmentActor {
   private Behavior<Command> onMakePrompt(MakePrompt m) {
     int[] tokens;
     try {
-      tokens = GroupWork.prompt(task, codec, m.episodeSeed());
+      tokens = GroupWork.prompt(task, tokenizer, m.episodeSeed());
     } catch (RuntimeException e) {
       m.replyTo().tell(new PromptFailed(m.groupId(), "environment failed: " + e));
       throw new EnvironmentFailed(

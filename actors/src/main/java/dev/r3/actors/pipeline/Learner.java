@@ -1,12 +1,12 @@
 package dev.r3.actors.pipeline;
 
 import dev.r3.actors.config.R3Config;
-import dev.r3.actors.engine.PolicyTrainer;
 import dev.r3.actors.learning.RlStep;
 import dev.r3.actors.learning.StepReport;
 import dev.r3.actors.learning.StepStats;
 import dev.r3.actors.learning.WeightsSnapshot;
 import dev.r3.actors.pipeline.ReplayBuffer.Batch;
+import dev.r3.actors.ports.PolicyTrainer;
 import dev.r3.actors.wire.WireMessage;
 import dev.r3.model.ModelWeights;
 import java.util.LinkedHashSet;

@@ -1,10 +1,10 @@
 package dev.r3.actors.pipeline;
 
-import dev.r3.actors.engine.Codec;
-import dev.r3.actors.engine.Task;
 import dev.r3.actors.learning.GroupWork;
 import dev.r3.actors.learning.ScoredTrajectory;
 import dev.r3.actors.learning.Trajectory;
+import dev.r3.actors.ports.Task;
+import dev.r3.actors.ports.Tokenizer;
 import dev.r3.actors.wire.WireMessage;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -26,7 +26,7 @@ public final class RewardActor {
 
   public record Scored(long groupId, List<ScoredTrajectory> scored) implements WireMessage {}
 
-  public static Behavior<Command> create(Task.Factory tasks, Codec codec) {
+  public static Behavior<Command> create(Task.Factory tasks, Tokenizer tokenizer) {
     return Behaviors.setup(
         ctx -> {
           Task task = tasks.open();
@@ -37,7 +37,7 @@ public final class RewardActor {
                     m.replyTo()
                         .tell(
                             new Scored(
-                                m.groupId(), GroupWork.score(task, codec, m.trajectories())));
+                                m.groupId(), GroupWork.score(task, tokenizer, m.trajectories())));
                     return Behaviors.same();
                   })
               .build();

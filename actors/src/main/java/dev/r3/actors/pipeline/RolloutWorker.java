@@ -1,9 +1,9 @@
 package dev.r3.actors.pipeline;
 
-import dev.r3.actors.engine.Generator;
 import dev.r3.actors.learning.GroupWork;
 import dev.r3.actors.learning.Trajectory;
 import dev.r3.actors.learning.WeightsSnapshot;
+import dev.r3.actors.ports.Generator;
 import dev.r3.actors.wire.WireMessage;
 import dev.r3.model.SamplingParams;
 import java.util.ArrayDeque;

@@ -1,8 +1,8 @@
 package dev.r3.actors.run;
 
 import dev.r3.actors.config.R3Config;
-import dev.r3.actors.engine.Backends;
 import dev.r3.actors.pipeline.Coordinator;
+import dev.r3.actors.ports.Backends;
 import dev.r3.actors.run.RunFiles.RunSummary;
 import java.nio.file.Path;
 import java.time.Duration;

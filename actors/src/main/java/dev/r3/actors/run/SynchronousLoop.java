@@ -1,16 +1,16 @@
 package dev.r3.actors.run;
 
 import dev.r3.actors.config.R3Config;
-import dev.r3.actors.engine.Backends;
-import dev.r3.actors.engine.Generator;
-import dev.r3.actors.engine.PolicyTrainer;
-import dev.r3.actors.engine.Task;
 import dev.r3.actors.learning.GroupWork;
 import dev.r3.actors.learning.RlStep;
 import dev.r3.actors.learning.ScoredGroup;
 import dev.r3.actors.learning.Seeds;
 import dev.r3.actors.learning.StepStats;
 import dev.r3.actors.learning.Trajectory;
+import dev.r3.actors.ports.Backends;
+import dev.r3.actors.ports.Generator;
+import dev.r3.actors.ports.PolicyTrainer;
+import dev.r3.actors.ports.Task;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.SamplingParams;
 import java.util.ArrayList;
@@ -30,7 +30,7 @@ public final class SynchronousLoop {
     var r = c.rollout();
     long seed = c.experiment().seed();
     SamplingParams sampling =
-        new SamplingParams(r.temperature(), r.topP(), r.maxNewTokens(), b.codec().eosId(), 0);
+        new SamplingParams(r.temperature(), r.topP(), r.maxNewTokens(), b.tokenizer().eosId(), 0);
     RlStep rlStep =
         new RlStep(c.algorithm(), c.learner().miniSteps(), c.metrics().routerDisagreement());
     Task task = b.tasks().open();
@@ -46,7 +46,7 @@ public final class SynchronousLoop {
           while (batch.size() < c.learner().batchGroups()) {
             long id = nextGroup++;
             long episode = Seeds.episode(seed, id);
-            int[] prompt = GroupWork.prompt(task, b.codec(), episode);
+            int[] prompt = GroupWork.prompt(task, b.tokenizer(), episode);
             List<Trajectory> trajs =
                 GroupWork.generate(
                     g,
@@ -62,7 +62,7 @@ public final class SynchronousLoop {
                     id,
                     episode,
                     version,
-                    GroupWork.score(task, b.codec(), trajs),
+                    GroupWork.score(task, b.tokenizer(), trajs),
                     c.algorithm().dynamicSampling());
             if (a.kept() != null) {
               batch.add(a.kept());

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.r3.actors.backend.DjlTrainer;
-import dev.r3.actors.backend.EngineGenerators;
-import dev.r3.actors.backend.ModelSizes;
 import dev.r3.actors.config.R3Config;
-import dev.r3.actors.engine.Backends;
+import dev.r3.actors.djl.DjlGenerators;
+import dev.r3.actors.djl.DjlTrainer;
+import dev.r3.actors.djl.ModelSizes;
+import dev.r3.actors.ports.Backends;
 import dev.r3.actors.run.Run;
 import dev.r3.actors.run.RunFiles.RunSummary;
 import dev.r3.actors.testkit.EchoTask;
@@ -54,12 +54,12 @@ class DjlPipelineTest {
     Backends b =
         new Backends(
             EchoTask::new,
-            new EchoTask.DigitCodec(),
-            new EngineGenerators(RolloutPrecision.BF16),
+            new EchoTask.DigitTokenizer(),
+            new DjlGenerators(RolloutPrecision.BF16),
             DjlTrainer.factory(),
-            (dir, w, codec, meta) -> {
+            (dir, w, tokenizer, meta) -> {
               Checkpoint.save(dir, w, meta);
-              codec.save(dir);
+              tokenizer.save(dir);
             },
             init);
     RunSummary s = Run.start(c, b, tmp.resolve("run")).await(Duration.ofSeconds(240));

@@ -3,7 +3,7 @@ package dev.r3.actors.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.r3.actors.config.R3Config;
-import dev.r3.actors.engine.Backends;
+import dev.r3.actors.ports.Backends;
 import dev.r3.actors.run.Run;
 import dev.r3.actors.run.RunFiles.RunSummary;
 import dev.r3.actors.run.SynchronousLoop;
@@ -65,14 +65,12 @@ class SynchronousEquivalenceTest {
             "r3.timeouts.generate=60s");
     dev.r3.model.ModelWeights init =
         dev.r3.model.ModelWeights.random(
-            dev.r3.actors.backend.ModelSizes.of("tiny", EchoTask.VOCAB), 3);
+            dev.r3.actors.djl.ModelSizes.of("tiny", EchoTask.VOCAB), 3);
 
-    RecordingTrainers syncTrainers =
-        new RecordingTrainers(dev.r3.actors.backend.DjlTrainer.factory());
+    RecordingTrainers syncTrainers = new RecordingTrainers(dev.r3.actors.djl.DjlTrainer.factory());
     SynchronousLoop.Result sync = SynchronousLoop.run(c, real(syncTrainers, init, null));
 
-    RecordingTrainers asyncTrainers =
-        new RecordingTrainers(dev.r3.actors.backend.DjlTrainer.factory());
+    RecordingTrainers asyncTrainers = new RecordingTrainers(dev.r3.actors.djl.DjlTrainer.factory());
     AtomicReference<ModelWeights> last = new AtomicReference<>();
     RunSummary s =
         Run.start(c, real(asyncTrainers, init, last), tmp.resolve("run"))
@@ -88,10 +86,10 @@ class SynchronousEquivalenceTest {
       RecordingTrainers trainers, ModelWeights init, AtomicReference<ModelWeights> last) {
     return new Backends(
         EchoTask::new,
-        new EchoTask.DigitCodec(),
-        new dev.r3.actors.backend.EngineGenerators(dev.r3.model.RolloutPrecision.BF16),
+        new EchoTask.DigitTokenizer(),
+        new dev.r3.actors.djl.DjlGenerators(dev.r3.model.RolloutPrecision.BF16),
         trainers,
-        (dir, w, codec, meta) -> {
+        (dir, w, tokenizer, meta) -> {
           if (last != null && meta.get("step").equals("4")) {
             last.set(w);
           }
@@ -104,10 +102,10 @@ class SynchronousEquivalenceTest {
     Backends b = Fixtures.backends();
     return new Backends(
         EchoTask::new,
-        b.codec(),
+        b.tokenizer(),
         b.generators(),
         trainers,
-        (dir, w, codec, meta) -> {
+        (dir, w, tokenizer, meta) -> {
           if (last != null && meta.get("step").equals("6")) {
             last.set(w);
           }

@@ -1,9 +1,9 @@
 package dev.r3.actors.testkit;
 
 import dev.r3.actors.config.R3Config;
-import dev.r3.actors.engine.Completion;
-import dev.r3.actors.engine.Generator;
-import dev.r3.actors.engine.PolicyTrainer;
+import dev.r3.actors.ports.Completion;
+import dev.r3.actors.ports.Generator;
+import dev.r3.actors.ports.PolicyTrainer;
 import dev.r3.model.HostTensor;
 import dev.r3.model.ModelConfig;
 import dev.r3.model.ModelWeights;

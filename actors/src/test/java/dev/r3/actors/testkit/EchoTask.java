@@ -1,7 +1,8 @@
 package dev.r3.actors.testkit;
 
-import dev.r3.actors.engine.Codec;
-import dev.r3.actors.engine.Task;
+import dev.r3.actors.ports.Task;
+import dev.r3.actors.ports.Tokenizer;
+import dev.r3.env.Split;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -14,18 +15,18 @@ public final class EchoTask implements Task {
   public static final int EOS = 2;
 
   @Override
-  public String prompt(long seed, boolean eval) {
+  public String prompt(long seed, Split split) {
     return Long.toString(Math.floorMod(seed, 10L));
   }
 
   @Override
-  public Verdict score(long seed, boolean eval, String completion) {
-    boolean ok = !completion.isEmpty() && completion.charAt(0) == prompt(seed, eval).charAt(0);
+  public Verdict score(long seed, Split split, String completion) {
+    boolean ok = !completion.isEmpty() && completion.charAt(0) == prompt(seed, split).charAt(0);
     return new Verdict(ok ? 1f : 0f, ok, false, ok ? "correct" : "wrong");
   }
 
   /** Digits and the three special tokens. */
-  public static final class DigitCodec implements Codec {
+  public static final class DigitTokenizer implements Tokenizer {
     @Override
     public int[] encodePrompt(String text) {
       int[] t = new int[text.length() + 1];

@@ -1,6 +1,6 @@
 package dev.r3.actors.testkit;
 
-import dev.r3.actors.engine.Generator;
+import dev.r3.actors.ports.Generator;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -2,9 +2,9 @@ package dev.r3.actors.testkit;
 
 import dev.r3.actors.config.ConfigLoader;
 import dev.r3.actors.config.R3Config;
-import dev.r3.actors.engine.Backends;
-import dev.r3.actors.engine.Checkpointer;
-import dev.r3.actors.engine.Generator;
+import dev.r3.actors.ports.Backends;
+import dev.r3.actors.ports.Checkpointer;
+import dev.r3.actors.ports.Generator;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,7 +58,7 @@ public final class Fixtures {
   public static Backends backends(Generator.Factory generators) {
     return new Backends(
         EchoTask::new,
-        new EchoTask.DigitCodec(),
+        new EchoTask.DigitTokenizer(),
         generators,
         BigramPolicy.trainers(),
         checkpointer(),
@@ -66,10 +66,10 @@ public final class Fixtures {
   }
 
   static Checkpointer checkpointer() {
-    return (dir, weights, codec, meta) -> {
+    return (dir, weights, tokenizer, meta) -> {
       Files.createDirectories(dir);
       Files.writeString(dir.resolve("meta.txt"), meta.toString());
-      codec.save(dir);
+      tokenizer.save(dir);
     };
   }
 }

@@ -1,6 +1,6 @@
 package dev.r3.actors.testkit;
 
-import dev.r3.actors.engine.PolicyTrainer;
+import dev.r3.actors.ports.PolicyTrainer;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.RoutingMode;
 import dev.r3.model.RoutingRecord;

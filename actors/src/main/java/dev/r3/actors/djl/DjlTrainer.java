@@ -1,8 +1,8 @@
-package dev.r3.actors.backend;
+package dev.r3.actors.djl;
 
 import ai.djl.ndarray.NDArray;
 import dev.r3.actors.config.R3Config;
-import dev.r3.actors.engine.PolicyTrainer;
+import dev.r3.actors.ports.PolicyTrainer;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.PolicyLoss;
 import dev.r3.model.RoutingMode;

@@ -1,4 +1,4 @@
-package dev.r3.actors.engine;
+package dev.r3.actors.ports;
 
 import dev.r3.model.ModelWeights;
 
@@ -10,7 +10,7 @@ import dev.r3.model.ModelWeights;
  */
 public record Backends(
     Task.Factory tasks,
-    Codec codec,
+    Tokenizer tokenizer,
     Generator.Factory generators,
     PolicyTrainer.Factory trainers,
     Checkpointer checkpointer,

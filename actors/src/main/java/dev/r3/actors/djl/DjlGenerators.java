@@ -1,7 +1,7 @@
-package dev.r3.actors.backend;
+package dev.r3.actors.djl;
 
-import dev.r3.actors.engine.Completion;
-import dev.r3.actors.engine.Generator;
+import dev.r3.actors.ports.Completion;
+import dev.r3.actors.ports.Generator;
 import dev.r3.model.Generation;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.RolloutEngine;
@@ -16,10 +16,10 @@ import java.util.List;
  * rounded to the rollout precision (bf16, fp8: a real mismatch source) and loaded into its own
  * engine.
  */
-public final class EngineGenerators implements Generator.Factory {
+public final class DjlGenerators implements Generator.Factory {
   private final RolloutPrecision precision;
 
-  public EngineGenerators(RolloutPrecision precision) {
+  public DjlGenerators(RolloutPrecision precision) {
     this.precision = precision;
   }
 

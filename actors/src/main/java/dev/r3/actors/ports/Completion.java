@@ -1,4 +1,4 @@
-package dev.r3.actors.engine;
+package dev.r3.actors.ports;
 
 import dev.r3.model.RoutingRecord;
 

@@ -1,6 +1,6 @@
-package dev.r3.actors.backend;
+package dev.r3.actors.djl;
 
-import dev.r3.actors.engine.Task;
+import dev.r3.actors.ports.Task;
 import dev.r3.env.Environment;
 import dev.r3.env.Outcome;
 import dev.r3.env.Split;
@@ -20,18 +20,14 @@ public final class EnvTask implements Task {
   }
 
   @Override
-  public String prompt(long seed, boolean eval) {
-    return env.start(seed, split(eval)).firstObservation();
+  public String prompt(long seed, Split split) {
+    return env.start(seed, split).firstObservation();
   }
 
   @Override
-  public Verdict score(long seed, boolean eval, String completion) {
-    TaskSpec spec = env.task(seed, split(eval));
+  public Verdict score(long seed, Split split, String completion) {
+    TaskSpec spec = env.task(seed, split);
     Outcome o = env.reward().score(spec, completion);
     return new Verdict((float) o.reward(), o.isCorrect(), o.failed(), o.reason());
-  }
-
-  private static Split split(boolean eval) {
-    return eval ? Split.EVAL : Split.TRAIN;
   }
 }

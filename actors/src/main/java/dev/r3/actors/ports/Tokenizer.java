@@ -1,9 +1,9 @@
-package dev.r3.actors.engine;
+package dev.r3.actors.ports;
 
 import java.nio.file.Path;
 
 /** The tokenizer as the pipeline sees it. Thread-safe. */
-public interface Codec {
+public interface Tokenizer {
 
   /** Prompt tokens, beginning-of-sequence included. */
   int[] encodePrompt(String text);

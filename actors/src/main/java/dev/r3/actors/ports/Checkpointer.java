@@ -1,4 +1,4 @@
-package dev.r3.actors.engine;
+package dev.r3.actors.ports;
 
 import dev.r3.model.ModelWeights;
 import java.io.IOException;
@@ -10,6 +10,6 @@ import java.util.Map;
  */
 @FunctionalInterface
 public interface Checkpointer {
-  void save(Path dir, ModelWeights weights, Codec codec, Map<String, String> meta)
+  void save(Path dir, ModelWeights weights, Tokenizer tokenizer, Map<String, String> meta)
       throws IOException;
 }

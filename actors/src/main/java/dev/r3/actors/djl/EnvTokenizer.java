@@ -1,16 +1,16 @@
-package dev.r3.actors.backend;
+package dev.r3.actors.djl;
 
-import dev.r3.actors.engine.Codec;
+import dev.r3.actors.ports.Tokenizer;
 import dev.r3.env.CharTokenizer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 
-/** The env module's character tokenizer as the pipeline's {@link Codec}. */
-public final class CharCodec implements Codec {
+/** The env module's character tokenizer as the pipeline's {@link Tokenizer}. */
+public final class EnvTokenizer implements Tokenizer {
   private final CharTokenizer tokenizer;
 
-  public CharCodec(CharTokenizer tokenizer) {
+  public EnvTokenizer(CharTokenizer tokenizer) {
     this.tokenizer = tokenizer;
   }
 

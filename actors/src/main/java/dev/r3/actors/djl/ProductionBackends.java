@@ -1,7 +1,7 @@
-package dev.r3.actors.backend;
+package dev.r3.actors.djl;
 
 import dev.r3.actors.config.R3Config;
-import dev.r3.actors.engine.Backends;
+import dev.r3.actors.ports.Backends;
 import dev.r3.env.CharTokenizer;
 import dev.r3.env.Environment;
 import dev.r3.env.Environments;
@@ -60,8 +60,8 @@ public final class ProductionBackends {
     Environment guarded = GuardedEnvironment.wrap(env);
     return new Backends(
         () -> new EnvTask(guarded),
-        new CharCodec(tok),
-        new EngineGenerators(c.rollout().precision()),
+        new EnvTokenizer(tok),
+        new DjlGenerators(c.rollout().precision()),
         DjlTrainer.factory(),
         CheckpointFiles.writer(),
         init);

@@ -1,4 +1,4 @@
-package dev.r3.actors.backend;
+package dev.r3.actors.djl;
 
 import dev.r3.actors.config.R3Config;
 import dev.r3.env.CharTokenizer;

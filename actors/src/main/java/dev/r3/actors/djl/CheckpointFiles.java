@@ -1,6 +1,6 @@
-package dev.r3.actors.backend;
+package dev.r3.actors.djl;
 
-import dev.r3.actors.engine.Checkpointer;
+import dev.r3.actors.ports.Checkpointer;
 import dev.r3.model.io.Checkpoint;
 
 /** Checkpoints as the model module writes them (safetensors + config.json), plus the vocabulary. */
@@ -8,9 +8,9 @@ public final class CheckpointFiles {
   private CheckpointFiles() {}
 
   public static Checkpointer writer() {
-    return (dir, weights, codec, meta) -> {
+    return (dir, weights, tokenizer, meta) -> {
       Checkpoint.save(dir, weights, meta);
-      codec.save(dir);
+      tokenizer.save(dir);
     };
   }
 }

@@ -1,4 +1,6 @@
-package dev.r3.actors.engine;
+package dev.r3.actors.ports;
+
+import dev.r3.env.Split;
 
 /**
  * What the pipeline needs from an environment: a prompt for an episode seed, and a verdict on a
@@ -9,13 +11,13 @@ package dev.r3.actors.engine;
 public interface Task {
 
   /** The prompt text of episode {@code seed} of the train or the held-out split. */
-  String prompt(long seed, boolean eval);
+  String prompt(long seed, Split split);
 
   /**
    * Scores the decoded completion of that episode; environment failures come back as failed
    * verdicts.
    */
-  Verdict score(long seed, boolean eval, String completion);
+  Verdict score(long seed, Split split, String completion);
 
   /**
    * @param reward the scalar the learner optimises
