@@ -10,7 +10,9 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The float32 learner-side model: scores sequences teacher-forced and takes AdamW steps on a {@link
@@ -265,6 +267,55 @@ public final class Trainer implements AutoCloseable {
   /** A host snapshot of the current weights (for checkpoints and publishing to rollout workers). */
   public synchronized ModelWeights weights() {
     return model.toHost();
+  }
+
+  /** A host snapshot of the AdamW state (moments, step count, learning rate). */
+  public synchronized OptimizerState optimizerState() {
+    List<String> names = new ArrayList<>(model.named.keySet());
+    Map<String, NDArray> m = new LinkedHashMap<>();
+    Map<String, NDArray> v = new LinkedHashMap<>();
+    for (int i = 0; i < names.size(); i++) {
+      m.put(names.get(i), firstMoment.get(i));
+      v.put(names.get(i), secondMoment.get(i));
+    }
+    return new OptimizerState(
+        steps, lr, DeviceLayout.download(config, m), DeviceLayout.download(config, v));
+  }
+
+  /**
+   * Replaces the AdamW state with {@code s} (a resumed run): the next step is then the one the
+   * saved trainer would have taken, bit for bit, given the same weights and batch.
+   *
+   * @throws IllegalArgumentException when {@code s} describes another model
+   */
+  public synchronized void restoreOptimizerState(OptimizerState s) {
+    if (!s.firstMoment().config().equals(config)) {
+      throw new IllegalArgumentException(
+          "optimizer state is for another model: "
+              + s.firstMoment().config()
+              + ", trainer has "
+              + config);
+    }
+    List<String> names = new ArrayList<>(model.named.keySet());
+    try (NDManager scope = manager.newSubManager()) {
+      Map<String, NDArray> m = DeviceLayout.upload(s.firstMoment(), scope);
+      Map<String, NDArray> v = DeviceLayout.upload(s.secondMoment(), scope);
+      for (int i = 0; i < names.size(); i++) {
+        copyInto(firstMoment.get(i), m.get(names.get(i)));
+        copyInto(secondMoment.get(i), v.get(names.get(i)));
+      }
+    }
+    steps = s.steps();
+    lr = s.lr();
+  }
+
+  /** Exact copy into a long-lived buffer of the same shape (no arithmetic, no new handle). */
+  private static void copyInto(NDArray target, NDArray source) {
+    if (!target.getShape().equals(source.getShape())) {
+      throw new IllegalArgumentException(
+          "optimizer state shape " + source.getShape() + " does not fit " + target.getShape());
+    }
+    target.set(source.toByteBuffer());
   }
 
   @Override
