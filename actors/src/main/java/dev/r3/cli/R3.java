@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       MismatchCommand.class,
       BenchCommand.class,
       CompareCommand.class,
+      SoakCommand.class,
     })
 public final class R3 implements Runnable {
 

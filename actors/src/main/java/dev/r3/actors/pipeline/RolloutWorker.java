@@ -122,6 +122,9 @@ public final class RolloutWorker {
   private Generator generator; // engine for generatorVersion
   private long generatorVersion = -1;
   private Generate inFlight;
+  private CompletableFuture<BatchDone> inFlightWork;
+  private boolean
+      inFlightUsesGenerator; // the batch runs on `generator` (not on an engine of its own)
   private long inFlightToken;
   private long inFlightSince;
   private long batches;
@@ -216,7 +219,21 @@ public final class RolloutWorker {
     if (inFlight != null) {
       inFlight.replyTo().tell(new GenerationFailed(inFlight.groupId(), name, why, true));
       inFlight = null;
+      // This incarnation never sees the batch's BatchDone: its engine (still in use on the rollout
+      // dispatcher) is closed when the batch ends, or its native memory would leak.
+      inFlightWork.whenComplete(
+          (done, err) -> {
+            if (done != null) {
+              closeQuietly(done.generator());
+            }
+          });
+      if (inFlightUsesGenerator) {
+        generator = null;
+      }
     }
+    closeQuietly(generator);
+    generator = null;
+    generatorVersion = -1;
     for (Generate g : queue) {
       g.replyTo().tell(new GenerationFailed(g.groupId(), name, why, false));
     }
@@ -240,6 +257,7 @@ public final class RolloutWorker {
     Generator current = generatorVersion == w.version() ? generator : null;
     long token = TOKENS.incrementAndGet();
     inFlight = req;
+    inFlightUsesGenerator = current != null;
     inFlightToken = token;
     inFlightSince = System.nanoTime();
     CompletableFuture<BatchDone> work =
@@ -263,8 +281,22 @@ public final class RolloutWorker {
               }
             },
             executor);
+    inFlightWork = work;
     ctx.pipeToSelf(
         work,
         (done, err) -> done != null ? done : new BatchDone(token, w.version(), null, null, err));
+  }
+
+  /** Also called off the actor's thread (the end of an orphaned batch): logs without ctx. */
+  private void closeQuietly(Generator g) {
+    if (g == null) {
+      return;
+    }
+    try {
+      g.close();
+    } catch (RuntimeException e) {
+      org.slf4j.LoggerFactory.getLogger(RolloutWorker.class)
+          .warn("{}: closing a rollout engine failed: {}", name, e.toString());
+    }
   }
 }
