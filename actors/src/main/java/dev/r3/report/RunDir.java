@@ -66,9 +66,20 @@ final class RunDir {
     }
   }
 
-  /** Whether the (experiment, seed) already finished: what resume skips. */
+  /**
+   * Whether the (experiment, seed) already finished: what resume skips. A run that failed also
+   * writes summary.json, with {@code "status": "failed"}: that one is run again.
+   */
   static boolean finished(Path seedDir) {
-    return locate(seedDir).map(d -> has(d, SUMMARY)).orElse(false);
+    return locate(seedDir).map(d -> has(d, SUMMARY) && !failed(d.resolve(SUMMARY))).orElse(false);
+  }
+
+  private static boolean failed(Path summary) {
+    var o = JsonFiles.readObject(summary);
+    return o == null
+        || (o.has("status")
+            && o.get("status").isJsonPrimitive()
+            && !"finished".equals(o.get("status").getAsString()));
   }
 
   /**

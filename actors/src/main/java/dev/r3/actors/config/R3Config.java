@@ -98,6 +98,7 @@ public record R3Config(
       Duration ask,
       Duration env,
       Duration generate,
+      Duration queue,
       Duration score,
       Duration step,
       Duration shutdown) {}
@@ -170,6 +171,7 @@ public record R3Config(
                 r.duration("r3.timeouts.ask"),
                 r.duration("r3.timeouts.env"),
                 r.duration("r3.timeouts.generate"),
+                r.duration("r3.timeouts.queue"),
                 r.duration("r3.timeouts.score"),
                 r.duration("r3.timeouts.step"),
                 r.duration("r3.timeouts.shutdown")),

@@ -10,6 +10,11 @@ public enum DropReason {
   FAILED_EPISODE,
   /** Its generation was abandoned after the worker failed max-retries times. */
   WORKER_FAILED,
+  /**
+   * Delivered by a worker after its attempt had timed out and been re-issued (the result raced the
+   * cancel).
+   */
+  TIMED_OUT,
   /** Its routing record did not fit its tokens (an engine bug; logged). */
   ROUTING_MISALIGNED,
   /** Still in the buffer or in flight when the run reached its last step. */

@@ -2,9 +2,12 @@ package dev.r3.actors.learning;
 
 /**
  * Accounts for every trajectory produced: each is buffered, then either trained on exactly once or
- * dropped with a reason. At any moment produced = trained + in-training + buffered + dropped; at
- * the end of a run nothing is buffered or in training, so produced = trained + dropped. Not
- * thread-safe: one actor owns it.
+ * dropped with a reason. <em>Produced</em> means delivered: a rollout worker finished generating it
+ * and its group's rollout received it. Work a worker never delivered (a batch cancelled after a
+ * timeout, or lost when its worker restarted) is not a trajectory; a group given up before any
+ * delivery is counted apart, in groups ({@link #abandoned}). At any moment produced = trained +
+ * in-training + buffered + dropped; at the end of a run nothing is buffered or in training, so
+ * produced = trained + dropped. Not thread-safe: one actor owns it.
  */
 public final class Ledger {
   private long produced;
@@ -12,6 +15,12 @@ public final class Ledger {
   private long inTraining;
   private long buffered;
   private final long[] dropped = new long[DropReason.values().length];
+  private final long[] abandonedGroups = new long[DropReason.values().length];
+
+  /** A group was given up before a worker delivered any of its samples. */
+  public void abandoned(DropReason reason) {
+    abandonedGroups[reason.ordinal()]++;
+  }
 
   /** n new trajectories enter the buffer. */
   public void produced(long n) {
@@ -51,7 +60,7 @@ public final class Ledger {
   }
 
   public LedgerCounts counts() {
-    return new LedgerCounts(produced, trained, inTraining, buffered, dropped);
+    return new LedgerCounts(produced, trained, inTraining, buffered, dropped, abandonedGroups);
   }
 
   /** Throws unless produced = trained + dropped and nothing is open. */

@@ -9,10 +9,35 @@ import java.util.Map;
  * @param dropped indexed by {@link DropReason#ordinal()}
  */
 public record LedgerCounts(
-    long produced, long trained, long inTraining, long buffered, long[] dropped) {
+    long produced,
+    long trained,
+    long inTraining,
+    long buffered,
+    long[] dropped,
+    long[] abandonedGroups) {
 
   public LedgerCounts {
     dropped = dropped.clone();
+    abandonedGroups = abandonedGroups.clone();
+  }
+
+  public LedgerCounts(long produced, long trained, long inTraining, long buffered, long[] dropped) {
+    this(produced, trained, inTraining, buffered, dropped, new long[DropReason.values().length]);
+  }
+
+  /** Groups given up before a worker delivered their samples (no trajectory produced). */
+  public Map<String, Long> abandonedGroupsByReason() {
+    Map<String, Long> m = new LinkedHashMap<>();
+    for (DropReason r : DropReason.values()) {
+      if (abandonedGroups[r.ordinal()] > 0) {
+        m.put(r.name().toLowerCase(java.util.Locale.ROOT), abandonedGroups[r.ordinal()]);
+      }
+    }
+    return m;
+  }
+
+  public long abandonedGroups(DropReason r) {
+    return abandonedGroups[r.ordinal()];
   }
 
   public long droppedTotal() {
@@ -49,6 +74,9 @@ public record LedgerCounts(
         + " dropped="
         + droppedTotal()
         + droppedByReason()
+        + (abandonedGroupsByReason().isEmpty()
+            ? ""
+            : " groups abandoned before delivery=" + abandonedGroupsByReason())
         + (inTraining + buffered > 0
             ? " open: in-training=" + inTraining + " buffered=" + buffered
             : "");

@@ -3,9 +3,11 @@ package dev.r3.actors.learning;
 /**
  * The admission rule of asynchronous training (DESIGN.md section 4): with staleness bound eta,
  * batch size B groups and learner version v, a new group may start only while {@code accepted +
- * running < (eta + v + 1) * B}, where accepted counts every group ever accepted into the buffer and
- * running the groups in flight. Staleness is bounded by admission, not by generating and throwing
- * away; eta = 0 admits exactly one batch per version, which is synchronous training.
+ * running < (eta + v + 1) * B}, where accepted counts the groups accepted into the buffer that can
+ * still be trained (trained on, or waiting fresh: a group dropped as stale gives its place back, or
+ * the gate would shrink by one group per stale drop until the learner starves) and running the
+ * groups in flight. Staleness is bounded by admission, not by generating and throwing away; eta = 0
+ * admits exactly one batch per version, which is synchronous training.
  */
 public final class StalenessGate {
   private final int eta;

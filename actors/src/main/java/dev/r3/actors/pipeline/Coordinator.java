@@ -9,6 +9,7 @@ import dev.r3.actors.ports.Backends;
 import dev.r3.actors.run.ProgressBar;
 import dev.r3.actors.run.RunFiles;
 import dev.r3.actors.run.RunFiles.RunSummary;
+import dev.r3.actors.run.RunStatus;
 import dev.r3.actors.wire.WireMessage;
 import dev.r3.model.SamplingParams;
 import java.nio.file.Path;
@@ -86,6 +87,7 @@ public final class Coordinator {
   private boolean lastStepDone;
   private boolean draining;
   private long steps;
+  private LedgerCounts lastLedger;
 
   private Coordinator(
       ActorContext<Command> ctx,
@@ -186,6 +188,7 @@ public final class Coordinator {
   private Behavior<Command> onStep(StepCompleted m) {
     StepReport r = m.report();
     steps = r.step();
+    lastLedger = r.ledger();
     files.step(r);
     progress.step(
         r.step(), r.stats().rewardMean(), r.stats().accuracy(), r.stats().stalenessMean());
@@ -246,25 +249,15 @@ public final class Coordinator {
 
   private Behavior<Command> onDrained(GotDrained m) {
     LedgerCounts ledger = m.drained().ledger();
-    double wall = (System.nanoTime() - startNanos) / 1e9;
-    evals.sort((a, b) -> Long.compare(a.version(), b.version()));
-    RunSummary summary =
-        new RunSummary(
-            config.experiment().name(),
-            files.dir(),
-            steps,
-            initialEval,
-            finalEval,
-            List.copyOf(evals),
-            ledger,
-            wall,
-            List.copyOf(checkpoints));
-    files.summary(summary, config.json());
-    files.close();
+    lastLedger = ledger;
     if (!ledger.closed()) {
       return fail("ledger does not balance at the end of the run: " + ledger);
     }
-    ctx.getLog().info("run finished in {} s: {}", String.format("%.1f", wall), ledger);
+    RunSummary summary = summary(RunStatus.FINISHED, null, ledger);
+    files.summary(summary, config.json());
+    files.close();
+    ctx.getLog()
+        .info("run finished in {} s: {}", String.format("%.1f", summary.wallSeconds()), ledger);
     done.complete(summary);
     return Behaviors.stopped();
   }
@@ -315,8 +308,31 @@ public final class Coordinator {
     }
   }
 
+  private RunSummary summary(RunStatus status, String failure, LedgerCounts ledger) {
+    double wall = (System.nanoTime() - startNanos) / 1e9;
+    evals.sort((a, b) -> Long.compare(a.version(), b.version()));
+    return new RunSummary(
+        config.experiment().name(),
+        files.dir(),
+        status,
+        failure,
+        steps,
+        initialEval,
+        finalEval,
+        List.copyOf(evals),
+        ledger,
+        wall,
+        List.copyOf(checkpoints));
+  }
+
   private Behavior<Command> fail(String reason) {
     ctx.getLog().error("run failed: {}", reason);
+    try {
+      // What is known at the failure: the ledger as of the last step (the buffer may be gone).
+      files.summary(summary(RunStatus.FAILED, reason, lastLedger), config.json());
+    } catch (RuntimeException e) {
+      ctx.getLog().warn("could not write summary.json of the failed run: {}", e.toString());
+    }
     try {
       files.close();
     } catch (RuntimeException ignored) {

@@ -7,35 +7,75 @@ import dev.r3.actors.pipeline.EnvironmentActor.Prompt;
 import dev.r3.actors.pipeline.EnvironmentActor.PromptReply;
 import dev.r3.actors.pipeline.RewardActor.Score;
 import dev.r3.actors.pipeline.RewardActor.Scored;
+import dev.r3.actors.pipeline.RolloutWorker.Cancel;
 import dev.r3.actors.pipeline.RolloutWorker.Generate;
 import dev.r3.actors.pipeline.RolloutWorker.GenerateReply;
 import dev.r3.actors.pipeline.RolloutWorker.Generated;
+import dev.r3.actors.pipeline.RolloutWorker.GenerationFailed;
+import dev.r3.actors.pipeline.RolloutWorker.Started;
+import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
  * The life of one admitted group, as a per-request child of the {@link ReplayBuffer}: ask an
  * environment actor for the prompt, a rollout worker for G samples, the reward actor for their
- * scores, then report to the buffer and stop. Every ask has a timeout; a failed or timed-out step
- * is re-issued (generation goes to the next worker) up to {@code max-retries} times, after which
- * the group is reported abandoned with a reason the ledger records. The same seeds are sent on
- * every retry, so a re-issued group yields the same samples.
+ * scores, then report to the buffer and stop. A failed or timed-out step is re-issued (generation
+ * goes to the next worker) up to {@code max-retries} times, after which the group is reported
+ * abandoned with a reason the ledger records. The same seeds are sent on every retry, so a
+ * re-issued group yields the same samples.
+ *
+ * <p>Generation is not an ask: its deadline ({@code timeouts.generate}) runs from the moment the
+ * worker reports the batch {@link Started}, so time spent queued behind other groups on a busy
+ * worker never times healthy work out ({@code timeouts.queue} bounds the wait in the queue). A
+ * timed-out attempt is cancelled on its worker; if its result was already on its way it still
+ * arrives here and is reported as {@link ReplayBuffer.LateTrajectories} (produced, dropped {@code
+ * timed_out}). So that such a result is never lost, the child lingers after its report until every
+ * attempt it issued has been answered (at most {@code timeouts.ask}), then tells the buffer {@link
+ * ReplayBuffer.GroupClosed}.
+ *
+ * <p>The ledger's <em>produced</em> counts trajectories delivered here by a worker: a batch that is
+ * cancelled, or whose worker restarts, before it delivers is discarded on the worker and never
+ * produced.
  */
 final class GroupRollout {
 
-  // ---- protocol (internal: only the child's own ask replies) ----
+  // ---- protocol ----
   sealed interface Command extends NoSerializationVerificationNeeded
-      permits PromptResult, GenerateResult, ScoreResult {}
+      permits Abort, PromptResult, WorkerReply, AttemptTimedOut, ScoreResult, LingerOver {}
 
+  /**
+   * From the buffer, when the run's drain times out: cancel outstanding work, report what was
+   * delivered as dropped {@code run_ended}, stop.
+   */
+  record Abort(String why) implements Command {}
+
+  // ---- internal ----
   private record PromptResult(PromptReply reply, Throwable error) implements Command {}
 
-  private record GenerateResult(GenerateReply reply, Throwable error) implements Command {}
+  private record WorkerReply(GenerateReply reply) implements Command {}
+
+  private record AttemptTimedOut(int attempt, boolean started) implements Command {}
 
   private record ScoreResult(Scored reply, Throwable error) implements Command {}
+
+  private enum LingerOver implements Command {
+    INSTANCE
+  }
+
+  private enum Phase {
+    PROMPT,
+    GENERATING,
+    SCORING,
+    REPORTED
+  }
 
   /** What to roll out and with whom. */
   record Spec(
@@ -53,37 +93,54 @@ final class GroupRollout {
 
   static Behavior<Command> create(Spec spec, ActorRef<ReplayBuffer.Command> parent) {
     return Behaviors.setup(
-        ctx -> {
-          GroupRollout g = new GroupRollout(ctx, spec, parent);
-          g.askPrompt();
-          return g.behavior();
-        });
+        ctx ->
+            Behaviors.withTimers(
+                timers -> {
+                  GroupRollout g = new GroupRollout(ctx, timers, spec, parent);
+                  g.askPrompt();
+                  return g.behavior();
+                }));
   }
 
   // ---- state ----
+  private static final int MAX_REQUEUES = 100;
+  private static final String ATTEMPT_TIMER = "attempt";
   private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
   private final Spec spec;
   private final ActorRef<ReplayBuffer.Command> parent;
-  private static final int MAX_REQUEUES = 100;
-  private int attempts;
+  private final ActorRef<GenerateReply> replies;
+  // Attempts sent to a worker that has not yet answered with a result or a failure.
+  private final Map<Integer, ActorRef<RolloutWorker.Command>> outstanding = new HashMap<>();
+  private Phase phase = Phase.PROMPT;
+  private int failures; // of the current step, against max-retries
   private int retries;
   private int requeues;
   private int offset;
+  private int attempt; // the current generation attempt (each Generate sent gets a new number)
   private int[] prompt;
   private Generated generated;
 
   private GroupRollout(
-      ActorContext<Command> ctx, Spec spec, ActorRef<ReplayBuffer.Command> parent) {
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
+      Spec spec,
+      ActorRef<ReplayBuffer.Command> parent) {
     this.ctx = ctx;
+    this.timers = timers;
     this.spec = spec;
     this.parent = parent;
+    this.replies = ctx.messageAdapter(GenerateReply.class, WorkerReply::new);
   }
 
   private Behavior<Command> behavior() {
     return Behaviors.receive(Command.class)
         .onMessage(PromptResult.class, this::onPrompt)
-        .onMessage(GenerateResult.class, this::onGenerated)
+        .onMessage(WorkerReply.class, this::onWorkerReply)
+        .onMessage(AttemptTimedOut.class, this::onAttemptTimedOut)
         .onMessage(ScoreResult.class, this::onScored)
+        .onMessage(Abort.class, this::onAbort)
+        .onMessage(LingerOver.class, m -> close())
         .build();
   }
 
@@ -96,24 +153,24 @@ final class GroupRollout {
         PromptResult::new);
   }
 
-  private void askGenerate() {
+  private void sendGenerate() {
     List<ActorRef<RolloutWorker.Command>> ws = spec.workers();
     ActorRef<RolloutWorker.Command> worker =
-        ws.get((spec.firstWorker() + attempts + offset) % ws.size());
-    ctx.ask(
-        GenerateReply.class,
-        worker,
-        spec.timeouts().generate(),
-        r ->
-            new Generate(
-                spec.groupId(),
-                spec.episodeSeed(),
-                prompt,
-                spec.samples(),
-                spec.minVersion(),
-                spec.samplingSeed(),
-                r),
-        GenerateResult::new);
+        ws.get((spec.firstWorker() + failures + offset) % ws.size());
+    attempt++;
+    outstanding.put(attempt, worker);
+    worker.tell(
+        new Generate(
+            spec.groupId(),
+            attempt,
+            spec.episodeSeed(),
+            prompt,
+            spec.samples(),
+            spec.minVersion(),
+            spec.samplingSeed(),
+            replies));
+    timers.startSingleTimer(
+        ATTEMPT_TIMER, new AttemptTimedOut(attempt, false), spec.timeouts().queue());
   }
 
   private void askScore() {
@@ -126,38 +183,85 @@ final class GroupRollout {
   }
 
   private Behavior<Command> onPrompt(PromptResult m) {
+    if (phase != Phase.PROMPT) {
+      return Behaviors.same();
+    }
     if (m.reply() instanceof Prompt p) {
       prompt = p.tokens();
-      attempts = 0;
-      askGenerate();
+      failures = 0;
+      phase = Phase.GENERATING;
+      sendGenerate();
       return Behaviors.same();
     }
     return retryOrAbandon(
-        "prompt", m.reply(), m.error(), DropReason.FAILED_EPISODE, this::askPrompt);
+        "prompt", String.valueOf(m.reply()), m.error(), DropReason.FAILED_EPISODE, this::askPrompt);
   }
 
-  private Behavior<Command> onGenerated(GenerateResult m) {
-    if (m.reply() instanceof Generated g) {
+  private Behavior<Command> onWorkerReply(WorkerReply m) {
+    GenerateReply r = m.reply();
+    boolean current = phase == Phase.GENERATING && r.attempt() == attempt;
+    if (r instanceof Started) {
+      if (current) {
+        timers.startSingleTimer(
+            ATTEMPT_TIMER, new AttemptTimedOut(attempt, true), spec.timeouts().generate());
+      }
+      return Behaviors.same();
+    }
+    outstanding.remove(r.attempt());
+    if (!current) {
+      if (r instanceof Generated late) {
+        // A superseded attempt's result raced its cancel: it was generated and delivered, so it is
+        // produced, and dropped.
+        parent.tell(
+            new ReplayBuffer.LateTrajectories(
+                spec.groupId(), late.trajectories().size(), late.worker()));
+      }
+      return phase == Phase.REPORTED && outstanding.isEmpty() ? close() : Behaviors.same();
+    }
+    timers.cancel(ATTEMPT_TIMER);
+    if (r instanceof Generated g) {
       generated = g;
-      attempts = 0;
+      failures = 0;
+      phase = Phase.SCORING;
       askScore();
       return Behaviors.same();
     }
-    if (m.reply() instanceof RolloutWorker.GenerationFailed f
-        && !f.started()
-        && requeues++ < MAX_REQUEUES) {
-      // Lost from a restarting worker's queue before it started: not this group's fault, no attempt
-      // used.
+    GenerationFailed f = (GenerationFailed) r;
+    if (!f.started() && requeues++ < MAX_REQUEUES) {
+      // Lost from a restarting worker's queue before it started: not this group's fault, no
+      // attempt used.
       offset++;
-      askGenerate();
+      sendGenerate();
       return Behaviors.same();
     }
     return retryOrAbandon(
-        "generation", m.reply(), m.error(), DropReason.WORKER_FAILED, this::askGenerate);
+        "generation", f.toString(), null, DropReason.WORKER_FAILED, this::sendGenerate);
+  }
+
+  private Behavior<Command> onAttemptTimedOut(AttemptTimedOut m) {
+    if (phase != Phase.GENERATING || m.attempt() != attempt) {
+      return Behaviors.same();
+    }
+    ActorRef<RolloutWorker.Command> worker = outstanding.get(m.attempt());
+    if (worker != null) {
+      worker.tell(new Cancel(spec.groupId(), m.attempt()));
+    }
+    Duration limit = m.started() ? spec.timeouts().generate() : spec.timeouts().queue();
+    String why =
+        (m.started() ? "batch running" : "queued without starting")
+            + " longer than "
+            + limit
+            + " on "
+            + (worker == null ? "?" : worker.path().name());
+    return retryOrAbandon("generation", why, null, DropReason.WORKER_FAILED, this::sendGenerate);
   }
 
   private Behavior<Command> onScored(ScoreResult m) {
+    if (phase != Phase.SCORING) {
+      return Behaviors.same();
+    }
     if (m.reply() != null) {
+      phase = Phase.REPORTED;
       parent.tell(
           new ReplayBuffer.GroupFinished(
               spec.groupId(),
@@ -166,31 +270,48 @@ final class GroupRollout {
               m.reply().scored(),
               generated.worker(),
               generated.seconds(),
-              retries));
-      return Behaviors.stopped();
+              retries,
+              outstanding.isEmpty()));
+      return afterReport();
     }
     return retryOrAbandon("scoring", null, m.error(), DropReason.FAILED_EPISODE, this::askScore);
   }
 
+  private Behavior<Command> onAbort(Abort m) {
+    for (var e : outstanding.entrySet()) {
+      e.getValue().tell(new Cancel(spec.groupId(), e.getKey()));
+    }
+    outstanding.clear(); // results after the run's end are not delivered: never produced
+    if (phase == Phase.REPORTED) {
+      return close();
+    }
+    int delivered = delivered();
+    phase = Phase.REPORTED;
+    parent.tell(
+        new ReplayBuffer.GroupAbandoned(
+            spec.groupId(), delivered, DropReason.RUN_ENDED, m.why(), true));
+    return Behaviors.stopped();
+  }
+
   private Behavior<Command> retryOrAbandon(
-      String what, Object reply, Throwable error, DropReason reason, Runnable again) {
+      String what, String reply, Throwable error, DropReason reason, Runnable again) {
     String why =
-        error != null
-            ? error.getClass().getSimpleName() + ": " + error.getMessage()
-            : String.valueOf(reply);
-    attempts++;
-    if (attempts > spec.maxRetries()) {
+        error != null ? error.getClass().getSimpleName() + ": " + error.getMessage() : reply;
+    failures++;
+    if (failures > spec.maxRetries()) {
       ctx.getLog()
           .warn(
               "group {}: {} failed {} times, abandoning it ({})",
               spec.groupId(),
               what,
-              attempts,
+              failures,
               why);
+      int delivered = delivered();
+      phase = Phase.REPORTED;
       parent.tell(
           new ReplayBuffer.GroupAbandoned(
-              spec.groupId(), spec.samples(), reason, what + ": " + why));
-      return Behaviors.stopped();
+              spec.groupId(), delivered, reason, what + ": " + why, outstanding.isEmpty()));
+      return afterReport();
     }
     retries++;
     ctx.getLog()
@@ -199,8 +320,35 @@ final class GroupRollout {
             spec.groupId(),
             what,
             why,
-            attempts + 1);
+            failures + 1);
     again.run();
     return Behaviors.same();
+  }
+
+  /** Trajectories a worker delivered for this group and that are still this group's. */
+  private int delivered() {
+    return phase == Phase.SCORING && generated != null ? generated.trajectories().size() : 0;
+  }
+
+  private Behavior<Command> afterReport() {
+    if (outstanding.isEmpty()) {
+      return Behaviors.stopped();
+    }
+    timers.cancel(ATTEMPT_TIMER);
+    timers.startSingleTimer(LingerOver.INSTANCE, spec.timeouts().ask());
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> close() {
+    if (!outstanding.isEmpty()) {
+      ctx.getLog()
+          .warn(
+              "group {}: {} cancelled attempt(s) unanswered after {}; closing",
+              spec.groupId(),
+              outstanding.size(),
+              spec.timeouts().ask());
+    }
+    parent.tell(new ReplayBuffer.GroupClosed(spec.groupId()));
+    return Behaviors.stopped();
   }
 }

@@ -21,6 +21,7 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
  * Owns the only gradient collector of the process (the {@link PolicyTrainer}, used from the one
@@ -30,6 +31,10 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * (metrics, evaluation, checkpoints). Rollouts continue while it trains, bounded by the staleness
  * gate.
  *
+ * <p>Progress deadline ({@code r3.timeouts.step}): no batch within it, or a step running longer,
+ * fails the run with a message naming what was waited on (for a missing batch, what the buffer held
+ * then), instead of a silent stall.
+ *
  * <p>Not restarted: a restart would lose the weights and the optimizer state, so a failed step
  * stops the run with the reason ({@code Coordinator.LearnerFailed}).
  */
@@ -37,7 +42,7 @@ public final class Learner {
 
   // ---- protocol ----
   public sealed interface Command extends WireMessage
-      permits Start, SubscribeWeights, Stop, GotBatch, StepDone {}
+      permits Start, SubscribeWeights, Stop, GotBatch, StepDone, Deadline, GotBufferStatus {}
 
   /** Begin training from the given buffer. */
   public record Start(ActorRef<ReplayBuffer.Command> buffer) implements Command {}
@@ -54,17 +59,32 @@ public final class Learner {
   private record StepDone(Batch batch, StepStats stats, WeightsSnapshot snapshot, Throwable error)
       implements Command, NoSerializationVerificationNeeded {}
 
+  /**
+   * {@code r3.timeouts.step} passed while waiting for a batch ({@code stepping} false) or in one.
+   */
+  private record Deadline(long version, boolean stepping)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  private record GotBufferStatus(long version, ReplayBuffer.Status status, Throwable error)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  private static final String DEADLINE = "deadline";
+
   public static Behavior<Command> create(
       R3Config config,
       PolicyTrainer.Factory trainers,
       ModelWeights initial,
       ActorRef<Coordinator.Command> coordinator) {
     return Behaviors.setup(
-        ctx -> new Learner(ctx, config, trainers, initial, coordinator).behavior());
+        ctx ->
+            Behaviors.withTimers(
+                timers ->
+                    new Learner(ctx, timers, config, trainers, initial, coordinator).behavior()));
   }
 
   // ---- state ----
   private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
   private final R3Config config;
   private final PolicyTrainer.Factory trainers;
   private final ModelWeights initial;
@@ -84,11 +104,13 @@ public final class Learner {
 
   private Learner(
       ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
       R3Config config,
       PolicyTrainer.Factory trainers,
       ModelWeights initial,
       ActorRef<Coordinator.Command> coordinator) {
     this.ctx = ctx;
+    this.timers = timers;
     this.config = config;
     this.trainers = trainers;
     this.initial = initial;
@@ -113,6 +135,8 @@ public final class Learner {
         .onMessage(Stop.class, this::onStop)
         .onMessage(GotBatch.class, this::onBatch)
         .onMessage(StepDone.class, this::onStepDone)
+        .onMessage(Deadline.class, this::onDeadline)
+        .onMessage(GotBufferStatus.class, this::onBufferStatus)
         .onSignal(PostStop.class, s -> onPostStop())
         .build();
   }
@@ -131,6 +155,9 @@ public final class Learner {
 
   private Behavior<Command> onStop(Stop m) {
     stopped = true;
+    if (!stepping) {
+      timers.cancel(DEADLINE);
+    }
     return Behaviors.same();
   }
 
@@ -138,6 +165,7 @@ public final class Learner {
     Batch batch = m.batch();
     stepping = true;
     long version = snapshot.version();
+    timers.startSingleTimer(DEADLINE, new Deadline(version, true), config.timeouts().step());
     long started = System.nanoTime();
     CompletableFuture<StepDone> work =
         CompletableFuture.supplyAsync(
@@ -165,6 +193,7 @@ public final class Learner {
 
   private Behavior<Command> onStepDone(StepDone m) {
     stepping = false;
+    timers.cancel(DEADLINE);
     long now = System.nanoTime();
     if (m.error() != null) {
       ctx.getLog().error("learner step failed", m.error());
@@ -208,6 +237,71 @@ public final class Learner {
     return Behaviors.same();
   }
 
+  private Behavior<Command> onDeadline(Deadline m) {
+    if (m.version() != snapshot.version() || m.stepping() != stepping) {
+      return Behaviors.same(); // a timer of a state already left
+    }
+    if (m.stepping()) {
+      return failRun(
+          "learner step "
+              + (m.version() + 1)
+              + " still running after r3.timeouts.step = "
+              + config.timeouts().step()
+              + " (the learner thread is busy in RlStep: "
+              + config.learner().miniSteps()
+              + " mini-steps on "
+              + config.learner().batchGroups()
+              + " groups)");
+    }
+    ctx.ask(
+        ReplayBuffer.Status.class,
+        buffer,
+        config.timeouts().ask(),
+        ReplayBuffer.GetStatus::new,
+        (status, err) -> new GotBufferStatus(m.version(), status, err));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onBufferStatus(GotBufferStatus m) {
+    if (stepping || m.version() != snapshot.version()) {
+      return Behaviors.same(); // the batch came after all
+    }
+    String held =
+        m.status() == null
+            ? "the buffer did not answer a status request within "
+                + config.timeouts().ask()
+                + " ("
+                + m.error()
+                + ")"
+            : "the buffer held "
+                + m.status().queued()
+                + " fresh groups waiting (a batch needs "
+                + config.learner().batchGroups()
+                + "), "
+                + m.status().running()
+                + " groups running, "
+                + m.status().accepted()
+                + " accepted, at version "
+                + m.status().version()
+                + "; ledger "
+                + m.status().ledger();
+    return failRun(
+        "no batch from the replay buffer ("
+            + buffer.path()
+            + ") within r3.timeouts.step = "
+            + config.timeouts().step()
+            + " at version "
+            + m.version()
+            + ": "
+            + held);
+  }
+
+  private Behavior<Command> failRun(String reason) {
+    ctx.getLog().error(reason);
+    coordinator.tell(new Coordinator.LearnerFailed(reason));
+    return Behaviors.stopped();
+  }
+
   private Behavior<Command> onPostStop() {
     executor.execute(
         () -> {
@@ -224,6 +318,8 @@ public final class Learner {
   private void requestBatch() {
     if (!stopped && !stepping && buffer != null) {
       buffer.tell(new ReplayBuffer.TakeBatch(snapshot.version(), batchAdapter));
+      timers.startSingleTimer(
+          DEADLINE, new Deadline(snapshot.version(), false), config.timeouts().step());
     }
   }
 

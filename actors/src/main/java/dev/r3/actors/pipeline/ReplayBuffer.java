@@ -42,6 +42,8 @@ public final class ReplayBuffer {
   public sealed interface Command extends WireMessage
       permits GroupFinished,
           GroupAbandoned,
+          LateTrajectories,
+          GroupClosed,
           VersionAdvanced,
           TakeBatch,
           BatchTrained,
@@ -49,7 +51,11 @@ public final class ReplayBuffer {
           GetStatus,
           DrainTimeout {}
 
-  /** From a {@link GroupRollout}: the group's scored samples, generated at {@code version}. */
+  /**
+   * From a {@link GroupRollout}: the group's scored samples, generated at {@code version}.
+   *
+   * @param closed the rollout has nothing outstanding; otherwise a {@link GroupClosed} follows
+   */
   public record GroupFinished(
       long groupId,
       long episodeSeed,
@@ -57,12 +63,29 @@ public final class ReplayBuffer {
       List<ScoredTrajectory> scored,
       String worker,
       double seconds,
-      int retries)
+      int retries,
+      boolean closed)
       implements Command {}
 
-  /** From a {@link GroupRollout}: the group could not be rolled out. */
-  public record GroupAbandoned(long groupId, int samples, DropReason reason, String why)
+  /**
+   * From a {@link GroupRollout}: the group could not be rolled out.
+   *
+   * @param delivered trajectories a worker had delivered for it (produced, now dropped for {@code
+   *     reason}); 0 when generation never succeeded
+   * @param closed the rollout has nothing outstanding; otherwise a {@link GroupClosed} follows
+   */
+  public record GroupAbandoned(
+      long groupId, int delivered, DropReason reason, String why, boolean closed)
       implements Command {}
+
+  /**
+   * From a {@link GroupRollout}: a timed-out attempt's result arrived after all (it raced the
+   * cancel): produced, and dropped as {@code timed_out}.
+   */
+  public record LateTrajectories(long groupId, int count, String worker) implements Command {}
+
+  /** From a {@link GroupRollout}: every attempt it issued is answered; it has stopped. */
+  public record GroupClosed(long groupId) implements Command {}
 
   /** The learner published {@code version}. */
   public record VersionAdvanced(long version) implements Command {}
@@ -109,7 +132,10 @@ public final class ReplayBuffer {
       implements WireMessage {}
 
   // ---- internal ----
-  private record DrainTimeout() implements Command, NoSerializationVerificationNeeded {}
+  /**
+   * @param last the second timeout: rollouts that did not answer the abort are given up
+   */
+  private record DrainTimeout(boolean last) implements Command, NoSerializationVerificationNeeded {}
 
   /** Who does the work of a group. */
   public record Crew(
@@ -134,6 +160,8 @@ public final class ReplayBuffer {
   private final Ledger ledger = new Ledger();
   private final TreeMap<Long, ScoredGroup> waiting = new TreeMap<>();
   private final Map<Long, Integer> running = new HashMap<>(); // group id -> worker index
+  // Rollout children that have not closed yet (running, or lingering for a cancelled attempt).
+  private final Map<Long, ActorRef<GroupRollout.Command>> open = new HashMap<>();
   private final int[] workerLoad;
   private long version;
   private long nextGroupId;
@@ -166,6 +194,8 @@ public final class ReplayBuffer {
     return Behaviors.receive(Command.class)
         .onMessage(GroupFinished.class, this::onGroupFinished)
         .onMessage(GroupAbandoned.class, this::onGroupAbandoned)
+        .onMessage(LateTrajectories.class, this::onLateTrajectories)
+        .onMessage(GroupClosed.class, this::onGroupClosed)
         .onMessage(VersionAdvanced.class, this::onVersionAdvanced)
         .onMessage(TakeBatch.class, this::onTakeBatch)
         .onMessage(BatchTrained.class, this::onBatchTrained)
@@ -176,6 +206,9 @@ public final class ReplayBuffer {
   }
 
   private Behavior<Command> onGroupFinished(GroupFinished m) {
+    if (m.closed()) {
+      open.remove(m.groupId());
+    }
     if (!release(m.groupId())) {
       return Behaviors.same();
     }
@@ -224,11 +257,35 @@ public final class ReplayBuffer {
   }
 
   private Behavior<Command> onGroupAbandoned(GroupAbandoned m) {
-    if (release(m.groupId())) {
-      ledger.producedAndDropped(m.samples(), m.reason());
-      ctx.getLog().warn("group {} abandoned: {}", m.groupId(), m.why());
-      afterChange();
+    if (m.closed()) {
+      open.remove(m.groupId());
     }
+    if (release(m.groupId())) {
+      if (m.delivered() > 0) {
+        ledger.producedAndDropped(m.delivered(), m.reason());
+      } else {
+        ledger.abandoned(m.reason());
+      }
+      ctx.getLog().warn("group {} abandoned: {}", m.groupId(), m.why());
+    }
+    afterChange();
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onLateTrajectories(LateTrajectories m) {
+    ledger.producedAndDropped(m.count(), DropReason.TIMED_OUT);
+    ctx.getLog()
+        .info(
+            "group {}: {} trajectories from {} arrived after their attempt timed out: dropped",
+            m.groupId(),
+            m.count(),
+            m.worker());
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onGroupClosed(GroupClosed m) {
+    open.remove(m.groupId());
+    afterChange();
     return Behaviors.same();
   }
 
@@ -253,7 +310,7 @@ public final class ReplayBuffer {
   private Behavior<Command> onDrain(Drain m) {
     drainReplyTo = m.replyTo();
     demand = null;
-    timers.startSingleTimer(new DrainTimeout(), config.timeouts().shutdown());
+    timers.startSingleTimer(new DrainTimeout(false), config.timeouts().shutdown());
     afterChange();
     return Behaviors.same();
   }
@@ -265,19 +322,28 @@ public final class ReplayBuffer {
   }
 
   private Behavior<Command> onDrainTimeout(DrainTimeout m) {
-    if (drainReplyTo != null && !running.isEmpty()) {
+    if (drainReplyTo == null || open.isEmpty()) {
+      return Behaviors.same();
+    }
+    if (!m.last()) {
       ctx.getLog()
           .warn(
-              "{} groups still running after {}; dropping them",
-              running.size(),
+              "{} groups still open after {}; aborting them",
+              open.size(),
               config.timeouts().shutdown());
-      for (Long id : new ArrayList<>(running.keySet())) {
-        ctx.getChild("group-" + id).ifPresent(ctx::stop);
-        release(id);
-        ledger.producedAndDropped(config.rollout().groupSize(), DropReason.RUN_ENDED);
+      for (ActorRef<GroupRollout.Command> child : open.values()) {
+        child.tell(new GroupRollout.Abort("run ended while the group was in flight"));
       }
-      afterChange();
+      timers.startSingleTimer(new DrainTimeout(true), config.timeouts().ask());
+      return Behaviors.same();
     }
+    ctx.getLog()
+        .error("{} group rollouts did not answer the abort; giving up on them", open.size());
+    for (Long id : new ArrayList<>(open.keySet())) {
+      ctx.stop(open.remove(id));
+      release(id);
+    }
+    afterChange();
     return Behaviors.same();
   }
 
@@ -314,7 +380,7 @@ public final class ReplayBuffer {
               crew.reward(),
               config.timeouts(),
               config.faults().maxRetries());
-      ctx.spawn(GroupRollout.create(spec, ctx.getSelf()), "group-" + id);
+      open.put(id, ctx.spawn(GroupRollout.create(spec, ctx.getSelf()), "group-" + id));
     }
   }
 
@@ -328,6 +394,7 @@ public final class ReplayBuffer {
       ScoredGroup g = it.next();
       if (!gate.fresh(g.version(), version)) {
         it.remove();
+        accepted--; // the gate counts groups that can still be trained: this one no longer can
         ledger.drop(g.members().size(), DropReason.STALE);
         ctx.getLog()
             .info("group {} (v{}) is stale at v{}: dropped", g.groupId(), g.version(), version);
@@ -355,7 +422,7 @@ public final class ReplayBuffer {
   }
 
   private void finishDrainIfIdle() {
-    if (drainReplyTo == null || !running.isEmpty()) {
+    if (drainReplyTo == null || !running.isEmpty() || !open.isEmpty()) {
       return;
     }
     for (ScoredGroup g : waiting.values()) {

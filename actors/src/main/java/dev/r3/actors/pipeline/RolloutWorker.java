@@ -35,13 +35,19 @@ public final class RolloutWorker {
 
   // ---- protocol ----
   public sealed interface Command extends WireMessage
-      permits Generate, UseWeights, Ping, Restart, BatchDone {}
+      permits Generate, Cancel, UseWeights, Ping, Restart, BatchDone {}
 
   /**
    * Generate {@code samples} completions of one prompt with weights of at least {@code minVersion}.
+   * The worker answers {@link Started} when the batch starts (the requester's generate deadline
+   * runs from then, not from the time queued), then {@link Generated} or {@link GenerationFailed}.
+   *
+   * @param attempt the requester's attempt number, echoed in every reply (a re-issued group has a
+   *     new one, so late replies of an earlier attempt are recognised)
    */
   public record Generate(
       long groupId,
+      int attempt,
       long episodeSeed,
       int[] prompt,
       int samples,
@@ -49,6 +55,13 @@ public final class RolloutWorker {
       long samplingSeed,
       ActorRef<GenerateReply> replyTo)
       implements Command {}
+
+  /**
+   * The requester gave up on an attempt (it timed out): a queued request is removed, a running
+   * batch's result is discarded when it ends (never delivered, so never produced). Answered with
+   * {@link GenerationFailed}; a result already sent before the cancel arrived stays sent.
+   */
+  public record Cancel(long groupId, int attempt) implements Command {}
 
   public record UseWeights(WeightsSnapshot snapshot) implements Command {}
 
@@ -60,17 +73,31 @@ public final class RolloutWorker {
    */
   public record Restart(String reason) implements Command {}
 
-  public sealed interface GenerateReply extends WireMessage permits Generated, GenerationFailed {}
+  public sealed interface GenerateReply extends WireMessage
+      permits Started, Generated, GenerationFailed {
+    long groupId();
+
+    int attempt();
+  }
+
+  /** The batch of this request started on the worker. */
+  public record Started(long groupId, int attempt, String worker) implements GenerateReply {}
 
   public record Generated(
-      long groupId, String worker, long version, List<Trajectory> trajectories, double seconds)
+      long groupId,
+      int attempt,
+      String worker,
+      long version,
+      List<Trajectory> trajectories,
+      double seconds)
       implements GenerateReply {}
 
   /**
    * @param started false when the request was still queued (the worker restarted before reaching
    *     it)
    */
-  public record GenerationFailed(long groupId, String worker, String reason, boolean started)
+  public record GenerationFailed(
+      long groupId, int attempt, String worker, String reason, boolean started)
       implements GenerateReply {}
 
   /**
@@ -122,6 +149,7 @@ public final class RolloutWorker {
   private Generator generator; // engine for generatorVersion
   private long generatorVersion = -1;
   private Generate inFlight;
+  private boolean inFlightCancelled;
   private CompletableFuture<BatchDone> inFlightWork;
   private boolean
       inFlightUsesGenerator; // the batch runs on `generator` (not on an engine of its own)
@@ -147,6 +175,7 @@ public final class RolloutWorker {
   private Behavior<Command> behavior() {
     return Behaviors.receive(Command.class)
         .onMessage(Generate.class, this::onGenerate)
+        .onMessage(Cancel.class, this::onCancel)
         .onMessage(UseWeights.class, this::onUseWeights)
         .onMessage(Ping.class, this::onPing)
         .onMessage(Restart.class, this::onRestart)
@@ -167,6 +196,26 @@ public final class RolloutWorker {
     queue.add(m);
     startNext();
     return Behaviors.same();
+  }
+
+  private Behavior<Command> onCancel(Cancel m) {
+    if (inFlight != null && matches(inFlight, m)) {
+      inFlightCancelled = true; // the batch cannot be interrupted: its result is dropped at the end
+      return Behaviors.same();
+    }
+    var it = queue.iterator();
+    while (it.hasNext()) {
+      Generate g = it.next();
+      if (matches(g, m)) {
+        it.remove();
+        g.replyTo().tell(new GenerationFailed(g.groupId(), g.attempt(), name, "cancelled", false));
+      }
+    }
+    return Behaviors.same();
+  }
+
+  private static boolean matches(Generate g, Cancel c) {
+    return g.groupId() == c.groupId() && g.attempt() == c.attempt();
   }
 
   private Behavior<Command> onUseWeights(UseWeights m) {
@@ -194,7 +243,9 @@ public final class RolloutWorker {
       return Behaviors.same(); // a batch from before a restart: its requester was already told
     }
     Generate req = inFlight;
+    boolean cancelled = inFlightCancelled;
     inFlight = null;
+    inFlightCancelled = false;
     if (m.generator() != null && m.generator() != generator) {
       if (generator != null) {
         generator.close();
@@ -204,21 +255,33 @@ public final class RolloutWorker {
     }
     if (m.error() != null) {
       req.replyTo()
-          .tell(new GenerationFailed(req.groupId(), name, "generation failed: " + m.error(), true));
+          .tell(
+              new GenerationFailed(
+                  req.groupId(), req.attempt(), name, "generation failed: " + m.error(), true));
       throw new WorkerFailed(
           "worker " + name + " failed on group " + req.groupId() + ": " + m.error(), m.error());
     }
     batches++;
+    if (cancelled) {
+      req.replyTo()
+          .tell(new GenerationFailed(req.groupId(), req.attempt(), name, "cancelled", true));
+      startNext();
+      return Behaviors.same();
+    }
     double seconds = (System.nanoTime() - inFlightSince) / 1e9;
-    req.replyTo().tell(new Generated(req.groupId(), name, m.version(), m.result(), seconds));
+    req.replyTo()
+        .tell(new Generated(req.groupId(), req.attempt(), name, m.version(), m.result(), seconds));
     startNext();
     return Behaviors.same();
   }
 
   private Behavior<Command> onStopping(String why) {
     if (inFlight != null) {
-      inFlight.replyTo().tell(new GenerationFailed(inFlight.groupId(), name, why, true));
+      inFlight
+          .replyTo()
+          .tell(new GenerationFailed(inFlight.groupId(), inFlight.attempt(), name, why, true));
       inFlight = null;
+      inFlightCancelled = false;
       // This incarnation never sees the batch's BatchDone: its engine (still in use on the rollout
       // dispatcher) is closed when the batch ends, or its native memory would leak.
       inFlightWork.whenComplete(
@@ -235,7 +298,7 @@ public final class RolloutWorker {
     generator = null;
     generatorVersion = -1;
     for (Generate g : queue) {
-      g.replyTo().tell(new GenerationFailed(g.groupId(), name, why, false));
+      g.replyTo().tell(new GenerationFailed(g.groupId(), g.attempt(), name, why, false));
     }
     queue.clear();
     return Behaviors.same();
@@ -257,6 +320,7 @@ public final class RolloutWorker {
     Generator current = generatorVersion == w.version() ? generator : null;
     long token = TOKENS.incrementAndGet();
     inFlight = req;
+    req.replyTo().tell(new Started(req.groupId(), req.attempt(), name));
     inFlightUsesGenerator = current != null;
     inFlightToken = token;
     inFlightSince = System.nanoTime();

@@ -108,6 +108,8 @@ public final class RunFiles implements AutoCloseable {
   public void summary(RunSummary s, String configJson) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("name", s.name());
+    m.put("status", s.status().label());
+    m.put("failure", s.failure());
     m.put("steps", s.steps());
     m.put(
         "initial_eval_accuracy",
@@ -115,13 +117,7 @@ public final class RunFiles implements AutoCloseable {
     m.put(
         "final_eval_accuracy", num(s.finalEval() == null ? Double.NaN : s.finalEval().accuracy()));
     m.put("wall_seconds", num(s.wallSeconds()));
-    Map<String, Object> ledger = new LinkedHashMap<>();
-    ledger.put("produced", s.ledger().produced());
-    ledger.put("trained", s.ledger().trained());
-    ledger.put("dropped", s.ledger().droppedTotal());
-    ledger.put("dropped_by_reason", s.ledger().droppedByReason());
-    ledger.put("balanced", s.ledger().closed());
-    m.put("ledger", ledger);
+    m.put("ledger", s.ledger() == null ? null : ledger(s.ledger()));
     m.put(
         "evals",
         s.evals().stream()
@@ -142,6 +138,20 @@ public final class RunFiles implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** {@code produced} = trajectories workers delivered; each is trained once or dropped. */
+  private static Map<String, Object> ledger(LedgerCounts l) {
+    Map<String, Object> ledger = new LinkedHashMap<>();
+    ledger.put("produced", l.produced());
+    ledger.put("trained", l.trained());
+    ledger.put("dropped", l.droppedTotal());
+    ledger.put("dropped_by_reason", l.droppedByReason());
+    ledger.put("groups_abandoned_before_delivery", l.abandonedGroupsByReason());
+    ledger.put("in_training", l.inTraining());
+    ledger.put("buffered", l.buffered());
+    ledger.put("balanced", l.closed());
+    return ledger;
   }
 
   private static void writeLine(BufferedWriter w, Map<String, Object> m) {
@@ -168,10 +178,17 @@ public final class RunFiles implements AutoCloseable {
     }
   }
 
-  /** The outcome of a run, as returned to the caller and written to summary.json. */
+  /**
+   * The outcome of a run, as returned to the caller and written to summary.json.
+   *
+   * @param failure why the run failed; null unless {@code status} is FAILED
+   * @param ledger at the end; for a failed run the last known one (null before the first step)
+   */
   public record RunSummary(
       String name,
       Path dir,
+      RunStatus status,
+      String failure,
       long steps,
       Evaluator.Result initialEval,
       Evaluator.Result finalEval,

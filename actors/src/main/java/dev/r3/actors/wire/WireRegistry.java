@@ -68,7 +68,11 @@ public final class WireRegistry {
           Learner.SubscribeWeights.class,
           Learner.Stop.class,
           Coordinator.StepCompleted.class,
-          Coordinator.LearnerFailed.class);
+          Coordinator.LearnerFailed.class,
+          RolloutWorker.Started.class,
+          RolloutWorker.Cancel.class,
+          ReplayBuffer.LateTrajectories.class,
+          ReplayBuffer.GroupClosed.class);
 
   /** Field types of the messages. */
   public static final List<Class<?>> DATA =

@@ -73,13 +73,13 @@ class RolloutWorkerEnginesTest {
     ActorRef<RolloutWorker.Command> w =
         kit.spawn(RolloutWorker.create("w", engines, SAMPLING, self -> {}), "engines-1");
     w.tell(new RolloutWorker.UseWeights(new WeightsSnapshot(0, BigramPolicy.initial())));
-    w.tell(new RolloutWorker.Generate(1, 5, new int[] {1, 8}, 4, 0, 42, replies.getRef()));
-    replies.expectMessageClass(Generated.class);
+    w.tell(new RolloutWorker.Generate(1, 1, 5, new int[] {1, 8}, 4, 0, 42, replies.getRef()));
+    RolloutWorkerTest.result(replies, Generated.class);
     // A newer version: the next batch opens a second engine, the first one is swapped out.
     w.tell(new RolloutWorker.UseWeights(new WeightsSnapshot(1, BigramPolicy.initial())));
     engines.gate = new CountDownLatch(1);
     CountDownLatch gate = engines.gate;
-    w.tell(new RolloutWorker.Generate(2, 5, new int[] {1, 8}, 4, 1, 43, replies.getRef()));
+    w.tell(new RolloutWorker.Generate(2, 1, 5, new int[] {1, 8}, 4, 1, 43, replies.getRef()));
     Thread.sleep(200); // the second batch is generating
     kit.stop(w, Duration.ofSeconds(5));
     assertThat(engines.opened.get()).isEqualTo(2);

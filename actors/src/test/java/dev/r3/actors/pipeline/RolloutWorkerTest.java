@@ -36,7 +36,23 @@ class RolloutWorkerTest {
   }
 
   static Generate generate(long group, long minVersion, ActorRef<GenerateReply> replyTo) {
-    return new Generate(group, 5, new int[] {1, 8}, 4, minVersion, 42, replyTo);
+    return new Generate(group, 1, 5, new int[] {1, 8}, 4, minVersion, 42, replyTo);
+  }
+
+  /** The next reply that ends a request ({@link RolloutWorker.Started} replies skipped). */
+  static GenerateReply result(TestProbe<GenerateReply> replies) {
+    while (true) {
+      GenerateReply r = replies.receiveMessage(Duration.ofSeconds(10));
+      if (!(r instanceof RolloutWorker.Started)) {
+        return r;
+      }
+    }
+  }
+
+  static <T extends GenerateReply> T result(TestProbe<GenerateReply> replies, Class<T> type) {
+    GenerateReply r = result(replies);
+    assertThat(r).isInstanceOf(type);
+    return type.cast(r);
   }
 
   @Test
@@ -50,7 +66,7 @@ class RolloutWorkerTest {
     w.tell(generate(1, 1, replies.getRef()));
     replies.expectNoMessage(Duration.ofMillis(300));
     w.tell(new RolloutWorker.UseWeights(new WeightsSnapshot(1, BigramPolicy.initial())));
-    Generated g = replies.expectMessageClass(Generated.class);
+    Generated g = result(replies, Generated.class);
     assertThat(g.version()).isEqualTo(1);
     assertThat(g.trajectories())
         .hasSize(4)
@@ -91,7 +107,7 @@ class RolloutWorkerTest {
     w.tell(new RolloutWorker.UseWeights(v0));
     w.tell(generate(1, 0, replies.getRef()));
     w.tell(generate(2, 0, replies.getRef()));
-    GenerationFailed first = replies.expectMessageClass(GenerationFailed.class);
+    GenerationFailed first = result(replies, GenerationFailed.class);
     assertThat(first.groupId()).isEqualTo(1);
     assertThat(first.started()).isTrue();
     subscriptions.receiveMessage(); // the restarted worker subscribes again ...
@@ -100,12 +116,12 @@ class RolloutWorkerTest {
     // Group 2 was either still queued (answered "not started", to be re-issued) or arrived during
     // the
     // backoff and is served by the new incarnation.
-    GenerateReply r = replies.receiveMessage();
+    GenerateReply r = result(replies);
     if (r instanceof GenerationFailed f) {
       assertThat(f.groupId()).isEqualTo(2);
       assertThat(f.started()).isFalse();
       w.tell(generate(2, 0, replies.getRef()));
-      r = replies.receiveMessage();
+      r = result(replies);
     }
     assertThat(r).isInstanceOf(Generated.class);
     assertThat(((Generated) r).groupId()).isEqualTo(2);

@@ -1,6 +1,9 @@
 package dev.r3.actors.testkit;
 
+import dev.r3.actors.ports.Completion;
 import dev.r3.actors.ports.Generator;
+import dev.r3.model.SamplingParams;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -44,25 +47,37 @@ public final class FaultyGenerators implements Generator.Factory {
   @Override
   public Generator open(dev.r3.model.ModelWeights weights) {
     Generator g = delegate.open(weights);
-    return (prompts, params) -> {
-      if (prompts.size() != groupSize) {
-        return g.generate(prompts, params);
+    return new Generator() {
+      @Override
+      public List<Completion> generate(List<int[]> prompts, SamplingParams params) {
+        return faulty(g, prompts, params);
       }
-      int n = calls.incrementAndGet();
-      if (failOn.contains(n)) {
-        failures.incrementAndGet();
-        throw new IllegalStateException("injected failure on generate call " + n);
+
+      @Override
+      public void close() {
+        g.close();
       }
-      if (stallOn.contains(n)) {
-        stalls.incrementAndGet();
-        try {
-          release.await();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        throw new IllegalStateException("stalled call " + n + " released");
-      }
-      return g.generate(prompts, params);
     };
+  }
+
+  private List<Completion> faulty(Generator g, List<int[]> prompts, SamplingParams params) {
+    if (prompts.size() != groupSize) {
+      return g.generate(prompts, params);
+    }
+    int n = calls.incrementAndGet();
+    if (failOn.contains(n)) {
+      failures.incrementAndGet();
+      throw new IllegalStateException("injected failure on generate call " + n);
+    }
+    if (stallOn.contains(n)) {
+      stalls.incrementAndGet();
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      throw new IllegalStateException("stalled call " + n + " released");
+    }
+    return g.generate(prompts, params);
   }
 }

@@ -1,0 +1,169 @@
+package dev.r3.actors.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.r3.actors.config.R3Config;
+import dev.r3.actors.learning.DropReason;
+import dev.r3.actors.learning.LedgerCounts;
+import dev.r3.actors.learning.ScoredGroup;
+import dev.r3.actors.pipeline.FakeCrew.Deliver;
+import dev.r3.actors.pipeline.FakeCrew.Hang;
+import dev.r3.actors.pipeline.ReplayBuffer.Batch;
+import dev.r3.actors.testkit.BigramPolicy;
+import dev.r3.actors.testkit.Fixtures;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The real {@link ReplayBuffer} (and its {@link GroupRollout} children) with scripted environment,
+ * workers and reward, and a probe as the learner.
+ */
+class ReplayBufferTest {
+  static final ActorTestKit kit = ActorTestKit.create();
+  static final AtomicInteger ids = new AtomicInteger();
+  static final Duration WAIT = Duration.ofSeconds(10);
+
+  @TempDir Path tmp;
+
+  @AfterAll
+  static void stop() {
+    kit.shutdownTestKit();
+  }
+
+  /** A buffer with two scripted workers. */
+  record Rig(ActorRef<ReplayBuffer.Command> buffer, TestProbe<Batch> learner, AtomicLong sent) {
+
+    /** The learner's side of one step at version v: take a batch, train it, publish v + 1. */
+    Batch step(long v) {
+      buffer.tell(new ReplayBuffer.TakeBatch(v, learner.getRef()));
+      Batch b = learner.receiveMessage(WAIT);
+      buffer.tell(new ReplayBuffer.BatchTrained(b.batchId(), b.trajectories()));
+      buffer.tell(new ReplayBuffer.VersionAdvanced(v + 1));
+      return b;
+    }
+
+    LedgerCounts drain() {
+      TestProbe<ReplayBuffer.Drained> p = kit.createTestProbe();
+      buffer.tell(new ReplayBuffer.Drain(p.getRef()));
+      return p.receiveMessage(WAIT).ledger();
+    }
+  }
+
+  Rig rig(FakeCrew.Script script, String... settings) {
+    R3Config c = Fixtures.config(tmp, settings);
+    AtomicLong sent = new AtomicLong();
+    int n = ids.incrementAndGet();
+    List<ActorRef<RolloutWorker.Command>> workers =
+        List.of(
+            kit.spawn(FakeCrew.worker("w0", script, sent), "w0-" + n),
+            kit.spawn(FakeCrew.worker("w1", script, sent), "w1-" + n));
+    var crew =
+        new ReplayBuffer.Crew(
+            List.of(kit.spawn(FakeCrew.env(), "env-" + n)),
+            workers,
+            kit.spawn(FakeCrew.reward(), "reward-" + n));
+    var buffer = kit.spawn(ReplayBuffer.create(c, BigramPolicy.config(), crew), "buffer-" + n);
+    return new Rig(buffer, kit.createTestProbe(), sent);
+  }
+
+  @Test
+  void staleDrops_giveTheirPlaceBack_soTheLearnerKeepsGettingBatches() {
+    // Every third group comes back stamped with version 0: stale once the learner is past v1.
+    // Before the fix each stale drop shrank the gate by one group for good, and with eta * B = 2
+    // drops the learner never got a full batch again.
+    Rig r =
+        rig(
+            g -> new Deliver(g.groupId() % 3 == 2 ? 0 : -1, Duration.ZERO),
+            "r3.learner.staleness=1",
+            "r3.learner.batch-groups=2");
+    for (long step = 0; step < 10; step++) {
+      long v = step;
+      Batch b = r.step(v);
+      assertThat(b.groups())
+          .hasSize(2)
+          .allSatisfy(g -> assertThat(v - g.version()).isLessThanOrEqualTo(1L));
+    }
+    LedgerCounts l = r.drain();
+    assertThat(l.dropped(DropReason.STALE)).as("stale drops happened: %s", l).isGreaterThan(8);
+    assertThat(l.closed()).as("%s", l).isTrue();
+  }
+
+  @Test
+  void admission_stopsAtTheStalenessBound() {
+    // eta = 0, B = 2: exactly two groups may be in flight at version 0, however long they take.
+    AtomicInteger requests = new AtomicInteger();
+    rig(
+        g -> {
+          requests.incrementAndGet();
+          return new Hang(false);
+        },
+        "r3.learner.staleness=0",
+        "r3.learner.batch-groups=2");
+    TestProbe<Void> idle = kit.createTestProbe();
+    idle.expectNoMessage(Duration.ofMillis(300));
+    assertThat(requests.get()).isEqualTo(2);
+  }
+
+  @Test
+  void batch_holdsTheLowestWaitingGroupIds_inIdOrder() throws InterruptedException {
+    // Groups 2 and 3 finish first, then 1; group 0 is still running when the learner asks: the
+    // batch is groups 1 and 2 (the lowest ids waiting), in id order, not in arrival order.
+    Rig r =
+        rig(
+            g ->
+                new Deliver(
+                    -1, Duration.ofMillis(g.groupId() == 0 ? 2000 : g.groupId() == 1 ? 150 : 0)),
+            "r3.learner.staleness=1",
+            "r3.learner.batch-groups=2");
+    Thread.sleep(400);
+    Batch b = r.step(0);
+    assertThat(b.groups()).extracting(ScoredGroup::groupId).containsExactly(1L, 2L);
+  }
+
+  @Test
+  void aTimedOutAttemptsLateResult_isProducedAndDroppedAsTimedOut_andTheGroupReissued() {
+    // Group 0's first attempt hangs; when cancelled its result arrives anyway (it raced the
+    // cancel). The group is re-issued on the other worker and trained; the late copy is counted.
+    Rig r =
+        rig(
+            g ->
+                g.groupId() == 0 && g.attempt() == 1
+                    ? new Hang(true)
+                    : new Deliver(-1, Duration.ZERO),
+            "r3.learner.staleness=0",
+            "r3.learner.batch-groups=1",
+            "r3.rollout.group-size=4",
+            "r3.timeouts.generate=200ms");
+    Batch b = r.step(0);
+    assertThat(b.groups().get(0).groupId()).isZero();
+    LedgerCounts l = r.drain();
+    assertThat(l.dropped(DropReason.TIMED_OUT)).isEqualTo(4);
+    assertThat(l.trained()).isEqualTo(4);
+    assertThat(l.produced()).as("everything sent is counted once").isEqualTo(r.sent().get());
+    assertThat(l.closed()).as("%s", l).isTrue();
+  }
+
+  @Test
+  void drain_waitsForRunningGroups_andCountsOnlyWhatWasDelivered() {
+    Rig r =
+        rig(
+            g -> new Deliver(-1, Duration.ofMillis(100)),
+            "r3.learner.staleness=1",
+            "r3.learner.batch-groups=2",
+            "r3.rollout.group-size=4");
+    r.step(0);
+    LedgerCounts l = r.drain();
+    assertThat(l.produced()).isEqualTo(r.sent().get());
+    assertThat(l.trained()).isEqualTo(8);
+    assertThat(l.closed()).as("%s", l).isTrue();
+  }
+}
