@@ -1,0 +1,157 @@
+package dev.r3.actors.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.r3.actors.config.R3Config;
+import dev.r3.actors.learning.DropReason;
+import dev.r3.actors.learning.LedgerCounts;
+import dev.r3.actors.learning.ScoredGroup;
+import dev.r3.actors.learning.ScoredTrajectory;
+import dev.r3.actors.learning.Trajectory;
+import dev.r3.actors.pipeline.ReplayBuffer.Batch;
+import dev.r3.actors.ports.PolicyTrainer;
+import dev.r3.actors.testkit.BigramPolicy;
+import dev.r3.actors.testkit.Fixtures;
+import dev.r3.model.ModelWeights;
+import dev.r3.model.RoutingMode;
+import dev.r3.model.RoutingRecord;
+import dev.r3.model.Sequence;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The real {@link Learner} with probes as buffer, coordinator and rollout worker. */
+class LearnerTest {
+  static final ActorTestKit kit = ActorTestKit.create();
+  static final AtomicInteger ids = new AtomicInteger();
+
+  @TempDir Path tmp;
+
+  @AfterAll
+  static void stop() {
+    kit.shutdownTestKit();
+  }
+
+  record Rig(
+      ActorRef<Learner.Command> learner,
+      TestProbe<ReplayBuffer.Command> buffer,
+      TestProbe<Coordinator.Command> coordinator) {}
+
+  Rig rig(PolicyTrainer.Factory trainers, String... settings) {
+    R3Config c = Fixtures.config(tmp, settings);
+    TestProbe<ReplayBuffer.Command> buffer = kit.createTestProbe();
+    TestProbe<Coordinator.Command> coordinator = kit.createTestProbe();
+    var learner =
+        kit.spawn(
+            Learner.create(c, trainers, BigramPolicy.initial(), coordinator.getRef()),
+            "learner-" + ids.incrementAndGet());
+    learner.tell(new Learner.Start(buffer.getRef()));
+    return new Rig(learner, buffer, coordinator);
+  }
+
+  /** One group of two samples with rewards 1 and 0 (a real advantage), generated at v0. */
+  static Batch batch() {
+    List<ScoredTrajectory> members = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      int[] tokens = {1, 4, 4};
+      RoutingRecord r = RoutingRecord.of(2, 1, 2, BigramPolicy.EXPERTS, new int[] {0, 1, 0, 1});
+      members.add(
+          new ScoredTrajectory(
+              new Trajectory(0, i, 1, 0, tokens, 2, new float[] {-2.5f}, r, true),
+              i == 0 ? 1f : 0f,
+              i == 0,
+              false,
+              "scripted"));
+    }
+    LedgerCounts ledger = new LedgerCounts(2, 0, 2, 0, new long[DropReason.values().length]);
+    return new Batch(0, 0, List.of(new ScoredGroup(0, 1, 0, members)), ledger, 1.0);
+  }
+
+  @Test
+  void noBatchWithinTheStepTimeout_failsTheRun_sayingWhatTheBufferHeld() {
+    Rig r = rig(BigramPolicy.trainers(), "r3.timeouts.step=300ms");
+    r.buffer().expectMessageClass(ReplayBuffer.TakeBatch.class);
+    ReplayBuffer.GetStatus ask = r.buffer().expectMessageClass(ReplayBuffer.GetStatus.class);
+    ask.replyTo()
+        .tell(
+            new ReplayBuffer.Status(
+                new LedgerCounts(40, 0, 0, 8, new long[DropReason.values().length]), 0, 1, 0, 1));
+    Coordinator.LearnerFailed f =
+        r.coordinator().expectMessageClass(Coordinator.LearnerFailed.class);
+    assertThat(f.reason())
+        .contains("no batch from the replay buffer")
+        .contains("timeouts.step")
+        .contains("1 fresh groups waiting (a batch needs 2)")
+        .contains("produced=40");
+  }
+
+  @Test
+  void aStepRunningPastTheStepTimeout_failsTheRun() {
+    Rig r = rig(slow(BigramPolicy.trainers(), 1500), "r3.timeouts.step=300ms");
+    ReplayBuffer.TakeBatch take = r.buffer().expectMessageClass(ReplayBuffer.TakeBatch.class);
+    take.replyTo().tell(batch());
+    Coordinator.LearnerFailed f =
+        r.coordinator().expectMessageClass(Coordinator.LearnerFailed.class, Duration.ofSeconds(5));
+    assertThat(f.reason()).contains("learner step 1 still running after r3.timeouts.step");
+  }
+
+  @Test
+  void aStep_publishesTheNewVersion_toWorkersBufferAndCoordinator_thenAsksForMore() {
+    Rig r = rig(BigramPolicy.trainers(), "r3.learner.mini-steps=1");
+    TestProbe<RolloutWorker.Command> worker = kit.createTestProbe();
+    r.learner().tell(new Learner.SubscribeWeights(worker.getRef()));
+    assertThat(worker.expectMessageClass(RolloutWorker.UseWeights.class).snapshot().version())
+        .isZero();
+    ReplayBuffer.TakeBatch take = r.buffer().expectMessageClass(ReplayBuffer.TakeBatch.class);
+    take.replyTo().tell(batch());
+    assertThat(worker.expectMessageClass(RolloutWorker.UseWeights.class).snapshot().version())
+        .isEqualTo(1);
+    assertThat(r.buffer().expectMessageClass(ReplayBuffer.BatchTrained.class).trajectories())
+        .isEqualTo(2);
+    assertThat(r.buffer().expectMessageClass(ReplayBuffer.VersionAdvanced.class).version())
+        .isEqualTo(1);
+    var done = r.coordinator().expectMessageClass(Coordinator.StepCompleted.class);
+    assertThat(done.report().step()).isEqualTo(1);
+    assertThat(r.buffer().expectMessageClass(ReplayBuffer.TakeBatch.class).version()).isEqualTo(1);
+  }
+
+  /** A trainer whose optimizer steps take {@code millis} each. */
+  static PolicyTrainer.Factory slow(PolicyTrainer.Factory base, long millis) {
+    AtomicLong steps = new AtomicLong();
+    return (init, config) -> {
+      PolicyTrainer t = base.open(init, config);
+      return new PolicyTrainer() {
+        @Override
+        public Scores score(
+            List<Sequence> sequences, RoutingMode mode, List<RoutingRecord> replay) {
+          return t.score(sequences, mode, replay);
+        }
+
+        @Override
+        public MiniStepResult step(MiniBatch batch) {
+          steps.incrementAndGet();
+          try {
+            Thread.sleep(millis);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return t.step(batch);
+        }
+
+        @Override
+        public ModelWeights weights() {
+          return t.weights();
+        }
+      };
+    };
+  }
+}
