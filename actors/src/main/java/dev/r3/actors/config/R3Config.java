@@ -288,10 +288,22 @@ public record R3Config(
     }
 
     long longValue(String key) {
+      requireWhole(key);
       return get(key, () -> c.getLong(key));
     }
 
+    /** HOCON's getInt truncates 1.5 to 1: a fractional count is refused instead of misread. */
+    private void requireWhole(String key) {
+      if (c.hasPath(key)
+          && c.getValue(key).unwrapped() instanceof Number n
+          && !(n instanceof Integer || n instanceof Long)
+          && n.doubleValue() != Math.rint(n.doubleValue())) {
+        throw new IllegalArgumentException(key + " must be a whole number, got " + n);
+      }
+    }
+
     int atLeast(String key, int min) {
+      requireWhole(key);
       int v = get(key, () -> c.getInt(key));
       if (v < min) {
         throw new IllegalArgumentException(key + " must be >= " + min + ", got " + v);
