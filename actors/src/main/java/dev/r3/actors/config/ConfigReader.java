@@ -301,7 +301,13 @@ public final class ConfigReader {
     return get(key, () -> c.getBoolean(key));
   }
 
+  /** A whole number (HOCON's getLong would truncate 1.5 to 1: refused instead of misread). */
   public long longValue(String key) {
+    if (value(key).unwrapped() instanceof Number n
+        && !(n instanceof Integer || n instanceof Long)
+        && n.doubleValue() != Math.rint(n.doubleValue())) {
+      throw new IllegalArgumentException(name(key) + " must be a whole number, got " + n);
+    }
     return get(key, () -> c.getLong(key));
   }
 
