@@ -3,6 +3,7 @@ package dev.r3.report;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import dev.r3.actors.config.ConfigLoader;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,22 +20,8 @@ record ExperimentLabel(String method, String setting, int miniSteps) {
   static ExperimentLabel of(String name, Path config, List<String> sets) {
     Config c;
     try {
-      Config over = ConfigFactory.empty();
-      for (String kv : sets) {
-        int eq = kv.indexOf('=');
-        if (eq > 0) {
-          String key = kv.substring(0, eq).trim();
-          key = key.startsWith("r3.") ? key : "r3." + key;
-          over =
-              ConfigFactory.parseString(key + " = " + kv.substring(eq + 1).trim())
-                  .withFallback(over);
-        }
-      }
-      c =
-          over.withFallback(ConfigFactory.parseFile(config.toFile()))
-              .withFallback(ConfigFactory.defaultReference())
-              .resolve();
-    } catch (ConfigException e) {
+      c = ConfigLoader.resolve(config, sets);
+    } catch (IllegalArgumentException e) {
       c = ConfigFactory.empty();
     }
     List<String> tokens = List.of(name.toLowerCase(Locale.ROOT).split("[-_.]"));

@@ -1,11 +1,11 @@
 package dev.r3.report;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigList;
+import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
+import dev.r3.actors.config.ConfigLoader;
+import dev.r3.actors.config.ConfigReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,29 +17,26 @@ import java.util.stream.LongStream;
 
 /**
  * A suite: which experiments to run, with which seeds, overrides and parallelism. Read from a HOCON
- * file with one {@code suite} section (every key but {@code experiments} optional):
+ * file with one {@code suite} section over the {@code suite} block of reference.conf (every key,
+ * its default and its meaning are there; only {@code experiments} is required):
  *
  * <pre>
  * suite {
- *   name = quick                      # default: the file name; runs land in runs-dir/name/...
- *   config-dir = ".."                 # experiment paths are relative to this, itself relative to the suite file
- *   runs-dir = "runs"                 # relative to the working directory
- *   seeds = 1                         # a count (seeds 1..N) or a list: [1, 2, 3]
- *   parallelism = 0                   # concurrent runs; 0 = cores / 2, at least 1
- *   jvm-options = ["-Xmx4g"]          # for each child JVM
- *   run-timeout = 0                   # a run still going after this is killed and reported failed; 0 = none
+ *   name = quick
+ *   seeds = [1, 2]
  *   set = ["r3.experiment.total-steps=40"]     # --set for every run
  *   experiments = [
  *     "experiments/grpo-m8.conf"                 # name = file name without .conf
  *     { config = "experiments/grpo-r3-m8.conf", name = "grpo-r3-m8", set = ["r3.rollout.precision=fp8"] }
  *   ]
- *   collapse { fraction = 0.5, window-steps = 20, min-peak = 0.1 }   # see CollapseDetector
- *   mismatch { enabled = off, args = ["--quick"] }   # measure each finished run with r3 mismatch
+ *   collapse { window-steps = 40 }
  * }
  * </pre>
  *
- * The runner adds {@code r3.experiment.seed} after these overrides and gives {@code train} the
- * output folder with {@code --out}, so a suite cannot redirect either.
+ * Loading also loads every experiment with its overrides, so a misspelt key or a bad value in any
+ * of them fails before the first run starts. The runner adds {@code r3.experiment.seed} after these
+ * overrides and gives {@code train} the output folder with {@code --out}, so a suite cannot
+ * redirect either.
  */
 record Suite(
     String name,
@@ -70,91 +67,73 @@ record Suite(
 
   static final List<String> DEFAULT_JVM_OPTIONS = List.of("-Xmx4g");
 
+  private static final List<String> ENTRY_KEYS = List.of("config", "name", "set");
+
   static Suite load(Path file) {
-    if (!Files.isRegularFile(file)) {
-      throw new IllegalArgumentException("suite file " + file + " does not exist");
-    }
-    Config root;
+    ConfigReader r = ConfigReader.section(ConfigReader.parseFile(file, "suite"), "suite");
     try {
-      root =
-          ConfigFactory.parseFile(
-                  file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false))
-              .resolve();
-    } catch (ConfigException e) {
-      throw new IllegalArgumentException("suite " + file + ": " + e.getMessage(), e);
-    }
-    if (!root.hasPath("suite")) {
-      throw new IllegalArgumentException("suite " + file + " has no 'suite { ... }' section");
-    }
-    try {
-      return parse(file, root.getConfig("suite"));
-    } catch (ConfigException e) {
+      return parse(file, r);
+    } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("suite " + file + ": " + e.getMessage(), e);
     }
   }
 
-  private static Suite parse(Path file, Config s) {
+  private static Suite parse(Path file, ConfigReader r) {
     Path dir = file.toAbsolutePath().getParent();
-    String fileName = file.getFileName().toString();
-    String name = s.hasPath("name") ? s.getString("name") : fileName.replaceFirst("\\.conf$", "");
-    Path configDir =
-        dir.resolve(s.hasPath("config-dir") ? s.getString("config-dir") : "..").normalize();
-    Path runs =
-        Path.of(s.hasPath("runs-dir") ? s.getString("runs-dir") : "runs")
-            .toAbsolutePath()
-            .normalize();
-    List<Long> seeds = s.hasPath("seeds") ? seeds(s) : List.of(1L);
-    int parallelism = s.hasPath("parallelism") ? s.getInt("parallelism") : 0;
-    if (parallelism < 0) {
-      throw new IllegalArgumentException("suite.parallelism must be >= 0, got " + parallelism);
+    String name = r.string("suite.name");
+    if (name.isEmpty()) {
+      name = file.getFileName().toString().replaceFirst("\\.conf$", "");
+    } else {
+      name = r.word("suite.name");
     }
-    List<String> sets = s.hasPath("set") ? sets(s.getStringList("set"), "suite.set") : List.of();
-    List<String> jvm =
-        s.hasPath("jvm-options") ? s.getStringList("jvm-options") : DEFAULT_JVM_OPTIONS;
-    Duration timeout = s.hasPath("run-timeout") ? s.getDuration("run-timeout") : Duration.ZERO;
-    CollapseDetector collapse = CollapseDetector.DEFAULT;
-    if (s.hasPath("collapse")) {
-      Config c = s.getConfig("collapse");
-      collapse =
-          new CollapseDetector(
-              c.hasPath("fraction") ? c.getDouble("fraction") : CollapseDetector.DEFAULT.fraction(),
-              c.hasPath("window-steps")
-                  ? c.getInt("window-steps")
-                  : CollapseDetector.DEFAULT.windowSteps(),
-              c.hasPath("min-peak") ? c.getDouble("min-peak") : CollapseDetector.DEFAULT.minPeak());
-    }
-    MismatchStep mismatch = MismatchStep.OFF;
-    if (s.hasPath("mismatch")) {
-      Config m = s.getConfig("mismatch");
-      mismatch =
-          new MismatchStep(
-              m.hasPath("enabled") && m.getBoolean("enabled"),
-              m.hasPath("args") ? List.copyOf(m.getStringList("args")) : List.of());
-    }
-    return new Suite(
-        name,
-        file,
-        runs,
-        entries(s, configDir),
-        seeds,
-        parallelism,
-        sets,
-        List.copyOf(jvm),
-        timeout,
-        collapse,
-        mismatch);
+    Path configDir = dir.resolve(r.string("suite.config-dir")).normalize();
+    Path runs = Path.of(r.nonEmpty("suite.runs-dir")).toAbsolutePath().normalize();
+    List<Long> seeds = seeds(r);
+    int parallelism = r.atLeast("suite.parallelism", 0);
+    List<String> sets = sets(r, "suite.set");
+    List<String> jvm = r.stringList("suite.jvm-options");
+    Duration timeout = r.durationOrZero("suite.run-timeout");
+    CollapseDetector collapse =
+        new CollapseDetector(
+            r.inRange("suite.collapse.fraction", 0.0, 1.0),
+            r.atLeast("suite.collapse.window-steps", 0),
+            r.atLeastDouble("suite.collapse.min-peak", 0.0));
+    MismatchStep mismatch =
+        new MismatchStep(r.bool("suite.mismatch.enabled"), r.stringList("suite.mismatch.args"));
+    Suite suite =
+        new Suite(
+            name,
+            file,
+            runs,
+            entries(r, configDir),
+            seeds,
+            parallelism,
+            sets,
+            jvm,
+            timeout,
+            collapse,
+            mismatch);
+    suite.checkExperiments();
+    return suite;
   }
 
-  private static List<Long> seeds(Config s) {
-    if (s.getValue("seeds").valueType() == ConfigValueType.LIST) {
-      List<Long> l = s.getLongList("seeds");
+  private static List<Long> seeds(ConfigReader r) {
+    if (r.value("suite.seeds").valueType() == ConfigValueType.LIST) {
+      List<Long> l = new ArrayList<>();
+      for (String s : r.stringList("suite.seeds")) {
+        try {
+          l.add(Long.parseLong(s.trim()));
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("suite.seeds: '" + s + "' is not an integer seed", e);
+        }
+      }
       if (l.isEmpty() || new HashSet<>(l).size() != l.size()) {
         throw new IllegalArgumentException(
             "suite.seeds must be a non-empty list of distinct seeds, got " + l);
       }
       return List.copyOf(l);
     }
-    return count(s.getInt("seeds"));
+    return count(r.atLeast("suite.seeds", 1));
   }
 
   private static List<Long> count(int n) {
@@ -164,28 +143,33 @@ record Suite(
     return LongStream.rangeClosed(1, n).boxed().toList();
   }
 
-  private static List<Entry> entries(Config s, Path configDir) {
-    if (!s.hasPath("experiments")) {
-      throw new IllegalArgumentException("suite.experiments is missing");
+  private static List<Entry> entries(ConfigReader r, Path configDir) {
+    ConfigList list = r.list("suite.experiments");
+    if (list.isEmpty()) {
+      throw new IllegalArgumentException(
+          "suite.experiments is missing or empty: list the experiment files to run");
     }
     List<Entry> out = new ArrayList<>();
     Set<String> names = new HashSet<>();
-    for (ConfigValue v : s.getList("experiments")) {
+    for (int i = 0; i < list.size(); i++) {
+      ConfigValue v = list.get(i);
+      String at = "suite.experiments[" + i + "]";
       Entry e;
       if (v.valueType() == ConfigValueType.STRING) {
         e = entry(configDir, (String) v.unwrapped(), null, List.of());
       } else if (v.valueType() == ConfigValueType.OBJECT) {
-        Config c = ((com.typesafe.config.ConfigObject) v).toConfig();
+        ConfigReader.refuseUnknown((ConfigObject) v, at, ENTRY_KEYS);
+        ConfigReader c = r.child((ConfigObject) v, at);
         e =
             entry(
                 configDir,
-                c.getString("config"),
-                c.hasPath("name") ? c.getString("name") : null,
-                c.hasPath("set") ? sets(c.getStringList("set"), "experiment set") : List.of());
+                c.nonEmpty("config"),
+                c.has("name") ? c.word("name") : null,
+                c.has("set") ? sets(c, "set") : List.of());
       } else {
         throw new IllegalArgumentException(
-            "suite.experiments: each entry is a path or { config = ..., name = ..., "
-                + "set = [...] }, got "
+            at
+                + ": each entry is a path or { config = ..., name = ..., set = [...] }, got "
                 + v.render());
       }
       if (!names.add(e.name())) {
@@ -193,9 +177,6 @@ record Suite(
             "suite.experiments: the name " + e.name() + " appears twice");
       }
       out.add(e);
-    }
-    if (out.isEmpty()) {
-      throw new IllegalArgumentException("suite.experiments is empty");
     }
     return List.copyOf(out);
   }
@@ -214,13 +195,35 @@ record Suite(
     return new Entry(n, config, sets);
   }
 
-  private static List<String> sets(List<String> sets, String where) {
-    for (String kv : sets) {
+  /** A list of {@code key=value} overrides; each key must be one reference.conf defines. */
+  private static List<String> sets(ConfigReader r, String key) {
+    List<String> sets = r.stringList(key);
+    ConfigList values = r.list(key);
+    for (int i = 0; i < sets.size(); i++) {
+      String kv = sets.get(i);
       if (kv.indexOf('=') <= 0) {
-        throw new IllegalArgumentException(where + ": expected key=value, got '" + kv + "'");
+        throw new IllegalArgumentException(r.name(key) + ": expected key=value, got '" + kv + "'");
+      }
+      try {
+        ConfigLoader.resolve(null, List.of(kv));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            ConfigReader.where(values.get(i).origin()) + ": " + e.getMessage(), e);
       }
     }
-    return List.copyOf(sets);
+    return sets;
+  }
+
+  /** Every experiment with its overrides must load: a typo fails now, not hours into the suite. */
+  private void checkExperiments() {
+    for (Entry e : experiments) {
+      try {
+        ConfigLoader.load(e.config(), setsFor(e));
+      } catch (IllegalArgumentException ex) {
+        throw new IllegalArgumentException(
+            "experiment " + e.name() + " (" + e.config() + "): " + ex.getMessage(), ex);
+      }
+    }
   }
 
   /** This suite with seeds 1..n ({@code --seeds n}). */

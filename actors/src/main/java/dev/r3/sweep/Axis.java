@@ -2,7 +2,10 @@ package dev.r3.sweep;
 
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
+import dev.r3.actors.config.ConfigReader;
 import dev.r3.model.RolloutPrecision;
+import java.util.ArrayList;
+import java.util.List;
 
 /** The axes a sweep varies. The key is the name used in sweep files, JSON and tables. */
 public enum Axis {
@@ -34,9 +37,14 @@ public enum Axis {
     this.title = title;
   }
 
-  /** The name in sweep files and JSON. */
+  /** The name in sweep.json, tables and chart file names (snake_case, like every JSON key). */
   public String key() {
     return key;
+  }
+
+  /** The name in sweep files (kebab-case, like every config key): {@code top-k}. */
+  public String configKey() {
+    return key.replace('_', '-');
   }
 
   /** Axis title for charts. */
@@ -44,20 +52,25 @@ public enum Axis {
     return title;
   }
 
-  /** The axis named {@code key}, or an error listing the valid names. */
+  /** The axis a sweep file names {@code key}, or an error with the closest name. */
   public static Axis of(String key, String where) {
+    List<String> names = new ArrayList<>();
     for (Axis a : values()) {
-      if (a.key.equals(key)) {
+      if (a.configKey().equals(key)) {
         return a;
       }
+      names.add(a.configKey());
     }
-    throw new SweepConfigException(where, "unknown axis '" + key + "'; axes: " + names());
+    String near = ConfigReader.closest(key, names);
+    throw new SweepConfigException(
+        where, "unknown axis '" + key + "'; did you mean " + near + "? (axes: " + names() + ")");
   }
 
+  /** The axes as sweep files name them. */
   public static String names() {
     StringBuilder b = new StringBuilder();
     for (Axis a : values()) {
-      b.append(b.length() == 0 ? "" : ", ").append(a.key);
+      b.append(b.length() == 0 ? "" : ", ").append(a.configKey());
     }
     return b.toString();
   }
@@ -86,11 +99,12 @@ public enum Axis {
             && String.valueOf(raw).trim().matches("-?\\d+")) {
           n = Integer.parseInt(String.valueOf(raw).trim());
         } else {
-          throw new SweepConfigException(where, key + " must be an integer, got " + v.render());
+          throw new SweepConfigException(
+              where, configKey() + " must be an integer, got " + v.render());
         }
         int min = this == WARMUP_STEPS ? 0 : 1;
         if (n < min) {
-          throw new SweepConfigException(where, key + " must be >= " + min + ", got " + n);
+          throw new SweepConfigException(where, configKey() + " must be >= " + min + ", got " + n);
         }
         return n;
     }

@@ -107,7 +107,7 @@ public final class SweepRunner {
     for (SweepSpec.Cell c : spec.cells()) {
       if (longest + c.point().maxNewTokens() > spec.model().maxPositions()) {
         throw new SweepConfigException(
-            "sweep.model.max_positions",
+            "sweep.model.max-positions",
             "a prompt of "
                 + longest
                 + " tokens plus "

@@ -106,4 +106,37 @@ class SuiteTest {
         () -> load("suite { set = [\"no-equals\"], experiments = [\"experiments/a.conf\"] }"));
     assertThrows(IllegalArgumentException.class, () -> Suite.load(tmp.resolve("nope.conf")));
   }
+
+  @Test
+  void unknownSuiteKey_namesLineAndClosestKey() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                load("suite {\n  experiments = [\"experiments/a.conf\"]\n  parallelizm = 2\n}\n"));
+    assertTrue(
+        e.getMessage().contains("s.conf line 3: unknown key suite.parallelizm"), e.getMessage());
+    assertTrue(e.getMessage().contains("did you mean suite.parallelism?"), e.getMessage());
+  }
+
+  @Test
+  void unknownKeyInSetOrExperiment_failsAtLoad() {
+    IllegalArgumentException set =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                load(
+                    "suite {\n  experiments = [\"experiments/a.conf\"]\n"
+                        + "  set = [\"r3.learner.ministeps=2\"]\n}\n"));
+    assertTrue(set.getMessage().contains("s.conf line 3"), set.getMessage());
+    assertTrue(set.getMessage().contains("did you mean r3.learner.mini-steps?"), set.getMessage());
+    Fixtures.write(tmp.resolve("config/experiments/c.conf"), "r3.learner.mini-step = 8\n");
+    IllegalArgumentException exp =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> load("suite { experiments = [\"experiments/c.conf\"] }"));
+    assertTrue(
+        exp.getMessage().contains("c.conf line 1: unknown key r3.learner.mini-step"),
+        exp.getMessage());
+  }
 }

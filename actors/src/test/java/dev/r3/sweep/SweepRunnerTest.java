@@ -27,12 +27,12 @@ class SweepRunnerTest {
           env = add
           seed = 3
           responses = %d
-          batch_size = 4
-          model { hidden_size = 16, heads = 2, kv_heads = 2, head_dim = 8, expert_size = 16, max_positions = 64 }
-          warm_up { batch_size = 4, corpus_size = 32, lr = 3e-3, cache_dir = "" }
-          defaults { layers = 2, experts = 4, top_k = 2, precision = bf16, max_new_tokens = 3, warmup_steps = 0, init = 0.02 }
+          batch-size = 4
+          model { hidden-size = 16, heads = 2, kv-heads = 2, head-dim = 8, expert-size = 16, max-positions = 64 }
+          warm-up { batch-size = 4, corpus-size = 32, lr = 3e-3, cache-dir = "" }
+          defaults { layers = 2, experts = 4, top-k = 2, precision = bf16, max-new-tokens = 3, warmup-steps = 0, init = 0.02 }
           grid = slices
-          slices = [ { name = warm-x-fp8, vary = [warmup_steps, precision], values { warmup_steps = [0, 2], precision = [fp8] } } ]
+          slices = [ { name = warm-x-fp8, vary = [warmup-steps, precision], values { warmup-steps = [0, 2], precision = [fp8] } } ]
         }
         """
         .formatted(responses);

@@ -10,11 +10,12 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SweepSpecTest {
 
   static final String DEFAULTS =
-      "defaults { layers = 2, experts = 4, top_k = 2, precision = bf16, max_new_tokens = 4, warmup_steps = 0, init = 0.02 }\n";
+      "defaults { layers = 2, experts = 4, top-k = 2, precision = bf16, max-new-tokens = 4, warmup-steps = 0, init = 0.02 }\n";
 
   static String sweep(String body) {
     return "sweep {\n name = t\n" + DEFAULTS + body + "\n}\n";
@@ -64,7 +65,7 @@ class SweepSpecTest {
             sweep(
                 """
         grid = product
-        axes { layers = [1, 2], top_k = [1, 2], init = [0.02, torch], precision = fp8 }
+        axes { layers = [1, 2], top-k = [1, 2], init = [0.02, torch], precision = fp8 }
         """));
     assertThat(s.cells()).hasSize(8);
     assertThat(s.cells()).allMatch(c -> c.point().precision() == RolloutPrecision.FP8_WEIGHTS);
@@ -116,14 +117,14 @@ class SweepSpecTest {
         sweep("axes { layers = [] }\nslices = [ { name = a, vary = [layers] } ]"),
         "sweep.axes.layers");
     assertError(
-        sweep("axes { top_k = [1, 8] }\nslices = [ { name = a, vary = [top_k] } ]"),
-        "top_k=8 exceeds experts=4");
+        sweep("axes { top-k = [1, 8] }\nslices = [ { name = a, vary = [top-k] } ]"),
+        "top-k=8 exceeds experts=4");
     assertError(
         sweep("axes { precision = [bf16, bf8] }\nslices = [ { name = a, vary = [precision] } ]"),
         "sweep.axes.precision[1]");
     assertError(
-        sweep("axes { warmup_steps = [0, -1] }\nslices = [ { name = a, vary = [warmup_steps] } ]"),
-        "sweep.axes.warmup_steps[1]");
+        sweep("axes { warmup-steps = [0, -1] }\nslices = [ { name = a, vary = [warmup-steps] } ]"),
+        "sweep.axes.warmup-steps[1]");
     assertError(
         sweep("axes { layers = [1, 1] }\nslices = [ { name = a, vary = [layers] } ]"),
         "sweep.axes.layers[1]: duplicate");
@@ -141,18 +142,51 @@ class SweepSpecTest {
         "sweep.slices[0] (a).set.layers");
     assertError(sweep("grid = diagonal"), "sweep.grid");
     assertError(sweep("grid = slices"), "sweep.slices");
-    assertError(sweep("respones = 3\nslices = []"), "sweep.respones: unknown key");
+    assertError(
+        sweep("respones = 3\nslices = []"),
+        "unknown key sweep.respones; did you mean sweep.responses?");
     assertError(sweep("responses = 0"), "sweep.responses");
     assertError(sweep("temperature = 0"), "sweep.temperature");
     assertError(sweep("model { hidden = 8 }"), "sweep.model.hidden");
-    assertError(sweep("model { heads = 4, kv_heads = 3 }"), "sweep.model.kv_heads");
-    assertError(sweep("warm_up { lr = -1 }"), "sweep.warm_up.lr");
-    assertError("sweep { name = t\n defaults { layers = 2 } }", "sweep.defaults.experts");
+    assertError(sweep("model { heads = 4, kv-heads = 3 }"), "sweep.model.kv-heads");
+    assertError(sweep("warm-up { lr = -1 }"), "sweep.warm-up.lr");
     assertError("sweep { name = t\n defaults { layers = 2, depth = 3 } }", "sweep.defaults.depth");
     assertError(
         sweep(
-            "axes { max_new_tokens = [300] }\nslices = [ { name = a, vary = [max_new_tokens] } ]"),
-        "max_positions");
+            "axes { max-new-tokens = [300] }\nslices = [ { name = a, vary = [max-new-tokens] } ]"),
+        "max-positions");
+  }
+
+  @Test
+  void unknownKey_namesFileLineAndClosestKey(@TempDir Path tmp) throws Exception {
+    Path f = tmp.resolve("s.conf");
+    Files.writeString(f, "sweep {\n  name = t\n  warm-up {\n    corpus = 10\n  }\n}\n");
+    assertThatThrownBy(() -> SweepSpec.load(f))
+        .hasMessageContaining(f + " line 4: unknown key sweep.warm-up.corpus")
+        .hasMessageContaining("did you mean sweep.warm-up.corpus-size?");
+  }
+
+  @Test
+  void snakeCaseKeys_areRefusedWithTheirKebabCaseName() {
+    assertError(sweep("batch_size = 4"), "did you mean sweep.batch-size?");
+    assertError(
+        sweep("axes { top_k = [1, 2] }\nslices = [ { name = a, vary = [top-k] } ]"),
+        "unknown axis 'top_k'; did you mean top-k?");
+    assertError(
+        sweep("axes { layers = [1] }\nslices = [ { name = a, vary = [layers], valuse { } } ]"),
+        "unknown key sweep.slices[0].valuse; did you mean sweep.slices[0].values?");
+  }
+
+  @Test
+  void missingSettings_takeReferenceConfDefaults() {
+    SweepSpec s =
+        SweepSpec.parse(
+            "sweep { name = t, axes { layers = [2] }, slices = [ { name = a, vary = [layers] } ] }");
+    assertThat(s.responses()).isEqualTo(256);
+    assertThat(s.defaults().experts()).isEqualTo(16);
+    assertThat(s.defaults().topK()).isEqualTo(4);
+    assertThat(s.model().hiddenSize()).isEqualTo(128);
+    assertThat(s.warmUp().cacheDir()).isEqualTo(".cache/sweep-warm");
   }
 
   private static void assertError(String hocon, String fragment) {

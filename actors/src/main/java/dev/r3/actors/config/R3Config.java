@@ -1,13 +1,12 @@
 package dev.r3.actors.config;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
 import dev.r3.model.RolloutPrecision;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -114,7 +113,7 @@ public record R3Config(
    * Reads and validates the {@code r3} section of a resolved config (reference.conf underneath).
    */
   public static R3Config from(Config root) {
-    Reader r = new Reader(root);
+    ConfigReader r = ConfigReader.of(root);
     R3Config c =
         new R3Config(
             new Experiment(
@@ -136,7 +135,7 @@ public record R3Config(
                 r.nonEmpty("r3.warm-start.cache-dir")),
             new Rollout(
                 r.atLeast("r3.rollout.workers", 1),
-                r.precision("r3.rollout.precision"),
+                r.parsed("r3.rollout.precision", RolloutPrecision::parse),
                 r.atLeast("r3.rollout.group-size", 2),
                 (float) r.positive("r3.rollout.temperature"),
                 (float) r.inRange("r3.rollout.top-p", 1e-6, 1.0),
@@ -192,7 +191,7 @@ public record R3Config(
 
   /** The same settings with one key replaced (e.g. a limit resolved from the environment). */
   public R3Config with(String key, Object value) {
-    return from(source.withValue(key, com.typesafe.config.ConfigValueFactory.fromAnyRef(value)));
+    return from(source.withValue(key, ConfigValueFactory.fromAnyRef(value)));
   }
 
   /** Rules that involve more than one key. */
@@ -252,136 +251,5 @@ public record R3Config(
   /** The {@code r3} section as JSON (stored in summary.json). */
   public String json() {
     return source.getConfig("r3").root().render(ConfigRenderOptions.concise());
-  }
-
-  /** Typed getters that turn every failure into a message naming the key. */
-  private static final class Reader {
-    private final Config c;
-
-    Reader(Config c) {
-      this.c = c;
-    }
-
-    private <T> T get(String key, java.util.function.Supplier<T> read) {
-      if (!c.hasPath(key)) {
-        throw new IllegalArgumentException(key + " is missing");
-      }
-      try {
-        return read.get();
-      } catch (ConfigException.WrongType | ConfigException.BadValue e) {
-        throw new IllegalArgumentException(key + " has the wrong type: " + e.getMessage(), e);
-      }
-    }
-
-    String string(String key) {
-      return get(key, () -> c.getString(key));
-    }
-
-    String nonEmpty(String key) {
-      String s = string(key);
-      if (s.isBlank()) {
-        throw new IllegalArgumentException(key + " must not be empty");
-      }
-      return s;
-    }
-
-    boolean bool(String key) {
-      return get(key, () -> c.getBoolean(key));
-    }
-
-    long longValue(String key) {
-      return get(key, () -> c.getLong(key));
-    }
-
-    int atLeast(String key, int min) {
-      int v = get(key, () -> c.getInt(key));
-      if (v < min) {
-        throw new IllegalArgumentException(key + " must be >= " + min + ", got " + v);
-      }
-      return v;
-    }
-
-    int portOrZero(String key) {
-      int v = atLeast(key, 0);
-      if (v > 65535) {
-        throw new IllegalArgumentException(key + " must be a port in [0, 65535], got " + v);
-      }
-      return v;
-    }
-
-    double positive(String key) {
-      double v = get(key, () -> c.getDouble(key));
-      if (!(v > 0) || Double.isInfinite(v)) {
-        throw new IllegalArgumentException(key + " must be > 0, got " + v);
-      }
-      return v;
-    }
-
-    double atLeastDouble(String key, double min) {
-      double v = get(key, () -> c.getDouble(key));
-      if (!(v >= min) || Double.isInfinite(v)) {
-        throw new IllegalArgumentException(key + " must be >= " + min + ", got " + v);
-      }
-      return v;
-    }
-
-    double inRange(String key, double lo, double hi) {
-      double v = get(key, () -> c.getDouble(key));
-      if (!(v >= lo && v <= hi)) {
-        throw new IllegalArgumentException(key + " must be in [" + lo + ", " + hi + "], got " + v);
-      }
-      return v;
-    }
-
-    Duration duration(String key) {
-      Duration d = get(key, () -> c.getDuration(key));
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(key + " must be a positive duration, got " + d);
-      }
-      return d;
-    }
-
-    RolloutPrecision precision(String key) {
-      try {
-        return RolloutPrecision.parse(string(key));
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
-      }
-    }
-
-    String oneOf(String key, String... allowed) {
-      String v = string(key).toLowerCase(Locale.ROOT);
-      for (String a : allowed) {
-        if (a.equals(v)) {
-          return v;
-        }
-      }
-      throw new IllegalArgumentException(
-          key + " must be one of " + String.join(", ", allowed) + ", got '" + v + "'");
-    }
-
-    <E extends Enum<E>> E enumValue(String key, Class<E> type) {
-      String v = string(key);
-      for (E e : type.getEnumConstants()) {
-        if (e.name().equalsIgnoreCase(v)) {
-          return e;
-        }
-      }
-      List<String> names = new ArrayList<>();
-      for (E e : type.getEnumConstants()) {
-        names.add(e.name().toLowerCase(Locale.ROOT));
-      }
-      throw new IllegalArgumentException(
-          key + " must be one of " + String.join(", ", names) + ", got '" + v + "'");
-    }
-
-    Map<String, String> stringMap(String key) {
-      Config sub = get(key, () -> c.getConfig(key));
-      Map<String, String> m = new LinkedHashMap<>();
-      for (Map.Entry<String, ConfigValue> e : sub.entrySet()) {
-        m.put(e.getKey(), String.valueOf(e.getValue().unwrapped()));
-      }
-      return Map.copyOf(m);
-    }
   }
 }

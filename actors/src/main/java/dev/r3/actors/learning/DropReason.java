@@ -17,6 +17,11 @@ public enum DropReason {
   TIMED_OUT,
   /** Its routing record did not fit its tokens (an engine bug; logged). */
   ROUTING_MISALIGNED,
+  /**
+   * The rollout engine returned what the learner cannot use: a non-finite log-probability, a token
+   * outside the vocabulary, log-probabilities that do not cover the response.
+   */
+  INVALID_SAMPLE,
   /** Still in the buffer or in flight when the run reached its last step. */
   RUN_ENDED
 }

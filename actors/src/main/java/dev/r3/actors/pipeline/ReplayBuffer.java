@@ -231,6 +231,7 @@ public final class ReplayBuffer {
             config.algorithm().dynamicSampling());
     ledger.drop(misaligned, DropReason.ROUTING_MISALIGNED);
     ledger.drop(a.failed(), DropReason.FAILED_EPISODE);
+    ledger.drop(a.invalid(), DropReason.INVALID_SAMPLE);
     ledger.drop(a.allEqual(), DropReason.ALL_EQUAL);
     if (a.kept() != null) {
       accepted++;

@@ -122,7 +122,7 @@ public final class KryoSerializer extends JSerializer {
               + " bytes)");
     }
     Kryo kryo = pool.obtain();
-    try (Input in = new Input(bytes, HEADER, bytes.length - HEADER)) {
+    try (Input in = new BoundedInput(bytes, HEADER, bytes.length - HEADER)) {
       Object o = kryo.readClassAndObject(in);
       if (in.position() != bytes.length) {
         throw new NotSerializableException(
@@ -132,10 +132,10 @@ public final class KryoSerializer extends JSerializer {
                 + (o == null ? "null" : o.getClass().getName()));
       }
       return o;
-    } catch (KryoException
-        | IllegalArgumentException
-        | IndexOutOfBoundsException
-        | NegativeArraySizeException e) {
+    } catch (RuntimeException e) {
+      // Kryo's own errors, and whatever a record's constructor or a serializer throws on values
+      // read out of garbage (IllegalArgumentException, NullPointerException, ClassCastException,
+      // ...): the frame fuzzer checks that nothing else escapes.
       NotSerializableException n =
           new NotSerializableException("malformed R3 wire message: " + e.getMessage());
       n.initCause(e);

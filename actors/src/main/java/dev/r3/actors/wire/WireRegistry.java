@@ -4,7 +4,8 @@ import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
-import com.esotericsoftware.kryo.serializers.ImmutableCollectionsSerializers;
+import com.esotericsoftware.kryo.serializers.CollectionSerializer;
+import com.esotericsoftware.kryo.serializers.MapSerializer;
 import dev.r3.actors.learning.DropReason;
 import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.ScoredGroup;
@@ -88,6 +89,17 @@ public final class WireRegistry {
           ModelConfig.class,
           HostTensor.class);
 
+  /**
+   * Nesting a message may reach (records in lists in records: about 6); more is a malformed frame
+   * that would otherwise overflow the stack.
+   */
+  static final int MAX_DEPTH = 32;
+
+  /** One instance of each class of the JDK's immutable lists (List.of by size, Stream.toList). */
+  private static final List<List<?>> IMMUTABLE_LISTS =
+      List.of(
+          List.of(), List.of(1), List.of(1, 2, 3), java.util.stream.Stream.of(1, 2, 3).toList());
+
   public static Kryo newKryo(ActorRefResolver resolver) {
     Kryo k = new Kryo();
     k.setRegistrationRequired(true);
@@ -100,9 +112,13 @@ public final class WireRegistry {
     k.register(double[].class);
     k.register(int[][].class);
     k.register(String.class);
-    k.register(ArrayList.class);
-    k.register(LinkedHashMap.class);
-    ImmutableCollectionsSerializers.registerSerializers(k);
+    k.setMaxDepth(MAX_DEPTH);
+    k.register(ArrayList.class, new BoundedArrayList());
+    k.register(LinkedHashMap.class, new BoundedLinkedHashMap());
+    BoundedImmutableList immutable = new BoundedImmutableList();
+    for (List<?> sample : IMMUTABLE_LISTS) {
+      k.register(sample.getClass(), immutable);
+    }
     k.register(Collections.unmodifiableList(new ArrayList<>()).getClass(), new ListCopy());
     k.register(
         Collections.unmodifiableList(new java.util.LinkedList<>()).getClass(), new ListCopy());
@@ -213,6 +229,67 @@ public final class WireRegistry {
             "ActorRefs can only be deserialized inside an actor system");
       }
       return resolver.resolveActorRef(in.readString());
+    }
+  }
+
+  /** Refuses a count read out of garbage: every element takes at least one byte of the frame. */
+  static void requireElements(Input in, int n, String what) {
+    if (in instanceof BoundedInput b) {
+      b.requireElements(n, 1, what);
+    }
+  }
+
+  /** ArrayList, pre-sized only for a count the frame can hold. */
+  @SuppressWarnings({"rawtypes", "unchecked"})
+  static final class BoundedArrayList extends CollectionSerializer<ArrayList> {
+    @Override
+    protected ArrayList create(Kryo kryo, Input in, Class<? extends ArrayList> type, int size) {
+      requireElements(in, size, "list");
+      return new ArrayList(size);
+    }
+  }
+
+  /** LinkedHashMap, pre-sized only for a count the frame can hold. */
+  @SuppressWarnings({"rawtypes", "unchecked"})
+  static final class BoundedLinkedHashMap extends MapSerializer<LinkedHashMap> {
+    @Override
+    protected LinkedHashMap create(
+        Kryo kryo, Input in, Class<? extends LinkedHashMap> type, int size) {
+      requireElements(in, size, "map");
+      return new LinkedHashMap(size);
+    }
+  }
+
+  /**
+   * The JDK's immutable lists ({@code List.of}, {@code Stream.toList}), read back as such: Kryo's
+   * own serializer for them allocates for any count a frame claims.
+   */
+  static final class BoundedImmutableList extends CollectionSerializer<List<Object>> {
+    BoundedImmutableList() {
+      setElementsCanBeNull(false);
+    }
+
+    @Override
+    protected List<Object> create(
+        Kryo kryo, Input in, Class<? extends List<Object>> type, int size) {
+      requireElements(in, size, "list");
+      return new ArrayList<>(size);
+    }
+
+    @Override
+    public List<Object> read(Kryo kryo, Input in, Class<? extends List<Object>> type) {
+      List<Object> list = super.read(kryo, in, type);
+      return list == null ? null : List.of(list.toArray());
+    }
+
+    @Override
+    protected List<Object> createCopy(Kryo kryo, List<Object> original) {
+      return new ArrayList<>(original.size());
+    }
+
+    @Override
+    public List<Object> copy(Kryo kryo, List<Object> original) {
+      return List.copyOf(super.copy(kryo, original));
     }
   }
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -59,7 +60,65 @@ class R3ConfigTest {
   @Test
   void unknownKey_isRefused() {
     assertThatThrownBy(() -> ConfigLoader.load(null, List.of("learner.ministeps=2")))
-        .hasMessageContaining("unknown config key r3.learner.ministeps");
+        .hasMessageContaining("unknown config key r3.learner.ministeps")
+        .hasMessageContaining("did you mean r3.learner.mini-steps?");
+  }
+
+  @Test
+  void unknownKeyInExperimentFile_namesFileLineAndClosestKey() throws Exception {
+    Path f = tmp.resolve("exp.conf");
+    Files.writeString(f, "r3 {\n  experiment.name = x\n  learner {\n    mini-stesp = 4\n  }\n}\n");
+    assertThatThrownBy(() -> ConfigLoader.load(f, List.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(f + " line 4: unknown key r3.learner.mini-stesp")
+        .hasMessageContaining("did you mean r3.learner.mini-steps?");
+  }
+
+  @Test
+  void unknownKeyInInclude_namesTheIncludedFile() throws Exception {
+    Files.writeString(tmp.resolve("base.conf"), "r3.learner.batch-groups = 6\nr3.lerner.lr = 1\n");
+    Files.writeString(tmp.resolve("exp.conf"), "include \"base.conf\"\nr3.experiment.name = exp\n");
+    assertThatThrownBy(() -> ConfigLoader.load(tmp.resolve("exp.conf"), List.of()))
+        .hasMessageContaining(tmp.resolve("base.conf") + " line 2: unknown key r3.lerner")
+        .hasMessageContaining("did you mean r3.learner?");
+  }
+
+  @Test
+  void unknownSectionInExperimentFile_isRefused() throws Exception {
+    Path f = tmp.resolve("exp.conf");
+    Files.writeString(f, "r3.experiment.name = x\nr4.learner.lr = 1\n");
+    assertThatThrownBy(() -> ConfigLoader.load(f, List.of()))
+        .hasMessageContaining(f + " line 2: unknown key r4");
+  }
+
+  @Test
+  void envParamsInExperimentFile_areFreeForm() throws Exception {
+    Path f = tmp.resolve("exp.conf");
+    Files.writeString(f, "r3.env.params { digits = 1, anything-goes = 3 }\n");
+    assertThat(ConfigLoader.load(f, List.of()).env().params()).containsEntry("anything-goes", "3");
+  }
+
+  @Test
+  void envOption_replacesTheWholeEnvBlock() throws Exception {
+    Path f = tmp.resolve("exp.conf");
+    Files.writeString(f, "r3.env { name = add, params { digits = 1, terms = 3 } }\n");
+    R3Config sort = ConfigLoader.load(f, List.of(), EnvChoice.of("sort", List.of()));
+    assertThat(sort.env().name()).isEqualTo("sort");
+    assertThat(sort.env().params()).isEmpty();
+    R3Config add = ConfigLoader.load(f, List.of(), EnvChoice.of(null, List.of("digits=2")));
+    assertThat(add.env().name()).isEqualTo("add");
+    assertThat(add.env().params()).containsExactly(Map.entry("digits", "2"));
+  }
+
+  @Test
+  void setEnvName_thatKeepsForeignParams_saysToUseEnvOption() throws Exception {
+    Path f = tmp.resolve("exp.conf");
+    Files.writeString(f, "r3.env { name = add, params { digits = 1, terms = 3 } }\n");
+    assertThatThrownBy(() -> ConfigLoader.load(f, List.of("env.name=sort")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("sort")
+        .hasMessageContaining("--env sort")
+        .hasMessageContaining("--env-param");
   }
 
   @Test
@@ -92,13 +151,15 @@ class R3ConfigTest {
   }
 
   @Test
-  void repoConfigFiles_allLoad() throws Exception {
+  void repoExperimentFiles_allLoad() throws Exception {
     Path dir = Path.of(System.getProperty("user.dir")).resolve("../config").normalize();
-    if (!Files.isDirectory(dir)) {
-      return;
-    }
+    assertThat(dir).isDirectory();
     try (var files = Files.walk(dir)) {
-      for (Path f : files.filter(p -> p.toString().endsWith(".conf")).toList()) {
+      for (Path f :
+          files
+              .filter(p -> p.toString().endsWith(".conf"))
+              .filter(p -> !p.getParent().endsWith("sweeps") && !p.getParent().endsWith("suites"))
+              .toList()) {
         assertThat(ConfigLoader.load(f, List.of())).as(f.toString()).isNotNull();
       }
     }
