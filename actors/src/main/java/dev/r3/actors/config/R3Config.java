@@ -4,7 +4,9 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
+import com.typesafe.config.ConfigValueType;
 import dev.r3.model.RolloutPrecision;
+import dev.r3.model.rl.ObjectiveConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,8 +57,34 @@ public record R3Config(
       int maxNewTokens) {}
 
   public enum Algo {
-    GRPO,
-    GSPO
+    /** PPO's lower end and DAPO's clip-higher upper end (token ratios). */
+    GRPO(ObjectiveConfig.GRPO_CLIP, ObjectiveConfig.DAPO_CLIP_HIGH),
+    /**
+     * GSPO's published range: a sequence ratio (a geometric mean) moves far less than a token's.
+     */
+    GSPO(ObjectiveConfig.GSPO_CLIP_LOW, ObjectiveConfig.GSPO_CLIP_HIGH);
+
+    private final float clipLow;
+    private final float clipHigh;
+
+    Algo(float clipLow, float clipHigh) {
+      this.clipLow = clipLow;
+      this.clipHigh = clipHigh;
+    }
+
+    /** The clip-low that {@code r3.algorithm.clip-low = auto} stands for. */
+    public float defaultClipLow() {
+      return clipLow;
+    }
+
+    /** The clip-high that {@code r3.algorithm.clip-high = auto} stands for. */
+    public float defaultClipHigh() {
+      return clipHigh;
+    }
+
+    public String label() {
+      return name().toLowerCase(Locale.ROOT);
+    }
   }
 
   public enum Routing {
@@ -114,6 +142,7 @@ public record R3Config(
    */
   public static R3Config from(Config root) {
     ConfigReader r = ConfigReader.of(root);
+    Algo algo = r.enumValue("r3.algorithm.name", Algo.class);
     R3Config c =
         new R3Config(
             new Experiment(
@@ -141,10 +170,10 @@ public record R3Config(
                 (float) r.inRange("r3.rollout.top-p", 1e-6, 1.0),
                 r.atLeast("r3.rollout.max-new-tokens", 0)),
             new Algorithm(
-                r.enumValue("r3.algorithm.name", Algo.class),
+                algo,
                 r.enumValue("r3.algorithm.routing", Routing.class),
-                (float) r.inRange("r3.algorithm.clip-low", 0.0, 1.0),
-                (float) r.atLeastDouble("r3.algorithm.clip-high", 0.0),
+                clip(r, "r3.algorithm.clip-low", algo.defaultClipLow(), 1.0),
+                clip(r, "r3.algorithm.clip-high", algo.defaultClipHigh(), Double.MAX_VALUE),
                 r.bool("r3.algorithm.decoupled-ppo"),
                 r.bool("r3.algorithm.tis.enabled"),
                 (float) r.positive("r3.algorithm.tis.cap"),
@@ -189,6 +218,19 @@ public record R3Config(
     return c;
   }
 
+  /** A clip bound in [0, max], or {@code auto}: the algorithm's published default. */
+  private static float clip(ConfigReader r, String key, float auto, double max) {
+    if (isAuto(r, key)) {
+      return auto;
+    }
+    return (float) r.inRange(key, 0.0, max);
+  }
+
+  private static boolean isAuto(ConfigReader r, String key) {
+    ConfigValue v = r.value(key);
+    return v.valueType() == ConfigValueType.STRING && "auto".equals(v.unwrapped());
+  }
+
   /** The same settings with one key replaced (e.g. a limit resolved from the environment). */
   public R3Config with(String key, Object value) {
     return from(source.withValue(key, ConfigValueFactory.fromAnyRef(value)));
@@ -231,6 +273,18 @@ public record R3Config(
     for (Map.Entry<String, ConfigValue> e : source.getConfig("r3").entrySet()) {
       rows.put(
           "r3." + e.getKey(), e.getValue().render(ConfigRenderOptions.concise()).replace("\"", ""));
+    }
+    // An "auto" clip shows the number the run uses, so the table says what was trained with.
+    ConfigReader r = ConfigReader.of(source);
+    if (isAuto(r, "r3.algorithm.clip-low")) {
+      rows.put(
+          "r3.algorithm.clip-low",
+          algorithm.clipLow() + " (auto: " + algorithm.name().label() + ")");
+    }
+    if (isAuto(r, "r3.algorithm.clip-high")) {
+      rows.put(
+          "r3.algorithm.clip-high",
+          algorithm.clipHigh() + " (auto: " + algorithm.name().label() + ")");
     }
     List<String[]> out = new ArrayList<>();
     rows.forEach((k, v) -> out.add(new String[] {k, v}));

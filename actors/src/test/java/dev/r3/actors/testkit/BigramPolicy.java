@@ -1,6 +1,7 @@
 package dev.r3.actors.testkit;
 
 import dev.r3.actors.config.R3Config;
+import dev.r3.actors.djl.DjlTrainer;
 import dev.r3.actors.ports.Completion;
 import dev.r3.actors.ports.Generator;
 import dev.r3.actors.ports.PolicyTrainer;
@@ -13,6 +14,8 @@ import dev.r3.model.Sampler;
 import dev.r3.model.SamplingParams;
 import dev.r3.model.Sequence;
 import dev.r3.model.TensorNames;
+import dev.r3.model.rl.BehaviourWeight;
+import dev.r3.model.rl.ObjectiveConfig;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,7 +27,8 @@ import java.util.Map;
  * gradients and Adam. The table lives in the embedding tensor of a tiny MoE-shaped {@link
  * ModelWeights} (so snapshots, checkpoints and the wire format are the real ones), and it invents a
  * routing record per sequence (expert ids from the token) so that R3's replay path and its
- * alignment check run for real.
+ * alignment check run for real. The behaviour weights (decoupled PPO, TIS, MIS) are the production
+ * {@link BehaviourWeight}'s, under the objective the DJL trainer builds from the same settings.
  */
 public final class BigramPolicy {
   public static final int EXPERTS = 4;
@@ -193,6 +197,7 @@ public final class BigramPolicy {
       int v = EchoTask.VOCAB;
       double[] grad = new double[table.length];
       R3Config.Algorithm a = b.algorithm();
+      ObjectiveConfig objective = DjlTrainer.objective(a);
       double loss = 0;
       long tokens = 0;
       long clipped = 0;
@@ -202,29 +207,39 @@ public final class BigramPolicy {
         float[] lp = logProbs(q);
         detached.add(lp);
         float[] prox = b.proxLogProbs().get(i);
-        float[] w = ImportanceWeights.of(prox, b.behaviourLogProbs().get(i), q.promptLength(), a);
+        float[] mu = b.behaviourLogProbs().get(i);
         double adv = b.advantages()[i];
         int from = q.promptLength() - 1;
         int n = lp.length - from;
         double[] coef = new double[lp.length];
         if (a.name() == R3Config.Algo.GSPO) {
           double mean = 0;
+          double behaviour = 0;
           for (int t = from; t < lp.length; t++) {
             mean += lp[t] - prox[t];
+            behaviour += prox[t] - mu[t];
           }
+          // the production weight of the sequence: of the geometric mean of pi_old / mu
+          float w = BehaviourWeight.onHost(new float[] {(float) (behaviour / n)}, objective)[0];
           double ratio = Math.exp(mean / n);
           double clippedRatio = Math.max(1 - a.clipLow(), Math.min(1 + a.clipHigh(), ratio));
           boolean unclipped = ratio * adv <= clippedRatio * adv;
-          loss -= Math.min(ratio * adv, clippedRatio * adv);
+          loss -= w * Math.min(ratio * adv, clippedRatio * adv);
           tokens++;
           if (!unclipped) {
             clipped++;
           } else {
             for (int t = from; t < lp.length; t++) {
-              coef[t] = -adv * ratio / n;
+              coef[t] = -w * adv * ratio / n;
             }
           }
         } else {
+          float[] logRatio = new float[lp.length];
+          for (int t = from; t < lp.length; t++) {
+            logRatio[t] = prox[t] - mu[t];
+          }
+          // the production weight of each token (prompt positions are never trained)
+          float[] w = BehaviourWeight.onHost(logRatio, objective);
           for (int t = from; t < lp.length; t++) {
             double ratio = Math.exp(lp[t] - prox[t]);
             double clippedRatio = Math.max(1 - a.clipLow(), Math.min(1 + a.clipHigh(), ratio));

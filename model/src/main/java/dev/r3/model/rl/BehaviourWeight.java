@@ -2,6 +2,7 @@ package dev.r3.model.rl;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 
 /**
@@ -22,8 +23,12 @@ import ai.djl.ndarray.types.DataType;
  * al., "Batch Size-Invariance for Policy Optimization" (2022); AReaL (Fu et al. 2025) uses it for
  * staleness. PPO with TIS is decoupled PPO with a truncated weight, so {@code decoupled} only
  * changes NONE.
+ *
+ * <p>{@link #onHost} computes the same weights for callers that hold their log-probabilities as
+ * Java arrays (the actors' pure-Java test policies), so that every policy in the project is
+ * weighted by this one definition.
  */
-final class BehaviourWeight {
+public final class BehaviourWeight {
   /**
    * @param value the weight per unit, no gradient
    * @param dropped 1 where MIS dropped the unit, else 0 (float32)
@@ -31,6 +36,16 @@ final class BehaviourWeight {
   record Weight(NDArray value, NDArray dropped) {}
 
   private BehaviourWeight() {}
+
+  /**
+   * The weight of each unit from its {@code log(pi_old / mu)}, on Java arrays (a temporary NDArray
+   * scope inside).
+   */
+  public static float[] onHost(float[] logRatio, ObjectiveConfig c) {
+    try (NDManager m = NDManager.newBaseManager()) {
+      return of(m.create(logRatio), c).value().toFloatArray();
+    }
+  }
 
   /**
    * @param logRatio log(pi_old / mu) per unit, without gradient

@@ -32,6 +32,9 @@ public record ObjectiveConfig(
   /** PPO's clip range, which DeepSeekMath's GRPO keeps. DAPO raises the upper end to 0.28. */
   public static final float GRPO_CLIP = 0.2f;
 
+  /** DAPO's clip-higher (Yu et al. 2025): the upper end raised to 0.28 against entropy collapse. */
+  public static final float DAPO_CLIP_HIGH = 0.28f;
+
   /**
    * GSPO's ranges (Zheng et al. 2025): a sequence ratio is a geometric mean, so it moves far less.
    */
