@@ -30,11 +30,9 @@ import java.util.Map;
  * The gates are computed from the router logits of <em>this</em> forward pass even when the ids are
  * replayed, so the router keeps its gradient under R3.
  *
- * <p>Parameters are in the {@link DeviceLayout}: fused qkv, experts stacked so that one GEMM runs
- * every expert on every token (DENSE dispatch), a batched GEMM runs them on grouped tokens
- * (GROUPED), and one split per layer yields every expert's block (GATHER; a split's backward is one
- * concatenation, where per-expert slicing would cost one zero-filled parameter-sized gradient per
- * expert).
+ * <p>Parameters are in the {@link DeviceLayout} (fused qkv, experts stacked); how the routed
+ * experts are computed (dense, gathered or grouped, which changes speed only) is {@link
+ * ExpertDispatch}'s job.
  *
  * <p>Arrays: parameters and constants live in the manager given to {@link #load}; every temporary
  * of a forward pass lives in the caller's scope manager, which the caller closes after the step.
@@ -43,25 +41,6 @@ final class MoeDecoder {
 
   /** Additive attention mask value: finite, so that a fully masked padding row stays NaN-free. */
   static final float MASKED = -1e30f;
-
-  /**
-   * How expert outputs are computed; AUTO picks by tokens per expert. DENSE: every expert on every
-   * token (two GEMMs). GATHER: per expert, its tokens only (about ten ops per expert). GROUPED: the
-   * tokens of all experts gathered into one (E, C, H) block, C the largest expert load, and two
-   * batched GEMMs (about ten ops per layer; padding costs compute when the load is uneven).
-   */
-  enum Dispatch {
-    AUTO,
-    DENSE,
-    GATHER,
-    GROUPED
-  }
-
-  /** AUTO's cost model: host overhead of one array op (JNI, dispatch, bookkeeping), seconds. */
-  static final double OP_SECONDS = 8e-6;
-
-  /** AUTO's cost model: float32 rate of the small GEMMs an expert runs, FLOP/s. */
-  static final double EXPERT_FLOPS = 30e9;
 
   /** Device parameters of one decoder layer. */
   static final class Layer {
@@ -83,10 +62,7 @@ final class MoeDecoder {
    */
   private static final class Views {
     NDArray qkNorm; // (nH + nKV, hd): q_norm for the q heads, k_norm for the k heads
-    NDList gateUps; // E x (2I, H)
-    NDList downs; // E x (I, H)
-    NDArray down3; // (E, I, H)
-    NDArray gateUp3t; // (E, H, 2I)
+    ExpertDispatch.Experts experts; // MoE only
   }
 
   /**
@@ -175,7 +151,7 @@ final class MoeDecoder {
   private final NDArray attnScale;
   private final NDArray veltkamp;
   private final boolean roundBf16;
-  Dispatch dispatch = Dispatch.AUTO;
+  final ExpertDispatch dispatch;
 
   private MoeDecoder(
       ModelConfig config,
@@ -186,6 +162,7 @@ final class MoeDecoder {
     this.config = config;
     this.named = p;
     this.roundBf16 = roundBf16;
+    this.dispatch = new ExpertDispatch(config, this::bf);
     this.embed = p.get(TensorNames.EMBED);
     this.finalNorm = p.get(TensorNames.FINAL_NORM);
     this.lmHead = p.get(TensorNames.LM_HEAD);
@@ -297,21 +274,9 @@ final class MoeDecoder {
     NDArray k = Nd.own(p.kNorm.reshape(1, hd), m).broadcast(c.numKvHeads(), hd); // (nKV, hd)
     v.qkNorm = NDArrays.concat(new NDList(q, k), 0); // (nH + nKV, hd)
     if (c.isMoe()) {
-      v.gateUps = own(p.gateUp.split(c.numExperts(), 0), m); // E x (2I, H)
-      v.downs = own(p.down.split(c.numExperts(), 0), m); // E x (I, H)
-      v.down3 = Nd.own(p.down.reshape(c.numExperts(), c.moeIntermediateSize(), c.hiddenSize()), m);
-      v.gateUp3t =
-          Nd.own(p.gateUp.reshape(c.numExperts(), 2L * c.moeIntermediateSize(), c.hiddenSize()), m)
-              .transpose(0, 2, 1);
+      v.experts = new ExpertDispatch.Experts(c, p.gateUp, p.down, m);
     }
     return v;
-  }
-
-  private static NDList own(NDList list, NDManager m) {
-    for (NDArray a : list) {
-      Nd.own(a, m);
-    }
-    return list;
   }
 
   // ---------------------------------------------------------------- attention
@@ -397,149 +362,9 @@ final class MoeDecoder {
         c.normTopkProb()
             ? chosen.softmax(-1) // exp(s_i) / sum_{j in I} exp(s_j)
             : logits.softmax(-1).gather(s.create(toLong(ids), new Shape(n, k)), 1); // softmax(s)_i
-    int[] load = new int[c.numExperts()]; // (token, slot) pairs per expert, computed tokens only
-    for (int t = 0; t < n; t++) {
-      if (win.computed[t]) {
-        for (int j = 0; j < k; j++) {
-          load[ids[t * k + j]]++;
-        }
-      }
-    }
-    Dispatch d = dispatch == Dispatch.AUTO ? choose(n, load) : dispatch;
-    NDArray selected = switch (d) { // (N, k, H): expert i's output
-          case GATHER -> gatherExperts(views, m, ids, win.computed, load, s);
-          case GROUPED -> groupedExperts(views, m, ids, win.computed, load, s);
-          default -> denseExperts(p, views, m, ids, s);
-        };
+    NDArray selected = dispatch.outputs(views.experts, m, ids, win.computed, s); // (N, k, H)
     return bf(
         gates.reshape(n, 1, k).batchMatMul(selected).reshape(n, c.hiddenSize())); // sum_i g_i y_i
-  }
-
-  /**
-   * AUTO: the dispatch with the least estimated time, op overhead plus expert FLOPs. DENSE computes
-   * E*N token-experts in about 15 ops, GROUPED E*C (C the largest load) in about 11, GATHER exactly
-   * the N*k needed in about 8 ops per loaded expert. Few tokens pick DENSE or GROUPED, large even
-   * loads GROUPED, large uneven loads GATHER.
-   */
-  private Dispatch choose(int n, int[] load) {
-    double perTokenExpert = 6.0 * config.hiddenSize() * config.moeIntermediateSize() / EXPERT_FLOPS;
-    int cap = 1;
-    int loaded = 0;
-    long pairs = 0;
-    for (int x : load) {
-      cap = Math.max(cap, x);
-      loaded += x > 0 ? 1 : 0;
-      pairs += x;
-    }
-    int e = load.length;
-    double dense = 15 * OP_SECONDS + (double) e * n * perTokenExpert;
-    double grouped = 11 * OP_SECONDS + (double) e * cap * perTokenExpert;
-    double gather = (8.0 * loaded + 5) * OP_SECONDS + pairs * perTokenExpert;
-    if (dense <= grouped && dense <= gather) {
-      return Dispatch.DENSE;
-    }
-    return grouped <= gather ? Dispatch.GROUPED : Dispatch.GATHER;
-  }
-
-  /** Few tokens: every expert on every token in two GEMMs, then pick each token's k outputs. */
-  private NDArray denseExperts(Layer p, Views views, NDArray m, int[] ids, NDManager s) {
-    ModelConfig c = config;
-    int n = (int) m.getShape().get(0);
-    int e = c.numExperts();
-    int in = c.moeIntermediateSize();
-    int h = c.hiddenSize();
-    NDList gu = bf(Nd.linear(m, p.gateUp)).reshape(n, e, 2, in).split(2, 2); // (N, E, 1, I) each
-    NDArray act =
-        Nd.silu(gu.get(0)).mul(gu.get(1)).reshape(n, e, in).transpose(1, 0, 2); // (E, N, I)
-    NDArray y = bf(act.matMul(views.down3)).reshape((long) e * n, h); // (E*N, H)
-    long[] row = new long[ids.length];
-    for (int t = 0; t < n; t++) {
-      for (int j = 0; j < c.topK(); j++) {
-        row[t * c.topK() + j] = (long) ids[t * c.topK() + j] * n + t;
-      }
-    }
-    return Nd.rows(y, s.create(row, new Shape(n, c.topK()))); // (N, k, H)
-  }
-
-  /**
-   * Many tokens: per expert, gather its tokens, run its SwiGLU, then pick each token's k outputs.
-   */
-  private NDArray gatherExperts(
-      Views views, NDArray m, int[] ids, boolean[] computed, int[] count, NDManager s) {
-    ModelConfig c = config;
-    int n = (int) m.getShape().get(0);
-    int k = c.topK();
-    int e = c.numExperts();
-    int[] start = new int[e + 1];
-    for (int x = 0; x < e; x++) {
-      start[x + 1] = start[x] + count[x];
-    }
-    int total = start[e];
-    long[][] tokens = new long[e][];
-    for (int x = 0; x < e; x++) {
-      tokens[x] = new long[count[x]];
-    }
-    int[] fill = new int[e];
-    long[] row =
-        new long[n * k]; // where (token, slot) finds its output; the zero row when not computed
-    for (int t = 0; t < n; t++) {
-      for (int j = 0; j < k; j++) {
-        if (computed[t]) {
-          int x = ids[t * k + j];
-          tokens[x][fill[x]] = t;
-          row[t * k + j] = start[x] + fill[x];
-          fill[x]++;
-        } else {
-          row[t * k + j] = total;
-        }
-      }
-    }
-    List<NDArray> outs = new ArrayList<>(e + 1);
-    for (int x = 0; x < e; x++) {
-      if (count[x] == 0) {
-        continue;
-      }
-      NDArray xe = Nd.rows(m, s.create(tokens[x], new Shape(count[x]))); // (n_e, H)
-      NDList gu = bf(Nd.linear(xe, views.gateUps.get(x))).split(2, 1); // (n_e, I) each
-      outs.add(bf(Nd.silu(gu.get(0)).mul(gu.get(1)).matMul(views.downs.get(x)))); // (n_e, H)
-    }
-    outs.add(s.zeros(new Shape(1, c.hiddenSize())));
-    NDArray y = NDArrays.concat(new NDList(outs), 0); // (total + 1, H)
-    return Nd.rows(y, s.create(row, new Shape(n, k))); // (N, k, H)
-  }
-
-  /**
-   * All experts at once: tokens grouped per expert into (E, C, H), two batched GEMMs, pick outputs.
-   */
-  private NDArray groupedExperts(
-      Views views, NDArray m, int[] ids, boolean[] computed, int[] count, NDManager s) {
-    ModelConfig c = config;
-    int n = (int) m.getShape().get(0);
-    int k = c.topK();
-    int e = c.numExperts();
-    int cap = 1;
-    for (int x : count) {
-      cap = Math.max(cap, x);
-    }
-    long[] slotToken =
-        new long[e * cap]; // padding slots read token 0; their outputs are never picked
-    long[] row = new long[n * k]; // not computed: any row, its output is unused
-    int[] fill = new int[e];
-    for (int t = 0; t < n; t++) {
-      if (computed[t]) {
-        for (int j = 0; j < k; j++) {
-          int x = ids[t * k + j];
-          slotToken[x * cap + fill[x]] = t;
-          row[t * k + j] = (long) x * cap + fill[x];
-          fill[x]++;
-        }
-      }
-    }
-    NDArray xg = Nd.rows(m, s.create(slotToken, new Shape(e, cap))); // (E, C, H)
-    NDList gu = bf(xg.matMul(views.gateUp3t)).split(2, 2); // (E, C, I) each
-    NDArray y = bf(Nd.silu(gu.get(0)).mul(gu.get(1)).matMul(views.down3)); // (E, C, H)
-    return Nd.rows(
-        y.reshape((long) e * cap, c.hiddenSize()), s.create(row, new Shape(n, k))); // (N, k, H)
   }
 
   private static long[] toLong(int[] a) {

@@ -56,8 +56,8 @@ public final class RolloutEngine implements AutoCloseable {
   }
 
   /** Dispatch override for tests and benchmarks (AUTO picks by token count). */
-  void setDispatch(MoeDecoder.Dispatch d) {
-    model.dispatch = d;
+  void setDispatch(ExpertDispatch.Mode d) {
+    model.dispatch.mode = d;
   }
 
   /** Prefix-cache counters (lookups, hits, reused tokens, stored entries). */

@@ -95,8 +95,8 @@ public final class Trainer implements AutoCloseable {
   }
 
   /** Dispatch override for tests (AUTO picks by token count). */
-  void setDispatch(MoeDecoder.Dispatch d) {
-    model.dispatch = d;
+  void setDispatch(ExpertDispatch.Mode d) {
+    model.dispatch.mode = d;
   }
 
   /** Arrays alive in the trainer's managers (parameters, optimizer state, anything leaked). */

@@ -49,7 +49,7 @@ class PerfBench {
         new RolloutEngine(
             ModelWeights.random(c, 1), RolloutOptions.defaults().withPrefixCacheEntries(0))) {
       for (String d : only.split(",")) {
-        e.setDispatch(MoeDecoder.Dispatch.valueOf(d));
+        e.setDispatch(ExpertDispatch.Mode.valueOf(d));
         for (int b : new int[] {1, 16, 64}) {
           List<int[]> ps = prompts(b, 16, b);
           e.generate(ps, new SamplingParams(1f, 1f, 4, -1, 0)); // warm-up
@@ -82,7 +82,7 @@ class PerfBench {
     }
     try (Trainer t = new Trainer(ModelWeights.random(c, 1), TrainerOptions.defaults())) {
       t.setDispatch(
-          MoeDecoder.Dispatch.valueOf(System.getProperty("r3.bench.trainerDispatch", "AUTO")));
+          ExpertDispatch.Mode.valueOf(System.getProperty("r3.bench.trainerDispatch", "AUTO")));
       for (int w = 0; w < 3; w++) {
         t.trainStep(seqs, RoutingMode.RECOMPUTE, null, PolicyLoss.negativeLogLikelihood());
       }

@@ -239,13 +239,13 @@ class TrainerTest {
             "model.layers.0.mlp.down_stacked",
             TensorNames.EMBED);
     try (Trainer t = new Trainer(ModelWeights.random(c, 3), TrainerOptions.defaults())) {
-      t.setDispatch(MoeDecoder.Dispatch.DENSE);
+      t.setDispatch(ExpertDispatch.Mode.DENSE);
       ScoreResult dense = t.score(seqs, RoutingMode.RECOMPUTE, null);
       var gDense =
           t.gradients(
               seqs, RoutingMode.REPLAY, dense.routing(), PolicyLoss.negativeLogLikelihood(), names);
-      for (MoeDecoder.Dispatch d :
-          new MoeDecoder.Dispatch[] {MoeDecoder.Dispatch.GATHER, MoeDecoder.Dispatch.GROUPED}) {
+      for (ExpertDispatch.Mode d :
+          new ExpertDispatch.Mode[] {ExpertDispatch.Mode.GATHER, ExpertDispatch.Mode.GROUPED}) {
         t.setDispatch(d);
         ScoreResult other = t.score(seqs, RoutingMode.RECOMPUTE, null);
         var gOther =
