@@ -57,7 +57,11 @@ public final class TrainCommand implements Callable<Integer> {
     try {
       Backends b = ProductionBackends.build(c, System.err);
       Path dir = out != null ? out : Run.defaultDir(c);
-      RunSummary s = Run.start(c, b, dir).await(Coordinator.backstop(c));
+      Run run = Run.start(c, b, dir);
+      run.monitorUrl()
+          .thenAccept(
+              url -> System.err.println(url.isEmpty() ? "monitor: off" : "monitor: " + url));
+      RunSummary s = run.await(Coordinator.backstop(c));
       System.out.println(report(s));
       return 0;
     } finally {

@@ -5,11 +5,15 @@ import dev.r3.actors.learning.Evaluator;
 import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.StepReport;
 import dev.r3.actors.learning.WeightsSnapshot;
+import dev.r3.actors.monitor.Monitor;
+import dev.r3.actors.monitor.MonitorSettings;
+import dev.r3.actors.monitor.Supervised;
 import dev.r3.actors.ports.Backends;
 import dev.r3.actors.run.ProgressBar;
 import dev.r3.actors.run.RunFiles;
 import dev.r3.actors.run.RunFiles.RunSummary;
 import dev.r3.actors.run.RunStatus;
+import dev.r3.actors.run.StepRow;
 import dev.r3.actors.wire.WireMessage;
 import dev.r3.model.SamplingParams;
 import java.nio.file.Path;
@@ -64,7 +68,18 @@ public final class Coordinator {
 
   public static Behavior<Command> create(
       R3Config config, Backends backends, RunFiles files, CompletableFuture<RunSummary> done) {
-    return Behaviors.setup(ctx -> new Coordinator(ctx, config, backends, files, done).behavior());
+    return create(config, backends, files, done, new CompletableFuture<>());
+  }
+
+  /** {@code monitorUrl} completes with the monitor page's URL ("" when it has none). */
+  public static Behavior<Command> create(
+      R3Config config,
+      Backends backends,
+      RunFiles files,
+      CompletableFuture<RunSummary> done,
+      CompletableFuture<String> monitorUrl) {
+    return Behaviors.setup(
+        ctx -> new Coordinator(ctx, config, backends, files, done, monitorUrl).behavior());
   }
 
   // ---- state ----
@@ -78,6 +93,7 @@ public final class Coordinator {
   private final ProgressBar progress;
   private final ActorRef<Learner.Command> learner;
   private final ActorRef<ReplayBuffer.Command> buffer;
+  private final ActorRef<Monitor.Command> monitor;
   private final long startNanos = System.nanoTime();
   private final List<Evaluator.Result> evals = new ArrayList<>();
   private final List<Path> checkpoints = new ArrayList<>();
@@ -94,7 +110,8 @@ public final class Coordinator {
       R3Config config,
       Backends backends,
       RunFiles files,
-      CompletableFuture<RunSummary> done) {
+      CompletableFuture<RunSummary> done,
+      CompletableFuture<String> monitorUrl) {
     this.ctx = ctx;
     this.config = config;
     this.backends = backends;
@@ -121,10 +138,25 @@ public final class Coordinator {
         .info(
             "experiment {} -> {}\n{}", config.experiment().name(), files.dir(), config.tableText());
 
+    // ---- the monitor: every actor below reports its life to it (Supervised.report) ----
+    monitor =
+        ctx.spawn(Monitor.create(MonitorSettings.from(config.source()), monitorUrl), "monitor");
+    Supervised supervised = new Supervised(monitor);
+    monitor.tell(
+        new Monitor.RunStarted(
+            config.experiment().name(),
+            files.dir().toString(),
+            config.experiment().totalSteps(),
+            config.table()));
+    Supervised.self(monitor, ctx, "coordinator");
+
     // ---- the pipeline ----
     learner =
         ctx.spawn(
-            Learner.create(config, backends.trainers(), backends.initialWeights(), ctx.getSelf()),
+            supervised.report(
+                "learner",
+                Learner.create(
+                    config, backends.trainers(), backends.initialWeights(), ctx.getSelf())),
             "learner");
     ctx.watchWith(learner, new ChildStopped("learner"));
     SamplingParams sampling =
@@ -137,18 +169,23 @@ public final class Coordinator {
       workers.add(
           ctx.spawn(
               Behaviors.supervise(
-                      RolloutWorker.create(
-                          name,
-                          backends.generators(),
-                          sampling,
-                          w -> learner.tell(new Learner.SubscribeWeights(w))))
+                      supervised.report(
+                          "rollout",
+                          RolloutWorker.create(
+                              name,
+                              backends.generators(),
+                              sampling,
+                              w -> learner.tell(new Learner.SubscribeWeights(w)))))
                   .onFailure(
                       SupervisorStrategy.restartWithBackoff(
                           f.backoffMin(), f.backoffMax(), f.backoffRandom())),
               name));
       envs.add(
           ctx.spawn(
-              Behaviors.supervise(EnvironmentActor.create(backends.tasks(), backends.tokenizer()))
+              Behaviors.supervise(
+                      supervised.report(
+                          "environment",
+                          EnvironmentActor.create(backends.tasks(), backends.tokenizer())))
                   .onFailure(
                       SupervisorStrategy.restartWithBackoff(
                           f.backoffMin(), f.backoffMax(), f.backoffRandom())),
@@ -156,18 +193,25 @@ public final class Coordinator {
     }
     var reward =
         ctx.spawn(
-            Behaviors.supervise(RewardActor.create(backends.tasks(), backends.tokenizer()))
+            Behaviors.supervise(
+                    supervised.report(
+                        "reward", RewardActor.create(backends.tasks(), backends.tokenizer())))
                 .onFailure(SupervisorStrategy.restart()),
             "reward");
     buffer =
         ctx.spawn(
-            ReplayBuffer.create(
-                config,
-                backends.initialWeights().config(),
-                new ReplayBuffer.Crew(envs, workers, reward)),
+            supervised.report(
+                "buffer",
+                ReplayBuffer.create(
+                    config,
+                    backends.initialWeights().config(),
+                    new ReplayBuffer.Crew(envs, workers, reward))),
             "buffer");
     ctx.watchWith(buffer, new ChildStopped("buffer"));
-    ctx.spawn(Watchdog.create(workers, config.watchdog(), config.timeouts()), "watchdog");
+    ctx.spawn(
+        supervised.report(
+            "watchdog", Watchdog.create(workers, config.watchdog(), config.timeouts())),
+        "watchdog");
     learner.tell(new Learner.Start(buffer));
     evaluate(0, new WeightsSnapshot(0, backends.initialWeights()));
   }
@@ -190,6 +234,7 @@ public final class Coordinator {
     steps = r.step();
     lastLedger = r.ledger();
     files.step(r);
+    monitor.tell(new Monitor.StepLogged(StepRow.of(r)));
     progress.step(
         r.step(), r.stats().rewardMean(), r.stats().accuracy(), r.stats().stalenessMean());
     int total = config.experiment().totalSteps();
@@ -218,6 +263,7 @@ public final class Coordinator {
     Evaluator.Result e = m.result();
     evals.add(e);
     files.eval(m.step(), e);
+    monitor.tell(new Monitor.EvalLogged(RunFiles.evalLine(m.step(), e)));
     progress.eval(e.accuracy());
     if (m.step() == 0) {
       initialEval = e;
@@ -258,6 +304,7 @@ public final class Coordinator {
     files.close();
     ctx.getLog()
         .info("run finished in {} s: {}", String.format("%.1f", summary.wallSeconds()), ledger);
+    monitor.tell(new Monitor.RunEnded(RunStatus.FINISHED.label(), null));
     done.complete(summary);
     return Behaviors.stopped();
   }
@@ -338,6 +385,7 @@ public final class Coordinator {
     } catch (RuntimeException ignored) {
       // closing is best effort on failure
     }
+    monitor.tell(new Monitor.RunEnded(RunStatus.FAILED.label(), reason));
     done.completeExceptionally(new IllegalStateException(reason));
     return Behaviors.stopped();
   }

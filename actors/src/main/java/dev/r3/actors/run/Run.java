@@ -1,6 +1,7 @@
 package dev.r3.actors.run;
 
 import dev.r3.actors.config.R3Config;
+import dev.r3.actors.monitor.MonitorSettings;
 import dev.r3.actors.pipeline.Coordinator;
 import dev.r3.actors.ports.Backends;
 import dev.r3.actors.run.RunFiles.RunSummary;
@@ -18,10 +19,15 @@ import org.apache.pekko.actor.typed.ActorSystem;
 public final class Run {
   private final ActorSystem<Coordinator.Command> system;
   private final CompletableFuture<RunSummary> done;
+  private final CompletableFuture<String> monitorUrl;
 
-  private Run(ActorSystem<Coordinator.Command> system, CompletableFuture<RunSummary> done) {
+  private Run(
+      ActorSystem<Coordinator.Command> system,
+      CompletableFuture<RunSummary> done,
+      CompletableFuture<String> monitorUrl) {
     this.system = system;
     this.done = done;
+    this.monitorUrl = monitorUrl;
   }
 
   /** {@code <out-dir>/<name>-<yyyyMMdd-HHmmss>} */
@@ -35,13 +41,20 @@ public final class Run {
       throw new IllegalArgumentException(
           "r3.rollout.max-new-tokens is 0: resolve it from the environment first");
     }
+    MonitorSettings.from(config.source()); // refuses bad monitor settings before anything starts
     CompletableFuture<RunSummary> done = new CompletableFuture<>();
+    CompletableFuture<String> monitorUrl = new CompletableFuture<>();
     RunFiles files = new RunFiles(dir);
     ActorSystem<Coordinator.Command> system =
         ActorSystem.create(
-            Coordinator.create(config, backends, files, done), "r3", config.source());
+            Coordinator.create(config, backends, files, done, monitorUrl), "r3", config.source());
     done.whenComplete((s, e) -> system.terminate());
-    return new Run(system, done);
+    return new Run(system, done, monitorUrl);
+  }
+
+  /** The monitor page's URL once it is bound ("" when the monitor has no server). */
+  public CompletableFuture<String> monitorUrl() {
+    return monitorUrl;
   }
 
   public ActorSystem<Coordinator.Command> system() {
