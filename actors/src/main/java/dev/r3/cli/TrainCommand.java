@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ./r3 train}: one asynchronous RL experiment on the actor pipeline. */
@@ -42,6 +43,8 @@ public final class TrainCommand implements Callable<Integer> {
       description = "override one setting, e.g. learner.mini-steps=4")
   List<String> sets = new ArrayList<>();
 
+  @Mixin EnvOptions env = new EnvOptions();
+
   @Option(
       names = "--out",
       paramLabel = "DIR",
@@ -52,7 +55,7 @@ public final class TrainCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     R3Config c =
         ProductionBackends.resolve(
-            ConfigLoader.load(config != null ? config : defaultExperiment(), sets));
+            ConfigLoader.load(config != null ? config : defaultExperiment(), sets, env.choice()));
     Metrics.start(c);
     try {
       Backends b = ProductionBackends.build(c, System.err);

@@ -1,5 +1,6 @@
 package dev.r3.actors.pipeline;
 
+import dev.r3.actors.config.EnvMetadata;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.learning.Evaluator;
 import dev.r3.actors.learning.LedgerCounts;
@@ -227,11 +228,14 @@ public final class Coordinator {
     }
     ctx.getLog()
         .info(
-            "eval at step {}: accuracy {} reward {} ({} episodes, {} s)",
+            "eval at step {}: accuracy {} reward {} ({} distinct held-out problems{}, {} s)",
             m.step(),
             String.format("%.3f", e.accuracy()),
             String.format("%.3f", e.rewardMean()),
             e.episodes(),
+            e.episodes() < config.eval().size()
+                ? " of r3.eval.size " + config.eval().size() + ": the held-out split has no more"
+                : "",
             String.format("%.1f", e.seconds()));
     maybeFinish();
     return Behaviors.same();
@@ -282,13 +286,15 @@ public final class Coordinator {
                         dir,
                         w.weights(),
                         backends.tokenizer(),
-                        Map.of(
-                            "step",
-                            Long.toString(step),
-                            "version",
-                            Long.toString(w.version()),
-                            "experiment",
-                            config.experiment().name()));
+                        EnvMetadata.with(
+                            Map.of(
+                                "step",
+                                Long.toString(step),
+                                "version",
+                                Long.toString(w.version()),
+                                "experiment",
+                                config.experiment().name()),
+                            config.env()));
                 return dir;
               } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
