@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import dev.r3.env.CharTokenizer;
 import dev.r3.env.Environment;
 import dev.r3.env.Environments;
+import dev.r3.env.Seeds;
 import dev.r3.env.Split;
 import dev.r3.model.MismatchMeasures;
 import dev.r3.model.MismatchProbe;
@@ -170,7 +171,8 @@ public final class MismatchCommand implements Callable<Integer> {
     Environment environment = Environments.create(env, Map.of());
     List<int[]> prompts = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      prompts.add(tok.encodePrompt(environment.task(seed * 1_000_003L + i, Split.EVAL).prompt()));
+      prompts.add(
+          tok.encodePrompt(environment.task(Seeds.heldOutPrompt(seed, i), Split.EVAL).prompt()));
     }
     SamplingParams sp = new SamplingParams(temperature, 1f, maxNew, tok.eos(), seed);
     MismatchProbe.Options opts = new MismatchProbe.Options(rp, sp);

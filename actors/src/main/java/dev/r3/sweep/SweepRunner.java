@@ -7,11 +7,12 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.r3.actors.config.R3Config;
+import dev.r3.actors.djl.SftSequences;
 import dev.r3.actors.djl.WarmStart;
 import dev.r3.env.CharTokenizer;
 import dev.r3.env.Environment;
 import dev.r3.env.Environments;
-import dev.r3.env.SftExample;
+import dev.r3.env.Seeds;
 import dev.r3.env.Split;
 import dev.r3.model.MismatchProbe;
 import dev.r3.model.ModelConfig;
@@ -100,7 +101,8 @@ public final class SweepRunner {
     this.prompts = new ArrayList<>(spec.responses());
     int longest = 0;
     for (int i = 0; i < spec.responses(); i++) {
-      int[] p = tok.encodePrompt(env.task(spec.seed() * 1_000_003L + i, Split.EVAL).prompt());
+      int[] p =
+          tok.encodePrompt(env.task(Seeds.heldOutPrompt(spec.seed(), i), Split.EVAL).prompt());
       prompts.add(p);
       longest = Math.max(longest, p.length);
     }
@@ -350,16 +352,8 @@ public final class SweepRunner {
    * Mean NLL per completion token on SFT examples drawn with another seed than the warm-up corpus.
    */
   private double sftNll(ModelWeights w) {
-    List<Sequence> seqs = new ArrayList<>();
-    int i = 0;
-    for (SftExample ex : env.sftCorpus(NLL_EXAMPLES, spec.seed() + 7_777L)) {
-      SftExample.Encoded e = ex.encode(tok);
-      byte[] mask = new byte[e.ids().length];
-      for (int t = 0; t < mask.length; t++) {
-        mask[t] = (byte) (e.lossMask()[t] ? 1 : 0);
-      }
-      seqs.add(new Sequence("nll-" + i++, e.ids(), e.promptLength(), mask));
-    }
+    List<Sequence> seqs =
+        SftSequences.of(env.sftCorpus(NLL_EXAMPLES, spec.seed() + 7_777L), tok, "nll-");
     double sum = 0;
     long n = 0;
     try (Trainer trainer = new Trainer(w, TrainerOptions.defaults())) {

@@ -15,6 +15,7 @@ import dev.r3.actors.testkit.Fixtures;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.RoutingMode;
 import dev.r3.model.RoutingRecord;
+import dev.r3.model.ScoreResult;
 import dev.r3.model.Sequence;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -131,7 +132,7 @@ class LearnerTest {
       PolicyTrainer t = base.open(init, config);
       return new PolicyTrainer() {
         @Override
-        public Scores score(
+        public ScoreResult score(
             List<Sequence> sequences, RoutingMode mode, List<RoutingRecord> replay) {
           return t.score(sequences, mode, replay);
         }
