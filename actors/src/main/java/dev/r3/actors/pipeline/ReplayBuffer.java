@@ -109,13 +109,16 @@ public final class ReplayBuffer {
 
   /**
    * @param rolloutTokensPerSecond generated tokens per second of wall time since the previous batch
+   * @param nextGroupId the first group id not yet admitted when the batch left: where a run resumed
+   *     from the step trained on this batch starts admitting again
    */
   public record Batch(
       long batchId,
       long version,
       List<ScoredGroup> groups,
       LedgerCounts ledger,
-      double rolloutTokensPerSecond)
+      double rolloutTokensPerSecond,
+      long nextGroupId)
       implements WireMessage {
     public long trajectories() {
       long n = 0;
@@ -143,11 +146,27 @@ public final class ReplayBuffer {
       List<ActorRef<RolloutWorker.Command>> workers,
       ActorRef<RewardActor.Command> reward) {}
 
+  /**
+   * Where the buffer starts: version 0 of a new run, or the checkpoint of a resumed one.
+   *
+   * @param acceptedGroups groups already trained on (the staleness gate counts them)
+   * @param ledger the checkpoint's ledger (what it had buffered or in training is dropped as
+   *     lost_in_crash); null for a new run
+   */
+  public record Origin(long version, long nextGroupId, long acceptedGroups, LedgerCounts ledger) {
+    public static final Origin FRESH = new Origin(0, 0, 0, null);
+  }
+
   public static Behavior<Command> create(R3Config config, ModelConfig model, Crew crew) {
+    return create(config, model, crew, Origin.FRESH);
+  }
+
+  public static Behavior<Command> create(
+      R3Config config, ModelConfig model, Crew crew, Origin origin) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
-                timers -> new ReplayBuffer(ctx, timers, config, model, crew).start()));
+                timers -> new ReplayBuffer(ctx, timers, config, model, crew, origin).start()));
   }
 
   // ---- state ----
@@ -157,7 +176,7 @@ public final class ReplayBuffer {
   private final ModelConfig model;
   private final Crew crew;
   private final StalenessGate gate;
-  private final Ledger ledger = new Ledger();
+  private final Ledger ledger;
   private final TreeMap<Long, ScoredGroup> waiting = new TreeMap<>();
   private final Map<Long, Integer> running = new HashMap<>(); // group id -> worker index
   // Rollout children that have not closed yet (running, or lingering for a cancelled attempt).
@@ -179,7 +198,8 @@ public final class ReplayBuffer {
       TimerScheduler<Command> timers,
       R3Config config,
       ModelConfig model,
-      Crew crew) {
+      Crew crew,
+      Origin origin) {
     this.ctx = ctx;
     this.timers = timers;
     this.config = config;
@@ -187,6 +207,10 @@ public final class ReplayBuffer {
     this.crew = crew;
     this.gate = new StalenessGate(config.learner().staleness(), config.learner().batchGroups());
     this.workerLoad = new int[crew.workers().size()];
+    this.ledger = origin.ledger() == null ? new Ledger() : Ledger.resumedFrom(origin.ledger());
+    this.version = origin.version();
+    this.nextGroupId = origin.nextGroupId();
+    this.accepted = origin.acceptedGroups();
   }
 
   private Behavior<Command> start() {
@@ -418,7 +442,9 @@ public final class ReplayBuffer {
       trajectories += g.members().size();
     }
     ledger.startTraining(trajectories);
-    demand.replyTo().tell(new Batch(nextBatchId++, version, groups, ledger.counts(), rate));
+    demand
+        .replyTo()
+        .tell(new Batch(nextBatchId++, version, groups, ledger.counts(), rate, nextGroupId));
     demand = null;
   }
 
