@@ -77,7 +77,9 @@ public final class WireRegistry {
           ReplayBuffer.GroupClosed.class,
           Learner.Interrupt.class,
           Coordinator.LearnerStopped.class,
-          Coordinator.Interrupt.class);
+          Coordinator.Interrupt.class,
+          RolloutWorker.RewindWeights.class,
+          ReplayBuffer.Rewind.class);
 
   /** Field types of the messages. */
   public static final List<Class<?>> DATA =
