@@ -94,6 +94,8 @@ final class WireExamples {
     m.add(new Learner.Interrupt());
     m.add(new Coordinator.LearnerStopped(snap, opt, 17, null));
     m.add(new Coordinator.Interrupt("SIGINT"));
+    m.add(new RolloutWorker.RewindWeights(snap));
+    m.add(new ReplayBuffer.Rewind(3, 12, 4));
     return m;
   }
 }
