@@ -35,7 +35,15 @@ public final class ProductionBackends {
   public static Backends build(R3Config c, PrintStream log) throws IOException {
     Environment env = Environments.create(c.env().name(), c.env().params());
     if (env.multiTurn()) {
-      log.println("note: " + env.name() + " is multi-turn; the pipeline plays its first turn only");
+      log.println(
+          "episodes: "
+              + env.name()
+              + " is multi-turn: up to "
+              + env.maxTurns()
+              + " turns of "
+              + env.maxTokensPerTurn()
+              + " tokens, stopping at EOS or "
+              + env.stopTokens());
     }
     CharTokenizer tok = CharTokenizer.standard();
     ModelWeights init;
@@ -57,11 +65,11 @@ public final class ProductionBackends {
               + ", the tokenizer has "
               + tok.vocabSize());
     }
-    Environment guarded = GuardedEnvironment.wrap(env);
+    Environment guarded = GuardedEnvironment.wrap(env, c.env().callTimeout());
     return new Backends(
         () -> new EnvTask(guarded),
         new EnvTokenizer(tok),
-        new DjlGenerators(c.rollout().precision()),
+        new DjlGenerators(c.rollout().precision(), (long) c.rollout().prefixCacheMb() << 20),
         DjlTrainer.factory(),
         CheckpointFiles.writer(),
         init);

@@ -21,6 +21,7 @@ public final class Evaluator {
   private final long runSeed;
   private final int size;
   private final SamplingParams params;
+  private final EpisodePlayer.Budgets budgets;
 
   public Evaluator(
       Task.Factory tasks,
@@ -29,6 +30,21 @@ public final class Evaluator {
       long runSeed,
       int size,
       SamplingParams params) {
+    this(tasks, tokenizer, generators, runSeed, size, params, EpisodePlayer.Budgets.DEFAULT);
+  }
+
+  /**
+   * @param budgets environment time budgets of multi-turn episodes
+   */
+  public Evaluator(
+      Task.Factory tasks,
+      Tokenizer tokenizer,
+      Generator.Factory generators,
+      long runSeed,
+      int size,
+      SamplingParams params,
+      EpisodePlayer.Budgets budgets) {
+    this.budgets = budgets;
     this.tasks = tasks;
     this.tokenizer = tokenizer;
     this.generators = generators;
@@ -39,9 +55,19 @@ public final class Evaluator {
 
   /**
    * @param accuracy fraction of correct answers; failed episodes count as wrong
+   * @param turnsMean model turns per episode (1 for a single-turn task)
    */
   public record Result(
-      long version, double accuracy, double rewardMean, int episodes, double seconds) {}
+      long version,
+      double accuracy,
+      double rewardMean,
+      int episodes,
+      double seconds,
+      double turnsMean) {
+    public Result(long version, double accuracy, double rewardMean, int episodes, double seconds) {
+      this(version, accuracy, rewardMean, episodes, seconds, 1.0);
+    }
+  }
 
   public Result evaluate(long version, ModelWeights weights) {
     long t0 = System.nanoTime();
@@ -52,9 +78,28 @@ public final class Evaluator {
       seeds[i] = Seeds.evalEpisode(runSeed, i);
       prompts.add(tokenizer.encodePrompt(task.prompt(seeds[i], Split.EVAL)));
     }
-    List<Completion> out;
+    List<Completion> out = new ArrayList<>(size);
+    List<String> failures = new ArrayList<>(size);
+    long turns = 0;
     try (Generator g = generators.open(weights)) {
-      out = g.generate(prompts, params.withSeed(runSeed));
+      if (task.rules().multiTurn()) {
+        List<EpisodePlayer.Start> starts = new ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+          starts.add(new EpisodePlayer.Start("eval-" + i, seeds[i], Split.EVAL, prompts.get(i), i));
+        }
+        EpisodePlayer player = new EpisodePlayer(task, tokenizer, budgets);
+        for (EpisodePlayer.Played p : player.play(g, params.withSeed(runSeed), starts)) {
+          out.add(new Completion(p.tokens(), p.promptLength(), p.logProbs(), p.routing(), false));
+          failures.add(p.envFailure());
+          turns += p.turns();
+        }
+      } else {
+        out = g.generate(prompts, params.withSeed(runSeed));
+        turns = size;
+        for (int i = 0; i < size; i++) {
+          failures.add(null);
+        }
+      }
     }
     int correct = 0;
     double reward = 0;
@@ -63,10 +108,12 @@ public final class Evaluator {
       Task.Verdict v;
       try {
         v =
-            task.score(
-                seeds[i],
-                Split.EVAL,
-                tokenizer.decode(c.tokens(), c.promptLength(), c.tokens().length));
+            failures.get(i) != null
+                ? new Task.Verdict(0f, false, true, failures.get(i))
+                : task.score(
+                    seeds[i],
+                    Split.EVAL,
+                    tokenizer.decode(c.tokens(), c.promptLength(), c.tokens().length));
       } catch (RuntimeException e) {
         v = new Task.Verdict(0f, false, true, "env-error");
       }
@@ -74,6 +121,11 @@ public final class Evaluator {
       reward += v.reward();
     }
     return new Result(
-        version, (double) correct / size, reward / size, size, (System.nanoTime() - t0) / 1e9);
+        version,
+        (double) correct / size,
+        reward / size,
+        size,
+        (System.nanoTime() - t0) / 1e9,
+        (double) turns / size);
   }
 }

@@ -1,7 +1,9 @@
 package dev.r3.actors.pipeline;
 
 import dev.r3.actors.config.R3Config;
+import dev.r3.actors.learning.EpisodePlayer;
 import dev.r3.actors.learning.Evaluator;
+import dev.r3.actors.learning.GroupPlayer;
 import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.StepReport;
 import dev.r3.actors.learning.WeightsSnapshot;
@@ -113,7 +115,8 @@ public final class Coordinator {
             backends.generators(),
             config.experiment().seed(),
             config.eval().size(),
-            new SamplingParams(config.eval().temperature(), 1f, r.maxNewTokens(), eos, 0));
+            new SamplingParams(config.eval().temperature(), 1f, r.maxNewTokens(), eos, 0),
+            budgets(config));
     this.progress =
         new ProgressBar(
             System.err, config.experiment().totalSteps(), config.experiment().progressBar());
@@ -130,6 +133,7 @@ public final class Coordinator {
     SamplingParams sampling =
         new SamplingParams(r.temperature(), r.topP(), r.maxNewTokens(), eos, 0);
     var f = config.faults();
+    EpisodePlayer.Budgets budgets = budgets(config);
     List<ActorRef<RolloutWorker.Command>> workers = new ArrayList<>();
     List<ActorRef<EnvironmentActor.Command>> envs = new ArrayList<>();
     for (int i = 0; i < r.workers(); i++) {
@@ -140,7 +144,8 @@ public final class Coordinator {
                       RolloutWorker.create(
                           name,
                           backends.generators(),
-                          sampling,
+                          GroupPlayer.of(
+                              backends.tasks().open(), backends.tokenizer(), sampling, budgets),
                           w -> learner.tell(new Learner.SubscribeWeights(w))))
                   .onFailure(
                       SupervisorStrategy.restartWithBackoff(
@@ -170,6 +175,11 @@ public final class Coordinator {
     ctx.spawn(Watchdog.create(workers, config.watchdog(), config.timeouts()), "watchdog");
     learner.tell(new Learner.Start(buffer));
     evaluate(0, new WeightsSnapshot(0, backends.initialWeights()));
+  }
+
+  /** The environment time budgets of multi-turn episodes. */
+  static EpisodePlayer.Budgets budgets(R3Config config) {
+    return new EpisodePlayer.Budgets(config.env().parkAfter(), config.env().episodeTimeout());
   }
 
   private Behavior<Command> behavior() {
@@ -227,11 +237,12 @@ public final class Coordinator {
     }
     ctx.getLog()
         .info(
-            "eval at step {}: accuracy {} reward {} ({} episodes, {} s)",
+            "eval at step {}: accuracy {} reward {} ({} episodes, {} turns each, {} s)",
             m.step(),
             String.format("%.3f", e.accuracy()),
             String.format("%.3f", e.rewardMean()),
             e.episodes(),
+            String.format("%.2f", e.turnsMean()),
             String.format("%.1f", e.seconds()));
     maybeFinish();
     return Behaviors.same();

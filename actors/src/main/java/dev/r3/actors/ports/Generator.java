@@ -1,6 +1,7 @@
 package dev.r3.actors.ports;
 
 import dev.r3.model.SamplingParams;
+import dev.r3.model.TurnOptions;
 import java.util.List;
 
 /**
@@ -13,6 +14,23 @@ public interface Generator extends AutoCloseable {
    * One completion per prompt, in order; the same seed, prompts and weights give the same tokens.
    */
   List<Completion> generate(List<int[]> prompts, SamplingParams params);
+
+  /**
+   * One turn of multi-turn episodes: as {@link #generate}, a sequence also stopping at any of
+   * {@code turn.stopIds()} and drawing from sampler stream {@code turn.streams()[b]}. Prompts
+   * extend earlier calls' sequences; the routing record of each completion covers all its T - 1
+   * positions.
+   */
+  default List<Completion> generateTurn(
+      List<int[]> prompts, SamplingParams params, TurnOptions turn) {
+    throw new UnsupportedOperationException(
+        getClass().getSimpleName() + " generates single turns only");
+  }
+
+  /** Tokens a sequence may hold at most (prompt and generated). */
+  default int maxContext() {
+    return Integer.MAX_VALUE;
+  }
 
   @Override
   default void close() {}
