@@ -50,7 +50,12 @@ public record R3Config(
       Map<String, String> params,
       Duration callTimeout,
       Duration episodeTimeout,
-      Duration parkAfter) {}
+      Duration parkAfter) {
+    /** With reference.conf's episode budgets (5 s a call, 60 s an episode, park after 50 ms). */
+    public Env(String name, Map<String, String> params) {
+      this(name, params, Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofMillis(50));
+    }
+  }
 
   public record Model(String size, String initCheckpoint) {}
 
@@ -146,7 +151,11 @@ public record R3Config(
       Duration shutdown) {}
 
   public record Faults(
-      int maxRetries, Duration backoffMin, Duration backoffMax, double backoffRandom) {}
+      int maxRetries,
+      Duration backoffMin,
+      Duration backoffMax,
+      double backoffRandom,
+      int learnerRestarts) {}
 
   public record Watchdog(Duration interval, Duration stallTimeout) {}
 
@@ -228,7 +237,8 @@ public record R3Config(
                 r.atLeast("r3.faults.max-retries", 0),
                 r.duration("r3.faults.backoff-min"),
                 r.duration("r3.faults.backoff-max"),
-                r.inRange("r3.faults.backoff-random", 0.0, 1.0)),
+                r.inRange("r3.faults.backoff-random", 0.0, 1.0),
+                r.atLeast("r3.faults.learner-restarts", 0)),
             new Watchdog(
                 r.duration("r3.watchdog.interval"), r.duration("r3.watchdog.stall-timeout")),
             new Metrics(
@@ -236,6 +246,7 @@ public record R3Config(
                 r.portOrZero("r3.metrics.prometheus-port")),
             root);
     c.crossCheck();
+    c.chaos(); // validated at load like every other section
     return c;
   }
 
@@ -286,6 +297,11 @@ public record R3Config(
               + " < "
               + faults.backoffMin());
     }
+  }
+
+  /** The {@code r3.chaos} section (fault injection; off by default). */
+  public dev.r3.actors.chaos.ChaosSettings chaos() {
+    return dev.r3.actors.chaos.ChaosSettings.from(source);
   }
 
   /** The effective settings as (key, value) rows, sorted: what the run logs as a table at start. */

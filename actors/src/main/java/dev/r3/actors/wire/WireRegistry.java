@@ -23,6 +23,7 @@ import dev.r3.actors.pipeline.RolloutWorker;
 import dev.r3.model.HostTensor;
 import dev.r3.model.ModelConfig;
 import dev.r3.model.ModelWeights;
+import dev.r3.model.OptimizerState;
 import dev.r3.model.RoutingRecord;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -73,7 +74,12 @@ public final class WireRegistry {
           RolloutWorker.Started.class,
           RolloutWorker.Cancel.class,
           ReplayBuffer.LateTrajectories.class,
-          ReplayBuffer.GroupClosed.class);
+          ReplayBuffer.GroupClosed.class,
+          Learner.Interrupt.class,
+          Coordinator.LearnerStopped.class,
+          Coordinator.Interrupt.class,
+          RolloutWorker.RewindWeights.class,
+          ReplayBuffer.Rewind.class);
 
   /** Field types of the messages. */
   public static final List<Class<?>> DATA =
@@ -87,7 +93,8 @@ public final class WireRegistry {
           StepReport.class,
           DropReason.class,
           ModelConfig.class,
-          HostTensor.class);
+          HostTensor.class,
+          OptimizerState.class);
 
   /**
    * Nesting a message may reach (records in lists in records: about 6); more is a malformed frame
