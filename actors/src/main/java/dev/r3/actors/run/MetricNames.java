@@ -32,6 +32,7 @@ public final class MetricNames {
   public static final String EVAL_REWARD_MEAN = "eval/reward_mean";
   public static final String EVAL_EPISODES = "eval/episodes";
   public static final String EVAL_SECONDS = "eval/seconds";
+  public static final String EVAL_TURNS_MEAN = "eval/turns_mean";
 
   // ---- the objective (means over the step's mini-steps) ----
   public static final String LOSS = "losses/loss";

@@ -143,6 +143,7 @@ public final class RunFiles implements AutoCloseable {
     m.put(MetricNames.EVAL_ACCURACY, num(e.accuracy()));
     m.put(MetricNames.EVAL_REWARD_MEAN, num(e.rewardMean()));
     m.put(MetricNames.EVAL_EPISODES, e.episodes());
+    m.put(MetricNames.EVAL_TURNS_MEAN, num(e.turnsMean()));
     m.put(MetricNames.EVAL_SECONDS, num(e.seconds()));
     return m;
   }
