@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -33,8 +34,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>When the suite asks for it ({@code mismatch.enabled}), a finished run without a {@code
  * mismatch.json} is then measured by {@code r3 mismatch} on its last checkpoint, at the run's own
- * rollout precision, in the same worker slot; a failed measurement is reported and leaves the run
- * finished.
+ * rollout precision and on the environment and parameters the checkpoint records (unless the
+ * suite's mismatch args give {@code --env} / {@code --env-param}), in the same worker slot; a
+ * failed measurement is reported and leaves the run finished.
  */
 final class SuiteRunner {
   /** The key the runner sets last on every run (the output folder goes by {@code train --out}). */
@@ -238,7 +240,6 @@ final class SuiteRunner {
         args,
         "--rollout-precision",
         summary == null ? null : summary.configString("rollout", "precision"));
-    addUnlessGiven(args, "--env", summary == null ? null : summary.configString("env", "name"));
     addUnlessGiven(args, "--seed", String.valueOf(spec.seed()));
     Path log = spec.seedDir().resolve("mismatch.log");
     ProcessBuilder pb =
@@ -334,7 +335,7 @@ final class SuiteRunner {
   private static String lastLines(String text, int n) {
     String[] lines = text.split("\n");
     return String.join(
-        "\n", java.util.Arrays.copyOfRange(lines, Math.max(0, lines.length - n), lines.length));
+        "\n", Arrays.copyOfRange(lines, Math.max(0, lines.length - n), lines.length));
   }
 
   private static String indent(String text) {

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
+import dev.r3.actors.chaos.ChaosSettings;
 import dev.r3.model.RolloutPrecision;
 import dev.r3.model.rl.ObjectiveConfig;
 import java.time.Duration;
@@ -50,7 +51,12 @@ public record R3Config(
       Map<String, String> params,
       Duration callTimeout,
       Duration episodeTimeout,
-      Duration parkAfter) {}
+      Duration parkAfter) {
+    /** With reference.conf's episode budgets (5 s a call, 60 s an episode, park after 50 ms). */
+    public Env(String name, Map<String, String> params) {
+      this(name, params, Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofMillis(50));
+    }
+  }
 
   public record Model(String size, String initCheckpoint) {}
 
@@ -146,7 +152,11 @@ public record R3Config(
       Duration shutdown) {}
 
   public record Faults(
-      int maxRetries, Duration backoffMin, Duration backoffMax, double backoffRandom) {}
+      int maxRetries,
+      Duration backoffMin,
+      Duration backoffMax,
+      double backoffRandom,
+      int learnerRestarts) {}
 
   public record Watchdog(Duration interval, Duration stallTimeout) {}
 
@@ -228,7 +238,8 @@ public record R3Config(
                 r.atLeast("r3.faults.max-retries", 0),
                 r.duration("r3.faults.backoff-min"),
                 r.duration("r3.faults.backoff-max"),
-                r.inRange("r3.faults.backoff-random", 0.0, 1.0)),
+                r.inRange("r3.faults.backoff-random", 0.0, 1.0),
+                r.atLeast("r3.faults.learner-restarts", 0)),
             new Watchdog(
                 r.duration("r3.watchdog.interval"), r.duration("r3.watchdog.stall-timeout")),
             new Metrics(
@@ -236,6 +247,7 @@ public record R3Config(
                 r.portOrZero("r3.metrics.prometheus-port")),
             root);
     c.crossCheck();
+    c.chaos(); // validated at load like every other section
     return c;
   }
 
@@ -286,6 +298,11 @@ public record R3Config(
               + " < "
               + faults.backoffMin());
     }
+  }
+
+  /** The {@code r3.chaos} section (fault injection; off by default). */
+  public ChaosSettings chaos() {
+    return ChaosSettings.from(source);
   }
 
   /** The effective settings as (key, value) rows, sorted: what the run logs as a table at start. */

@@ -1,6 +1,5 @@
 package dev.r3.actors.djl;
 
-import dev.r3.actors.ports.Completion;
 import dev.r3.actors.ports.Generator;
 import dev.r3.model.Generation;
 import dev.r3.model.ModelWeights;
@@ -10,7 +9,6 @@ import dev.r3.model.RolloutOptions;
 import dev.r3.model.RolloutPrecision;
 import dev.r3.model.SamplingParams;
 import dev.r3.model.TurnOptions;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -51,14 +49,14 @@ public final class DjlGenerators implements Generator.Factory {
     }
 
     @Override
-    public List<Completion> generate(List<int[]> prompts, SamplingParams params) {
-      return completions(engine.generate(prompts, params));
+    public List<Generation> generate(List<int[]> prompts, SamplingParams params) {
+      return engine.generate(prompts, params);
     }
 
     @Override
-    public List<Completion> generateTurn(
+    public List<Generation> generateTurn(
         List<int[]> prompts, SamplingParams params, TurnOptions turn) {
-      return completions(engine.generate(prompts, params, turn));
+      return engine.generate(prompts, params, turn);
     }
 
     @Override
@@ -74,16 +72,6 @@ public final class DjlGenerators implements Generator.Factory {
     @Override
     public void close() {
       engine.close();
-    }
-
-    private static List<Completion> completions(List<Generation> gs) {
-      List<Completion> out = new ArrayList<>(gs.size());
-      for (Generation g : gs) {
-        out.add(
-            new Completion(
-                g.tokens(), g.promptLength(), g.logProbs(), g.routing(), g.stoppedAtEos()));
-      }
-      return out;
     }
   }
 }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.ports.PolicyTrainer;
 import dev.r3.model.ModelWeights;
+import dev.r3.model.OptimizerState;
 import dev.r3.model.PolicyLoss;
 import dev.r3.model.RoutingMode;
 import dev.r3.model.RoutingRecord;
@@ -64,9 +65,8 @@ public final class DjlTrainer implements PolicyTrainer {
   }
 
   @Override
-  public Scores score(List<Sequence> sequences, RoutingMode mode, List<RoutingRecord> replay) {
-    ScoreResult r = trainer.score(sequences, mode, replay);
-    return new Scores(Arrays.asList(r.logProbs()), r.routing());
+  public ScoreResult score(List<Sequence> sequences, RoutingMode mode, List<RoutingRecord> replay) {
+    return trainer.score(sequences, mode, replay);
   }
 
   @Override
@@ -102,6 +102,16 @@ public final class DjlTrainer implements PolicyTrainer {
   @Override
   public ModelWeights weights() {
     return trainer.weights();
+  }
+
+  @Override
+  public OptimizerState optimizerState() {
+    return trainer.optimizerState();
+  }
+
+  @Override
+  public void restoreOptimizerState(OptimizerState state) {
+    trainer.restoreOptimizerState(state);
   }
 
   @Override

@@ -23,5 +23,10 @@ public enum DropReason {
    */
   INVALID_SAMPLE,
   /** Still in the buffer or in flight when the run reached its last step. */
-  RUN_ENDED
+  RUN_ENDED,
+  /**
+   * Buffered or in flight after the checkpoint a resumed run continues from: the process died (or
+   * the learner was restarted) before it was trained, and no checkpoint holds it.
+   */
+  LOST_IN_CRASH
 }

@@ -1,10 +1,10 @@
 package dev.r3.actors.learning;
 
-import dev.r3.actors.ports.Completion;
 import dev.r3.actors.ports.Generator;
 import dev.r3.actors.ports.Task;
 import dev.r3.actors.ports.Tokenizer;
 import dev.r3.env.Split;
+import dev.r3.model.Generation;
 import dev.r3.model.RoutingRecord;
 import dev.r3.model.SamplingParams;
 import dev.r3.model.TurnOptions;
@@ -156,7 +156,7 @@ public final class EpisodePlayer {
       prompts.add(Arrays.copyOf(l.tokens, l.length));
       streams[i] = l.start.stream() * TURN_STREAMS + l.turns;
     }
-    List<Completion> out = g.generateTurn(prompts, params, new TurnOptions(stopIds, streams));
+    List<Generation> out = g.generateTurn(prompts, params, new TurnOptions(stopIds, streams));
     if (out.size() != ready.size()) {
       throw new IllegalStateException(
           "generator returned " + out.size() + " completions for " + ready.size() + " prompts");
@@ -268,7 +268,7 @@ public final class EpisodePlayer {
     }
 
     /** Appends a turn: the completion must extend the transcript so far. */
-    void acceptTurn(Completion c) {
+    void acceptTurn(Generation c) {
       int[] all = c.tokens();
       if (c.promptLength() != length
           || !Arrays.equals(all, 0, length, tokens, 0, length)

@@ -1,20 +1,28 @@
 package dev.r3.actors.learning;
 
-import dev.r3.actors.ports.Completion;
 import dev.r3.actors.ports.Generator;
 import dev.r3.actors.ports.Task;
 import dev.r3.actors.ports.Tokenizer;
+import dev.r3.env.Seeds;
 import dev.r3.env.Split;
+import dev.r3.model.Generation;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.SamplingParams;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
- * Accuracy on the held-out split: the same {@code size} episodes at every evaluation of a run,
- * decoded near-greedily in one batch.
+ * Accuracy on the held-out split: the same {@code size} distinct held-out problems at every
+ * evaluation of a run (each once: episode seeds that give a problem already drawn are skipped),
+ * decoded near-greedily in one batch. A held-out split with fewer problems than {@code size} is
+ * evaluated whole, and the result says how many problems that was.
  */
 public final class Evaluator {
+  /** Episode seeds tried per problem asked for before the split counts as exhausted. */
+  static final int DRAWS_PER_PROBLEM = 20;
+
   private final Task.Factory tasks;
   private final Tokenizer tokenizer;
   private final Generator.Factory generators;
@@ -22,6 +30,7 @@ public final class Evaluator {
   private final int size;
   private final SamplingParams params;
   private final EpisodePlayer.Budgets budgets;
+  private List<Long> problems; // drawn at the first evaluation
 
   public Evaluator(
       Task.Factory tasks,
@@ -34,7 +43,7 @@ public final class Evaluator {
   }
 
   /**
-   * @param budgets environment time budgets of multi-turn episodes
+   * @param budgets environment time budgets of multi-turn episodes (played whole)
    */
   public Evaluator(
       Task.Factory tasks,
@@ -55,6 +64,8 @@ public final class Evaluator {
 
   /**
    * @param accuracy fraction of correct answers; failed episodes count as wrong
+   * @param episodes how many distinct held-out problems were evaluated (each once): {@code size},
+   *     or fewer when the held-out split has fewer
    * @param turnsMean model turns per episode (1 for a single-turn task)
    */
   public record Result(
@@ -72,48 +83,47 @@ public final class Evaluator {
   public Result evaluate(long version, ModelWeights weights) {
     long t0 = System.nanoTime();
     Task task = tasks.open();
-    List<int[]> prompts = new ArrayList<>(size);
-    long[] seeds = new long[size];
-    for (int i = 0; i < size; i++) {
-      seeds[i] = Seeds.evalEpisode(runSeed, i);
-      prompts.add(tokenizer.encodePrompt(task.prompt(seeds[i], Split.EVAL)));
+    List<Long> seeds = problems(task);
+    int n = seeds.size();
+    List<int[]> prompts = new ArrayList<>(n);
+    for (long seed : seeds) {
+      prompts.add(tokenizer.encodePrompt(task.prompt(seed, Split.EVAL)));
     }
-    List<Completion> out = new ArrayList<>(size);
-    List<String> failures = new ArrayList<>(size);
+    List<Generation> out = new ArrayList<>(n);
+    List<String> failures = new ArrayList<>(n);
     long turns = 0;
     try (Generator g = generators.open(weights)) {
       if (task.rules().multiTurn()) {
-        List<EpisodePlayer.Start> starts = new ArrayList<>(size);
-        for (int i = 0; i < size; i++) {
-          starts.add(new EpisodePlayer.Start("eval-" + i, seeds[i], Split.EVAL, prompts.get(i), i));
+        List<EpisodePlayer.Start> starts = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+          starts.add(
+              new EpisodePlayer.Start("eval-" + i, seeds.get(i), Split.EVAL, prompts.get(i), i));
         }
         EpisodePlayer player = new EpisodePlayer(task, tokenizer, budgets);
         for (EpisodePlayer.Played p : player.play(g, params.withSeed(runSeed), starts)) {
-          out.add(new Completion(p.tokens(), p.promptLength(), p.logProbs(), p.routing(), false));
+          out.add(new Generation(p.tokens(), p.promptLength(), p.logProbs(), p.routing(), false));
           failures.add(p.envFailure());
           turns += p.turns();
         }
       } else {
         out = g.generate(prompts, params.withSeed(runSeed));
-        turns = size;
-        for (int i = 0; i < size; i++) {
+        turns = n;
+        for (int i = 0; i < n; i++) {
           failures.add(null);
         }
       }
     }
     int correct = 0;
     double reward = 0;
-    for (int i = 0; i < size; i++) {
-      Completion c = out.get(i);
+    for (int i = 0; i < n; i++) {
+      Generation c = out.get(i);
       Task.Verdict v;
       try {
         v =
-            failures.get(i) != null
-                ? new Task.Verdict(0f, false, true, failures.get(i))
-                : task.score(
-                    seeds[i],
-                    Split.EVAL,
-                    tokenizer.decode(c.tokens(), c.promptLength(), c.tokens().length));
+            task.score(
+                seeds.get(i),
+                Split.EVAL,
+                tokenizer.decode(c.tokens(), c.promptLength(), c.tokens().length));
       } catch (RuntimeException e) {
         v = new Task.Verdict(0f, false, true, "env-error");
       }
@@ -122,10 +132,30 @@ public final class Evaluator {
     }
     return new Result(
         version,
-        (double) correct / size,
-        reward / size,
-        size,
+        (double) correct / n,
+        reward / n,
+        n,
         (System.nanoTime() - t0) / 1e9,
-        (double) turns / size);
+        n == 0 ? Double.NaN : (double) turns / n);
+  }
+
+  /**
+   * The episode seeds of the first {@code size} distinct held-out problems (fewer when the split
+   * runs out), drawn once and kept for every later evaluation.
+   */
+  private synchronized List<Long> problems(Task task) {
+    if (problems == null) {
+      List<Long> seeds = new ArrayList<>(size);
+      Set<String> seen = new HashSet<>();
+      long draws = (long) size * DRAWS_PER_PROBLEM;
+      for (long i = 0; seeds.size() < size && i < draws; i++) {
+        long seed = Seeds.evalEpisode(runSeed, (int) i);
+        if (seen.add(task.prompt(seed, Split.EVAL))) {
+          seeds.add(seed);
+        }
+      }
+      problems = List.copyOf(seeds);
+    }
+    return problems;
   }
 }

@@ -1,6 +1,10 @@
 package dev.r3.actors.pipeline;
 
+import dev.r3.actors.chaos.Chaos;
+import dev.r3.actors.chaos.ChaosLog;
+import dev.r3.actors.chaos.ChaosMonkey;
 import dev.r3.actors.config.R3Config;
+import dev.r3.actors.learning.DropReason;
 import dev.r3.actors.learning.EpisodePlayer;
 import dev.r3.actors.learning.Evaluator;
 import dev.r3.actors.learning.GroupPlayer;
@@ -9,16 +13,19 @@ import dev.r3.actors.learning.StepReport;
 import dev.r3.actors.learning.WeightsSnapshot;
 import dev.r3.actors.ports.Backends;
 import dev.r3.actors.run.ProgressBar;
+import dev.r3.actors.run.Resume;
+import dev.r3.actors.run.RunCheckpoints;
 import dev.r3.actors.run.RunFiles;
 import dev.r3.actors.run.RunFiles.RunSummary;
 import dev.r3.actors.run.RunStatus;
+import dev.r3.actors.run.TrainingState;
 import dev.r3.actors.wire.WireMessage;
+import dev.r3.model.OptimizerState;
 import dev.r3.model.SamplingParams;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
@@ -40,15 +47,42 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * <p>Supervision: workers and environment actors restart with backoff; the learner and the buffer
  * are not restarted (they hold the weights and the ledger): if either stops, the run fails with the
  * reason.
+ *
+ * <p>Resume and interrupt: a run resumed from a checkpoint ({@link Resume}) starts the learner and
+ * the buffer where the checkpoint left them. {@link Interrupt} (SIGINT / SIGTERM) lets the step in
+ * flight finish, writes a final checkpoint with the optimizer state, and ends the run as {@code
+ * interrupted}; {@code ./r3 train --resume} continues it.
  */
 public final class Coordinator {
 
   // ---- protocol ----
   public sealed interface Command extends WireMessage
-      permits StepCompleted, LearnerFailed, EvalDone, CheckpointDone, GotDrained, ChildStopped {}
+      permits StepCompleted,
+          LearnerFailed,
+          LearnerStopped,
+          Interrupt,
+          EvalDone,
+          CheckpointDone,
+          GotDrained,
+          ChildStopped {}
 
-  /** From the learner: a step finished and published {@code weights}. */
-  public record StepCompleted(StepReport report, WeightsSnapshot weights) implements Command {}
+  /**
+   * From the learner: a step finished and published {@code weights}.
+   *
+   * @param optimizer the AdamW state after the step, on checkpoint steps; null otherwise
+   * @param nextGroupId the buffer's next group id when the step's batch left it
+   */
+  public record StepCompleted(
+      StepReport report, WeightsSnapshot weights, OptimizerState optimizer, long nextGroupId)
+      implements Command {}
+
+  /** From the learner after {@link Learner.Interrupt}: its last weights and optimizer state. */
+  public record LearnerStopped(
+      WeightsSnapshot weights, OptimizerState optimizer, long nextGroupId, String error)
+      implements Command {}
+
+  /** Stop the run cleanly (a signal): finish or abandon the step, checkpoint, end interrupted. */
+  public record Interrupt(String why) implements Command {}
 
   public record LearnerFailed(String reason) implements Command {}
 
@@ -66,37 +100,55 @@ public final class Coordinator {
 
   public static Behavior<Command> create(
       R3Config config, Backends backends, RunFiles files, CompletableFuture<RunSummary> done) {
-    return Behaviors.setup(ctx -> new Coordinator(ctx, config, backends, files, done).behavior());
+    return create(config, backends, files, done, null);
+  }
+
+  /**
+   * @param resume the checkpoint to continue from; null for a new run
+   */
+  public static Behavior<Command> create(
+      R3Config config,
+      Backends backends,
+      RunFiles files,
+      CompletableFuture<RunSummary> done,
+      Resume resume) {
+    return Behaviors.setup(
+        ctx -> new Coordinator(ctx, config, backends, files, done, resume).behavior());
   }
 
   // ---- state ----
   private final ActorContext<Command> ctx;
   private final R3Config config;
   private final Backends backends;
-  private final RunFiles files;
+  private RunFiles files; // reopened when a learner restart rewinds the run
   private final CompletableFuture<RunSummary> done;
   private final Executor blocking;
   private final Evaluator evaluator;
   private final ProgressBar progress;
-  private final ActorRef<Learner.Command> learner;
+  // Read by the workers' subscription callback on their threads; replaced by a learner restart.
+  private volatile ActorRef<Learner.Command> learner;
+  private String learnerName;
+  private int learnerRestarts;
+  private String restarting; // why the learner failed, while its restart waits for pending writes
+  private final List<ActorRef<RolloutWorker.Command>> workers = new ArrayList<>();
+  private final Chaos chaos;
   private final ActorRef<ReplayBuffer.Command> buffer;
-  private final long startNanos = System.nanoTime();
-  private final List<Evaluator.Result> evals = new ArrayList<>();
+  private final RunCheckpoints history;
   private final List<Path> checkpoints = new ArrayList<>();
-  private Evaluator.Result initialEval;
-  private Evaluator.Result finalEval;
   private int pending;
   private boolean lastStepDone;
   private boolean draining;
   private long steps;
   private LedgerCounts lastLedger;
+  private String interrupted;
 
   private Coordinator(
       ActorContext<Command> ctx,
       R3Config config,
       Backends backends,
       RunFiles files,
-      CompletableFuture<RunSummary> done) {
+      CompletableFuture<RunSummary> done,
+      Resume resume) {
     this.ctx = ctx;
     this.config = config;
     this.backends = backends;
@@ -106,6 +158,11 @@ public final class Coordinator {
         ctx.getSystem()
             .dispatchers()
             .lookup(DispatcherSelector.fromConfig("r3-rollout-dispatcher"));
+    this.history = new RunCheckpoints(config, backends, files, blocking, resume);
+    this.chaos =
+        backends.chaos().enabled() || !config.chaos().enabled()
+            ? backends.chaos()
+            : new Chaos(config.chaos(), new ChaosLog());
     var r = config.rollout();
     int eos = backends.tokenizer().eosId();
     this.evaluator =
@@ -125,16 +182,17 @@ public final class Coordinator {
             "experiment {} -> {}\n{}", config.experiment().name(), files.dir(), config.tableText());
 
     // ---- the pipeline ----
-    learner =
-        ctx.spawn(
-            Learner.create(config, backends.trainers(), backends.initialWeights(), ctx.getSelf()),
-            "learner");
-    ctx.watchWith(learner, new ChildStopped("learner"));
+    TrainingState from = resume == null ? null : resume.state();
+    Learner.Origin origin =
+        from == null
+            ? new Learner.Origin(0, backends.initialWeights(), null, 0, null)
+            : new Learner.Origin(
+                from.version(), resume.weights(), resume.optimizer(), from.nextGroupId(), null);
+    spawnLearner(origin);
     SamplingParams sampling =
         new SamplingParams(r.temperature(), r.topP(), r.maxNewTokens(), eos, 0);
     var f = config.faults();
     EpisodePlayer.Budgets budgets = budgets(config);
-    List<ActorRef<RolloutWorker.Command>> workers = new ArrayList<>();
     List<ActorRef<EnvironmentActor.Command>> envs = new ArrayList<>();
     for (int i = 0; i < r.workers(); i++) {
       String name = "rollout-" + i;
@@ -169,12 +227,33 @@ public final class Coordinator {
             ReplayBuffer.create(
                 config,
                 backends.initialWeights().config(),
-                new ReplayBuffer.Crew(envs, workers, reward)),
+                new ReplayBuffer.Crew(envs, workers, reward),
+                from == null
+                    ? ReplayBuffer.Origin.FRESH
+                    : new ReplayBuffer.Origin(
+                        from.version(), from.nextGroupId(), from.acceptedGroups(), from.ledger()),
+                chaos),
             "buffer");
     ctx.watchWith(buffer, new ChildStopped("buffer"));
     ctx.spawn(Watchdog.create(workers, config.watchdog(), config.timeouts()), "watchdog");
+    if (chaos.settings().killsWorkers()) {
+      ctx.spawn(
+          ChaosMonkey.create(workers, chaos, f.backoffMax().plus(config.timeouts().ask())),
+          "chaos-monkey");
+    }
     learner.tell(new Learner.Start(buffer));
-    evaluate(0, new WeightsSnapshot(0, backends.initialWeights()));
+    if (from == null) {
+      evaluate(0, new WeightsSnapshot(0, backends.initialWeights()));
+    } else {
+      steps = from.step();
+      lastLedger = from.ledger();
+      ctx.getLog()
+          .info(
+              "resumed at step {} from {}{}",
+              from.step(),
+              resume.checkpoint(),
+              resume.forced().isEmpty() ? "" : " with changed settings " + resume.forced());
+    }
   }
 
   /** The environment time budgets of multi-turn episodes. */
@@ -185,13 +264,20 @@ public final class Coordinator {
   private Behavior<Command> behavior() {
     return Behaviors.receive(Command.class)
         .onMessage(StepCompleted.class, this::onStep)
-        .onMessage(LearnerFailed.class, m -> fail("learner failed: " + m.reason()))
+        .onMessage(LearnerFailed.class, this::onLearnerFailed)
+        .onMessage(Interrupt.class, this::onInterrupt)
+        .onMessage(LearnerStopped.class, this::onLearnerStopped)
         .onMessage(EvalDone.class, this::onEvalDone)
         .onMessage(CheckpointDone.class, this::onCheckpointDone)
         .onMessage(GotDrained.class, this::onDrained)
         .onMessage(
             ChildStopped.class,
-            m -> draining ? Behaviors.same() : fail(m.who() + " stopped unexpectedly"))
+            m ->
+                draining
+                        || (m.who().startsWith("learner")
+                            && (restarting != null || !m.who().equals(learnerName)))
+                    ? Behaviors.same()
+                    : fail(m.who() + " stopped unexpectedly"))
         .build();
   }
 
@@ -199,6 +285,7 @@ public final class Coordinator {
     StepReport r = m.report();
     steps = r.step();
     lastLedger = r.ledger();
+    history.trained(r.stats().groups());
     files.step(r);
     progress.step(
         r.step(), r.stats().rewardMean(), r.stats().accuracy(), r.stats().stalenessMean());
@@ -210,9 +297,9 @@ public final class Coordinator {
     }
     int c = config.checkpoint().every();
     if (last || (c > 0 && r.step() % c == 0)) {
-      checkpoint(r.step(), m.weights());
+      checkpoint(r.step(), m.weights(), m.optimizer(), m.nextGroupId(), r.ledger());
     }
-    if (last) {
+    if (last && interrupted == null) {
       lastStepDone = true;
       learner.tell(new Learner.Stop());
       maybeFinish();
@@ -223,29 +310,27 @@ public final class Coordinator {
   private Behavior<Command> onEvalDone(EvalDone m) {
     pending--;
     if (m.error() != null) {
+      history.evalDone(m.step(), null);
       return fail("evaluation at step " + m.step() + " failed: " + m.error());
     }
     Evaluator.Result e = m.result();
-    evals.add(e);
+    history.evalDone(m.step(), e);
     files.eval(m.step(), e);
     progress.eval(e.accuracy());
-    if (m.step() == 0) {
-      initialEval = e;
-    }
-    if (m.step() >= config.experiment().totalSteps()) {
-      finalEval = e;
-    }
     ctx.getLog()
         .info(
-            "eval at step {}: accuracy {} reward {} ({} episodes, {} turns each, {} s)",
+            "eval at step {}: accuracy {} reward {} ({} distinct held-out problems{}, {} turns"
+                + " each, {} s)",
             m.step(),
             String.format("%.3f", e.accuracy()),
             String.format("%.3f", e.rewardMean()),
             e.episodes(),
+            e.episodes() < config.eval().size()
+                ? " of r3.eval.size " + config.eval().size() + ": the held-out split has no more"
+                : "",
             String.format("%.2f", e.turnsMean()),
             String.format("%.1f", e.seconds()));
-    maybeFinish();
-    return Behaviors.same();
+    return restartOrFinish();
   }
 
   private Behavior<Command> onCheckpointDone(CheckpointDone m) {
@@ -254,8 +339,72 @@ public final class Coordinator {
       return fail("checkpoint at step " + m.step() + " failed: " + m.error());
     }
     checkpoints.add(m.dir());
+    return restartOrFinish();
+  }
+
+  private Behavior<Command> restartOrFinish() {
+    if (restarting != null && pending == 0) {
+      return restartLearner();
+    }
     maybeFinish();
     return Behaviors.same();
+  }
+
+  /**
+   * A failed learner is replaced (up to r3.faults.learner-restarts times) by one started from the
+   * last checkpoint, once the evaluations and checkpoints in flight are written.
+   */
+  private Behavior<Command> onLearnerFailed(LearnerFailed m) {
+    if (learnerRestarts >= config.faults().learnerRestarts()
+        || lastStepDone
+        || interrupted != null) {
+      return fail("learner failed: " + m.reason());
+    }
+    learnerRestarts++;
+    restarting = m.reason();
+    ctx.getLog().warn("learner failed ({}); restarting it from the last checkpoint", m.reason());
+    return restartOrFinish();
+  }
+
+  private Behavior<Command> restartLearner() {
+    String why = restarting;
+    restarting = null;
+    Resume r;
+    try {
+      r = Resume.load(files.dir(), config, backends.initialWeights(), true);
+    } catch (IllegalArgumentException e) {
+      return fail("learner failed (" + why + ") and cannot be restarted: " + e.getMessage());
+    }
+    TrainingState st = r.state();
+    files.close();
+    files = RunFiles.resumed(files.dir(), st.step(), st.evals());
+    history.rewind(r);
+    steps = st.step();
+    var rewind = new ReplayBuffer.Rewind(st.version(), st.ledger().trained(), st.acceptedGroups());
+    spawnLearner(
+        new Learner.Origin(st.version(), r.weights(), r.optimizer(), st.nextGroupId(), rewind));
+    for (ActorRef<RolloutWorker.Command> w : workers) {
+      learner.tell(new Learner.SubscribeWeights(w));
+    }
+    learner.tell(new Learner.Start(buffer));
+    chaos.log().handled(ChaosLog.LEARNER_FAILURE, "restarted_from_checkpoint_step_" + st.step());
+    ctx.getLog().warn("learner restarted from {} (step {})", r.checkpoint(), st.step());
+    return Behaviors.same();
+  }
+
+  private void spawnLearner(Learner.Origin origin) {
+    learnerName = learnerRestarts == 0 ? "learner" : "learner-" + learnerRestarts;
+    learner =
+        ctx.spawn(
+            Learner.create(
+                config,
+                backends.trainers(),
+                backends.initialWeights(),
+                origin,
+                ctx.getSelf(),
+                chaos),
+            learnerName);
+    ctx.watchWith(learner, new ChildStopped(learnerName));
   }
 
   private Behavior<Command> onDrained(GotDrained m) {
@@ -273,39 +422,49 @@ public final class Coordinator {
     return Behaviors.stopped();
   }
 
+  /** Signal: stop after the step in flight, write a final checkpoint, end as interrupted. */
+  private Behavior<Command> onInterrupt(Interrupt m) {
+    if (interrupted != null || lastStepDone) {
+      return Behaviors.same(); // already stopping
+    }
+    interrupted = m.why();
+    ctx.getLog().warn("interrupted ({}): finishing the step in flight, then a checkpoint", m.why());
+    learner.tell(new Learner.Interrupt());
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onLearnerStopped(LearnerStopped m) {
+    if (m.error() != null) {
+      return fail("interrupted, and the learner could not give its state: " + m.error());
+    }
+    long step = m.weights().version();
+    LedgerCounts ledger =
+        lastLedger != null
+            ? lastLedger
+            : new LedgerCounts(0, 0, 0, 0, new long[DropReason.values().length]);
+    checkpoint(step, m.weights(), m.optimizer(), m.nextGroupId(), ledger);
+    lastStepDone = true;
+    maybeFinish();
+    return Behaviors.same();
+  }
+
   private void evaluate(long step, WeightsSnapshot w) {
     pending++;
     CompletableFuture<Evaluator.Result> f =
         CompletableFuture.supplyAsync(() -> evaluator.evaluate(w.version(), w.weights()), blocking);
+    history.evalStarted(step, f);
     ctx.pipeToSelf(f, (res, err) -> new EvalDone(step, res, err));
   }
 
-  private void checkpoint(long step, WeightsSnapshot w) {
+  private void checkpoint(
+      long step,
+      WeightsSnapshot w,
+      OptimizerState optimizer,
+      long nextGroupId,
+      LedgerCounts ledger) {
     pending++;
     Path dir = files.checkpointDir(step);
-    CompletableFuture<Path> f =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                backends
-                    .checkpointer()
-                    .save(
-                        dir,
-                        w.weights(),
-                        backends.tokenizer(),
-                        Map.of(
-                            "step",
-                            Long.toString(step),
-                            "version",
-                            Long.toString(w.version()),
-                            "experiment",
-                            config.experiment().name()));
-                return dir;
-              } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-              }
-            },
-            blocking);
+    CompletableFuture<Path> f = history.write(step, w, optimizer, nextGroupId, ledger);
     ctx.pipeToSelf(f, (res, err) -> new CheckpointDone(step, dir, err));
   }
 
@@ -313,15 +472,43 @@ public final class Coordinator {
   private void maybeFinish() {
     if (lastStepDone && pending == 0 && !draining) {
       draining = true;
+      if (interrupted != null) {
+        finishInterrupted();
+        return;
+      }
       ActorRef<ReplayBuffer.Drained> adapter =
           ctx.messageAdapter(ReplayBuffer.Drained.class, GotDrained::new);
       buffer.tell(new ReplayBuffer.Drain(adapter));
     }
   }
 
+  /**
+   * Interrupted and checkpointed: the ledger is the last step's (what was buffered or in flight is
+   * counted lost_in_crash when the run is resumed).
+   */
+  private void finishInterrupted() {
+    RunSummary summary = summary(RunStatus.INTERRUPTED, interrupted, lastLedger);
+    files.summary(summary, config.json());
+    files.close();
+    ctx.getLog()
+        .warn(
+            "run interrupted at step {}; ./r3 train --resume {} continues it", steps, files.dir());
+    done.complete(summary);
+  }
+
   private RunSummary summary(RunStatus status, String failure, LedgerCounts ledger) {
-    double wall = (System.nanoTime() - startNanos) / 1e9;
-    evals.sort((a, b) -> Long.compare(a.version(), b.version()));
+    double wall = history.wallSeconds();
+    List<Evaluator.Result> evals = history.evals();
+    Evaluator.Result initialEval =
+        evals.isEmpty() || evals.get(0).version() != 0 ? null : evals.get(0);
+    Evaluator.Result finalEval =
+        !evals.isEmpty()
+                && evals.get(evals.size() - 1).version() >= config.experiment().totalSteps()
+            ? evals.get(evals.size() - 1)
+            : null;
+    if (chaos.enabled()) {
+      files.faults(chaos.log().table());
+    }
     return new RunSummary(
         config.experiment().name(),
         files.dir(),
@@ -333,7 +520,8 @@ public final class Coordinator {
         List.copyOf(evals),
         ledger,
         wall,
-        List.copyOf(checkpoints));
+        List.copyOf(checkpoints),
+        history.resumes());
   }
 
   private Behavior<Command> fail(String reason) {

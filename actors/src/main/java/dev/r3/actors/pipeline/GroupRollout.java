@@ -1,5 +1,6 @@
 package dev.r3.actors.pipeline;
 
+import dev.r3.actors.chaos.Chaos;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.learning.DropReason;
 import dev.r3.actors.pipeline.EnvironmentActor.MakePrompt;
@@ -21,8 +22,10 @@ import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.serialization.SerializationExtension;
 
 /**
  * The life of one admitted group, as a per-request child of the {@link ReplayBuffer}: ask an
@@ -92,11 +95,16 @@ final class GroupRollout {
       int maxRetries) {}
 
   static Behavior<Command> create(Spec spec, ActorRef<ReplayBuffer.Command> parent) {
+    return create(spec, parent, Chaos.NONE);
+  }
+
+  /** With {@code chaos}: workers' result frames may be corrupted on the wire (r3.chaos). */
+  static Behavior<Command> create(Spec spec, ActorRef<ReplayBuffer.Command> parent, Chaos chaos) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers -> {
-                  GroupRollout g = new GroupRollout(ctx, timers, spec, parent);
+                  GroupRollout g = new GroupRollout(ctx, timers, spec, parent, chaos);
                   g.askPrompt();
                   return g.behavior();
                 }));
@@ -110,6 +118,7 @@ final class GroupRollout {
   private final Spec spec;
   private final ActorRef<ReplayBuffer.Command> parent;
   private final ActorRef<GenerateReply> replies;
+  private final Chaos chaos;
   // Attempts sent to a worker that has not yet answered with a result or a failure.
   private final Map<Integer, ActorRef<RolloutWorker.Command>> outstanding = new HashMap<>();
   private Phase phase = Phase.PROMPT;
@@ -125,8 +134,10 @@ final class GroupRollout {
       ActorContext<Command> ctx,
       TimerScheduler<Command> timers,
       Spec spec,
-      ActorRef<ReplayBuffer.Command> parent) {
+      ActorRef<ReplayBuffer.Command> parent,
+      Chaos chaos) {
     this.ctx = ctx;
+    this.chaos = chaos;
     this.timers = timers;
     this.spec = spec;
     this.parent = parent;
@@ -199,6 +210,9 @@ final class GroupRollout {
 
   private Behavior<Command> onWorkerReply(WorkerReply m) {
     GenerateReply r = m.reply();
+    if (r instanceof Generated g && chaos.enabled()) {
+      r = chaos.overTheWire(g, SerializationExtension.get(Adapter.toClassic(ctx.getSystem())));
+    }
     boolean current = phase == Phase.GENERATING && r.attempt() == attempt;
     if (r instanceof Started) {
       if (current) {

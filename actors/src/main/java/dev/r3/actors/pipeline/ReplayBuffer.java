@@ -1,5 +1,7 @@
 package dev.r3.actors.pipeline;
 
+import dev.r3.actors.chaos.Chaos;
+import dev.r3.actors.chaos.ChaosLog;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.learning.DropReason;
 import dev.r3.actors.learning.GroupWork;
@@ -7,15 +9,17 @@ import dev.r3.actors.learning.Ledger;
 import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.ScoredGroup;
 import dev.r3.actors.learning.ScoredTrajectory;
-import dev.r3.actors.learning.Seeds;
 import dev.r3.actors.learning.StalenessGate;
 import dev.r3.actors.wire.WireMessage;
+import dev.r3.env.Seeds;
 import dev.r3.model.ModelConfig;
 import dev.r3.model.RoutingMismatchException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import kamon.Kamon;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
@@ -49,6 +53,7 @@ public final class ReplayBuffer {
           BatchTrained,
           Drain,
           GetStatus,
+          Rewind,
           DrainTimeout {}
 
   /**
@@ -108,14 +113,28 @@ public final class ReplayBuffer {
   public record GetStatus(ActorRef<Status> replyTo) implements Command {}
 
   /**
+   * The learner was restarted from the checkpoint of {@code version}: what was trained after it
+   * (and the batch in training) is dropped as lost_in_crash, as are waiting groups generated after
+   * it and those still running that come back from a newer version; admission goes on from there.
+   *
+   * @param trainedAtCheckpoint the ledger's trained count at the checkpoint
+   * @param acceptedGroups groups trained on up to the checkpoint
+   */
+  public record Rewind(long version, long trainedAtCheckpoint, long acceptedGroups)
+      implements Command {}
+
+  /**
    * @param rolloutTokensPerSecond generated tokens per second of wall time since the previous batch
+   * @param nextGroupId the first group id not yet admitted when the batch left: where a run resumed
+   *     from the step trained on this batch starts admitting again
    */
   public record Batch(
       long batchId,
       long version,
       List<ScoredGroup> groups,
       LedgerCounts ledger,
-      double rolloutTokensPerSecond)
+      double rolloutTokensPerSecond,
+      long nextGroupId)
       implements WireMessage {
     public long trajectories() {
       long n = 0;
@@ -143,11 +162,37 @@ public final class ReplayBuffer {
       List<ActorRef<RolloutWorker.Command>> workers,
       ActorRef<RewardActor.Command> reward) {}
 
+  /**
+   * Where the buffer starts: version 0 of a new run, or the checkpoint of a resumed one.
+   *
+   * @param acceptedGroups groups already trained on (the staleness gate counts them)
+   * @param ledger the checkpoint's ledger (what it had buffered or in training is dropped as
+   *     lost_in_crash); null for a new run
+   */
+  public record Origin(long version, long nextGroupId, long acceptedGroups, LedgerCounts ledger) {
+    public static final Origin FRESH = new Origin(0, 0, 0, null);
+  }
+
   public static Behavior<Command> create(R3Config config, ModelConfig model, Crew crew) {
+    return create(config, model, crew, Origin.FRESH);
+  }
+
+  public static Behavior<Command> create(
+      R3Config config, ModelConfig model, Crew crew, Origin origin) {
+    return create(config, model, crew, origin, Chaos.NONE);
+  }
+
+  /**
+   * @param chaos holds some finished groups back past the staleness bound, and corrupts result
+   *     frames of the group rollouts (r3.chaos)
+   */
+  public static Behavior<Command> create(
+      R3Config config, ModelConfig model, Crew crew, Origin origin, Chaos chaos) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
-                timers -> new ReplayBuffer(ctx, timers, config, model, crew).start()));
+                timers ->
+                    new ReplayBuffer(ctx, timers, config, model, crew, origin, chaos).start()));
   }
 
   // ---- state ----
@@ -157,7 +202,11 @@ public final class ReplayBuffer {
   private final ModelConfig model;
   private final Crew crew;
   private final StalenessGate gate;
-  private final Ledger ledger = new Ledger();
+  private final Ledger ledger;
+  private final Chaos chaos;
+  // Groups chaos holds back until they are stale (still counted as running), and their ids.
+  private final List<GroupFinished> held = new ArrayList<>();
+  private final Set<Long> delayed = new HashSet<>();
   private final TreeMap<Long, ScoredGroup> waiting = new TreeMap<>();
   private final Map<Long, Integer> running = new HashMap<>(); // group id -> worker index
   // Rollout children that have not closed yet (running, or lingering for a cancelled attempt).
@@ -179,14 +228,21 @@ public final class ReplayBuffer {
       TimerScheduler<Command> timers,
       R3Config config,
       ModelConfig model,
-      Crew crew) {
+      Crew crew,
+      Origin origin,
+      Chaos chaos) {
     this.ctx = ctx;
+    this.chaos = chaos;
     this.timers = timers;
     this.config = config;
     this.model = model;
     this.crew = crew;
     this.gate = new StalenessGate(config.learner().staleness(), config.learner().batchGroups());
     this.workerLoad = new int[crew.workers().size()];
+    this.ledger = origin.ledger() == null ? new Ledger() : Ledger.resumedFrom(origin.ledger());
+    this.version = origin.version();
+    this.nextGroupId = origin.nextGroupId();
+    this.accepted = origin.acceptedGroups();
   }
 
   private Behavior<Command> start() {
@@ -201,6 +257,7 @@ public final class ReplayBuffer {
         .onMessage(BatchTrained.class, this::onBatchTrained)
         .onMessage(Drain.class, this::onDrain)
         .onMessage(GetStatus.class, this::onGetStatus)
+        .onMessage(Rewind.class, this::onRewind)
         .onMessage(DrainTimeout.class, this::onDrainTimeout)
         .build();
   }
@@ -209,10 +266,29 @@ public final class ReplayBuffer {
     if (m.closed()) {
       open.remove(m.groupId());
     }
+    if (!running.containsKey(m.groupId())) {
+      return Behaviors.same();
+    }
+    if (drainReplyTo == null && chaos.holdGroup()) {
+      held.add(m); // still running for the gate; released once it is past the staleness bound
+      delayed.add(m.groupId());
+      return Behaviors.same();
+    }
+    return accept(m);
+  }
+
+  private Behavior<Command> accept(GroupFinished m) {
     if (!release(m.groupId())) {
       return Behaviors.same();
     }
     List<ScoredTrajectory> members = new ArrayList<>(m.scored());
+    if (m.version() > version) {
+      // Generated by weights of steps a learner restart undid: no learner will have them.
+      ledger.producedAndDropped(members.size(), DropReason.LOST_IN_CRASH);
+      delayedOutcome(m.groupId(), "lost_in_crash");
+      afterChange();
+      return Behaviors.same();
+    }
     ledger.produced(members.size());
     long tokens = 0;
     for (ScoredTrajectory s : m.scored()) {
@@ -233,6 +309,9 @@ public final class ReplayBuffer {
     ledger.drop(a.failed(), DropReason.FAILED_EPISODE);
     ledger.drop(a.invalid(), DropReason.INVALID_SAMPLE);
     ledger.drop(a.allEqual(), DropReason.ALL_EQUAL);
+    if (a.kept() == null) {
+      delayedOutcome(m.groupId(), "dropped_all_equal_or_failed");
+    }
     if (a.kept() != null) {
       accepted++;
       waiting.put(m.groupId(), a.kept());
@@ -322,6 +401,31 @@ public final class ReplayBuffer {
     return Behaviors.same();
   }
 
+  private Behavior<Command> onRewind(Rewind m) {
+    long before = ledger.counts().droppedTotal();
+    ledger.untrain(ledger.counts().trained() - m.trainedAtCheckpoint(), DropReason.LOST_IN_CRASH);
+    ledger.dropInTraining(DropReason.LOST_IN_CRASH);
+    var it = waiting.values().iterator();
+    while (it.hasNext()) {
+      ScoredGroup g = it.next();
+      if (g.version() > m.version()) {
+        it.remove();
+        ledger.drop(g.members().size(), DropReason.LOST_IN_CRASH);
+        delayedOutcome(g.groupId(), "lost_in_crash");
+      }
+    }
+    version = m.version();
+    accepted = m.acceptedGroups() + waiting.size();
+    demand = null;
+    ctx.getLog()
+        .warn(
+            "rewound to version {}: {} trajectories lost with the learner",
+            m.version(),
+            ledger.counts().droppedTotal() - before);
+    afterChange();
+    return Behaviors.same();
+  }
+
   private Behavior<Command> onDrainTimeout(DrainTimeout m) {
     if (drainReplyTo == null || open.isEmpty()) {
       return Behaviors.same();
@@ -351,6 +455,7 @@ public final class ReplayBuffer {
   // ---- the rules ----
 
   private void afterChange() {
+    releaseHeld();
     if (drainReplyTo != null) {
       finishDrainIfIdle();
       return;
@@ -359,6 +464,33 @@ public final class ReplayBuffer {
     admit();
     Kamon.gauge("r3.buffer.size").withoutTags().update(waiting.size());
     Kamon.gauge("r3.buffer.running").withoutTags().update(running.size());
+  }
+
+  /** How a group chaos held back ended (each is counted once). */
+  private void delayedOutcome(long groupId, String how) {
+    if (delayed.remove(groupId)) {
+      chaos.log().handled(ChaosLog.STALE_DELAY, how);
+    }
+  }
+
+  /** Lets held groups in once they are past the staleness bound (or at once when draining). */
+  private void releaseHeld() {
+    if (held.isEmpty()) {
+      return;
+    }
+    int eta = config.learner().staleness();
+    List<GroupFinished> ready = new ArrayList<>();
+    held.removeIf(
+        g -> {
+          boolean go = drainReplyTo != null || version - g.version() > eta;
+          if (go) {
+            ready.add(g);
+          }
+          return go;
+        });
+    for (GroupFinished g : ready) {
+      accept(g);
+    }
   }
 
   /** Starts groups while the staleness gate allows. */
@@ -381,7 +513,7 @@ public final class ReplayBuffer {
               crew.reward(),
               config.timeouts(),
               config.faults().maxRetries());
-      open.put(id, ctx.spawn(GroupRollout.create(spec, ctx.getSelf()), "group-" + id));
+      open.put(id, ctx.spawn(GroupRollout.create(spec, ctx.getSelf(), chaos), "group-" + id));
     }
   }
 
@@ -397,6 +529,7 @@ public final class ReplayBuffer {
         it.remove();
         accepted--; // the gate counts groups that can still be trained: this one no longer can
         ledger.drop(g.members().size(), DropReason.STALE);
+        delayedOutcome(g.groupId(), "dropped_stale");
         ctx.getLog()
             .info("group {} (v{}) is stale at v{}: dropped", g.groupId(), g.version(), version);
       }
@@ -418,7 +551,9 @@ public final class ReplayBuffer {
       trajectories += g.members().size();
     }
     ledger.startTraining(trajectories);
-    demand.replyTo().tell(new Batch(nextBatchId++, version, groups, ledger.counts(), rate));
+    demand
+        .replyTo()
+        .tell(new Batch(nextBatchId++, version, groups, ledger.counts(), rate, nextGroupId));
     demand = null;
   }
 
@@ -428,6 +563,7 @@ public final class ReplayBuffer {
     }
     for (ScoredGroup g : waiting.values()) {
       ledger.drop(g.members().size(), DropReason.RUN_ENDED);
+      delayedOutcome(g.groupId(), "dropped_run_ended");
     }
     waiting.clear();
     timers.cancelAll();

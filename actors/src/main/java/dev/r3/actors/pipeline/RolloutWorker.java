@@ -7,10 +7,12 @@ import dev.r3.actors.ports.Generator;
 import dev.r3.actors.wire.WireMessage;
 import dev.r3.model.SamplingParams;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -19,6 +21,7 @@ import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.slf4j.LoggerFactory;
 
 /**
  * Owns one rollout engine holding one version of the weights and generates groups, one batch at a
@@ -36,7 +39,7 @@ public final class RolloutWorker {
 
   // ---- protocol ----
   public sealed interface Command extends WireMessage
-      permits Generate, Cancel, UseWeights, Ping, Restart, BatchDone {}
+      permits Generate, Cancel, UseWeights, RewindWeights, Ping, Restart, BatchDone {}
 
   /**
    * Generate {@code samples} completions of one prompt with weights of at least {@code minVersion}.
@@ -65,6 +68,12 @@ public final class RolloutWorker {
   public record Cancel(long groupId, int attempt) implements Command {}
 
   public record UseWeights(WeightsSnapshot snapshot) implements Command {}
+
+  /**
+   * The learner was restarted from an older checkpoint: use these weights even though they are
+   * older, and start the queued requests with them (they asked for versions that are gone).
+   */
+  public record RewindWeights(WeightsSnapshot snapshot) implements Command {}
 
   /** The watchdog's liveness probe. */
   public record Ping(ActorRef<Pong> replyTo) implements Command {}
@@ -116,7 +125,9 @@ public final class RolloutWorker {
   /** Thrown to restart the worker. */
   public static final class WorkerFailed extends RuntimeException {
     WorkerFailed(String message, Throwable cause) {
-      super(message, cause);
+      // A requested restart (watchdog, chaos) has no cause and a stack that says nothing: the
+      // supervisor's log line is then the message alone.
+      super(message, cause, false, cause != null);
     }
   }
 
@@ -131,7 +142,7 @@ public final class RolloutWorker {
       String name,
       Generator.Factory generators,
       SamplingParams sampling,
-      java.util.function.Consumer<ActorRef<Command>> subscribe) {
+      Consumer<ActorRef<Command>> subscribe) {
     return create(name, generators, GroupPlayer.singleTurn(sampling), subscribe);
   }
 
@@ -143,7 +154,7 @@ public final class RolloutWorker {
       String name,
       Generator.Factory generators,
       GroupPlayer player,
-      java.util.function.Consumer<ActorRef<Command>> subscribe) {
+      Consumer<ActorRef<Command>> subscribe) {
     return Behaviors.setup(
         ctx -> {
           subscribe.accept(ctx.getSelf());
@@ -187,6 +198,7 @@ public final class RolloutWorker {
         .onMessage(Generate.class, this::onGenerate)
         .onMessage(Cancel.class, this::onCancel)
         .onMessage(UseWeights.class, this::onUseWeights)
+        .onMessage(RewindWeights.class, this::onRewindWeights)
         .onMessage(Ping.class, this::onPing)
         .onMessage(Restart.class, this::onRestart)
         .onMessage(BatchDone.class, this::onBatchDone)
@@ -234,6 +246,28 @@ public final class RolloutWorker {
       weights = m.snapshot();
       startNext();
     }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onRewindWeights(RewindWeights m) {
+    long v = m.snapshot().version();
+    ctx.getLog().info("{}: rewound to weights v{}", name, v);
+    weights = m.snapshot();
+    List<Generate> waiting = new ArrayList<>(queue);
+    queue.clear();
+    for (Generate g : waiting) {
+      queue.add(
+          new Generate(
+              g.groupId(),
+              g.attempt(),
+              g.episodeSeed(),
+              g.prompt(),
+              g.samples(),
+              Math.min(g.minVersion(), v),
+              g.samplingSeed(),
+              g.replyTo()));
+    }
+    startNext();
     return Behaviors.same();
   }
 
@@ -368,7 +402,7 @@ public final class RolloutWorker {
     try {
       g.close();
     } catch (RuntimeException e) {
-      org.slf4j.LoggerFactory.getLogger(RolloutWorker.class)
+      LoggerFactory.getLogger(RolloutWorker.class)
           .warn("{}: closing a rollout engine failed: {}", name, e.toString());
     }
   }

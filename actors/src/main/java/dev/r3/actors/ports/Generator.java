@@ -1,5 +1,7 @@
 package dev.r3.actors.ports;
 
+import dev.r3.model.Generation;
+import dev.r3.model.ModelWeights;
 import dev.r3.model.SamplingParams;
 import dev.r3.model.TurnOptions;
 import java.util.List;
@@ -13,15 +15,15 @@ public interface Generator extends AutoCloseable {
   /**
    * One completion per prompt, in order; the same seed, prompts and weights give the same tokens.
    */
-  List<Completion> generate(List<int[]> prompts, SamplingParams params);
+  List<Generation> generate(List<int[]> prompts, SamplingParams params);
 
   /**
    * One turn of multi-turn episodes: as {@link #generate}, a sequence also stopping at any of
    * {@code turn.stopIds()} and drawing from sampler stream {@code turn.streams()[b]}. Prompts
-   * extend earlier calls' sequences; the routing record of each completion covers all its T - 1
+   * extend earlier calls' sequences; the routing record of each generation covers all its T - 1
    * positions.
    */
-  default List<Completion> generateTurn(
+  default List<Generation> generateTurn(
       List<int[]> prompts, SamplingParams params, TurnOptions turn) {
     throw new UnsupportedOperationException(
         getClass().getSimpleName() + " generates single turns only");
@@ -38,6 +40,6 @@ public interface Generator extends AutoCloseable {
   /** Builds a generator for given weights (applies the rollout precision). */
   @FunctionalInterface
   interface Factory {
-    Generator open(dev.r3.model.ModelWeights weights);
+    Generator open(ModelWeights weights);
   }
 }

@@ -2,8 +2,10 @@ package dev.r3.actors.ports;
 
 import dev.r3.actors.config.R3Config;
 import dev.r3.model.ModelWeights;
+import dev.r3.model.OptimizerState;
 import dev.r3.model.RoutingMode;
 import dev.r3.model.RoutingRecord;
+import dev.r3.model.ScoreResult;
 import dev.r3.model.Sequence;
 import java.util.List;
 
@@ -17,7 +19,7 @@ public interface PolicyTrainer extends AutoCloseable {
    * No-grad scoring. Per sequence: log-probabilities of tokens[1..T-1] (length T - 1) and the
    * routing the forward pass used ({@code replay} is null unless mode is REPLAY).
    */
-  Scores score(List<Sequence> sequences, RoutingMode mode, List<RoutingRecord> replay);
+  ScoreResult score(List<Sequence> sequences, RoutingMode mode, List<RoutingRecord> replay);
 
   /** One optimizer step on one mini-batch. */
   MiniStepResult step(MiniBatch batch);
@@ -25,10 +27,23 @@ public interface PolicyTrainer extends AutoCloseable {
   /** The current weights (an immutable snapshot). */
   ModelWeights weights();
 
+  /**
+   * The optimizer's state on the host (moments, step count, learning rate), for a checkpoint a run
+   * can resume from; null when this trainer cannot give it (then its checkpoints hold weights
+   * only).
+   */
+  default OptimizerState optimizerState() {
+    return null;
+  }
+
+  /** Continues from a saved optimizer state (a resumed run); exact, see {@link OptimizerState}. */
+  default void restoreOptimizerState(OptimizerState state) {
+    throw new UnsupportedOperationException(
+        getClass().getSimpleName() + " cannot restore an optimizer state");
+  }
+
   @Override
   default void close() {}
-
-  record Scores(List<float[]> logProbs, List<RoutingRecord> routing) {}
 
   /**
    * One mini-batch of sequences with everything the policy loss needs, aligned with tokens[1..T-1]
@@ -51,6 +66,11 @@ public interface PolicyTrainer extends AutoCloseable {
       R3Config.Algorithm algorithm) {}
 
   /**
+   * One mini-step as the Learner sees it. Not the model's {@link dev.r3.model.StepResult}: this
+   * port builds the policy loss itself, so it adds the clip fraction the loss measured (the model's
+   * trainer sees the loss only as a number), and it leaves out the optimizer's step count and the
+   * routing used (R2 replays the routing of the batch's first {@link #score}).
+   *
    * @param logProbs the detached log-probabilities of the forward pass that computed the loss
    * @param clipFrac fraction of trained tokens whose ratio was clipped
    */

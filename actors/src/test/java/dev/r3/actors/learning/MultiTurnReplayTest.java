@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.r3.actors.djl.DjlGenerators;
 import dev.r3.actors.djl.ModelSizes;
-import dev.r3.actors.ports.Completion;
 import dev.r3.actors.ports.Generator;
 import dev.r3.actors.testkit.EchoTask;
 import dev.r3.actors.testkit.RelayTask;
 import dev.r3.env.Split;
+import dev.r3.model.Generation;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.RolloutPrecision;
 import dev.r3.model.RoutingMode;
@@ -36,21 +36,21 @@ class MultiTurnReplayTest {
   /** Records every turn call's completions, in order. */
   private static final class Recording implements Generator {
     final Generator inner;
-    final List<List<Completion>> calls = new ArrayList<>();
+    final List<List<Generation>> calls = new ArrayList<>();
 
     Recording(Generator inner) {
       this.inner = inner;
     }
 
     @Override
-    public List<Completion> generate(List<int[]> prompts, SamplingParams params) {
+    public List<Generation> generate(List<int[]> prompts, SamplingParams params) {
       throw new AssertionError("episodes are played turn by turn");
     }
 
     @Override
-    public List<Completion> generateTurn(
+    public List<Generation> generateTurn(
         List<int[]> prompts, SamplingParams params, TurnOptions turn) {
-      List<Completion> out = inner.generateTurn(prompts, params, turn);
+      List<Generation> out = inner.generateTurn(prompts, params, turn);
       calls.add(out);
       return out;
     }
@@ -98,8 +98,8 @@ class MultiTurnReplayTest {
         // Which call fed each position first: the engine's routing there is the record's.
         int from = 0;
         List<Integer> boundaries = new ArrayList<>();
-        for (List<Completion> call : g.calls) {
-          Completion c = call.get(e);
+        for (List<Generation> call : g.calls) {
+          Generation c = call.get(e);
           int to = c.tokens().length - 1;
           boundaries.add(c.promptLength() - 1); // the prompt's / the observation's last token
           boundaries.add(to - 1); // the turn's last fed token

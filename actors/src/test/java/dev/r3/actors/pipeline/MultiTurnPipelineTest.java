@@ -15,6 +15,7 @@ import dev.r3.actors.testkit.RelayTask;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.RoutingMode;
 import dev.r3.model.RoutingRecord;
+import dev.r3.model.ScoreResult;
 import dev.r3.model.Sequence;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +45,8 @@ class MultiTurnPipelineTest {
           PolicyTrainer t = BigramPolicy.trainers().open(init, config);
           return new PolicyTrainer() {
             @Override
-            public Scores score(List<Sequence> s, RoutingMode mode, List<RoutingRecord> replay) {
+            public ScoreResult score(
+                List<Sequence> s, RoutingMode mode, List<RoutingRecord> replay) {
               return t.score(s, mode, replay);
             }
 

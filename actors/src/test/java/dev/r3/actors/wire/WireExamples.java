@@ -15,6 +15,7 @@ import dev.r3.actors.pipeline.ReplayBuffer;
 import dev.r3.actors.pipeline.RewardActor;
 import dev.r3.actors.pipeline.RolloutWorker;
 import dev.r3.actors.testkit.BigramPolicy;
+import dev.r3.model.OptimizerState;
 import dev.r3.model.RoutingRecord;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,14 +80,22 @@ final class WireExamples {
     m.add(new ReplayBuffer.BatchTrained(2, 8));
     m.add(new ReplayBuffer.Drain(any));
     m.add(new ReplayBuffer.GetStatus(any));
-    m.add(new ReplayBuffer.Batch(2, 4, List.of(g), ledger, 123.5));
+    m.add(new ReplayBuffer.Batch(2, 4, List.of(g), ledger, 123.5, 17));
     m.add(new ReplayBuffer.Drained(ledger));
     m.add(new ReplayBuffer.Status(ledger, 4, 1, 2, 9));
     m.add(new Learner.Start(any));
     m.add(new Learner.SubscribeWeights(any));
     m.add(new Learner.Stop());
-    m.add(new Coordinator.StepCompleted(new StepReport(4, 4, stats, ledger, 100, 200, 0.7), snap));
+    OptimizerState opt = OptimizerState.fresh(BigramPolicy.config(), 1e-3f);
+    m.add(
+        new Coordinator.StepCompleted(
+            new StepReport(4, 4, stats, ledger, 100, 200, 0.7), snap, opt, 17));
     m.add(new Coordinator.LearnerFailed("nan"));
+    m.add(new Learner.Interrupt());
+    m.add(new Coordinator.LearnerStopped(snap, opt, 17, null));
+    m.add(new Coordinator.Interrupt("SIGINT"));
+    m.add(new RolloutWorker.RewindWeights(snap));
+    m.add(new ReplayBuffer.Rewind(3, 12, 4));
     return m;
   }
 }
