@@ -7,11 +7,11 @@ import dev.r3.actors.learning.GroupPlayer;
 import dev.r3.actors.learning.WeightsSnapshot;
 import dev.r3.actors.pipeline.RolloutWorker.GenerateReply;
 import dev.r3.actors.pipeline.RolloutWorker.Generated;
-import dev.r3.actors.ports.Completion;
 import dev.r3.actors.ports.Generator;
 import dev.r3.actors.testkit.BigramPolicy;
 import dev.r3.actors.testkit.EchoTask;
 import dev.r3.actors.testkit.RelayTask;
+import dev.r3.model.Generation;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.SamplingParams;
 import dev.r3.model.TurnOptions;
@@ -44,12 +44,12 @@ class EpisodeWeightsRuleTest {
           long v = opened.getAndIncrement();
           return new Generator() {
             @Override
-            public List<Completion> generate(List<int[]> prompts, SamplingParams params) {
+            public List<Generation> generate(List<int[]> prompts, SamplingParams params) {
               return inner.generate(prompts, params);
             }
 
             @Override
-            public List<Completion> generateTurn(
+            public List<Generation> generateTurn(
                 List<int[]> prompts, SamplingParams params, TurnOptions turn) {
               turnCalls.computeIfAbsent(v, x -> new AtomicInteger()).incrementAndGet();
               return inner.generateTurn(prompts, params, turn);
