@@ -10,7 +10,7 @@ import java.util.List;
  * DJL, the project-local engine cache), so a child behaves exactly like a command started by hand
  * and never needs the launcher script or a rebuild.
  */
-final class ChildJvm {
+public final class ChildJvm {
   /** The launcher's -D properties, forwarded when this JVM has them. */
   static final List<String> FORWARDED_PROPERTIES =
       List.of(
@@ -58,7 +58,7 @@ final class ChildJvm {
     };
   }
 
-  static List<String> r3(List<String> jvmOptions, List<String> args) {
+  public static List<String> r3(List<String> jvmOptions, List<String> args) {
     List<String> cmd = new ArrayList<>();
     cmd.add(javaBinary());
     cmd.addAll(jvmOptions);

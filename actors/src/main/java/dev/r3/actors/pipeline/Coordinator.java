@@ -23,7 +23,6 @@ import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
@@ -64,13 +63,25 @@ public final class Coordinator {
 
   public static Behavior<Command> create(
       R3Config config, Backends backends, RunFiles files, CompletableFuture<RunSummary> done) {
-    return Behaviors.setup(ctx -> new Coordinator(ctx, config, backends, files, done).behavior());
+    return create(config, backends, files, done, Topology.local());
+  }
+
+  /** A run whose rollout side comes from {@code topology} (this JVM, or a cluster). */
+  public static Behavior<Command> create(
+      R3Config config,
+      Backends backends,
+      RunFiles files,
+      CompletableFuture<RunSummary> done,
+      Topology topology) {
+    return Behaviors.setup(
+        ctx -> new Coordinator(ctx, config, backends, files, done, topology).behavior());
   }
 
   // ---- state ----
   private final ActorContext<Command> ctx;
   private final R3Config config;
   private final Backends backends;
+  private final Topology topology;
   private final RunFiles files;
   private final CompletableFuture<RunSummary> done;
   private final Executor blocking;
@@ -94,10 +105,12 @@ public final class Coordinator {
       R3Config config,
       Backends backends,
       RunFiles files,
-      CompletableFuture<RunSummary> done) {
+      CompletableFuture<RunSummary> done,
+      Topology topology) {
     this.ctx = ctx;
     this.config = config;
     this.backends = backends;
+    this.topology = topology;
     this.files = files;
     this.done = done;
     this.blocking =
@@ -127,47 +140,11 @@ public final class Coordinator {
             Learner.create(config, backends.trainers(), backends.initialWeights(), ctx.getSelf()),
             "learner");
     ctx.watchWith(learner, new ChildStopped("learner"));
-    SamplingParams sampling =
-        new SamplingParams(r.temperature(), r.topP(), r.maxNewTokens(), eos, 0);
-    var f = config.faults();
-    List<ActorRef<RolloutWorker.Command>> workers = new ArrayList<>();
-    List<ActorRef<EnvironmentActor.Command>> envs = new ArrayList<>();
-    for (int i = 0; i < r.workers(); i++) {
-      String name = "rollout-" + i;
-      workers.add(
-          ctx.spawn(
-              Behaviors.supervise(
-                      RolloutWorker.create(
-                          name,
-                          backends.generators(),
-                          sampling,
-                          w -> learner.tell(new Learner.SubscribeWeights(w))))
-                  .onFailure(
-                      SupervisorStrategy.restartWithBackoff(
-                          f.backoffMin(), f.backoffMax(), f.backoffRandom())),
-              name));
-      envs.add(
-          ctx.spawn(
-              Behaviors.supervise(EnvironmentActor.create(backends.tasks(), backends.tokenizer()))
-                  .onFailure(
-                      SupervisorStrategy.restartWithBackoff(
-                          f.backoffMin(), f.backoffMax(), f.backoffRandom())),
-              "env-" + i));
-    }
-    var reward =
-        ctx.spawn(
-            Behaviors.supervise(RewardActor.create(backends.tasks(), backends.tokenizer()))
-                .onFailure(SupervisorStrategy.restart()),
-            "reward");
+    GroupRunner crew = topology.rollouts(ctx, config, backends, learner);
     buffer =
-        ctx.spawn(
-            ReplayBuffer.create(
-                config,
-                backends.initialWeights().config(),
-                new ReplayBuffer.Crew(envs, workers, reward)),
-            "buffer");
+        ctx.spawn(ReplayBuffer.create(config, backends.initialWeights().config(), crew), "buffer");
     ctx.watchWith(buffer, new ChildStopped("buffer"));
-    ctx.spawn(Watchdog.create(workers, config.watchdog(), config.timeouts()), "watchdog");
+    topology.bufferStarted(buffer);
     learner.tell(new Learner.Start(buffer));
     evaluate(0, new WeightsSnapshot(0, backends.initialWeights()));
   }
@@ -254,7 +231,7 @@ public final class Coordinator {
       return fail("ledger does not balance at the end of the run: " + ledger);
     }
     RunSummary summary = summary(RunStatus.FINISHED, null, ledger);
-    files.summary(summary, config.json());
+    files.summary(summary, config.json(), topology.summarySections());
     files.close();
     ctx.getLog()
         .info("run finished in {} s: {}", String.format("%.1f", summary.wallSeconds()), ledger);
@@ -329,7 +306,8 @@ public final class Coordinator {
     ctx.getLog().error("run failed: {}", reason);
     try {
       // What is known at the failure: the ledger as of the last step (the buffer may be gone).
-      files.summary(summary(RunStatus.FAILED, reason, lastLedger), config.json());
+      files.summary(
+          summary(RunStatus.FAILED, reason, lastLedger), config.json(), topology.summarySections());
     } catch (RuntimeException e) {
       ctx.getLog().warn("could not write summary.json of the failed run: {}", e.toString());
     }

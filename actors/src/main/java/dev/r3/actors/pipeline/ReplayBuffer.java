@@ -49,7 +49,10 @@ public final class ReplayBuffer {
           BatchTrained,
           Drain,
           GetStatus,
-          DrainTimeout {}
+          DrainTimeout,
+          GroupPlaced,
+          StationsJoined,
+          NodeLost {}
 
   /**
    * From a {@link GroupRollout}: the group's scored samples, generated at {@code version}.
@@ -107,6 +110,19 @@ public final class ReplayBuffer {
 
   public record GetStatus(ActorRef<Status> replyTo) implements Command {}
 
+  /** Cluster: the station of a launched group took it, on {@code node} (host:port). */
+  public record GroupPlaced(long groupId, int station, String node) implements Command {}
+
+  /** Cluster: a rollout node joined with these worker entities. */
+  public record StationsJoined(List<String> stations) implements Command {}
+
+  /**
+   * Cluster: {@code node} (host:port) was downed. Its running groups are re-issued elsewhere (the
+   * same seeds); a group lost this way more than {@code max-retries} times is dropped {@code
+   * node_lost}.
+   */
+  public record NodeLost(String node) implements Command {}
+
   /**
    * @param rolloutTokensPerSecond generated tokens per second of wall time since the previous batch
    */
@@ -137,13 +153,46 @@ public final class ReplayBuffer {
    */
   private record DrainTimeout(boolean last) implements Command, NoSerializationVerificationNeeded {}
 
-  /** Who does the work of a group. */
+  /** Who does the work of a group in one JVM: group rollouts are children of the buffer. */
   public record Crew(
       List<ActorRef<EnvironmentActor.Command>> envs,
       List<ActorRef<RolloutWorker.Command>> workers,
-      ActorRef<RewardActor.Command> reward) {}
+      ActorRef<RewardActor.Command> reward)
+      implements GroupRunner {
+    @Override
+    public int stations() {
+      return workers.size();
+    }
 
-  public static Behavior<Command> create(R3Config config, ModelConfig model, Crew crew) {
+    @Override
+    public Launched launch(
+        ActorContext<Command> ctx, GroupRollout.Order order, int station, R3Config config) {
+      GroupRollout.Spec spec =
+          GroupRollout.Spec.of(
+              order,
+              envs.get((int) (order.groupId() % envs.size())),
+              workers,
+              station,
+              reward,
+              config.timeouts(),
+              config.faults().maxRetries());
+      ActorRef<GroupRollout.Command> child =
+          ctx.spawn(GroupRollout.create(spec, ctx.getSelf()), "group-" + order.groupId());
+      return new Launched() {
+        @Override
+        public void abort(String why) {
+          child.tell(new GroupRollout.Abort(why));
+        }
+
+        @Override
+        public void giveUp(ActorContext<Command> c) {
+          c.stop(child);
+        }
+      };
+    }
+  }
+
+  public static Behavior<Command> create(R3Config config, ModelConfig model, GroupRunner crew) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
@@ -155,14 +204,18 @@ public final class ReplayBuffer {
   private final TimerScheduler<Command> timers;
   private final R3Config config;
   private final ModelConfig model;
-  private final Crew crew;
+  private final GroupRunner crew;
   private final StalenessGate gate;
   private final Ledger ledger = new Ledger();
   private final TreeMap<Long, ScoredGroup> waiting = new TreeMap<>();
   private final Map<Long, Integer> running = new HashMap<>(); // group id -> worker index
   // Rollout children that have not closed yet (running, or lingering for a cancelled attempt).
-  private final Map<Long, ActorRef<GroupRollout.Command>> open = new HashMap<>();
-  private final int[] workerLoad;
+  private final Map<Long, GroupRunner.Launched> open = new HashMap<>();
+  // Cluster: what each running group was ordered, where it was placed, how often its node was lost.
+  private final Map<Long, GroupRollout.Order> orders = new HashMap<>();
+  private final Map<Long, String> placedOn = new HashMap<>();
+  private final Map<Long, Integer> nodeLosses = new HashMap<>();
+  private int[] workerLoad;
   private long version;
   private long nextGroupId;
   private long accepted;
@@ -179,14 +232,14 @@ public final class ReplayBuffer {
       TimerScheduler<Command> timers,
       R3Config config,
       ModelConfig model,
-      Crew crew) {
+      GroupRunner crew) {
     this.ctx = ctx;
     this.timers = timers;
     this.config = config;
     this.model = model;
     this.crew = crew;
     this.gate = new StalenessGate(config.learner().staleness(), config.learner().batchGroups());
-    this.workerLoad = new int[crew.workers().size()];
+    this.workerLoad = new int[crew.stations()];
   }
 
   private Behavior<Command> start() {
@@ -202,6 +255,9 @@ public final class ReplayBuffer {
         .onMessage(Drain.class, this::onDrain)
         .onMessage(GetStatus.class, this::onGetStatus)
         .onMessage(DrainTimeout.class, this::onDrainTimeout)
+        .onMessage(GroupPlaced.class, this::onGroupPlaced)
+        .onMessage(StationsJoined.class, this::onStationsJoined)
+        .onMessage(NodeLost.class, this::onNodeLost)
         .build();
   }
 
@@ -332,8 +388,8 @@ public final class ReplayBuffer {
               "{} groups still open after {}; aborting them",
               open.size(),
               config.timeouts().shutdown());
-      for (ActorRef<GroupRollout.Command> child : open.values()) {
-        child.tell(new GroupRollout.Abort("run ended while the group was in flight"));
+      for (GroupRunner.Launched child : open.values()) {
+        child.abort("run ended while the group was in flight");
       }
       timers.startSingleTimer(new DrainTimeout(true), config.timeouts().ask());
       return Behaviors.same();
@@ -341,8 +397,57 @@ public final class ReplayBuffer {
     ctx.getLog()
         .error("{} group rollouts did not answer the abort; giving up on them", open.size());
     for (Long id : new ArrayList<>(open.keySet())) {
-      ctx.stop(open.remove(id));
+      open.remove(id).giveUp(ctx);
       release(id);
+    }
+    afterChange();
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onGroupPlaced(GroupPlaced m) {
+    if (running.containsKey(m.groupId())) {
+      placedOn.put(m.groupId(), m.node());
+    }
+    if (m.station() >= 0 && m.station() < workerLoad.length) {
+      crew.placed(m.station(), m.node());
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onStationsJoined(StationsJoined m) {
+    crew.addStations(m.stations());
+    workerLoad = java.util.Arrays.copyOf(workerLoad, crew.stations());
+    ctx.getLog().info("{} rollout stations joined: {}", m.stations().size(), m.stations());
+    afterChange();
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onNodeLost(NodeLost m) {
+    List<Long> lost = new ArrayList<>();
+    for (var e : placedOn.entrySet()) {
+      if (e.getValue().equals(m.node())) {
+        lost.add(e.getKey());
+      }
+    }
+    for (long id : lost) {
+      placedOn.remove(id);
+      GroupRunner.Launched gone = open.remove(id);
+      int losses = nodeLosses.merge(id, 1, Integer::sum);
+      if (drainReplyTo != null || losses > config.faults().maxRetries()) {
+        release(id);
+        ledger.abandoned(DropReason.NODE_LOST);
+        ctx.getLog().warn("group {} lost with node {}: dropped (node_lost)", id, m.node());
+        continue;
+      }
+      Integer station = running.get(id);
+      if (station != null) {
+        workerLoad[station]--;
+      }
+      int next = leastLoadedWorker();
+      workerLoad[next]++;
+      running.put(id, next);
+      open.put(id, crew.launch(ctx, orders.get(id), next, config));
+      ctx.getLog().warn("group {} lost with node {}: re-issued to station {}", id, m.node(), next);
     }
     afterChange();
     return Behaviors.same();
@@ -368,20 +473,15 @@ public final class ReplayBuffer {
       int worker = leastLoadedWorker();
       workerLoad[worker]++;
       running.put(id, worker);
-      GroupRollout.Spec spec =
-          new GroupRollout.Spec(
+      GroupRollout.Order order =
+          new GroupRollout.Order(
               id,
               Seeds.episode(config.experiment().seed(), id),
               Seeds.sampling(config.experiment().seed(), id),
               version,
-              config.rollout().groupSize(),
-              crew.envs().get((int) (id % crew.envs().size())),
-              crew.workers(),
-              worker,
-              crew.reward(),
-              config.timeouts(),
-              config.faults().maxRetries());
-      open.put(id, ctx.spawn(GroupRollout.create(spec, ctx.getSelf()), "group-" + id));
+              config.rollout().groupSize());
+      orders.put(id, order);
+      open.put(id, crew.launch(ctx, order, worker, config));
     }
   }
 
@@ -460,6 +560,9 @@ public final class ReplayBuffer {
     if (worker == null) {
       return false;
     }
+    orders.remove(groupId);
+    placedOn.remove(groupId);
+    nodeLosses.remove(groupId);
     workerLoad[worker]--;
     return true;
   }

@@ -16,12 +16,21 @@ import org.apache.pekko.actor.typed.ActorSystem;
 
 /** Starts one experiment as an actor system whose guardian is the {@link Coordinator}. */
 public final class Run {
-  private final ActorSystem<Coordinator.Command> system;
+  private final ActorSystem<?> system;
   private final CompletableFuture<RunSummary> done;
 
-  private Run(ActorSystem<Coordinator.Command> system, CompletableFuture<RunSummary> done) {
+  private Run(ActorSystem<?> system, CompletableFuture<RunSummary> done) {
     this.system = system;
     this.done = done;
+  }
+
+  /**
+   * A run whose actor system was made elsewhere (the learner node of a cluster); the system
+   * terminates when the run is done.
+   */
+  public static Run of(ActorSystem<?> system, CompletableFuture<RunSummary> done) {
+    done.whenComplete((s, e) -> system.terminate());
+    return new Run(system, done);
   }
 
   /** {@code <out-dir>/<name>-<yyyyMMdd-HHmmss>} */
@@ -44,7 +53,7 @@ public final class Run {
     return new Run(system, done);
   }
 
-  public ActorSystem<Coordinator.Command> system() {
+  public ActorSystem<?> system() {
     return system;
   }
 

@@ -106,6 +106,13 @@ public final class RunFiles implements AutoCloseable {
   }
 
   public void summary(RunSummary s, String configJson) {
+    summary(s, configJson, Map.of());
+  }
+
+  /**
+   * @param sections more top-level sections (the cluster's), written before the config
+   */
+  public void summary(RunSummary s, String configJson, Map<String, Object> sections) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("name", s.name());
     m.put("status", s.status().label());
@@ -131,6 +138,7 @@ public final class RunFiles implements AutoCloseable {
                 })
             .toList());
     m.put("checkpoints", s.checkpoints().stream().map(p -> dir.relativize(p).toString()).toList());
+    m.putAll(sections);
     m.put("config", JsonParser.parseString(configJson));
     try {
       Files.writeString(

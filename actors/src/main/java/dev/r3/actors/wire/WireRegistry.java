@@ -6,6 +6,10 @@ import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.serializers.CollectionSerializer;
 import com.esotericsoftware.kryo.serializers.MapSerializer;
+import dev.r3.actors.cluster.LearnerNode;
+import dev.r3.actors.cluster.RolloutStation;
+import dev.r3.actors.cluster.WeightsCache;
+import dev.r3.actors.cluster.WeightsPublisher;
 import dev.r3.actors.learning.DropReason;
 import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.ScoredGroup;
@@ -16,6 +20,7 @@ import dev.r3.actors.learning.Trajectory;
 import dev.r3.actors.learning.WeightsSnapshot;
 import dev.r3.actors.pipeline.Coordinator;
 import dev.r3.actors.pipeline.EnvironmentActor;
+import dev.r3.actors.pipeline.GroupRollout;
 import dev.r3.actors.pipeline.Learner;
 import dev.r3.actors.pipeline.ReplayBuffer;
 import dev.r3.actors.pipeline.RewardActor;
@@ -73,7 +78,22 @@ public final class WireRegistry {
           RolloutWorker.Started.class,
           RolloutWorker.Cancel.class,
           ReplayBuffer.LateTrajectories.class,
-          ReplayBuffer.GroupClosed.class);
+          ReplayBuffer.GroupClosed.class,
+          // cluster
+          ReplayBuffer.GroupPlaced.class,
+          ReplayBuffer.StationsJoined.class,
+          ReplayBuffer.NodeLost.class,
+          RolloutStation.Launch.class,
+          RolloutStation.AbortGroup.class,
+          WeightsPublisher.Register.class,
+          WeightsPublisher.FetchChunk.class,
+          WeightsPublisher.SyncReport.class,
+          WeightsCache.Announce.class,
+          WeightsCache.Chunk.class,
+          WeightsCache.ChunkUnavailable.class,
+          LearnerNode.GetRunSpec.class,
+          LearnerNode.RunSpec.class,
+          LearnerNode.NodeReady.class);
 
   /** Field types of the messages. */
   public static final List<Class<?>> DATA =
@@ -87,7 +107,8 @@ public final class WireRegistry {
           StepReport.class,
           DropReason.class,
           ModelConfig.class,
-          HostTensor.class);
+          HostTensor.class,
+          GroupRollout.Order.class);
 
   /**
    * Nesting a message may reach (records in lists in records: about 6); more is a malformed frame
