@@ -77,16 +77,22 @@ public final class ClusterRecord {
     m.readyNanos = System.nanoTime();
   }
 
-  /** A group was placed on a station of {@code address}. */
-  public synchronized void placed(String address) {
+  /**
+   * A group was placed on a station of {@code address}.
+   *
+   * @return seconds from the node's readiness to this, its first group; NaN for later groups
+   */
+  public synchronized double placed(String address) {
     Member m = member(address, List.of("rollout"));
-    if (m.firstGroup == null) {
-      m.firstGroup = Instant.now().toString();
-      if (m.readyNanos != 0) {
-        m.secondsToFirstGroup = (System.nanoTime() - m.readyNanos) / 1e9;
-      }
-    }
     m.groupsPlaced++;
+    if (m.firstGroup != null) {
+      return Double.NaN;
+    }
+    m.firstGroup = Instant.now().toString();
+    if (m.readyNanos != 0) {
+      m.secondsToFirstGroup = (System.nanoTime() - m.readyNanos) / 1e9;
+    }
+    return m.secondsToFirstGroup;
   }
 
   public synchronized void shardMoved() {

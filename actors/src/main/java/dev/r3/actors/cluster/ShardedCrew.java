@@ -18,6 +18,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
  * by the buffer (called on its thread only).
  */
 final class ShardedCrew implements GroupRunner {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ShardedCrew.class);
   private final ClusterSharding sharding;
   private final ClusterRecord record;
   private final List<String> stations = new ArrayList<>();
@@ -68,7 +69,13 @@ final class ShardedCrew implements GroupRunner {
 
   @Override
   public void placed(int station, String node) {
-    record.placed(node);
+    double first = record.placed(node);
+    if (!Double.isNaN(first)) {
+      LOG.info(
+          "first group on node {}, {} s after it was ready",
+          node,
+          String.format(java.util.Locale.ROOT, "%.1f", first));
+    }
     String before = lastNode.put(station, node);
     if (before != null && !before.equals(node)) {
       record.shardMoved();
