@@ -8,8 +8,10 @@ import dev.r3.actors.djl.ProductionBackends;
 import dev.r3.actors.pipeline.Coordinator;
 import dev.r3.actors.ports.Backends;
 import dev.r3.actors.run.Metrics;
+import dev.r3.actors.run.Resume;
 import dev.r3.actors.run.Run;
 import dev.r3.actors.run.RunFiles.RunSummary;
+import dev.r3.actors.run.RunStatus;
 import dev.r3.actors.wire.WireStats;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,7 +29,9 @@ import picocli.CommandLine.Option;
     description = {
       "Runs one RL experiment: warm start (cached), then asynchronous GRPO/GSPO with R3 on Pekko actors.",
       "With no --config: config/grpo-r3.conf (GRPO + R3 on 'add'), a few minutes on 2 cores.",
-      "Writes runs/<name>-<timestamp>/: metrics.jsonl, eval.jsonl, checkpoints/, summary.json."
+      "Writes runs/<name>-<timestamp>/: metrics.jsonl, eval.jsonl, checkpoints/, summary.json.",
+      "Ctrl-C (SIGINT) or SIGTERM stops it cleanly (a final checkpoint, status interrupted);",
+      "--resume RUN_DIR continues a run from its newest checkpoint."
     })
 public final class TrainCommand implements Callable<Integer> {
 
@@ -70,11 +74,42 @@ public final class TrainCommand implements Callable<Integer> {
       description = "run folder (default: <out-dir>/<name>-<timestamp>)")
   Path out;
 
+  @Option(
+      names = "--resume",
+      paramLabel = "RUN_DIR",
+      description =
+          "continue this run from its newest complete checkpoint (settings: its run-config.json,"
+              + " or --config / --set, which must not change the experiment without --force)")
+  Path resume;
+
+  @Option(
+      names = "--force",
+      description =
+          "with --resume: accept settings that differ from the run's (recorded in summary.json)")
+  boolean force;
+
+  /** Exit status of a run stopped by a signal (after its final checkpoint). */
+  static final int INTERRUPTED = 130;
+
   @Override
   public Integer call() throws Exception {
+    if (resume != null && out != null) {
+      throw new IllegalArgumentException("--resume continues RUN_DIR in place: drop --out");
+    }
+    if (force && resume == null) {
+      throw new IllegalArgumentException("--force only applies with --resume RUN_DIR");
+    }
+    Path file = config;
+    if (file == null) {
+      file = resume != null ? Run.configFile(resume) : defaultExperiment();
+    }
     List<String> all = new ArrayList<>(sets);
     if (!cluster && (port != null || minRolloutNodes != null)) {
       throw new IllegalArgumentException("--port and --min-rollout-nodes need --cluster");
+    }
+    if (cluster && resume != null) {
+      throw new IllegalArgumentException(
+          "--resume continues a one-JVM run; a cluster run cannot be resumed yet");
     }
     if (port != null) {
       all.add("r3.cluster.port=" + port);
@@ -82,26 +117,38 @@ public final class TrainCommand implements Callable<Integer> {
     if (minRolloutNodes != null) {
       all.add("r3.cluster.min-rollout-nodes=" + minRolloutNodes);
     }
-    R3Config c =
-        ProductionBackends.resolve(
-            ConfigLoader.load(config != null ? config : defaultExperiment(), all));
+    R3Config c = ProductionBackends.resolve(ConfigLoader.load(file, all));
     if (cluster) {
       ClusterConfig.of(c); // refuse bad cluster settings before the warm start
     }
     Metrics.start(c);
     try {
       Backends b = ProductionBackends.build(c, System.err);
-      Path dir = out != null ? out : Run.defaultDir(c);
       if (cluster) {
         Duration limit = Coordinator.backstop(c).plus(ClusterConfig.of(c).joinTimeout());
-        RunSummary s = ClusterNodes.startLearner(c, b, dir).await(limit);
+        RunSummary s =
+            ClusterNodes.startLearner(c, b, out != null ? out : Run.defaultDir(c)).await(limit);
         System.out.println(report(s));
         System.out.println(wireReport());
         return 0;
       }
-      RunSummary s = Run.start(c, b, dir).await(Coordinator.backstop(c));
+      Run run;
+      if (resume != null) {
+        Resume r = Resume.load(resume, c, b.initialWeights(), force);
+        System.err.println(
+            "resuming "
+                + resume
+                + " at step "
+                + r.state().step()
+                + (r.forced().isEmpty() ? "" : " (--force: " + r.forced() + ")"));
+        run = Run.start(c, b, resume, r);
+      } else {
+        run = Run.start(c, b, out != null ? out : Run.defaultDir(c));
+      }
+      SignalStop.install(run);
+      RunSummary s = run.await(Coordinator.backstop(c));
       System.out.println(report(s));
-      return 0;
+      return s.status() == RunStatus.INTERRUPTED ? INTERRUPTED : 0;
     } finally {
       Metrics.stop();
     }
@@ -133,8 +180,11 @@ public final class TrainCommand implements Callable<Integer> {
   static String report(RunSummary s) {
     return String.format(
         Locale.ROOT,
-        "run %s: %d steps in %.0f s%n  eval accuracy %.3f -> %.3f%n  ledger %s%n  %s",
+        "run %s%s: %d steps in %.0f s%n  eval accuracy %.3f -> %.3f%n  ledger %s%n  %s",
         s.name(),
+        s.status() == RunStatus.INTERRUPTED
+            ? " interrupted (" + s.failure() + "; ./r3 train --resume " + s.dir() + " continues it)"
+            : "",
         s.steps(),
         s.wallSeconds(),
         s.initialEval() == null ? Double.NaN : s.initialEval().accuracy(),

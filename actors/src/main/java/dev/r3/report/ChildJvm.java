@@ -58,6 +58,7 @@ public final class ChildJvm {
     };
   }
 
+  /** The command line of {@code r3 ARGS} in a new JVM with {@code jvmOptions}. */
   public static List<String> r3(List<String> jvmOptions, List<String> args) {
     List<String> cmd = new ArrayList<>();
     cmd.add(javaBinary());

@@ -41,7 +41,8 @@ public final class ClusterNodes {
             LearnerNode.create(config, settings, backends, new RunFiles(dir), done, record),
             ClusterConfig.SYSTEM,
             pekko);
-    return Run.of(system, done);
+    // A signal ends a cluster run the way the JVM's shutdown does: the learner leaves the cluster.
+    return Run.of(system, done, why -> system.terminate());
   }
 
   /**

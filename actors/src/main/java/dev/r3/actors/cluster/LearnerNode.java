@@ -255,7 +255,8 @@ public final class LearnerNode {
     ClusterSingleton.get(ctx.getSystem())
         .init(
             SingletonActor.of(
-                    Coordinator.create(config, backends, files, done, topology), "coordinator")
+                    Coordinator.create(config, backends, files, done, null, topology),
+                    "coordinator")
                 .withSettings(
                     org.apache.pekko.cluster.typed.ClusterSingletonSettings.create(ctx.getSystem())
                         .withRole(ClusterConfig.LEARNER_ROLE)));

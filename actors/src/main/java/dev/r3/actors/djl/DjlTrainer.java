@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.ports.PolicyTrainer;
 import dev.r3.model.ModelWeights;
+import dev.r3.model.OptimizerState;
 import dev.r3.model.PolicyLoss;
 import dev.r3.model.RoutingMode;
 import dev.r3.model.RoutingRecord;
@@ -102,6 +103,16 @@ public final class DjlTrainer implements PolicyTrainer {
   @Override
   public ModelWeights weights() {
     return trainer.weights();
+  }
+
+  @Override
+  public OptimizerState optimizerState() {
+    return trainer.optimizerState();
+  }
+
+  @Override
+  public void restoreOptimizerState(OptimizerState state) {
+    trainer.restoreOptimizerState(state);
   }
 
   @Override

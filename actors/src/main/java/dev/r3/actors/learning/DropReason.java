@@ -25,5 +25,10 @@ public enum DropReason {
   /** Its group was in flight on a rollout node that was lost, more often than max-retries. */
   NODE_LOST,
   /** Still in the buffer or in flight when the run reached its last step. */
-  RUN_ENDED
+  RUN_ENDED,
+  /**
+   * Buffered or in flight after the checkpoint a resumed run continues from: the process died (or
+   * the learner was restarted) before it was trained, and no checkpoint holds it.
+   */
+  LOST_IN_CRASH
 }

@@ -17,6 +17,25 @@ public final class Ledger {
   private final long[] dropped = new long[DropReason.values().length];
   private final long[] abandonedGroups = new long[DropReason.values().length];
 
+  public Ledger() {}
+
+  /**
+   * The ledger of a run resumed from a checkpoint whose ledger was {@code c}: what the checkpoint
+   * had buffered or in training is gone with the process, and is dropped as {@link
+   * DropReason#LOST_IN_CRASH}, so the resumed run's ledger still balances over the whole run.
+   */
+  public static Ledger resumedFrom(LedgerCounts c) {
+    Ledger l = new Ledger();
+    l.produced = c.produced();
+    l.trained = c.trained();
+    for (DropReason r : DropReason.values()) {
+      l.dropped[r.ordinal()] = c.dropped(r);
+      l.abandonedGroups[r.ordinal()] = c.abandonedGroups(r);
+    }
+    l.dropped[DropReason.LOST_IN_CRASH.ordinal()] += c.buffered() + c.inTraining();
+    return l;
+  }
+
   /** A group was given up before a worker delivered any of its samples. */
   public void abandoned(DropReason reason) {
     abandonedGroups[reason.ordinal()]++;

@@ -1,22 +1,26 @@
 package dev.r3.actors.pipeline;
 
 import dev.r3.actors.config.R3Config;
+import dev.r3.actors.learning.DropReason;
 import dev.r3.actors.learning.Evaluator;
 import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.StepReport;
 import dev.r3.actors.learning.WeightsSnapshot;
 import dev.r3.actors.ports.Backends;
 import dev.r3.actors.run.ProgressBar;
+import dev.r3.actors.run.Resume;
+import dev.r3.actors.run.RunCheckpoints;
 import dev.r3.actors.run.RunFiles;
 import dev.r3.actors.run.RunFiles.RunSummary;
 import dev.r3.actors.run.RunStatus;
+import dev.r3.actors.run.TrainingState;
 import dev.r3.actors.wire.WireMessage;
+import dev.r3.model.OptimizerState;
 import dev.r3.model.SamplingParams;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
@@ -37,15 +41,42 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * <p>Supervision: workers and environment actors restart with backoff; the learner and the buffer
  * are not restarted (they hold the weights and the ledger): if either stops, the run fails with the
  * reason.
+ *
+ * <p>Resume and interrupt: a run resumed from a checkpoint ({@link Resume}) starts the learner and
+ * the buffer where the checkpoint left them. {@link Interrupt} (SIGINT / SIGTERM) lets the step in
+ * flight finish, writes a final checkpoint with the optimizer state, and ends the run as {@code
+ * interrupted}; {@code ./r3 train --resume} continues it.
  */
 public final class Coordinator {
 
   // ---- protocol ----
   public sealed interface Command extends WireMessage
-      permits StepCompleted, LearnerFailed, EvalDone, CheckpointDone, GotDrained, ChildStopped {}
+      permits StepCompleted,
+          LearnerFailed,
+          LearnerStopped,
+          Interrupt,
+          EvalDone,
+          CheckpointDone,
+          GotDrained,
+          ChildStopped {}
 
-  /** From the learner: a step finished and published {@code weights}. */
-  public record StepCompleted(StepReport report, WeightsSnapshot weights) implements Command {}
+  /**
+   * From the learner: a step finished and published {@code weights}.
+   *
+   * @param optimizer the AdamW state after the step, on checkpoint steps; null otherwise
+   * @param nextGroupId the buffer's next group id when the step's batch left it
+   */
+  public record StepCompleted(
+      StepReport report, WeightsSnapshot weights, OptimizerState optimizer, long nextGroupId)
+      implements Command {}
+
+  /** From the learner after {@link Learner.Interrupt}: its last weights and optimizer state. */
+  public record LearnerStopped(
+      WeightsSnapshot weights, OptimizerState optimizer, long nextGroupId, String error)
+      implements Command {}
+
+  /** Stop the run cleanly (a signal): finish or abandon the step, checkpoint, end interrupted. */
+  public record Interrupt(String why) implements Command {}
 
   public record LearnerFailed(String reason) implements Command {}
 
@@ -63,18 +94,33 @@ public final class Coordinator {
 
   public static Behavior<Command> create(
       R3Config config, Backends backends, RunFiles files, CompletableFuture<RunSummary> done) {
-    return create(config, backends, files, done, Topology.local());
+    return create(config, backends, files, done, null);
   }
 
-  /** A run whose rollout side comes from {@code topology} (this JVM, or a cluster). */
+  /**
+   * @param resume the checkpoint to continue from; null for a new run
+   */
   public static Behavior<Command> create(
       R3Config config,
       Backends backends,
       RunFiles files,
       CompletableFuture<RunSummary> done,
+      Resume resume) {
+    return create(config, backends, files, done, resume, Topology.local());
+  }
+
+  /**
+   * @param topology where the rollout side comes from (this JVM, or a cluster)
+   */
+  public static Behavior<Command> create(
+      R3Config config,
+      Backends backends,
+      RunFiles files,
+      CompletableFuture<RunSummary> done,
+      Resume resume,
       Topology topology) {
     return Behaviors.setup(
-        ctx -> new Coordinator(ctx, config, backends, files, done, topology).behavior());
+        ctx -> new Coordinator(ctx, config, backends, files, done, resume, topology).behavior());
   }
 
   // ---- state ----
@@ -89,16 +135,14 @@ public final class Coordinator {
   private final ProgressBar progress;
   private final ActorRef<Learner.Command> learner;
   private final ActorRef<ReplayBuffer.Command> buffer;
-  private final long startNanos = System.nanoTime();
-  private final List<Evaluator.Result> evals = new ArrayList<>();
+  private final RunCheckpoints history;
   private final List<Path> checkpoints = new ArrayList<>();
-  private Evaluator.Result initialEval;
-  private Evaluator.Result finalEval;
   private int pending;
   private boolean lastStepDone;
   private boolean draining;
   private long steps;
   private LedgerCounts lastLedger;
+  private String interrupted;
 
   private Coordinator(
       ActorContext<Command> ctx,
@@ -106,6 +150,7 @@ public final class Coordinator {
       Backends backends,
       RunFiles files,
       CompletableFuture<RunSummary> done,
+      Resume resume,
       Topology topology) {
     this.ctx = ctx;
     this.config = config;
@@ -117,6 +162,7 @@ public final class Coordinator {
         ctx.getSystem()
             .dispatchers()
             .lookup(DispatcherSelector.fromConfig("r3-rollout-dispatcher"));
+    this.history = new RunCheckpoints(config, backends, files, blocking, resume);
     var r = config.rollout();
     int eos = backends.tokenizer().eosId();
     this.evaluator =
@@ -135,24 +181,53 @@ public final class Coordinator {
             "experiment {} -> {}\n{}", config.experiment().name(), files.dir(), config.tableText());
 
     // ---- the pipeline ----
+    TrainingState from = resume == null ? null : resume.state();
+    Learner.Origin origin =
+        from == null
+            ? new Learner.Origin(0, backends.initialWeights(), null, 0)
+            : new Learner.Origin(
+                from.version(), resume.weights(), resume.optimizer(), from.nextGroupId());
     learner =
         ctx.spawn(
-            Learner.create(config, backends.trainers(), backends.initialWeights(), ctx.getSelf()),
+            Learner.create(
+                config, backends.trainers(), backends.initialWeights(), origin, ctx.getSelf()),
             "learner");
     ctx.watchWith(learner, new ChildStopped("learner"));
     GroupRunner crew = topology.rollouts(ctx, config, backends, learner);
     buffer =
-        ctx.spawn(ReplayBuffer.create(config, backends.initialWeights().config(), crew), "buffer");
+        ctx.spawn(
+            ReplayBuffer.create(
+                config,
+                backends.initialWeights().config(),
+                crew,
+                from == null
+                    ? ReplayBuffer.Origin.FRESH
+                    : new ReplayBuffer.Origin(
+                        from.version(), from.nextGroupId(), from.acceptedGroups(), from.ledger())),
+            "buffer");
     ctx.watchWith(buffer, new ChildStopped("buffer"));
     topology.bufferStarted(buffer);
     learner.tell(new Learner.Start(buffer));
-    evaluate(0, new WeightsSnapshot(0, backends.initialWeights()));
+    if (from == null) {
+      evaluate(0, new WeightsSnapshot(0, backends.initialWeights()));
+    } else {
+      steps = from.step();
+      lastLedger = from.ledger();
+      ctx.getLog()
+          .info(
+              "resumed at step {} from {}{}",
+              from.step(),
+              resume.checkpoint(),
+              resume.forced().isEmpty() ? "" : " with changed settings " + resume.forced());
+    }
   }
 
   private Behavior<Command> behavior() {
     return Behaviors.receive(Command.class)
         .onMessage(StepCompleted.class, this::onStep)
         .onMessage(LearnerFailed.class, m -> fail("learner failed: " + m.reason()))
+        .onMessage(Interrupt.class, this::onInterrupt)
+        .onMessage(LearnerStopped.class, this::onLearnerStopped)
         .onMessage(EvalDone.class, this::onEvalDone)
         .onMessage(CheckpointDone.class, this::onCheckpointDone)
         .onMessage(GotDrained.class, this::onDrained)
@@ -166,6 +241,7 @@ public final class Coordinator {
     StepReport r = m.report();
     steps = r.step();
     lastLedger = r.ledger();
+    history.trained(r.stats().groups());
     files.step(r);
     progress.step(
         r.step(), r.stats().rewardMean(), r.stats().accuracy(), r.stats().stalenessMean());
@@ -177,9 +253,9 @@ public final class Coordinator {
     }
     int c = config.checkpoint().every();
     if (last || (c > 0 && r.step() % c == 0)) {
-      checkpoint(r.step(), m.weights());
+      checkpoint(r.step(), m.weights(), m.optimizer(), m.nextGroupId(), r.ledger());
     }
-    if (last) {
+    if (last && interrupted == null) {
       lastStepDone = true;
       learner.tell(new Learner.Stop());
       maybeFinish();
@@ -190,18 +266,13 @@ public final class Coordinator {
   private Behavior<Command> onEvalDone(EvalDone m) {
     pending--;
     if (m.error() != null) {
+      history.evalDone(m.step(), null);
       return fail("evaluation at step " + m.step() + " failed: " + m.error());
     }
     Evaluator.Result e = m.result();
-    evals.add(e);
+    history.evalDone(m.step(), e);
     files.eval(m.step(), e);
     progress.eval(e.accuracy());
-    if (m.step() == 0) {
-      initialEval = e;
-    }
-    if (m.step() >= config.experiment().totalSteps()) {
-      finalEval = e;
-    }
     ctx.getLog()
         .info(
             "eval at step {}: accuracy {} reward {} ({} episodes, {} s)",
@@ -239,39 +310,49 @@ public final class Coordinator {
     return Behaviors.stopped();
   }
 
+  /** Signal: stop after the step in flight, write a final checkpoint, end as interrupted. */
+  private Behavior<Command> onInterrupt(Interrupt m) {
+    if (interrupted != null || lastStepDone) {
+      return Behaviors.same(); // already stopping
+    }
+    interrupted = m.why();
+    ctx.getLog().warn("interrupted ({}): finishing the step in flight, then a checkpoint", m.why());
+    learner.tell(new Learner.Interrupt());
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onLearnerStopped(LearnerStopped m) {
+    if (m.error() != null) {
+      return fail("interrupted, and the learner could not give its state: " + m.error());
+    }
+    long step = m.weights().version();
+    LedgerCounts ledger =
+        lastLedger != null
+            ? lastLedger
+            : new LedgerCounts(0, 0, 0, 0, new long[DropReason.values().length]);
+    checkpoint(step, m.weights(), m.optimizer(), m.nextGroupId(), ledger);
+    lastStepDone = true;
+    maybeFinish();
+    return Behaviors.same();
+  }
+
   private void evaluate(long step, WeightsSnapshot w) {
     pending++;
     CompletableFuture<Evaluator.Result> f =
         CompletableFuture.supplyAsync(() -> evaluator.evaluate(w.version(), w.weights()), blocking);
+    history.evalStarted(step, f);
     ctx.pipeToSelf(f, (res, err) -> new EvalDone(step, res, err));
   }
 
-  private void checkpoint(long step, WeightsSnapshot w) {
+  private void checkpoint(
+      long step,
+      WeightsSnapshot w,
+      OptimizerState optimizer,
+      long nextGroupId,
+      LedgerCounts ledger) {
     pending++;
     Path dir = files.checkpointDir(step);
-    CompletableFuture<Path> f =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                backends
-                    .checkpointer()
-                    .save(
-                        dir,
-                        w.weights(),
-                        backends.tokenizer(),
-                        Map.of(
-                            "step",
-                            Long.toString(step),
-                            "version",
-                            Long.toString(w.version()),
-                            "experiment",
-                            config.experiment().name()));
-                return dir;
-              } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-              }
-            },
-            blocking);
+    CompletableFuture<Path> f = history.write(step, w, optimizer, nextGroupId, ledger);
     ctx.pipeToSelf(f, (res, err) -> new CheckpointDone(step, dir, err));
   }
 
@@ -279,15 +360,40 @@ public final class Coordinator {
   private void maybeFinish() {
     if (lastStepDone && pending == 0 && !draining) {
       draining = true;
+      if (interrupted != null) {
+        finishInterrupted();
+        return;
+      }
       ActorRef<ReplayBuffer.Drained> adapter =
           ctx.messageAdapter(ReplayBuffer.Drained.class, GotDrained::new);
       buffer.tell(new ReplayBuffer.Drain(adapter));
     }
   }
 
+  /**
+   * Interrupted and checkpointed: the ledger is the last step's (what was buffered or in flight is
+   * counted lost_in_crash when the run is resumed).
+   */
+  private void finishInterrupted() {
+    RunSummary summary = summary(RunStatus.INTERRUPTED, interrupted, lastLedger);
+    files.summary(summary, config.json(), topology.summarySections());
+    files.close();
+    ctx.getLog()
+        .warn(
+            "run interrupted at step {}; ./r3 train --resume {} continues it", steps, files.dir());
+    done.complete(summary);
+  }
+
   private RunSummary summary(RunStatus status, String failure, LedgerCounts ledger) {
-    double wall = (System.nanoTime() - startNanos) / 1e9;
-    evals.sort((a, b) -> Long.compare(a.version(), b.version()));
+    double wall = history.wallSeconds();
+    List<Evaluator.Result> evals = history.evals();
+    Evaluator.Result initialEval =
+        evals.isEmpty() || evals.get(0).version() != 0 ? null : evals.get(0);
+    Evaluator.Result finalEval =
+        !evals.isEmpty()
+                && evals.get(evals.size() - 1).version() >= config.experiment().totalSteps()
+            ? evals.get(evals.size() - 1)
+            : null;
     return new RunSummary(
         config.experiment().name(),
         files.dir(),
@@ -299,7 +405,8 @@ public final class Coordinator {
         List.copyOf(evals),
         ledger,
         wall,
-        List.copyOf(checkpoints));
+        List.copyOf(checkpoints),
+        history.resumes());
   }
 
   private Behavior<Command> fail(String reason) {

@@ -9,6 +9,7 @@ import dev.r3.actors.pipeline.ReplayBuffer.Batch;
 import dev.r3.actors.ports.PolicyTrainer;
 import dev.r3.actors.wire.WireMessage;
 import dev.r3.model.ModelWeights;
+import dev.r3.model.OptimizerState;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -35,14 +36,23 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * fails the run with a message naming what was waited on (for a missing batch, what the buffer held
  * then), instead of a silent stall.
  *
- * <p>Not restarted: a restart would lose the weights and the optimizer state, so a failed step
- * stops the run with the reason ({@code Coordinator.LearnerFailed}).
+ * <p>Not restarted by a supervisor: a restart would lose the weights and the optimizer state, so a
+ * failed step tells the coordinator ({@code Coordinator.LearnerFailed}), which fails the run or
+ * starts a new learner from the last checkpoint ({@link Origin}). On checkpoint steps (and on
+ * {@link Interrupt}) the AdamW state is copied to the host so that a checkpoint can hold it.
  */
 public final class Learner {
 
   // ---- protocol ----
   public sealed interface Command extends WireMessage
-      permits Start, SubscribeWeights, Stop, GotBatch, StepDone, Deadline, GotBufferStatus {}
+      permits Start,
+          SubscribeWeights,
+          Stop,
+          Interrupt,
+          GotBatch,
+          StepDone,
+          Deadline,
+          GotBufferStatus {}
 
   /** Begin training from the given buffer. */
   public record Start(ActorRef<ReplayBuffer.Command> buffer) implements Command {}
@@ -53,10 +63,31 @@ public final class Learner {
   /** Request no more batches (the current step, if any, still completes). */
   public record Stop() implements Command {}
 
+  /**
+   * The run is being interrupted: take no more batches, let the step in flight (if any) finish and
+   * report, then send the coordinator the weights and the optimizer state ({@code
+   * Coordinator.LearnerStopped}) for a final checkpoint.
+   */
+  public record Interrupt() implements Command {}
+
+  /**
+   * Where the learner starts: version 0 of a new run, or a checkpoint.
+   *
+   * @param optimizer the AdamW state to continue from; null for a fresh optimizer
+   * @param nextGroupId the buffer's next group id at that point (reported with each step)
+   */
+  public record Origin(
+      long version, ModelWeights policy, OptimizerState optimizer, long nextGroupId) {}
+
   // ---- internal ----
   private record GotBatch(Batch batch) implements Command, NoSerializationVerificationNeeded {}
 
-  private record StepDone(Batch batch, StepStats stats, WeightsSnapshot snapshot, Throwable error)
+  private record StepDone(
+      Batch batch,
+      StepStats stats,
+      WeightsSnapshot snapshot,
+      OptimizerState optimizer,
+      Throwable error)
       implements Command, NoSerializationVerificationNeeded {}
 
   /**
@@ -75,11 +106,25 @@ public final class Learner {
       PolicyTrainer.Factory trainers,
       ModelWeights initial,
       ActorRef<Coordinator.Command> coordinator) {
+    return create(config, trainers, initial, new Origin(0, initial, null, 0), coordinator);
+  }
+
+  /**
+   * @param reference the run's version-0 weights (the KL reference policy)
+   * @param origin where training starts
+   */
+  public static Behavior<Command> create(
+      R3Config config,
+      PolicyTrainer.Factory trainers,
+      ModelWeights reference,
+      Origin origin,
+      ActorRef<Coordinator.Command> coordinator) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers ->
-                    new Learner(ctx, timers, config, trainers, initial, coordinator).behavior()));
+                    new Learner(ctx, timers, config, trainers, reference, origin, coordinator)
+                        .behavior()));
   }
 
   // ---- state ----
@@ -88,6 +133,7 @@ public final class Learner {
   private final R3Config config;
   private final PolicyTrainer.Factory trainers;
   private final ModelWeights initial;
+  private final Origin origin;
   private final ActorRef<Coordinator.Command> coordinator;
   private final Executor executor;
   private final RlStep rlStep;
@@ -100,6 +146,8 @@ public final class Learner {
   private WeightsSnapshot snapshot;
   private boolean stepping;
   private boolean stopped;
+  private boolean interrupted;
+  private long nextGroupId;
   private long idleSince = System.nanoTime();
 
   private Learner(
@@ -108,12 +156,15 @@ public final class Learner {
       R3Config config,
       PolicyTrainer.Factory trainers,
       ModelWeights initial,
+      Origin origin,
       ActorRef<Coordinator.Command> coordinator) {
     this.ctx = ctx;
     this.timers = timers;
     this.config = config;
     this.trainers = trainers;
     this.initial = initial;
+    this.origin = origin;
+    this.nextGroupId = origin.nextGroupId();
     this.coordinator = coordinator;
     this.executor =
         ctx.getSystem()
@@ -124,7 +175,7 @@ public final class Learner {
             config.algorithm(),
             config.learner().miniSteps(),
             config.metrics().routerDisagreement());
-    this.snapshot = new WeightsSnapshot(0, initial);
+    this.snapshot = new WeightsSnapshot(origin.version(), origin.policy());
     this.batchAdapter = ctx.messageAdapter(Batch.class, GotBatch::new);
   }
 
@@ -133,6 +184,7 @@ public final class Learner {
         .onMessage(Start.class, this::onStart)
         .onMessage(SubscribeWeights.class, this::onSubscribe)
         .onMessage(Stop.class, this::onStop)
+        .onMessage(Interrupt.class, this::onInterrupt)
         .onMessage(GotBatch.class, this::onBatch)
         .onMessage(StepDone.class, this::onStepDone)
         .onMessage(Deadline.class, this::onDeadline)
@@ -161,10 +213,25 @@ public final class Learner {
     return Behaviors.same();
   }
 
+  private Behavior<Command> onInterrupt(Interrupt m) {
+    interrupted = true;
+    stopped = true;
+    if (!stepping) {
+      timers.cancel(DEADLINE);
+      exportState();
+    }
+    return Behaviors.same();
+  }
+
   private Behavior<Command> onBatch(GotBatch m) {
     Batch batch = m.batch();
+    if (interrupted) {
+      ctx.getLog().info("batch {} arrived after the interrupt: not trained", batch.batchId());
+      return Behaviors.same();
+    }
     stepping = true;
     long version = snapshot.version();
+    boolean export = checkpointStep(version + 1);
     timers.startSingleTimer(DEADLINE, new Deadline(version, true), config.timeouts().step());
     long started = System.nanoTime();
     CompletableFuture<StepDone> work =
@@ -174,13 +241,18 @@ public final class Learner {
                 openTrainers();
                 StepStats stats = rlStep.run(trainer, reference, version, batch.groups());
                 return new StepDone(
-                    batch, stats, new WeightsSnapshot(version + 1, trainer.weights()), null);
+                    batch,
+                    stats,
+                    new WeightsSnapshot(version + 1, trainer.weights()),
+                    export ? trainer.optimizerState() : null,
+                    null);
               } catch (RuntimeException | Error e) {
-                return new StepDone(batch, null, null, e);
+                return new StepDone(batch, null, null, null, e);
               }
             },
             executor);
-    ctx.pipeToSelf(work, (done, err) -> done != null ? done : new StepDone(batch, null, null, err));
+    ctx.pipeToSelf(
+        work, (done, err) -> done != null ? done : new StepDone(batch, null, null, null, err));
     ctx.getLog()
         .debug(
             "step {} started on batch {} ({} groups), idle {} ms before",
@@ -201,6 +273,7 @@ public final class Learner {
       return Behaviors.stopped();
     }
     snapshot = m.snapshot();
+    nextGroupId = m.batch().nextGroupId();
     StepStats s = m.stats();
     double wall = (now - idleSince) / 1e9;
     idleSince = now;
@@ -219,7 +292,8 @@ public final class Learner {
             l.trained() + m.batch().trajectories(),
             l.inTraining() - m.batch().trajectories(),
             l.buffered(),
-            l.dropped());
+            l.dropped(),
+            l.abandonedGroups());
     StepReport report =
         new StepReport(
             snapshot.version(),
@@ -229,9 +303,13 @@ public final class Learner {
             m.batch().rolloutTokensPerSecond(),
             s.trainedTokens() / Math.max(1e-9, s.seconds()),
             Math.min(1.0, s.seconds() / Math.max(1e-9, wall)));
-    coordinator.tell(new Coordinator.StepCompleted(report, snapshot));
+    coordinator.tell(
+        new Coordinator.StepCompleted(report, snapshot, m.optimizer(), m.batch().nextGroupId()));
     if (snapshot.version() >= config.experiment().totalSteps()) {
       stopped = true;
+    }
+    if (interrupted) {
+      exportState();
     }
     requestBatch();
     return Behaviors.same();
@@ -323,10 +401,38 @@ public final class Learner {
     }
   }
 
+  /** Whether the step that publishes {@code version} is one a checkpoint is written at. */
+  private boolean checkpointStep(long version) {
+    int every = config.checkpoint().every();
+    return version >= config.experiment().totalSteps() || (every > 0 && version % every == 0);
+  }
+
+  /** After an interrupt: the weights and optimizer state to the coordinator, off this thread. */
+  private void exportState() {
+    WeightsSnapshot w = snapshot;
+    long next = nextGroupId;
+    CompletableFuture.runAsync(
+        () -> {
+          OptimizerState opt = null;
+          String error = null;
+          try {
+            openTrainers();
+            opt = trainer.optimizerState();
+          } catch (RuntimeException | Error e) {
+            error = String.valueOf(e);
+          }
+          coordinator.tell(new Coordinator.LearnerStopped(w, opt, next, error));
+        },
+        executor);
+  }
+
   /** Runs on the learner thread. */
   private void openTrainers() {
     if (trainer == null) {
-      trainer = trainers.open(initial, config);
+      trainer = trainers.open(origin.policy(), config);
+      if (origin.optimizer() != null) {
+        trainer.restoreOptimizerState(origin.optimizer());
+      }
       if (config.algorithm().klCoef() > 0) {
         reference = trainers.open(initial, config);
       }

@@ -125,13 +125,16 @@ public final class ReplayBuffer {
 
   /**
    * @param rolloutTokensPerSecond generated tokens per second of wall time since the previous batch
+   * @param nextGroupId the first group id not yet admitted when the batch left: where a run resumed
+   *     from the step trained on this batch starts admitting again
    */
   public record Batch(
       long batchId,
       long version,
       List<ScoredGroup> groups,
       LedgerCounts ledger,
-      double rolloutTokensPerSecond)
+      double rolloutTokensPerSecond,
+      long nextGroupId)
       implements WireMessage {
     public long trajectories() {
       long n = 0;
@@ -192,11 +195,27 @@ public final class ReplayBuffer {
     }
   }
 
+  /**
+   * Where the buffer starts: version 0 of a new run, or the checkpoint of a resumed one.
+   *
+   * @param acceptedGroups groups already trained on (the staleness gate counts them)
+   * @param ledger the checkpoint's ledger (what it had buffered or in training is dropped as
+   *     lost_in_crash); null for a new run
+   */
+  public record Origin(long version, long nextGroupId, long acceptedGroups, LedgerCounts ledger) {
+    public static final Origin FRESH = new Origin(0, 0, 0, null);
+  }
+
   public static Behavior<Command> create(R3Config config, ModelConfig model, GroupRunner crew) {
+    return create(config, model, crew, Origin.FRESH);
+  }
+
+  public static Behavior<Command> create(
+      R3Config config, ModelConfig model, GroupRunner crew, Origin origin) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
-                timers -> new ReplayBuffer(ctx, timers, config, model, crew).start()));
+                timers -> new ReplayBuffer(ctx, timers, config, model, crew, origin).start()));
   }
 
   // ---- state ----
@@ -206,7 +225,7 @@ public final class ReplayBuffer {
   private final ModelConfig model;
   private final GroupRunner crew;
   private final StalenessGate gate;
-  private final Ledger ledger = new Ledger();
+  private final Ledger ledger;
   private final TreeMap<Long, ScoredGroup> waiting = new TreeMap<>();
   private final Map<Long, Integer> running = new HashMap<>(); // group id -> worker index
   // Rollout children that have not closed yet (running, or lingering for a cancelled attempt).
@@ -232,7 +251,8 @@ public final class ReplayBuffer {
       TimerScheduler<Command> timers,
       R3Config config,
       ModelConfig model,
-      GroupRunner crew) {
+      GroupRunner crew,
+      Origin origin) {
     this.ctx = ctx;
     this.timers = timers;
     this.config = config;
@@ -240,6 +260,10 @@ public final class ReplayBuffer {
     this.crew = crew;
     this.gate = new StalenessGate(config.learner().staleness(), config.learner().batchGroups());
     this.workerLoad = new int[crew.stations()];
+    this.ledger = origin.ledger() == null ? new Ledger() : Ledger.resumedFrom(origin.ledger());
+    this.version = origin.version();
+    this.nextGroupId = origin.nextGroupId();
+    this.accepted = origin.acceptedGroups();
   }
 
   private Behavior<Command> start() {
@@ -431,7 +455,7 @@ public final class ReplayBuffer {
     }
     for (long id : lost) {
       placedOn.remove(id);
-      GroupRunner.Launched gone = open.remove(id);
+      open.remove(id);
       int losses = nodeLosses.merge(id, 1, Integer::sum);
       if (drainReplyTo != null || losses > config.faults().maxRetries()) {
         release(id);
@@ -518,7 +542,9 @@ public final class ReplayBuffer {
       trajectories += g.members().size();
     }
     ledger.startTraining(trajectories);
-    demand.replyTo().tell(new Batch(nextBatchId++, version, groups, ledger.counts(), rate));
+    demand
+        .replyTo()
+        .tell(new Batch(nextBatchId++, version, groups, ledger.counts(), rate, nextGroupId));
     demand = null;
   }
 

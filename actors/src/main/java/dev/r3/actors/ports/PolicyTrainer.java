@@ -2,6 +2,7 @@ package dev.r3.actors.ports;
 
 import dev.r3.actors.config.R3Config;
 import dev.r3.model.ModelWeights;
+import dev.r3.model.OptimizerState;
 import dev.r3.model.RoutingMode;
 import dev.r3.model.RoutingRecord;
 import dev.r3.model.Sequence;
@@ -24,6 +25,21 @@ public interface PolicyTrainer extends AutoCloseable {
 
   /** The current weights (an immutable snapshot). */
   ModelWeights weights();
+
+  /**
+   * The optimizer's state on the host (moments, step count, learning rate), for a checkpoint a run
+   * can resume from; null when this trainer cannot give it (then its checkpoints hold weights
+   * only).
+   */
+  default OptimizerState optimizerState() {
+    return null;
+  }
+
+  /** Continues from a saved optimizer state (a resumed run); exact, see {@link OptimizerState}. */
+  default void restoreOptimizerState(OptimizerState state) {
+    throw new UnsupportedOperationException(
+        getClass().getSimpleName() + " cannot restore an optimizer state");
+  }
 
   @Override
   default void close() {}

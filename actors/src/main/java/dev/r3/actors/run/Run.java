@@ -4,6 +4,7 @@ import dev.r3.actors.config.R3Config;
 import dev.r3.actors.pipeline.Coordinator;
 import dev.r3.actors.ports.Backends;
 import dev.r3.actors.run.RunFiles.RunSummary;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
@@ -18,19 +19,29 @@ import org.apache.pekko.actor.typed.ActorSystem;
 public final class Run {
   private final ActorSystem<?> system;
   private final CompletableFuture<RunSummary> done;
+  private final java.util.function.Consumer<String> interrupter;
 
-  private Run(ActorSystem<?> system, CompletableFuture<RunSummary> done) {
+  private Run(
+      ActorSystem<?> system,
+      CompletableFuture<RunSummary> done,
+      java.util.function.Consumer<String> interrupter) {
     this.system = system;
     this.done = done;
+    this.interrupter = interrupter;
   }
 
   /**
    * A run whose actor system was made elsewhere (the learner node of a cluster); the system
    * terminates when the run is done.
+   *
+   * @param interrupter what {@link #interrupt} does
    */
-  public static Run of(ActorSystem<?> system, CompletableFuture<RunSummary> done) {
+  public static Run of(
+      ActorSystem<?> system,
+      CompletableFuture<RunSummary> done,
+      java.util.function.Consumer<String> interrupter) {
     done.whenComplete((s, e) -> system.terminate());
-    return new Run(system, done);
+    return new Run(system, done, interrupter);
   }
 
   /** {@code <out-dir>/<name>-<yyyyMMdd-HHmmss>} */
@@ -40,17 +51,58 @@ public final class Run {
   }
 
   public static Run start(R3Config config, Backends backends, Path dir) {
+    return start(config, backends, dir, null);
+  }
+
+  /**
+   * Starts a run, or (with {@code resume}) continues the run in {@code dir} from its checkpoint.
+   */
+  public static Run start(R3Config config, Backends backends, Path dir, Resume resume) {
     if (config.rollout().maxNewTokens() < 1) {
       throw new IllegalArgumentException(
           "r3.rollout.max-new-tokens is 0: resolve it from the environment first");
     }
     CompletableFuture<RunSummary> done = new CompletableFuture<>();
-    RunFiles files = new RunFiles(dir);
+    RunFiles files;
+    if (resume == null) {
+      files = new RunFiles(dir);
+      writeConfig(dir, config);
+    } else {
+      files = RunFiles.resumed(dir, resume.state().step(), resume.state().evals());
+    }
     ActorSystem<Coordinator.Command> system =
         ActorSystem.create(
-            Coordinator.create(config, backends, files, done), "r3", config.source());
+            Coordinator.create(config, backends, files, done, resume), "r3", config.source());
     done.whenComplete((s, e) -> system.terminate());
-    return new Run(system, done);
+    return new Run(system, done, why -> system.tell(new Coordinator.Interrupt(why)));
+  }
+
+  /** The settings a run was started with ({@code ./r3 train --resume} reads them). */
+  public static Path configFile(Path runDir) {
+    Path f = runDir.resolve(CONFIG_FILE);
+    if (!Files.isRegularFile(f)) {
+      throw new IllegalArgumentException(
+          "cannot resume " + runDir + ": no " + CONFIG_FILE + " there (not a run folder?)");
+    }
+    return f;
+  }
+
+  static final String CONFIG_FILE = "run-config.json";
+
+  private static void writeConfig(Path dir, R3Config config) {
+    try {
+      Files.writeString(
+          dir.resolve(CONFIG_FILE),
+          "{\"r3\":" + config.json() + "}\n",
+          java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** Asks the run to stop cleanly (a signal): see {@link Coordinator.Interrupt}. */
+  public void interrupt(String why) {
+    interrupter.accept(why);
   }
 
   public ActorSystem<?> system() {

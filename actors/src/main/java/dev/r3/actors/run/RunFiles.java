@@ -33,24 +33,93 @@ public final class RunFiles implements AutoCloseable {
   private final BufferedWriter evals;
 
   public RunFiles(Path dir) {
+    this(dir, StandardOpenOption.TRUNCATE_EXISTING);
+  }
+
+  private RunFiles(Path dir, StandardOpenOption mode) {
     this.dir = dir;
     try {
       Files.createDirectories(dir);
       metrics =
           Files.newBufferedWriter(
-              dir.resolve("metrics.jsonl"),
-              StandardCharsets.UTF_8,
-              StandardOpenOption.CREATE,
-              StandardOpenOption.TRUNCATE_EXISTING);
+              dir.resolve(METRICS), StandardCharsets.UTF_8, StandardOpenOption.CREATE, mode);
       evals =
           Files.newBufferedWriter(
-              dir.resolve("eval.jsonl"),
-              StandardCharsets.UTF_8,
-              StandardOpenOption.CREATE,
-              StandardOpenOption.TRUNCATE_EXISTING);
+              dir.resolve(EVALS), StandardCharsets.UTF_8, StandardOpenOption.CREATE, mode);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create run folder " + dir + ": " + e.getMessage(), e);
     }
+  }
+
+  static final String METRICS = "metrics.jsonl";
+  static final String EVALS = "eval.jsonl";
+
+  /**
+   * The files of a run resumed at checkpoint {@code step}: metrics.jsonl and eval.jsonl keep their
+   * lines up to that step and go on from there; lines of later steps (logged before the crash, by
+   * work the resumed run redoes) move to metrics.superseded.jsonl / eval.superseded.jsonl, so the
+   * main files describe one run and nothing is lost. Evaluations the checkpoint holds that
+   * eval.jsonl lacks (the crash came between the two writes) are written back.
+   */
+  public static RunFiles resumed(Path dir, long step, List<Evaluator.Result> evals) {
+    try {
+      supersede(dir, METRICS, step);
+      List<Long> logged = supersede(dir, EVALS, step);
+      RunFiles f = new RunFiles(dir, StandardOpenOption.APPEND);
+      for (Evaluator.Result e : evals) {
+        if (!logged.contains(e.version())) {
+          f.eval(e.version(), e);
+        }
+      }
+      return f;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot resume the files of " + dir + ": " + e, e);
+    }
+  }
+
+  /** Moves the lines of steps after {@code step} to NAME.superseded.jsonl; returns steps kept. */
+  private static List<Long> supersede(Path dir, String name, long step) throws IOException {
+    Path f = dir.resolve(name);
+    List<Long> kept = new java.util.ArrayList<>();
+    if (!Files.isRegularFile(f)) {
+      return kept;
+    }
+    StringBuilder keep = new StringBuilder();
+    StringBuilder later = new StringBuilder();
+    for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+      if (line.isBlank()) {
+        continue;
+      }
+      long s;
+      try {
+        s = JsonParser.parseString(line).getAsJsonObject().get("step").getAsLong();
+      } catch (RuntimeException e) {
+        later.append(line).append('\n'); // a line cut by the crash
+        continue;
+      }
+      if (s <= step) {
+        keep.append(line).append('\n');
+        kept.add(s);
+      } else {
+        later.append(line).append('\n');
+      }
+    }
+    if (later.length() > 0) {
+      Files.writeString(
+          dir.resolve(name.replace(".jsonl", ".superseded.jsonl")),
+          later,
+          StandardCharsets.UTF_8,
+          StandardOpenOption.CREATE,
+          StandardOpenOption.APPEND);
+    }
+    Path tmp = dir.resolve("." + name + ".tmp");
+    Files.writeString(tmp, keep, StandardCharsets.UTF_8);
+    Files.move(
+        tmp,
+        f,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    return kept;
   }
 
   public Path dir() {
@@ -138,6 +207,19 @@ public final class RunFiles implements AutoCloseable {
                 })
             .toList());
     m.put("checkpoints", s.checkpoints().stream().map(p -> dir.relativize(p).toString()).toList());
+    m.put(
+        "resumes",
+        s.resumes().stream()
+            .map(
+                r -> {
+                  Map<String, Object> x = new LinkedHashMap<>();
+                  x.put("from_step", r.fromStep());
+                  x.put("checkpoint", r.checkpoint());
+                  x.put("lost_in_crash", r.lostInCrash());
+                  x.put("forced", r.forced());
+                  return x;
+                })
+            .toList());
     m.putAll(sections);
     m.put("config", JsonParser.parseString(configJson));
     try {
@@ -191,6 +273,8 @@ public final class RunFiles implements AutoCloseable {
    *
    * @param failure why the run failed; null unless {@code status} is FAILED
    * @param ledger at the end; for a failed run the last known one (null before the first step)
+   * @param wallSeconds over all the processes of the run (a resumed run adds its earlier time)
+   * @param resumes every resume of the run, oldest first
    */
   public record RunSummary(
       String name,
@@ -203,5 +287,6 @@ public final class RunFiles implements AutoCloseable {
       List<Evaluator.Result> evals,
       LedgerCounts ledger,
       double wallSeconds,
-      List<Path> checkpoints) {}
+      List<Path> checkpoints,
+      List<TrainingState.ResumeRecord> resumes) {}
 }

@@ -7,7 +7,12 @@ public enum RunStatus {
   /** Every planned step trained, the ledger balanced. */
   FINISHED,
   /** Stopped by an error; summary.json's {@code failure} says which. */
-  FAILED;
+  FAILED,
+  /**
+   * Stopped by a signal (SIGINT / SIGTERM) after a final checkpoint; {@code ./r3 train --resume}
+   * continues it. summary.json's {@code failure} names the signal.
+   */
+  INTERRUPTED;
 
   /** The word written to summary.json. */
   public String label() {

@@ -28,6 +28,7 @@ import dev.r3.actors.pipeline.RolloutWorker;
 import dev.r3.model.HostTensor;
 import dev.r3.model.ModelConfig;
 import dev.r3.model.ModelWeights;
+import dev.r3.model.OptimizerState;
 import dev.r3.model.RoutingRecord;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -79,6 +80,9 @@ public final class WireRegistry {
           RolloutWorker.Cancel.class,
           ReplayBuffer.LateTrajectories.class,
           ReplayBuffer.GroupClosed.class,
+          Learner.Interrupt.class,
+          Coordinator.LearnerStopped.class,
+          Coordinator.Interrupt.class,
           // cluster
           ReplayBuffer.GroupPlaced.class,
           ReplayBuffer.StationsJoined.class,
@@ -108,6 +112,7 @@ public final class WireRegistry {
           DropReason.class,
           ModelConfig.class,
           HostTensor.class,
+          OptimizerState.class,
           GroupRollout.Order.class);
 
   /**

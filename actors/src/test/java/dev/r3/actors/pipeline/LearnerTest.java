@@ -73,7 +73,7 @@ class LearnerTest {
               "scripted"));
     }
     LedgerCounts ledger = new LedgerCounts(2, 0, 2, 0, new long[DropReason.values().length]);
-    return new Batch(0, 0, List.of(new ScoredGroup(0, 1, 0, members)), ledger, 1.0);
+    return new Batch(0, 0, List.of(new ScoredGroup(0, 1, 0, members)), ledger, 1.0, 1);
   }
 
   @Test

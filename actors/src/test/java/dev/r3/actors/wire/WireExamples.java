@@ -1,5 +1,9 @@
 package dev.r3.actors.wire;
 
+import dev.r3.actors.cluster.LearnerNode;
+import dev.r3.actors.cluster.RolloutStation;
+import dev.r3.actors.cluster.WeightsCache;
+import dev.r3.actors.cluster.WeightsPublisher;
 import dev.r3.actors.learning.DropReason;
 import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.ScoredGroup;
@@ -10,11 +14,13 @@ import dev.r3.actors.learning.Trajectory;
 import dev.r3.actors.learning.WeightsSnapshot;
 import dev.r3.actors.pipeline.Coordinator;
 import dev.r3.actors.pipeline.EnvironmentActor;
+import dev.r3.actors.pipeline.GroupRollout;
 import dev.r3.actors.pipeline.Learner;
 import dev.r3.actors.pipeline.ReplayBuffer;
 import dev.r3.actors.pipeline.RewardActor;
 import dev.r3.actors.pipeline.RolloutWorker;
 import dev.r3.actors.testkit.BigramPolicy;
+import dev.r3.model.OptimizerState;
 import dev.r3.model.RoutingRecord;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,14 +85,36 @@ final class WireExamples {
     m.add(new ReplayBuffer.BatchTrained(2, 8));
     m.add(new ReplayBuffer.Drain(any));
     m.add(new ReplayBuffer.GetStatus(any));
-    m.add(new ReplayBuffer.Batch(2, 4, List.of(g), ledger, 123.5));
+    m.add(new ReplayBuffer.Batch(2, 4, List.of(g), ledger, 123.5, 17));
     m.add(new ReplayBuffer.Drained(ledger));
     m.add(new ReplayBuffer.Status(ledger, 4, 1, 2, 9));
     m.add(new Learner.Start(any));
     m.add(new Learner.SubscribeWeights(any));
     m.add(new Learner.Stop());
-    m.add(new Coordinator.StepCompleted(new StepReport(4, 4, stats, ledger, 100, 200, 0.7), snap));
+    OptimizerState opt = OptimizerState.fresh(BigramPolicy.config(), 1e-3f);
+    m.add(
+        new Coordinator.StepCompleted(
+            new StepReport(4, 4, stats, ledger, 100, 200, 0.7), snap, opt, 17));
     m.add(new Coordinator.LearnerFailed("nan"));
+    m.add(new Learner.Interrupt());
+    m.add(new Coordinator.LearnerStopped(snap, opt, 17, null));
+    m.add(new Coordinator.Interrupt("SIGINT"));
+    // cluster
+    GroupRollout.Order order = new GroupRollout.Order(7, 99, 1234, 3, 4);
+    m.add(new ReplayBuffer.GroupPlaced(7, 1, "127.0.0.1:25521"));
+    m.add(new ReplayBuffer.StationsJoined(List.of("127.0.0.1:25521-w0", "127.0.0.1:25521-w1")));
+    m.add(new ReplayBuffer.NodeLost("127.0.0.1:25521"));
+    m.add(new RolloutStation.Launch(order, 1, any));
+    m.add(new RolloutStation.AbortGroup(7, "run ended"));
+    m.add(new WeightsPublisher.Register(any));
+    m.add(new WeightsPublisher.FetchChunk(3, 2, any));
+    m.add(new WeightsPublisher.SyncReport("127.0.0.1:25521", 3, 48_000, 0.12));
+    m.add(new WeightsCache.Announce(3, "ab12", 48_000, 16_384, any, 1_700_000_000_000L));
+    m.add(new WeightsCache.Chunk(3, 2, new byte[] {1, 2, 3}));
+    m.add(new WeightsCache.ChunkUnavailable(3, 2, 5));
+    m.add(new LearnerNode.GetRunSpec(any));
+    m.add(new LearnerNode.RunSpec("{\"experiment\":{}}", "{}", 0));
+    m.add(new LearnerNode.NodeReady("127.0.0.1:25521", List.of("127.0.0.1:25521-w0")));
     return m;
   }
 }

@@ -1,0 +1,104 @@
+package dev.r3.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.r3.report.ChildJvm;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code ./r3 train} in a child JVM, killed with SIGKILL in the middle of its steps, then {@code
+ * ./r3 train --resume} in another: the run ends at its planned step count, its ledger balances over
+ * the whole run (what the checkpoint had buffered counted as lost_in_crash), metrics.jsonl holds
+ * each step once and summary.json lists the resume.
+ */
+class KillAndResumeTest {
+
+  @TempDir Path tmp;
+
+  static final String EXPERIMENT =
+      """
+      r3 {
+        experiment { name = "kill-resume", total-steps = 10, progress-bar = off }
+        model.size = tiny
+        warm-start.enabled = off
+        env { name = "add", params { digits = 1, terms = 2 } }
+        algorithm.dynamic-sampling = off
+        rollout { workers = 1, group-size = 4 }
+        learner { batch-groups = 2, mini-steps = 2, staleness = 1 }
+        eval { every = 5, size = 16 }
+        checkpoint.every = 3
+      }
+      """;
+
+  private Process start(Path log, String... args) throws Exception {
+    return new ProcessBuilder(ChildJvm.r3(List.of("-Xmx1g"), List.of(args)))
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile())
+        .start();
+  }
+
+  @Test
+  void killedMidStep_thenResumed_endsAtItsPlannedStep_withABalancedLedger() throws Exception {
+    Path conf = Files.writeString(tmp.resolve("kill.conf"), EXPERIMENT);
+    Path run = tmp.resolve("run");
+    Process first =
+        start(
+            tmp.resolve("first.log"),
+            "train",
+            "--config",
+            conf.toString(),
+            "--out",
+            run.toString());
+    Path metrics = run.resolve("metrics.jsonl");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (System.nanoTime() < deadline && first.isAlive()) {
+      if (Files.isRegularFile(run.resolve("checkpoints/step-3/manifest.json"))
+          && Files.readAllLines(metrics).size() >= 4) {
+        break;
+      }
+      Thread.sleep(10);
+    }
+    assertThat(first.isAlive())
+        .as("still running at the kill: %s", Files.readString(tmp.resolve("first.log")))
+        .isTrue();
+    first.destroyForcibly(); // SIGKILL: no hook, no final checkpoint
+    first.waitFor(30, TimeUnit.SECONDS);
+    assertThat(run.resolve("summary.json")).doesNotExist();
+    int loggedBeforeKill = Files.readAllLines(metrics).size();
+
+    Process second = start(tmp.resolve("second.log"), "train", "--resume", run.toString());
+    assertThat(second.waitFor(180, TimeUnit.SECONDS)).isTrue();
+    assertThat(second.exitValue()).as(Files.readString(tmp.resolve("second.log"))).isZero();
+
+    JsonObject s =
+        JsonParser.parseString(Files.readString(run.resolve("summary.json"))).getAsJsonObject();
+    assertThat(s.get("status").getAsString()).isEqualTo("finished");
+    assertThat(s.get("steps").getAsLong()).isEqualTo(10);
+    JsonObject ledger = s.getAsJsonObject("ledger");
+    assertThat(ledger.get("balanced").getAsBoolean()).isTrue();
+    assertThat(ledger.get("produced").getAsLong())
+        .isEqualTo(ledger.get("trained").getAsLong() + ledger.get("dropped").getAsLong());
+    assertThat(s.getAsJsonArray("resumes")).hasSize(1);
+    JsonObject resume = s.getAsJsonArray("resumes").get(0).getAsJsonObject();
+    long from = resume.get("from_step").getAsLong();
+    assertThat(from).isIn(3L, 6L, 9L);
+    assertThat(ledger.getAsJsonObject("dropped_by_reason").get("lost_in_crash").getAsLong())
+        .isEqualTo(resume.get("lost_in_crash").getAsLong());
+    List<Long> steps = new ArrayList<>();
+    for (String l : Files.readAllLines(metrics)) {
+      steps.add(JsonParser.parseString(l).getAsJsonObject().get("step").getAsLong());
+    }
+    assertThat(steps).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
+    if (loggedBeforeKill > from) {
+      assertThat(run.resolve("metrics.superseded.jsonl")).isRegularFile();
+    }
+  }
+}

@@ -1,0 +1,222 @@
+package dev.r3.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The prefill of one {@link RolloutEngine#generate} call, in four named steps:
+ *
+ * <ol>
+ *   <li>{@link #deduplicatePrompts}: one row per distinct prompt, so a GRPO group's shared prompt
+ *       is computed once;
+ *   <li>{@link #lookUpCachedPrefixes}: each distinct prompt's longest stored prefix; the window
+ *       starts at the first column some row still has to compute, and {@link
+ *       #restoreCachedPrefixes} puts the stored KV entries in place of the recomputed ones, layer
+ *       by layer, as the window runs;
+ *   <li>{@link #prefillWindow}: one decoder pass over that window, filling the KV cache and giving
+ *       the logits of every prompt's last token;
+ *   <li>{@link #collectPromptRouting}: the routing ids of every prompt position, the cached
+ *       prefix's from its entry and the rest from this pass, so the record stays complete.
+ * </ol>
+ *
+ * Prompts are right-aligned in {@code promptColumns} columns (left padding): column c of row u
+ * holds the token at position {@code c - rowPad[u]}.
+ */
+final class PromptPrefill {
+  private final MoeDecoder model;
+  private final ModelConfig config;
+  private final PrefixCache prefixCache;
+  private final NDManager call;
+  private final int[][] prompt; // per sequence
+  private final int promptColumns;
+  private final int capacity;
+  private final int layers;
+  private final int k;
+
+  // deduplicatePrompts
+  private int[] uniqueRow; // sequence -> row of its prompt
+  private int[][] uniquePrompt; // row -> prompt
+  private int[] rowPad; // row -> columns before its first token
+  // lookUpCachedPrefixes
+  private PrefixCache.Hit[] hits; // row -> stored prefix, or null
+  private int first; // first column computed by some row
+  // prefillWindow
+  private BatchKvCache cache;
+  private float[] logits; // (rows, V): each prompt's last token
+  // collectPromptRouting
+  private int[][] promptRoute; // row -> [position][layer][slot] flattened
+
+  PromptPrefill(
+      MoeDecoder model,
+      PrefixCache prefixCache,
+      NDManager call,
+      int[][] prompt,
+      int promptColumns,
+      int capacity) {
+    this.model = model;
+    this.config = model.config;
+    this.prefixCache = prefixCache;
+    this.call = call;
+    this.prompt = prompt;
+    this.promptColumns = promptColumns;
+    this.capacity = capacity;
+    this.layers = config.numLayers();
+    this.k = config.isMoe() ? config.topK() : 0;
+  }
+
+  /** Runs the four steps; the results are then read through the accessors below. */
+  PromptPrefill run() {
+    deduplicatePrompts();
+    lookUpCachedPrefixes();
+    MoeDecoder.Window win = prefillWindow();
+    collectPromptRouting(win);
+    return this;
+  }
+
+  /** The row (in the cache and in {@link #logits}) that holds sequence b's prompt. */
+  int rowOf(int b) {
+    return uniqueRow[b];
+  }
+
+  /** Rows prefilled: one per distinct prompt. */
+  int rows() {
+    return uniquePrompt.length;
+  }
+
+  /** Columns before sequence b's first token. */
+  int padOf(int b) {
+    return rowPad[uniqueRow[b]];
+  }
+
+  /** The cache, one row per distinct prompt, prompt columns filled. */
+  BatchKvCache cache() {
+    return cache;
+  }
+
+  /** (rows, V) logits of each distinct prompt's last token. */
+  float[] logits() {
+    return logits;
+  }
+
+  /** Sequence b's prompt routing: [position][layer][slot] flattened over its prompt positions. */
+  int[] routingOf(int b) {
+    return promptRoute[uniqueRow[b]];
+  }
+
+  // ------------------------------------------------------------------ the steps
+
+  private void deduplicatePrompts() {
+    Map<List<Integer>, Integer> seen = new HashMap<>();
+    List<int[]> uniq = new ArrayList<>();
+    uniqueRow = new int[prompt.length];
+    for (int b = 0; b < prompt.length; b++) {
+      List<Integer> key = Arrays.stream(prompt[b]).boxed().toList();
+      Integer u = seen.get(key);
+      if (u == null) {
+        u = uniq.size();
+        seen.put(key, u);
+        uniq.add(prompt[b]);
+      }
+      uniqueRow[b] = u;
+    }
+    uniquePrompt = uniq.toArray(new int[0][]);
+    rowPad = new int[uniquePrompt.length];
+    for (int u = 0; u < uniquePrompt.length; u++) {
+      rowPad[u] = promptColumns - uniquePrompt[u].length;
+    }
+  }
+
+  private void lookUpCachedPrefixes() {
+    int rows = uniquePrompt.length;
+    hits = new PrefixCache.Hit[rows];
+    first = promptColumns - 1;
+    for (int u = 0; u < rows; u++) {
+      hits[u] = prefixCache.enabled() ? prefixCache.lookup(uniquePrompt[u]) : null;
+      first = Math.min(first, rowPad[u] + cached(u));
+    }
+  }
+
+  /** Called per layer after the window's own entries are written: cached prefixes win. */
+  private void restoreCachedPrefixes(int layer, NDManager scope) {
+    for (int u = 0; u < hits.length; u++) {
+      if (hits[u] != null) {
+        cache.restore(layer, u, rowPad[u], hits[u].entry().kv, hits[u].length(), scope);
+      }
+    }
+  }
+
+  private MoeDecoder.Window prefillWindow() {
+    int rows = uniquePrompt.length;
+    cache = new BatchKvCache(call, config, rows, capacity);
+    int width = promptColumns - first;
+    int slots = rows * width;
+    long[] ids = new long[slots];
+    long[] positions = new long[slots];
+    boolean[] computed = new boolean[slots];
+    float[] keyMask = new float[rows * promptColumns];
+    for (int u = 0; u < rows; u++) {
+      int cached = cached(u);
+      for (int i = 0; i < width; i++) {
+        int p = first + i - rowPad[u];
+        if (p >= 0) {
+          ids[u * width + i] = uniquePrompt[u][p];
+          positions[u * width + i] = p;
+          computed[u * width + i] = p >= cached;
+        }
+      }
+      Arrays.fill(keyMask, u * promptColumns, u * promptColumns + rowPad[u], MoeDecoder.MASKED);
+    }
+    MoeDecoder.Window win =
+        new MoeDecoder.Window(
+            rows,
+            width,
+            promptColumns,
+            ids,
+            positions,
+            computed,
+            MoeDecoder.Window.causal(width, promptColumns, first),
+            keyMask,
+            layers);
+    try (NDManager s = call.newSubManager()) {
+      MoeDecoder.KvStore store =
+          (l, kNew, vNew, scope) -> {
+            cache.write(l, first, kNew, vNew);
+            restoreCachedPrefixes(l, scope);
+            return cache.columns(l, promptColumns, scope);
+          };
+      NDArray hidden = model.forward(win, store, s); // (U, W, H)
+      NDArray last = Nd.slice(hidden, 1, width - 1, width, s); // (U, 1, H)
+      logits = model.logits(last).toFloatArray(); // (U, 1, V)
+    }
+    return win;
+  }
+
+  private void collectPromptRouting(MoeDecoder.Window win) {
+    int rows = uniquePrompt.length;
+    promptRoute = new int[rows][];
+    for (int u = 0; u < rows; u++) {
+      int len = uniquePrompt[u].length;
+      int[] r = new int[len * layers * k];
+      int cached = cached(u);
+      if (cached > 0 && k > 0) {
+        System.arraycopy(hits[u].entry().routing.toIntArray(), 0, r, 0, cached * layers * k);
+      }
+      for (int p = cached; p < len && k > 0; p++) {
+        int slot = u * win.width + (rowPad[u] + p - first);
+        for (int l = 0; l < layers; l++) {
+          System.arraycopy(win.used[l], slot * k, r, (p * layers + l) * k, k);
+        }
+      }
+      promptRoute[u] = r;
+    }
+  }
+
+  private int cached(int u) {
+    return hits[u] == null ? 0 : hits[u].length();
+  }
+}
