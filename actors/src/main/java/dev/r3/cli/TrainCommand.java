@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ./r3 train}: one asynchronous RL experiment on the actor pipeline. */
@@ -49,6 +50,8 @@ public final class TrainCommand implements Callable<Integer> {
       paramLabel = "KEY=VALUE",
       description = "override one setting, e.g. learner.mini-steps=4")
   List<String> sets = new ArrayList<>();
+
+  @Mixin EnvOptions env = new EnvOptions();
 
   @Option(
       names = "--cluster",
@@ -117,7 +120,7 @@ public final class TrainCommand implements Callable<Integer> {
     if (minRolloutNodes != null) {
       all.add("r3.cluster.min-rollout-nodes=" + minRolloutNodes);
     }
-    R3Config c = ProductionBackends.resolve(ConfigLoader.load(file, all));
+    R3Config c = ProductionBackends.resolve(ConfigLoader.load(file, all, env.choice()));
     if (cluster) {
       ClusterConfig.of(c); // refuse bad cluster settings before the warm start
     }
