@@ -303,7 +303,14 @@ class WeightRoundingTest {
   // ---- whole models and RolloutPrecision ----
 
   private static ModelConfig tiny() {
-    return new ModelConfig(11, 8, 2, 2, 1, 4, 4, 2, 6, 0, true, 1e-6f, 10000f, 16, 0.02f);
+    return ModelConfig.builder(11)
+        .hidden(8)
+        .layers(2)
+        .heads(2)
+        .kvHeads(1)
+        .experts(4, 2, 6)
+        .maxPositions(16)
+        .build();
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.r3.actors.cluster;
 
+import dev.r3.actors.chaos.Chaos;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.pipeline.Coordinator;
 import dev.r3.actors.pipeline.GroupRunner;
@@ -9,6 +10,7 @@ import dev.r3.actors.pipeline.Topology;
 import dev.r3.actors.ports.Backends;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -43,9 +45,15 @@ final class ClusterTopology implements Topology {
       ActorContext<Coordinator.Command> ctx,
       R3Config config,
       Backends backends,
-      ActorRef<Learner.Command> learner) {
-    publisher.tell(new WeightsPublisher.Follow(learner));
+      Supplier<ActorRef<Learner.Command>> learner,
+      Chaos chaos) {
+    publisher.tell(new WeightsPublisher.Follow(learner.get()));
     return new ShardedCrew(sharding, stations, record);
+  }
+
+  @Override
+  public void learnerChanged(ActorRef<Learner.Command> learner) {
+    publisher.tell(new WeightsPublisher.Follow(learner));
   }
 
   @Override

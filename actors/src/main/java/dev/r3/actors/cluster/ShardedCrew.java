@@ -40,7 +40,8 @@ final class ShardedCrew implements GroupRunner {
       ActorContext<ReplayBuffer.Command> ctx,
       GroupRollout.Order order,
       int station,
-      R3Config config) {
+      R3Config config,
+      dev.r3.actors.chaos.Chaos chaos) {
     EntityRef<RolloutStation.Command> ref =
         sharding.entityRefFor(RolloutStation.TYPE, stations.get(station));
     ref.tell(new RolloutStation.Launch(order, station, ctx.getSelf()));

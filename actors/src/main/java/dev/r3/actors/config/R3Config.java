@@ -131,7 +131,11 @@ public record R3Config(
       Duration shutdown) {}
 
   public record Faults(
-      int maxRetries, Duration backoffMin, Duration backoffMax, double backoffRandom) {}
+      int maxRetries,
+      Duration backoffMin,
+      Duration backoffMax,
+      double backoffRandom,
+      int learnerRestarts) {}
 
   public record Watchdog(Duration interval, Duration stallTimeout) {}
 
@@ -207,7 +211,8 @@ public record R3Config(
                 r.atLeast("r3.faults.max-retries", 0),
                 r.duration("r3.faults.backoff-min"),
                 r.duration("r3.faults.backoff-max"),
-                r.inRange("r3.faults.backoff-random", 0.0, 1.0)),
+                r.inRange("r3.faults.backoff-random", 0.0, 1.0),
+                r.atLeast("r3.faults.learner-restarts", 0)),
             new Watchdog(
                 r.duration("r3.watchdog.interval"), r.duration("r3.watchdog.stall-timeout")),
             new Metrics(
@@ -215,6 +220,7 @@ public record R3Config(
                 r.portOrZero("r3.metrics.prometheus-port")),
             root);
     c.crossCheck();
+    c.chaos(); // validated at load like every other section
     return c;
   }
 
@@ -265,6 +271,11 @@ public record R3Config(
               + " < "
               + faults.backoffMin());
     }
+  }
+
+  /** The {@code r3.chaos} section (fault injection; off by default). */
+  public dev.r3.actors.chaos.ChaosSettings chaos() {
+    return dev.r3.actors.chaos.ChaosSettings.from(source);
   }
 
   /** The effective settings as (key, value) rows, sorted: what the run logs as a table at start. */

@@ -1,11 +1,15 @@
 package dev.r3.actors.djl;
 
+import dev.r3.actors.chaos.Chaos;
+import dev.r3.actors.chaos.ChaosLog;
+import dev.r3.actors.chaos.ChaosSettings;
 import dev.r3.actors.cluster.RolloutBackends;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.ports.Backends;
 import dev.r3.env.CharTokenizer;
 import dev.r3.env.Environment;
 import dev.r3.env.Environments;
+import dev.r3.env.FaultyEnvironment;
 import dev.r3.env.GuardedEnvironment;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.io.Checkpoint;
@@ -70,13 +74,33 @@ public final class ProductionBackends {
               + ", the tokenizer has "
               + tok.vocabSize());
     }
-    Environment guarded = GuardedEnvironment.wrap(env);
+    ChaosSettings cs = c.chaos();
+    Chaos chaos = cs.enabled() ? new Chaos(cs, new ChaosLog()) : Chaos.NONE;
+    Environment guarded;
+    if (cs.faultyEnvironment()) {
+      FaultyEnvironment.Rates rates =
+          new FaultyEnvironment.Rates(
+              cs.envThrow(),
+              cs.envTimeout(),
+              cs.envMalformed(),
+              cs.envAbsurdReward(),
+              cs.envBudget().multipliedBy(2));
+      GuardedEnvironment g =
+          GuardedEnvironment.wrap(
+              new FaultyEnvironment(env, rates, cs.seed(), chaos.log()::injected), cs.envBudget());
+      chaos.log().guard(g.stats());
+      guarded = g;
+      log.println("chaos: faulty environment " + rates + " under a " + cs.envBudget() + " guard");
+    } else {
+      guarded = GuardedEnvironment.wrap(env);
+    }
     return new Backends(
         () -> new EnvTask(guarded),
         new EnvTokenizer(tok),
         new DjlGenerators(c.rollout().precision()),
         DjlTrainer.factory(),
         CheckpointFiles.writer(),
-        init);
+        init,
+        chaos);
   }
 }

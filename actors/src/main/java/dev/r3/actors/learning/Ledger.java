@@ -78,6 +78,19 @@ public final class Ledger {
     trained += n;
   }
 
+  /** n trained trajectories whose training was lost (a learner restarted from a checkpoint). */
+  public void untrain(long n, DropReason reason) {
+    move(n, "trained", trained);
+    trained -= n;
+    dropped[reason.ordinal()] += n;
+  }
+
+  /** Everything in training is dropped (its learner is gone). */
+  public void dropInTraining(DropReason reason) {
+    dropped[reason.ordinal()] += inTraining;
+    inTraining = 0;
+  }
+
   public LedgerCounts counts() {
     return new LedgerCounts(produced, trained, inTraining, buffered, dropped, abandonedGroups);
   }

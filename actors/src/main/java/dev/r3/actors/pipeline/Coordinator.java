@@ -1,5 +1,7 @@
 package dev.r3.actors.pipeline;
 
+import dev.r3.actors.chaos.Chaos;
+import dev.r3.actors.chaos.ChaosLog;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.learning.DropReason;
 import dev.r3.actors.learning.Evaluator;
@@ -128,12 +130,17 @@ public final class Coordinator {
   private final R3Config config;
   private final Backends backends;
   private final Topology topology;
-  private final RunFiles files;
+  private RunFiles files; // reopened when a learner restart rewinds the run
   private final CompletableFuture<RunSummary> done;
   private final Executor blocking;
   private final Evaluator evaluator;
   private final ProgressBar progress;
-  private final ActorRef<Learner.Command> learner;
+  // Read by the workers' subscription callback on their threads; replaced by a learner restart.
+  private volatile ActorRef<Learner.Command> learner;
+  private String learnerName;
+  private int learnerRestarts;
+  private String restarting; // why the learner failed, while its restart waits for pending writes
+  private final Chaos chaos;
   private final ActorRef<ReplayBuffer.Command> buffer;
   private final RunCheckpoints history;
   private final List<Path> checkpoints = new ArrayList<>();
@@ -153,9 +160,9 @@ public final class Coordinator {
       Resume resume,
       Topology topology) {
     this.ctx = ctx;
+    this.topology = topology;
     this.config = config;
     this.backends = backends;
-    this.topology = topology;
     this.files = files;
     this.done = done;
     this.blocking =
@@ -163,6 +170,10 @@ public final class Coordinator {
             .dispatchers()
             .lookup(DispatcherSelector.fromConfig("r3-rollout-dispatcher"));
     this.history = new RunCheckpoints(config, backends, files, blocking, resume);
+    this.chaos =
+        backends.chaos().enabled() || !config.chaos().enabled()
+            ? backends.chaos()
+            : new Chaos(config.chaos(), new ChaosLog());
     var r = config.rollout();
     int eos = backends.tokenizer().eosId();
     this.evaluator =
@@ -184,16 +195,11 @@ public final class Coordinator {
     TrainingState from = resume == null ? null : resume.state();
     Learner.Origin origin =
         from == null
-            ? new Learner.Origin(0, backends.initialWeights(), null, 0)
+            ? new Learner.Origin(0, backends.initialWeights(), null, 0, null)
             : new Learner.Origin(
-                from.version(), resume.weights(), resume.optimizer(), from.nextGroupId());
-    learner =
-        ctx.spawn(
-            Learner.create(
-                config, backends.trainers(), backends.initialWeights(), origin, ctx.getSelf()),
-            "learner");
-    ctx.watchWith(learner, new ChildStopped("learner"));
-    GroupRunner crew = topology.rollouts(ctx, config, backends, learner);
+                from.version(), resume.weights(), resume.optimizer(), from.nextGroupId(), null);
+    spawnLearner(origin);
+    GroupRunner crew = topology.rollouts(ctx, config, backends, () -> learner, chaos);
     buffer =
         ctx.spawn(
             ReplayBuffer.create(
@@ -203,7 +209,8 @@ public final class Coordinator {
                 from == null
                     ? ReplayBuffer.Origin.FRESH
                     : new ReplayBuffer.Origin(
-                        from.version(), from.nextGroupId(), from.acceptedGroups(), from.ledger())),
+                        from.version(), from.nextGroupId(), from.acceptedGroups(), from.ledger()),
+                chaos),
             "buffer");
     ctx.watchWith(buffer, new ChildStopped("buffer"));
     topology.bufferStarted(buffer);
@@ -225,7 +232,7 @@ public final class Coordinator {
   private Behavior<Command> behavior() {
     return Behaviors.receive(Command.class)
         .onMessage(StepCompleted.class, this::onStep)
-        .onMessage(LearnerFailed.class, m -> fail("learner failed: " + m.reason()))
+        .onMessage(LearnerFailed.class, this::onLearnerFailed)
         .onMessage(Interrupt.class, this::onInterrupt)
         .onMessage(LearnerStopped.class, this::onLearnerStopped)
         .onMessage(EvalDone.class, this::onEvalDone)
@@ -233,7 +240,12 @@ public final class Coordinator {
         .onMessage(GotDrained.class, this::onDrained)
         .onMessage(
             ChildStopped.class,
-            m -> draining ? Behaviors.same() : fail(m.who() + " stopped unexpectedly"))
+            m ->
+                draining
+                        || (m.who().startsWith("learner")
+                            && (restarting != null || !m.who().equals(learnerName)))
+                    ? Behaviors.same()
+                    : fail(m.who() + " stopped unexpectedly"))
         .build();
   }
 
@@ -284,8 +296,7 @@ public final class Coordinator {
                 ? " of r3.eval.size " + config.eval().size() + ": the held-out split has no more"
                 : "",
             String.format("%.1f", e.seconds()));
-    maybeFinish();
-    return Behaviors.same();
+    return restartOrFinish();
   }
 
   private Behavior<Command> onCheckpointDone(CheckpointDone m) {
@@ -294,8 +305,70 @@ public final class Coordinator {
       return fail("checkpoint at step " + m.step() + " failed: " + m.error());
     }
     checkpoints.add(m.dir());
+    return restartOrFinish();
+  }
+
+  private Behavior<Command> restartOrFinish() {
+    if (restarting != null && pending == 0) {
+      return restartLearner();
+    }
     maybeFinish();
     return Behaviors.same();
+  }
+
+  /**
+   * A failed learner is replaced (up to r3.faults.learner-restarts times) by one started from the
+   * last checkpoint, once the evaluations and checkpoints in flight are written.
+   */
+  private Behavior<Command> onLearnerFailed(LearnerFailed m) {
+    if (learnerRestarts >= config.faults().learnerRestarts()
+        || lastStepDone
+        || interrupted != null) {
+      return fail("learner failed: " + m.reason());
+    }
+    learnerRestarts++;
+    restarting = m.reason();
+    ctx.getLog().warn("learner failed ({}); restarting it from the last checkpoint", m.reason());
+    return restartOrFinish();
+  }
+
+  private Behavior<Command> restartLearner() {
+    String why = restarting;
+    restarting = null;
+    Resume r;
+    try {
+      r = Resume.load(files.dir(), config, backends.initialWeights(), true);
+    } catch (IllegalArgumentException e) {
+      return fail("learner failed (" + why + ") and cannot be restarted: " + e.getMessage());
+    }
+    TrainingState st = r.state();
+    files.close();
+    files = RunFiles.resumed(files.dir(), st.step(), st.evals());
+    history.rewind(r);
+    steps = st.step();
+    var rewind = new ReplayBuffer.Rewind(st.version(), st.ledger().trained(), st.acceptedGroups());
+    spawnLearner(
+        new Learner.Origin(st.version(), r.weights(), r.optimizer(), st.nextGroupId(), rewind));
+    topology.learnerChanged(learner);
+    learner.tell(new Learner.Start(buffer));
+    chaos.log().handled(ChaosLog.LEARNER_FAILURE, "restarted_from_checkpoint_step_" + st.step());
+    ctx.getLog().warn("learner restarted from {} (step {})", r.checkpoint(), st.step());
+    return Behaviors.same();
+  }
+
+  private void spawnLearner(Learner.Origin origin) {
+    learnerName = learnerRestarts == 0 ? "learner" : "learner-" + learnerRestarts;
+    learner =
+        ctx.spawn(
+            Learner.create(
+                config,
+                backends.trainers(),
+                backends.initialWeights(),
+                origin,
+                ctx.getSelf(),
+                chaos),
+            learnerName);
+    ctx.watchWith(learner, new ChildStopped(learnerName));
   }
 
   private Behavior<Command> onDrained(GotDrained m) {
@@ -397,6 +470,9 @@ public final class Coordinator {
                 && evals.get(evals.size() - 1).version() >= config.experiment().totalSteps()
             ? evals.get(evals.size() - 1)
             : null;
+    if (chaos.enabled()) {
+      files.faults(chaos.log().table());
+    }
     return new RunSummary(
         config.experiment().name(),
         files.dir(),

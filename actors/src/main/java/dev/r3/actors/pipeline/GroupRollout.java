@@ -1,5 +1,6 @@
 package dev.r3.actors.pipeline;
 
+import dev.r3.actors.chaos.Chaos;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.learning.DropReason;
 import dev.r3.actors.pipeline.EnvironmentActor.MakePrompt;
@@ -124,11 +125,17 @@ public final class GroupRollout {
   }
 
   public static Behavior<Command> create(Spec spec, ActorRef<ReplayBuffer.Command> parent) {
+    return create(spec, parent, Chaos.NONE);
+  }
+
+  /** With {@code chaos}: workers' result frames may be corrupted on the wire (r3.chaos). */
+  public static Behavior<Command> create(
+      Spec spec, ActorRef<ReplayBuffer.Command> parent, Chaos chaos) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers -> {
-                  GroupRollout g = new GroupRollout(ctx, timers, spec, parent);
+                  GroupRollout g = new GroupRollout(ctx, timers, spec, parent, chaos);
                   g.askPrompt();
                   return g.behavior();
                 }));
@@ -142,6 +149,7 @@ public final class GroupRollout {
   private final Spec spec;
   private final ActorRef<ReplayBuffer.Command> parent;
   private final ActorRef<GenerateReply> replies;
+  private final Chaos chaos;
   // Attempts sent to a worker that has not yet answered with a result or a failure.
   private final Map<Integer, ActorRef<RolloutWorker.Command>> outstanding = new HashMap<>();
   private Phase phase = Phase.PROMPT;
@@ -157,8 +165,10 @@ public final class GroupRollout {
       ActorContext<Command> ctx,
       TimerScheduler<Command> timers,
       Spec spec,
-      ActorRef<ReplayBuffer.Command> parent) {
+      ActorRef<ReplayBuffer.Command> parent,
+      Chaos chaos) {
     this.ctx = ctx;
+    this.chaos = chaos;
     this.timers = timers;
     this.spec = spec;
     this.parent = parent;
@@ -231,6 +241,13 @@ public final class GroupRollout {
 
   private Behavior<Command> onWorkerReply(WorkerReply m) {
     GenerateReply r = m.reply();
+    if (r instanceof Generated g && chaos.enabled()) {
+      r =
+          chaos.overTheWire(
+              g,
+              org.apache.pekko.serialization.SerializationExtension.get(
+                  org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(ctx.getSystem())));
+    }
     boolean current = phase == Phase.GENERATING && r.attempt() == attempt;
     if (r instanceof Started) {
       if (current) {

@@ -21,7 +21,8 @@ public interface GroupRunner {
       ActorContext<ReplayBuffer.Command> ctx,
       GroupRollout.Order order,
       int station,
-      R3Config config);
+      R3Config config,
+      dev.r3.actors.chaos.Chaos chaos);
 
   /** Stations added since the start (a rollout node joined); the one-JVM crew never grows. */
   default void addStations(List<String> ids) {

@@ -1,5 +1,6 @@
 package dev.r3.actors.pipeline;
 
+import dev.r3.actors.chaos.Chaos;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.learning.RlStep;
 import dev.r3.actors.learning.StepReport;
@@ -75,9 +76,15 @@ public final class Learner {
    *
    * @param optimizer the AdamW state to continue from; null for a fresh optimizer
    * @param nextGroupId the buffer's next group id at that point (reported with each step)
+   * @param rewind for a learner restarted in the same run: sent to the buffer before the first
+   *     batch request, and the subscribed workers are told to rewind their weights; null otherwise
    */
   public record Origin(
-      long version, ModelWeights policy, OptimizerState optimizer, long nextGroupId) {}
+      long version,
+      ModelWeights policy,
+      OptimizerState optimizer,
+      long nextGroupId,
+      ReplayBuffer.Rewind rewind) {}
 
   // ---- internal ----
   private record GotBatch(Batch batch) implements Command, NoSerializationVerificationNeeded {}
@@ -106,7 +113,7 @@ public final class Learner {
       PolicyTrainer.Factory trainers,
       ModelWeights initial,
       ActorRef<Coordinator.Command> coordinator) {
-    return create(config, trainers, initial, new Origin(0, initial, null, 0), coordinator);
+    return create(config, trainers, initial, new Origin(0, initial, null, 0, null), coordinator);
   }
 
   /**
@@ -119,11 +126,23 @@ public final class Learner {
       ModelWeights reference,
       Origin origin,
       ActorRef<Coordinator.Command> coordinator) {
+    return create(config, trainers, reference, origin, coordinator, Chaos.NONE);
+  }
+
+  /** With {@code chaos}: the step at r3.chaos.learner-failure-step fails once. */
+  public static Behavior<Command> create(
+      R3Config config,
+      PolicyTrainer.Factory trainers,
+      ModelWeights reference,
+      Origin origin,
+      ActorRef<Coordinator.Command> coordinator,
+      Chaos chaos) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers ->
-                    new Learner(ctx, timers, config, trainers, reference, origin, coordinator)
+                    new Learner(
+                            ctx, timers, config, trainers, reference, origin, coordinator, chaos)
                         .behavior()));
   }
 
@@ -135,6 +154,7 @@ public final class Learner {
   private final ModelWeights initial;
   private final Origin origin;
   private final ActorRef<Coordinator.Command> coordinator;
+  private final Chaos chaos;
   private final Executor executor;
   private final RlStep rlStep;
   private final Set<ActorRef<RolloutWorker.Command>> subscribers = new LinkedHashSet<>();
@@ -157,8 +177,10 @@ public final class Learner {
       PolicyTrainer.Factory trainers,
       ModelWeights initial,
       Origin origin,
-      ActorRef<Coordinator.Command> coordinator) {
+      ActorRef<Coordinator.Command> coordinator,
+      Chaos chaos) {
     this.ctx = ctx;
+    this.chaos = chaos;
     this.timers = timers;
     this.config = config;
     this.trainers = trainers;
@@ -195,12 +217,19 @@ public final class Learner {
 
   private Behavior<Command> onStart(Start m) {
     buffer = m.buffer();
+    if (origin.rewind() != null) {
+      buffer.tell(origin.rewind()); // before the first TakeBatch: same sender, same order
+    }
     requestBatch();
     return Behaviors.same();
   }
 
   private Behavior<Command> onSubscribe(SubscribeWeights m) {
-    subscribers.add(m.worker());
+    boolean first = subscribers.add(m.worker());
+    if (first && origin.rewind() != null) {
+      m.worker().tell(new RolloutWorker.RewindWeights(snapshot));
+      return Behaviors.same();
+    }
     m.worker().tell(new RolloutWorker.UseWeights(snapshot));
     return Behaviors.same();
   }
@@ -239,6 +268,10 @@ public final class Learner {
             () -> {
               try {
                 openTrainers();
+                if (chaos.failLearnerAt(version + 1)) {
+                  throw new IllegalStateException(
+                      "chaos: injected learner failure in step " + (version + 1));
+                }
                 StepStats stats = rlStep.run(trainer, reference, version, batch.groups());
                 return new StepDone(
                     batch,

@@ -1,10 +1,13 @@
 package dev.r3.actors.pipeline;
 
+import dev.r3.actors.chaos.Chaos;
+import dev.r3.actors.chaos.ChaosMonkey;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.ports.Backends;
 import dev.r3.model.SamplingParams;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -16,20 +19,18 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * watchdog, all children of the coordinator.
  */
 final class LocalTopology implements Topology {
-  static final LocalTopology INSTANCE = new LocalTopology();
-
-  private LocalTopology() {}
+  private final List<ActorRef<RolloutWorker.Command>> workers = new ArrayList<>();
 
   @Override
   public GroupRunner rollouts(
       ActorContext<Coordinator.Command> ctx,
       R3Config config,
       Backends backends,
-      ActorRef<Learner.Command> learner) {
+      Supplier<ActorRef<Learner.Command>> learner,
+      Chaos chaos) {
     var r = config.rollout();
     var f = config.faults();
     SamplingParams sampling = sampling(config, backends.tokenizer().eosId());
-    List<ActorRef<RolloutWorker.Command>> workers = new ArrayList<>();
     List<ActorRef<EnvironmentActor.Command>> envs = new ArrayList<>();
     for (int i = 0; i < r.workers(); i++) {
       String name = "rollout-" + i;
@@ -40,7 +41,7 @@ final class LocalTopology implements Topology {
                           name,
                           backends.generators(),
                           sampling,
-                          w -> learner.tell(new Learner.SubscribeWeights(w))))
+                          w -> learner.get().tell(new Learner.SubscribeWeights(w))))
                   .onFailure(
                       SupervisorStrategy.restartWithBackoff(
                           f.backoffMin(), f.backoffMax(), f.backoffRandom())),
@@ -59,7 +60,19 @@ final class LocalTopology implements Topology {
                 .onFailure(SupervisorStrategy.restart()),
             "reward");
     ctx.spawn(Watchdog.create(workers, config.watchdog(), config.timeouts()), "watchdog");
-    return new ReplayBuffer.Crew(envs, workers, reward);
+    if (chaos.settings().killsWorkers()) {
+      ctx.spawn(
+          ChaosMonkey.create(workers, chaos, f.backoffMax().plus(config.timeouts().ask())),
+          "chaos-monkey");
+    }
+    return new ReplayBuffer.Crew(envs, List.copyOf(workers), reward);
+  }
+
+  @Override
+  public void learnerChanged(ActorRef<Learner.Command> learner) {
+    for (ActorRef<RolloutWorker.Command> w : workers) {
+      learner.tell(new Learner.SubscribeWeights(w));
+    }
   }
 
   /** The rollout sampling settings of a run (the seed comes with each request). */

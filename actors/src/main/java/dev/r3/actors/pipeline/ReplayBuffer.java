@@ -1,5 +1,7 @@
 package dev.r3.actors.pipeline;
 
+import dev.r3.actors.chaos.Chaos;
+import dev.r3.actors.chaos.ChaosLog;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.learning.DropReason;
 import dev.r3.actors.learning.GroupWork;
@@ -7,9 +9,9 @@ import dev.r3.actors.learning.Ledger;
 import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.ScoredGroup;
 import dev.r3.actors.learning.ScoredTrajectory;
-import dev.r3.actors.learning.Seeds;
 import dev.r3.actors.learning.StalenessGate;
 import dev.r3.actors.wire.WireMessage;
+import dev.r3.env.Seeds;
 import dev.r3.model.ModelConfig;
 import dev.r3.model.RoutingMismatchException;
 import java.util.ArrayList;
@@ -49,6 +51,7 @@ public final class ReplayBuffer {
           BatchTrained,
           Drain,
           GetStatus,
+          Rewind,
           DrainTimeout,
           GroupPlaced,
           StationsJoined,
@@ -124,6 +127,17 @@ public final class ReplayBuffer {
   public record NodeLost(String node) implements Command {}
 
   /**
+   * The learner was restarted from the checkpoint of {@code version}: what was trained after it
+   * (and the batch in training) is dropped as lost_in_crash, as are waiting groups generated after
+   * it and those still running that come back from a newer version; admission goes on from there.
+   *
+   * @param trainedAtCheckpoint the ledger's trained count at the checkpoint
+   * @param acceptedGroups groups trained on up to the checkpoint
+   */
+  public record Rewind(long version, long trainedAtCheckpoint, long acceptedGroups)
+      implements Command {}
+
+  /**
    * @param rolloutTokensPerSecond generated tokens per second of wall time since the previous batch
    * @param nextGroupId the first group id not yet admitted when the batch left: where a run resumed
    *     from the step trained on this batch starts admitting again
@@ -169,7 +183,11 @@ public final class ReplayBuffer {
 
     @Override
     public Launched launch(
-        ActorContext<Command> ctx, GroupRollout.Order order, int station, R3Config config) {
+        ActorContext<Command> ctx,
+        GroupRollout.Order order,
+        int station,
+        R3Config config,
+        Chaos chaos) {
       GroupRollout.Spec spec =
           GroupRollout.Spec.of(
               order,
@@ -180,7 +198,7 @@ public final class ReplayBuffer {
               config.timeouts(),
               config.faults().maxRetries());
       ActorRef<GroupRollout.Command> child =
-          ctx.spawn(GroupRollout.create(spec, ctx.getSelf()), "group-" + order.groupId());
+          ctx.spawn(GroupRollout.create(spec, ctx.getSelf(), chaos), "group-" + order.groupId());
       return new Launched() {
         @Override
         public void abort(String why) {
@@ -212,10 +230,20 @@ public final class ReplayBuffer {
 
   public static Behavior<Command> create(
       R3Config config, ModelConfig model, GroupRunner crew, Origin origin) {
+    return create(config, model, crew, origin, Chaos.NONE);
+  }
+
+  /**
+   * @param chaos holds some finished groups back past the staleness bound, and corrupts result
+   *     frames of the group rollouts (r3.chaos)
+   */
+  public static Behavior<Command> create(
+      R3Config config, ModelConfig model, GroupRunner crew, Origin origin, Chaos chaos) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
-                timers -> new ReplayBuffer(ctx, timers, config, model, crew, origin).start()));
+                timers ->
+                    new ReplayBuffer(ctx, timers, config, model, crew, origin, chaos).start()));
   }
 
   // ---- state ----
@@ -226,6 +254,10 @@ public final class ReplayBuffer {
   private final GroupRunner crew;
   private final StalenessGate gate;
   private final Ledger ledger;
+  private final Chaos chaos;
+  // Groups chaos holds back until they are stale (still counted as running), and their ids.
+  private final List<GroupFinished> held = new ArrayList<>();
+  private final java.util.Set<Long> delayed = new java.util.HashSet<>();
   private final TreeMap<Long, ScoredGroup> waiting = new TreeMap<>();
   private final Map<Long, Integer> running = new HashMap<>(); // group id -> worker index
   // Rollout children that have not closed yet (running, or lingering for a cancelled attempt).
@@ -252,8 +284,10 @@ public final class ReplayBuffer {
       R3Config config,
       ModelConfig model,
       GroupRunner crew,
-      Origin origin) {
+      Origin origin,
+      Chaos chaos) {
     this.ctx = ctx;
+    this.chaos = chaos;
     this.timers = timers;
     this.config = config;
     this.model = model;
@@ -278,6 +312,7 @@ public final class ReplayBuffer {
         .onMessage(BatchTrained.class, this::onBatchTrained)
         .onMessage(Drain.class, this::onDrain)
         .onMessage(GetStatus.class, this::onGetStatus)
+        .onMessage(Rewind.class, this::onRewind)
         .onMessage(DrainTimeout.class, this::onDrainTimeout)
         .onMessage(GroupPlaced.class, this::onGroupPlaced)
         .onMessage(StationsJoined.class, this::onStationsJoined)
@@ -289,10 +324,29 @@ public final class ReplayBuffer {
     if (m.closed()) {
       open.remove(m.groupId());
     }
+    if (!running.containsKey(m.groupId())) {
+      return Behaviors.same();
+    }
+    if (drainReplyTo == null && chaos.holdGroup()) {
+      held.add(m); // still running for the gate; released once it is past the staleness bound
+      delayed.add(m.groupId());
+      return Behaviors.same();
+    }
+    return accept(m);
+  }
+
+  private Behavior<Command> accept(GroupFinished m) {
     if (!release(m.groupId())) {
       return Behaviors.same();
     }
     List<ScoredTrajectory> members = new ArrayList<>(m.scored());
+    if (m.version() > version) {
+      // Generated by weights of steps a learner restart undid: no learner will have them.
+      ledger.producedAndDropped(members.size(), DropReason.LOST_IN_CRASH);
+      delayedOutcome(m.groupId(), "lost_in_crash");
+      afterChange();
+      return Behaviors.same();
+    }
     ledger.produced(members.size());
     long tokens = 0;
     for (ScoredTrajectory s : m.scored()) {
@@ -313,6 +367,9 @@ public final class ReplayBuffer {
     ledger.drop(a.failed(), DropReason.FAILED_EPISODE);
     ledger.drop(a.invalid(), DropReason.INVALID_SAMPLE);
     ledger.drop(a.allEqual(), DropReason.ALL_EQUAL);
+    if (a.kept() == null) {
+      delayedOutcome(m.groupId(), "dropped_all_equal_or_failed");
+    }
     if (a.kept() != null) {
       accepted++;
       waiting.put(m.groupId(), a.kept());
@@ -402,6 +459,31 @@ public final class ReplayBuffer {
     return Behaviors.same();
   }
 
+  private Behavior<Command> onRewind(Rewind m) {
+    long before = ledger.counts().droppedTotal();
+    ledger.untrain(ledger.counts().trained() - m.trainedAtCheckpoint(), DropReason.LOST_IN_CRASH);
+    ledger.dropInTraining(DropReason.LOST_IN_CRASH);
+    var it = waiting.values().iterator();
+    while (it.hasNext()) {
+      ScoredGroup g = it.next();
+      if (g.version() > m.version()) {
+        it.remove();
+        ledger.drop(g.members().size(), DropReason.LOST_IN_CRASH);
+        delayedOutcome(g.groupId(), "lost_in_crash");
+      }
+    }
+    version = m.version();
+    accepted = m.acceptedGroups() + waiting.size();
+    demand = null;
+    ctx.getLog()
+        .warn(
+            "rewound to version {}: {} trajectories lost with the learner",
+            m.version(),
+            ledger.counts().droppedTotal() - before);
+    afterChange();
+    return Behaviors.same();
+  }
+
   private Behavior<Command> onDrainTimeout(DrainTimeout m) {
     if (drainReplyTo == null || open.isEmpty()) {
       return Behaviors.same();
@@ -470,7 +552,7 @@ public final class ReplayBuffer {
       int next = leastLoadedWorker();
       workerLoad[next]++;
       running.put(id, next);
-      open.put(id, crew.launch(ctx, orders.get(id), next, config));
+      open.put(id, crew.launch(ctx, orders.get(id), next, config, chaos));
       ctx.getLog().warn("group {} lost with node {}: re-issued to station {}", id, m.node(), next);
     }
     afterChange();
@@ -480,6 +562,7 @@ public final class ReplayBuffer {
   // ---- the rules ----
 
   private void afterChange() {
+    releaseHeld();
     if (drainReplyTo != null) {
       finishDrainIfIdle();
       return;
@@ -488,6 +571,33 @@ public final class ReplayBuffer {
     admit();
     Kamon.gauge("r3.buffer.size").withoutTags().update(waiting.size());
     Kamon.gauge("r3.buffer.running").withoutTags().update(running.size());
+  }
+
+  /** How a group chaos held back ended (each is counted once). */
+  private void delayedOutcome(long groupId, String how) {
+    if (delayed.remove(groupId)) {
+      chaos.log().handled(ChaosLog.STALE_DELAY, how);
+    }
+  }
+
+  /** Lets held groups in once they are past the staleness bound (or at once when draining). */
+  private void releaseHeld() {
+    if (held.isEmpty()) {
+      return;
+    }
+    int eta = config.learner().staleness();
+    List<GroupFinished> ready = new ArrayList<>();
+    held.removeIf(
+        g -> {
+          boolean go = drainReplyTo != null || version - g.version() > eta;
+          if (go) {
+            ready.add(g);
+          }
+          return go;
+        });
+    for (GroupFinished g : ready) {
+      accept(g);
+    }
   }
 
   /** Starts groups while the staleness gate allows. */
@@ -505,7 +615,7 @@ public final class ReplayBuffer {
               version,
               config.rollout().groupSize());
       orders.put(id, order);
-      open.put(id, crew.launch(ctx, order, worker, config));
+      open.put(id, crew.launch(ctx, order, worker, config, chaos));
     }
   }
 
@@ -521,6 +631,7 @@ public final class ReplayBuffer {
         it.remove();
         accepted--; // the gate counts groups that can still be trained: this one no longer can
         ledger.drop(g.members().size(), DropReason.STALE);
+        delayedOutcome(g.groupId(), "dropped_stale");
         ctx.getLog()
             .info("group {} (v{}) is stale at v{}: dropped", g.groupId(), g.version(), version);
       }
@@ -554,6 +665,7 @@ public final class ReplayBuffer {
     }
     for (ScoredGroup g : waiting.values()) {
       ledger.drop(g.members().size(), DropReason.RUN_ENDED);
+      delayedOutcome(g.groupId(), "dropped_run_ended");
     }
     waiting.clear();
     timers.cancelAll();

@@ -7,6 +7,7 @@ import dev.r3.actors.ports.Generator;
 import dev.r3.actors.wire.WireMessage;
 import dev.r3.model.SamplingParams;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -35,7 +36,7 @@ public final class RolloutWorker {
 
   // ---- protocol ----
   public sealed interface Command extends WireMessage
-      permits Generate, Cancel, UseWeights, Ping, Restart, BatchDone {}
+      permits Generate, Cancel, UseWeights, RewindWeights, Ping, Restart, BatchDone {}
 
   /**
    * Generate {@code samples} completions of one prompt with weights of at least {@code minVersion}.
@@ -64,6 +65,12 @@ public final class RolloutWorker {
   public record Cancel(long groupId, int attempt) implements Command {}
 
   public record UseWeights(WeightsSnapshot snapshot) implements Command {}
+
+  /**
+   * The learner was restarted from an older checkpoint: use these weights even though they are
+   * older, and start the queued requests with them (they asked for versions that are gone).
+   */
+  public record RewindWeights(WeightsSnapshot snapshot) implements Command {}
 
   /** The watchdog's liveness probe. */
   public record Ping(ActorRef<Pong> replyTo) implements Command {}
@@ -115,7 +122,9 @@ public final class RolloutWorker {
   /** Thrown to restart the worker. */
   public static final class WorkerFailed extends RuntimeException {
     WorkerFailed(String message, Throwable cause) {
-      super(message, cause);
+      // A requested restart (watchdog, chaos) has no cause and a stack that says nothing: the
+      // supervisor's log line is then the message alone.
+      super(message, cause, false, cause != null);
     }
   }
 
@@ -177,6 +186,7 @@ public final class RolloutWorker {
         .onMessage(Generate.class, this::onGenerate)
         .onMessage(Cancel.class, this::onCancel)
         .onMessage(UseWeights.class, this::onUseWeights)
+        .onMessage(RewindWeights.class, this::onRewindWeights)
         .onMessage(Ping.class, this::onPing)
         .onMessage(Restart.class, this::onRestart)
         .onMessage(BatchDone.class, this::onBatchDone)
@@ -224,6 +234,28 @@ public final class RolloutWorker {
       weights = m.snapshot();
       startNext();
     }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onRewindWeights(RewindWeights m) {
+    long v = m.snapshot().version();
+    ctx.getLog().info("{}: rewound to weights v{}", name, v);
+    weights = m.snapshot();
+    List<Generate> waiting = new ArrayList<>(queue);
+    queue.clear();
+    for (Generate g : waiting) {
+      queue.add(
+          new Generate(
+              g.groupId(),
+              g.attempt(),
+              g.episodeSeed(),
+              g.prompt(),
+              g.samples(),
+              Math.min(g.minVersion(), v),
+              g.samplingSeed(),
+              g.replyTo()));
+    }
+    startNext();
     return Behaviors.same();
   }
 

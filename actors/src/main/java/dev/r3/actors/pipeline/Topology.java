@@ -1,8 +1,10 @@
 package dev.r3.actors.pipeline;
 
+import dev.r3.actors.chaos.Chaos;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.ports.Backends;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 
@@ -15,14 +17,18 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 public interface Topology {
 
   /**
-   * Spawns (or finds) the rollout workers and their helpers; they take weights from {@code
-   * learner}.
+   * Spawns (or finds) the rollout workers and their helpers; they take weights from the current
+   * {@code learner} (a restarted learner is a new actor).
    */
   GroupRunner rollouts(
       ActorContext<Coordinator.Command> ctx,
       R3Config config,
       Backends backends,
-      ActorRef<Learner.Command> learner);
+      Supplier<ActorRef<Learner.Command>> learner,
+      Chaos chaos);
+
+  /** The learner was restarted from a checkpoint: whoever takes weights follows the new one. */
+  void learnerChanged(ActorRef<Learner.Command> learner);
 
   /** The buffer is up: cluster events can now reach it. */
   default void bufferStarted(ActorRef<ReplayBuffer.Command> buffer) {}
@@ -32,8 +38,8 @@ public interface Topology {
     return Map.of();
   }
 
-  /** Everything in this JVM. */
+  /** Everything in this JVM (a new one per run: it knows the run's workers). */
   static Topology local() {
-    return LocalTopology.INSTANCE;
+    return new LocalTopology();
   }
 }

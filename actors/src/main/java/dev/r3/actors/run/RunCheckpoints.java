@@ -62,6 +62,16 @@ public final class RunCheckpoints {
     }
   }
 
+  /** A learner restarted in this process from checkpoint {@code r}: back to its history. */
+  public void rewind(Resume r) {
+    TrainingState s = r.state();
+    evals.clear();
+    evals.addAll(s.evals());
+    evalsInFlight.clear();
+    trainedGroups = s.acceptedGroups();
+    resumes.add(r.record(files.dir()));
+  }
+
   public void evalStarted(long step, CompletableFuture<Evaluator.Result> f) {
     evalsInFlight.put(step, f);
   }

@@ -174,6 +174,13 @@ public final class RunFiles implements AutoCloseable {
     writeLine(evals, m);
   }
 
+  /** The chaos experiment's fault table, written into summary.json as {@code faults}. */
+  public void faults(Map<String, Object> table) {
+    this.faults = table;
+  }
+
+  private Map<String, Object> faults;
+
   public void summary(RunSummary s, String configJson) {
     summary(s, configJson, Map.of());
   }
@@ -220,6 +227,9 @@ public final class RunFiles implements AutoCloseable {
                   return x;
                 })
             .toList());
+    if (faults != null) {
+      m.put("faults", faults);
+    }
     m.putAll(sections);
     m.put("config", JsonParser.parseString(configJson));
     try {

@@ -83,6 +83,8 @@ public final class WireRegistry {
           Learner.Interrupt.class,
           Coordinator.LearnerStopped.class,
           Coordinator.Interrupt.class,
+          RolloutWorker.RewindWeights.class,
+          ReplayBuffer.Rewind.class,
           // cluster
           ReplayBuffer.GroupPlaced.class,
           ReplayBuffer.StationsJoined.class,

@@ -11,6 +11,7 @@ import dev.r3.actors.testkit.Fixtures;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.RoutingMode;
 import dev.r3.model.RoutingRecord;
+import dev.r3.model.ScoreResult;
 import dev.r3.model.Sequence;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -117,8 +118,8 @@ class RlStepRoutingTest {
   private static PolicyTrainer watching(PolicyTrainer t, Observed seen) {
     return new PolicyTrainer() {
       @Override
-      public Scores score(List<Sequence> s, RoutingMode mode, List<RoutingRecord> replay) {
-        Scores out = t.score(s, mode, replay);
+      public ScoreResult score(List<Sequence> s, RoutingMode mode, List<RoutingRecord> replay) {
+        ScoreResult out = t.score(s, mode, replay);
         seen.scoreModes.add(mode);
         seen.scoreRouting.add(out.routing());
         return out;

@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.learning.DropReason;
 import dev.r3.actors.pipeline.RolloutWorker.Generate;
-import dev.r3.actors.ports.Completion;
 import dev.r3.actors.ports.Generator;
 import dev.r3.actors.run.Run;
 import dev.r3.actors.run.RunFiles.RunSummary;
 import dev.r3.actors.testkit.BigramPolicy;
 import dev.r3.actors.testkit.Fixtures;
+import dev.r3.model.Generation;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.SamplingParams;
 import java.nio.file.Path;
@@ -113,7 +113,7 @@ class GroupRolloutTest {
       Generator g = base.open(weights);
       return new Generator() {
         @Override
-        public List<Completion> generate(List<int[]> prompts, SamplingParams params) {
+        public List<Generation> generate(List<int[]> prompts, SamplingParams params) {
           if (prompts.size() == groupSize) {
             calls.incrementAndGet();
             try {

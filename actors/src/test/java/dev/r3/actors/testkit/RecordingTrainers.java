@@ -4,6 +4,7 @@ import dev.r3.actors.ports.PolicyTrainer;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.RoutingMode;
 import dev.r3.model.RoutingRecord;
+import dev.r3.model.ScoreResult;
 import dev.r3.model.Sequence;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,7 +32,7 @@ public final class RecordingTrainers implements PolicyTrainer.Factory {
       private int steps;
 
       @Override
-      public Scores score(List<Sequence> s, RoutingMode mode, List<RoutingRecord> replay) {
+      public ScoreResult score(List<Sequence> s, RoutingMode mode, List<RoutingRecord> replay) {
         return t.score(s, mode, replay);
       }
 

@@ -99,6 +99,8 @@ final class WireExamples {
     m.add(new Learner.Interrupt());
     m.add(new Coordinator.LearnerStopped(snap, opt, 17, null));
     m.add(new Coordinator.Interrupt("SIGINT"));
+    m.add(new RolloutWorker.RewindWeights(snap));
+    m.add(new ReplayBuffer.Rewind(3, 12, 4));
     // cluster
     GroupRollout.Order order = new GroupRollout.Order(7, 99, 1234, 3, 4);
     m.add(new ReplayBuffer.GroupPlaced(7, 1, "127.0.0.1:25521"));
