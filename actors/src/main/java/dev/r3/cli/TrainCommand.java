@@ -13,6 +13,7 @@ import dev.r3.actors.run.Run;
 import dev.r3.actors.run.RunFiles.RunSummary;
 import dev.r3.actors.run.RunStatus;
 import dev.r3.actors.wire.WireStats;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -159,7 +160,7 @@ public final class TrainCommand implements Callable<Integer> {
 
   static Path defaultExperiment() {
     Path f = Path.of(System.getProperty("r3.root", ".")).resolve(DEFAULT_EXPERIMENT);
-    if (java.nio.file.Files.isRegularFile(f)) {
+    if (Files.isRegularFile(f)) {
       System.err.println("experiment: " + f);
       return f;
     }

@@ -6,6 +6,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import com.sun.management.OperatingSystemMXBean;
 import dev.r3.actors.djl.WarmStart;
 import dev.r3.env.CharTokenizer;
 import dev.r3.env.Environment;
@@ -286,7 +287,7 @@ public final class SweepRunner {
    */
   static double cpuSeconds() {
     var os = ManagementFactory.getOperatingSystemMXBean();
-    if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+    if (os instanceof OperatingSystemMXBean sun) {
       long ns = sun.getProcessCpuTime();
       return ns < 0 ? Double.NaN : ns / 1e9;
     }

@@ -9,9 +9,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -35,7 +37,7 @@ class SuiteRunnerTest {
       mkdir -p "$d/$exp-20250101-000000"
       printf '{"step": 1, "reward_mean": 0.5, "accuracy": 0.4}\\n' > "$d/$exp-20250101-000000/metrics.jsonl"
       mkdir -p "$d/$exp-20250101-000000/checkpoints/step-2" "$d/$exp-20250101-000000/checkpoints/step-10"
-      printf '{"final_eval_accuracy": 0.5, "config": {"rollout": {"precision": "fp8"}}}' \
+      printf '{"final_eval_accuracy": 0.5, "config": {"rollout": {"precision": "fp8"}, "env": {"name": "add", "params": {"digits": "1"}}}}' \
         > "$d/$exp-20250101-000000/summary.json"
       """;
 
@@ -56,7 +58,7 @@ class SuiteRunnerTest {
   }
 
   private Suite suite(Duration timeout, List<Long> seeds, String... names) throws Exception {
-    List<Suite.Entry> entries = new java.util.ArrayList<>();
+    List<Suite.Entry> entries = new ArrayList<>();
     for (String n : names) {
       Path cfg = tmp.resolve("config/" + n + ".conf");
       Files.createDirectories(cfg.getParent());
@@ -193,6 +195,8 @@ class SuiteRunnerTest {
 
   @Test
   void finishedRun_isMeasuredOnItsLastCheckpointAtItsPrecision_once() throws Exception {
+    // No --env from the summary: mismatch reads the environment and its parameters from the
+    // checkpoint's metadata (an --env alone would measure on the environment's defaults).
     Suite base = suite(Duration.ZERO, List.of(1L), "good");
     Suite s =
         new Suite(
@@ -207,11 +211,10 @@ class SuiteRunnerTest {
             Duration.ZERO,
             CollapseDetector.DEFAULT,
             new Suite.MismatchStep(true, List.of("--quick")));
-    List<List<String>> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<List<String>> calls = new CopyOnWriteArrayList<>();
     SuiteRunner.MeasureCommand measure =
         (checkpoint, json, args) -> {
-          List<String> call =
-              new java.util.ArrayList<>(List.of(checkpoint.getFileName().toString()));
+          List<String> call = new ArrayList<>(List.of(checkpoint.getFileName().toString()));
           call.addAll(args);
           calls.add(call);
           return List.of(

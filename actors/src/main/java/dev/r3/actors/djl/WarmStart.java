@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 
 /**
  * Supervised warm start: RL from a random model earns no reward, so the model first learns the
@@ -43,7 +44,7 @@ public final class WarmStart {
         String.join(
             "|",
             c.env().name(),
-            new java.util.TreeMap<>(c.env().params()).toString(),
+            new TreeMap<>(c.env().params()).toString(),
             c.model().size(),
             Long.toString(c.experiment().seed()),
             Integer.toString(w.steps()),

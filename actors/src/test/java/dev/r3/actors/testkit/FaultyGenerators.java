@@ -2,6 +2,7 @@ package dev.r3.actors.testkit;
 
 import dev.r3.actors.ports.Generator;
 import dev.r3.model.Generation;
+import dev.r3.model.ModelWeights;
 import dev.r3.model.SamplingParams;
 import java.util.List;
 import java.util.Set;
@@ -45,7 +46,7 @@ public final class FaultyGenerators implements Generator.Factory {
   }
 
   @Override
-  public Generator open(dev.r3.model.ModelWeights weights) {
+  public Generator open(ModelWeights weights) {
     Generator g = delegate.open(weights);
     return new Generator() {
       @Override

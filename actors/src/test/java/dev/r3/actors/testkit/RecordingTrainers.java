@@ -1,5 +1,6 @@
 package dev.r3.actors.testkit;
 
+import dev.r3.actors.config.R3Config;
 import dev.r3.actors.ports.PolicyTrainer;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.RoutingMode;
@@ -26,7 +27,7 @@ public final class RecordingTrainers implements PolicyTrainer.Factory {
   }
 
   @Override
-  public PolicyTrainer open(ModelWeights init, dev.r3.actors.config.R3Config config) {
+  public PolicyTrainer open(ModelWeights init, R3Config config) {
     PolicyTrainer t = delegate.open(init, config);
     return new PolicyTrainer() {
       private int steps;

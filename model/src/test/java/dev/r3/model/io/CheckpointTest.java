@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -281,7 +282,7 @@ class CheckpointTest {
     Checkpoint.save(dir, ModelWeights.random(tiny(), 1));
     Path f = dir.resolve("model.safetensors");
     byte[] b = Files.readAllBytes(f);
-    Files.write(f, java.util.Arrays.copyOf(b, b.length / 2));
+    Files.write(f, Arrays.copyOf(b, b.length / 2));
     assertThatThrownBy(() -> Checkpoint.load(dir))
         .isInstanceOf(SafetensorsException.class)
         .hasMessageContaining("truncated?");
