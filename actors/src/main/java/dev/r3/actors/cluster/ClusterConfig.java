@@ -66,7 +66,7 @@ public record ClusterConfig(
    * the engine holds the same numbers either way. fp8 and fp32 engines need the float32 weights.
    */
   private static WeightsCodec.Transport transport(ConfigReader r, RolloutPrecision p) {
-    String t = r.oneOf("r3.cluster.weights.transport", "auto", "fp32", "bf16");
+    String t = r.oneOf("r3.cluster.weights.transport", "as-engine", "fp32", "bf16");
     boolean bf16Engine = p == RolloutPrecision.BF16 || p == RolloutPrecision.BF16_WEIGHTS;
     return switch (t) {
       case "fp32" -> WeightsCodec.Transport.FP32;

@@ -69,6 +69,17 @@ final class ShardedCrew implements GroupRunner {
   }
 
   @Override
+  public boolean confirmsPlacement() {
+    return true;
+  }
+
+  @Override
+  public String nodeOf(int station) {
+    String seen = lastNode.get(station);
+    return seen != null ? seen : StationAllocation.homeOf(stations.get(station));
+  }
+
+  @Override
   public void placed(int station, String node) {
     double first = record.placed(node);
     if (!Double.isNaN(first)) {

@@ -32,6 +32,20 @@ public interface GroupRunner {
   /** A launched group was placed on {@code node} (cluster only: where its station lives now). */
   default void placed(int station, String node) {}
 
+  /**
+   * Whether a launched group is confirmed with {@link ReplayBuffer.GroupPlaced} (a cluster: a
+   * launch can be lost with its node, and one not confirmed within {@code timeouts.ask} is
+   * re-issued).
+   */
+  default boolean confirmsPlacement() {
+    return false;
+  }
+
+  /** The node a station was last seen on (host:port); null when unknown or not a cluster. */
+  default String nodeOf(int station) {
+    return null;
+  }
+
   /** A started group rollout, as far as the buffer can still reach it. */
   interface Launched {
     /** Cancel outstanding work and report what was delivered as dropped (end of the run). */

@@ -57,7 +57,8 @@ public final class ReplayBuffer {
           DrainTimeout,
           GroupPlaced,
           StationsJoined,
-          NodeLost {}
+          NodeLost,
+          PlacementDue {}
 
   /**
    * From a {@link GroupRollout}: the group's scored samples, generated at {@code version}.
@@ -172,6 +173,10 @@ public final class ReplayBuffer {
    */
   private record DrainTimeout(boolean last) implements Command, NoSerializationVerificationNeeded {}
 
+  /** Cluster: the launch of {@code groupId} (number {@code launch}) should be confirmed by now. */
+  private record PlacementDue(long groupId, int launch)
+      implements Command, NoSerializationVerificationNeeded {}
+
   /** Who does the work of a group in one JVM: group rollouts are children of the buffer. */
   public record Crew(
       List<ActorRef<EnvironmentActor.Command>> envs,
@@ -268,6 +273,7 @@ public final class ReplayBuffer {
   private final Map<Long, GroupRollout.Order> orders = new HashMap<>();
   private final Map<Long, String> placedOn = new HashMap<>();
   private final Map<Long, Integer> nodeLosses = new HashMap<>();
+  private final Map<Long, Integer> launches = new HashMap<>();
   private int[] workerLoad;
   private long version;
   private long nextGroupId;
@@ -319,6 +325,7 @@ public final class ReplayBuffer {
         .onMessage(GroupPlaced.class, this::onGroupPlaced)
         .onMessage(StationsJoined.class, this::onStationsJoined)
         .onMessage(NodeLost.class, this::onNodeLost)
+        .onMessage(PlacementDue.class, this::onPlacementDue)
         .build();
   }
 
@@ -531,34 +538,71 @@ public final class ReplayBuffer {
   }
 
   private Behavior<Command> onNodeLost(NodeLost m) {
+    // Placed there, or launched at a station that lives there and never confirmed (the launch went
+    // to the node as it died).
     List<Long> lost = new ArrayList<>();
-    for (var e : placedOn.entrySet()) {
-      if (e.getValue().equals(m.node())) {
+    for (var e : running.entrySet()) {
+      String at = placedOn.get(e.getKey());
+      if (at == null) {
+        at = crew.nodeOf(e.getValue());
+      }
+      if (m.node().equals(at) && open.containsKey(e.getKey())) {
         lost.add(e.getKey());
       }
     }
     for (long id : lost) {
-      placedOn.remove(id);
-      open.remove(id);
-      int losses = nodeLosses.merge(id, 1, Integer::sum);
-      if (drainReplyTo != null || losses > config.faults().maxRetries()) {
-        release(id);
-        ledger.abandoned(DropReason.NODE_LOST);
-        ctx.getLog().warn("group {} lost with node {}: dropped (node_lost)", id, m.node());
-        continue;
-      }
-      Integer station = running.get(id);
-      if (station != null) {
-        workerLoad[station]--;
-      }
-      int next = leastLoadedWorker();
-      workerLoad[next]++;
-      running.put(id, next);
-      open.put(id, crew.launch(ctx, orders.get(id), next, config, chaos));
-      ctx.getLog().warn("group {} lost with node {}: re-issued to station {}", id, m.node(), next);
+      reissue(id, "lost with node " + m.node());
     }
     afterChange();
     return Behaviors.same();
+  }
+
+  private Behavior<Command> onPlacementDue(PlacementDue m) {
+    if (running.containsKey(m.groupId())
+        && !placedOn.containsKey(m.groupId())
+        && launches.getOrDefault(m.groupId(), 0) == m.launch()) {
+      reissue(
+          m.groupId(),
+          "not taken by station "
+              + running.get(m.groupId())
+              + " within "
+              + config.timeouts().ask());
+      afterChange();
+    }
+    return Behaviors.same();
+  }
+
+  /** Cluster: launches a running group again at another station, or drops it after max-retries. */
+  private void reissue(long id, String why) {
+    placedOn.remove(id);
+    open.remove(id);
+    int losses = nodeLosses.merge(id, 1, Integer::sum);
+    if (drainReplyTo != null || losses > config.faults().maxRetries()) {
+      release(id);
+      ledger.abandoned(DropReason.NODE_LOST);
+      ctx.getLog().warn("group {} {}: dropped (node_lost)", id, why);
+      return;
+    }
+    Integer before = running.get(id);
+    if (before != null) {
+      workerLoad[before]--;
+    }
+    int next = leastLoadedWorker(before == null ? -1 : before);
+    workerLoad[next]++;
+    running.put(id, next);
+    launch(orders.get(id), next);
+    ctx.getLog().warn("group {} {}: re-issued to station {}", id, why, next);
+  }
+
+  private void launch(GroupRollout.Order order, int station) {
+    open.put(order.groupId(), crew.launch(ctx, order, station, config, chaos));
+    if (crew.confirmsPlacement()) {
+      int n = launches.merge(order.groupId(), 1, Integer::sum);
+      timers.startSingleTimer(
+          "placement-" + order.groupId(),
+          new PlacementDue(order.groupId(), n),
+          config.timeouts().ask());
+    }
   }
 
   // ---- the rules ----
@@ -617,7 +661,7 @@ public final class ReplayBuffer {
               version,
               config.rollout().groupSize());
       orders.put(id, order);
-      open.put(id, crew.launch(ctx, order, worker, config, chaos));
+      launch(order, worker);
     }
   }
 
@@ -703,14 +747,22 @@ public final class ReplayBuffer {
     orders.remove(groupId);
     placedOn.remove(groupId);
     nodeLosses.remove(groupId);
+    if (launches.remove(groupId) != null) {
+      timers.cancel("placement-" + groupId);
+    }
     workerLoad[worker]--;
     return true;
   }
 
   private int leastLoadedWorker() {
-    int best = 0;
-    for (int i = 1; i < workerLoad.length; i++) {
-      if (workerLoad[i] < workerLoad[best]) {
+    return leastLoadedWorker(-1);
+  }
+
+  /** The least loaded station other than {@code avoid} (when there is another). */
+  private int leastLoadedWorker(int avoid) {
+    int best = avoid == 0 && workerLoad.length > 1 ? 1 : 0;
+    for (int i = 0; i < workerLoad.length; i++) {
+      if (i != avoid && workerLoad[i] < workerLoad[best]) {
         best = i;
       }
     }

@@ -49,7 +49,6 @@ class ClusterRunTest {
               c.output("learner")
                       .contains("member removed: " + victimNode + " [rollout] (was Down)")
                   || !learner.isAlive());
-      int downedAt = ClusterProcesses.steps(run);
 
       assertThat(learner.waitFor(150, TimeUnit.SECONDS)).as(c.output("learner")).isTrue();
       assertThat(learner.exitValue()).as(c.output("learner")).isZero();
@@ -60,9 +59,10 @@ class ClusterRunTest {
       assertThat(s.get("status").getAsString()).isEqualTo("finished");
       assertThat(s.get("steps").getAsLong()).isEqualTo(STEPS);
       assertThat(killedAt).as("killed mid-run").isLessThan(STEPS);
-      // Training went on after the loss, on the survivor alone.
-      assertThat(downedAt).as("downed mid-run").isLessThan(STEPS - 5);
+      // Its groups in flight were re-issued to the survivor (or, when the run was already draining,
+      // dropped node_lost), never waited for until the drain timed out.
       assertThat(c.output("learner")).contains("lost with node " + victimNode);
+      assertThat(c.output("learner")).doesNotContain("still open after");
       JsonObject ledger = s.getAsJsonObject("ledger");
       assertThat(ledger.get("balanced").getAsBoolean()).as(ledger.toString()).isTrue();
       assertThat(ledger.get("produced").getAsLong())
