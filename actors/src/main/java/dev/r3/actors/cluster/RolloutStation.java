@@ -1,6 +1,8 @@
 package dev.r3.actors.cluster;
 
 import dev.r3.actors.config.R3Config;
+import dev.r3.actors.learning.GroupPlayer;
+import dev.r3.actors.pipeline.Coordinator;
 import dev.r3.actors.pipeline.EnvironmentActor;
 import dev.r3.actors.pipeline.GroupRollout;
 import dev.r3.actors.pipeline.ReplayBuffer;
@@ -93,7 +95,11 @@ public final class RolloutStation {
                     RolloutWorker.create(
                         id,
                         backends.generators(),
-                        sampling,
+                        GroupPlayer.of(
+                            backends.tasks().open(),
+                            backends.tokenizer(),
+                            sampling,
+                            Coordinator.budgets(config)),
                         w -> cache.tell(new WeightsCache.Subscribe(w))))
                 .onFailure(backoff),
             "worker");

@@ -4,6 +4,7 @@ import dev.r3.actors.chaos.Chaos;
 import dev.r3.actors.chaos.ChaosLog;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.learning.DropReason;
+import dev.r3.actors.learning.EpisodePlayer;
 import dev.r3.actors.learning.Evaluator;
 import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.StepReport;
@@ -183,7 +184,8 @@ public final class Coordinator {
             backends.generators(),
             config.experiment().seed(),
             config.eval().size(),
-            new SamplingParams(config.eval().temperature(), 1f, r.maxNewTokens(), eos, 0));
+            new SamplingParams(config.eval().temperature(), 1f, r.maxNewTokens(), eos, 0),
+            budgets(config));
     this.progress =
         new ProgressBar(
             System.err, config.experiment().totalSteps(), config.experiment().progressBar());
@@ -227,6 +229,11 @@ public final class Coordinator {
               resume.checkpoint(),
               resume.forced().isEmpty() ? "" : " with changed settings " + resume.forced());
     }
+  }
+
+  /** The environment time budgets of multi-turn episodes. */
+  public static EpisodePlayer.Budgets budgets(R3Config config) {
+    return new EpisodePlayer.Budgets(config.env().parkAfter(), config.env().episodeTimeout());
   }
 
   private Behavior<Command> behavior() {
@@ -287,7 +294,8 @@ public final class Coordinator {
     progress.eval(e.accuracy());
     ctx.getLog()
         .info(
-            "eval at step {}: accuracy {} reward {} ({} distinct held-out problems{}, {} s)",
+            "eval at step {}: accuracy {} reward {} ({} distinct held-out problems{}, {} turns"
+                + " each, {} s)",
             m.step(),
             String.format("%.3f", e.accuracy()),
             String.format("%.3f", e.rewardMean()),
@@ -295,6 +303,7 @@ public final class Coordinator {
             e.episodes() < config.eval().size()
                 ? " of r3.eval.size " + config.eval().size() + ": the held-out split has no more"
                 : "",
+            String.format("%.2f", e.turnsMean()),
             String.format("%.1f", e.seconds()));
     return restartOrFinish();
   }

@@ -3,6 +3,7 @@ package dev.r3.actors.pipeline;
 import dev.r3.actors.chaos.Chaos;
 import dev.r3.actors.chaos.ChaosMonkey;
 import dev.r3.actors.config.R3Config;
+import dev.r3.actors.learning.GroupPlayer;
 import dev.r3.actors.ports.Backends;
 import dev.r3.model.SamplingParams;
 import java.util.ArrayList;
@@ -40,7 +41,11 @@ final class LocalTopology implements Topology {
                       RolloutWorker.create(
                           name,
                           backends.generators(),
-                          sampling,
+                          GroupPlayer.of(
+                              backends.tasks().open(),
+                              backends.tokenizer(),
+                              sampling,
+                              Coordinator.budgets(config)),
                           w -> learner.get().tell(new Learner.SubscribeWeights(w))))
                   .onFailure(
                       SupervisorStrategy.restartWithBackoff(
