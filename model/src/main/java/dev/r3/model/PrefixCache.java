@@ -50,9 +50,29 @@ public final class PrefixCache implements AutoCloseable {
    * @param entries prefixes stored now
    * @param bytes bytes those entries hold (KV, routing ids, token ids)
    * @param evictions entries dropped to stay within the budget
+   * @param promptTokens prompt tokens of every sequence of every call (what an engine without any
+   *     prefix reuse prefills)
+   * @param computedTokens prompt tokens actually computed (identical prompts of a call count once,
+   *     cached prefixes not at all)
    */
   public record Stats(
-      long lookups, long hits, long reusedTokens, int entries, long bytes, long evictions) {}
+      long lookups,
+      long hits,
+      long reusedTokens,
+      int entries,
+      long bytes,
+      long evictions,
+      long promptTokens,
+      long computedTokens) {
+    /** Prompt tokens not computed thanks to sharing and the cache. */
+    public long savedTokens() {
+      return promptTokens - computedTokens;
+    }
+
+    public double hitRate() {
+      return lookups == 0 ? Double.NaN : (double) hits / lookups;
+    }
+  }
 
   private final long capacity;
   private final NDManager manager;
@@ -62,15 +82,25 @@ public final class PrefixCache implements AutoCloseable {
   private long reusedTokens;
   private long bytes;
   private long evictions;
+  private long promptTokens;
+  private long computedTokens;
 
-  PrefixCache(long capacity, NDManager parent) {
+  private final boolean sharePrompts;
+
+  PrefixCache(long capacity, boolean sharePrompts, NDManager parent) {
     this.capacity = capacity;
+    this.sharePrompts = sharePrompts;
     this.manager = parent.newSubManager();
   }
 
   /** The manager that owns stored KV arrays (callers build an entry's kv in it). */
   NDManager manager() {
     return manager;
+  }
+
+  /** Identical prompts of one call are prefilled once (off only to measure what that saves). */
+  boolean sharesPrompts() {
+    return sharePrompts;
   }
 
   boolean enabled() {
@@ -132,8 +162,22 @@ public final class PrefixCache implements AutoCloseable {
     }
   }
 
+  /** Counts one call's prefill: its sequences' prompt tokens, and those it computed. */
+  void countPrefill(long prompt, long computed) {
+    promptTokens += prompt;
+    computedTokens += computed;
+  }
+
   Stats stats() {
-    return new Stats(lookups, hits, reusedTokens, entries.size(), bytes, evictions);
+    return new Stats(
+        lookups,
+        hits,
+        reusedTokens,
+        entries.size(),
+        bytes,
+        evictions,
+        promptTokens,
+        computedTokens);
   }
 
   void clear() {

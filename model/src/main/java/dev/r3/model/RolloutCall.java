@@ -80,7 +80,15 @@ final class RolloutCall {
 
   List<Generation> run() {
     PromptPrefill prefill =
-        new PromptPrefill(model, prefixCache, call, prompt, promptColumns, capacity).run();
+        new PromptPrefill(
+                model,
+                prefixCache,
+                call,
+                prompt,
+                promptColumns,
+                capacity,
+                prefixCache.sharesPrompts())
+            .run();
     pad = new int[n];
     int v = config.vocabSize();
     for (int b = 0; b < n; b++) {

@@ -37,7 +37,7 @@ public final class RolloutEngine implements AutoCloseable {
     this.manager = NDManager.newBaseManager(); // loads the engine before any JniUtils call
     JniUtils.setGradMode(false);
     this.model = MoeDecoder.load(weights, manager, false, opts.roundActivationsBf16());
-    this.prefixCache = new PrefixCache(opts.prefixCacheBytes(), manager);
+    this.prefixCache = new PrefixCache(opts.prefixCacheBytes(), opts.sharePrompts(), manager);
   }
 
   public ModelConfig config() {

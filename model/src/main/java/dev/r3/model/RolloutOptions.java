@@ -8,9 +8,12 @@ package dev.r3.model;
  *     would. Weight rounding happens before construction.
  * @param prefixCacheBytes bytes of KV entries and routing ids of finished sequences kept, least
  *     recently used first out, for reuse by later prompts that extend them (multi-turn); 0 disables
- *     the cross-call cache (in-batch sharing of identical prompts always happens)
+ *     the cross-call cache
+ * @param sharePrompts identical prompts of one call are prefilled once (a GRPO group); off only to
+ *     measure what that saves
  */
-public record RolloutOptions(boolean roundActivationsBf16, long prefixCacheBytes) {
+public record RolloutOptions(
+    boolean roundActivationsBf16, long prefixCacheBytes, boolean sharePrompts) {
   public RolloutOptions {
     if (prefixCacheBytes < 0) {
       throw new IllegalArgumentException(
@@ -20,14 +23,18 @@ public record RolloutOptions(boolean roundActivationsBf16, long prefixCacheBytes
 
   /** float32 activations, a 64 MiB prefix cache. */
   public static RolloutOptions defaults() {
-    return new RolloutOptions(false, 64L << 20);
+    return new RolloutOptions(false, 64L << 20, true);
   }
 
   public RolloutOptions withBf16Activations(boolean on) {
-    return new RolloutOptions(on, prefixCacheBytes);
+    return new RolloutOptions(on, prefixCacheBytes, sharePrompts);
   }
 
   public RolloutOptions withPrefixCacheBytes(long bytes) {
-    return new RolloutOptions(roundActivationsBf16, bytes);
+    return new RolloutOptions(roundActivationsBf16, bytes, sharePrompts);
+  }
+
+  public RolloutOptions withSharedPrompts(boolean on) {
+    return new RolloutOptions(roundActivationsBf16, prefixCacheBytes, on);
   }
 }

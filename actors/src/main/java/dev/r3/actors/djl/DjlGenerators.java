@@ -64,7 +64,7 @@ public final class DjlGenerators implements Generator.Factory {
       return engine.config().maxPositions() + 1; // T - 1 fed positions at most
     }
 
-    /** The engine's prefix-cache counters. */
+    @Override
     public PrefixCache.Stats prefixCacheStats() {
       return engine.prefixCacheStats();
     }

@@ -382,6 +382,7 @@ public final class RolloutWorker {
                         req.prompt(),
                         req.samples(),
                         req.samplingSeed());
+                RolloutMetrics.afterBatch(g, t);
                 return new BatchDone(token, w.version(), g, t, null);
               } catch (RuntimeException | Error e) {
                 return new BatchDone(token, w.version(), g, null, e);

@@ -2,6 +2,7 @@ package dev.r3.actors.ports;
 
 import dev.r3.model.Generation;
 import dev.r3.model.ModelWeights;
+import dev.r3.model.PrefixCache;
 import dev.r3.model.SamplingParams;
 import dev.r3.model.TurnOptions;
 import java.util.List;
@@ -27,6 +28,11 @@ public interface Generator extends AutoCloseable {
       List<int[]> prompts, SamplingParams params, TurnOptions turn) {
     throw new UnsupportedOperationException(
         getClass().getSimpleName() + " generates single turns only");
+  }
+
+  /** The engine's prefix-cache counters since it was opened, or null when it keeps none. */
+  default PrefixCache.Stats prefixCacheStats() {
+    return null;
   }
 
   /** Tokens a sequence may hold at most (prompt and generated). */
