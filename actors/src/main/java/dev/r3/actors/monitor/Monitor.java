@@ -186,6 +186,7 @@ public final class Monitor {
       url.complete("");
     } else {
       server = m.server();
+      ctx.getLog().info("monitor: {}", server.url());
       url.complete(server.url() + (settings.tokenRequired() ? "?token=TOKEN" : ""));
     }
     return Behaviors.same();

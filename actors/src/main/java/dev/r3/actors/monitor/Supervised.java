@@ -23,6 +23,9 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * The tree the monitor shows is then true without an instrumentation agent.
  */
 public final class Supervised {
+  /** Reports nothing: {@link #report} returns the behaviour as it is. */
+  public static final Supervised NONE = new Supervised(null);
+
   private final ActorRef<Monitor.Command> monitor;
 
   public Supervised(ActorRef<Monitor.Command> monitor) {
@@ -31,6 +34,9 @@ public final class Supervised {
 
   /** {@code role}: what the actor is in the pipeline (coordinator, learner, rollout, ...). */
   public <T> Behavior<T> report(String role, Behavior<T> behavior) {
+    if (monitor == null) {
+      return behavior;
+    }
     ActorGauges gauges = new ActorGauges(); // one per spawned name: restarts keep counting
     return Behaviors.setup(
         ctx -> {

@@ -3,6 +3,7 @@ package dev.r3.actors.run;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.monitor.MonitorSettings;
 import dev.r3.actors.pipeline.Coordinator;
+import dev.r3.actors.pipeline.Topology;
 import dev.r3.actors.ports.Backends;
 import dev.r3.actors.run.RunFiles.RunSummary;
 import java.io.IOException;
@@ -21,17 +22,34 @@ import org.apache.pekko.actor.typed.ActorSystem;
 
 /** Starts one experiment as an actor system whose guardian is the {@link Coordinator}. */
 public final class Run {
-  private final ActorSystem<Coordinator.Command> system;
+  private final ActorSystem<?> system;
   private final CompletableFuture<RunSummary> done;
+  private final java.util.function.Consumer<String> interrupter;
   private final CompletableFuture<String> monitorUrl;
 
   private Run(
-      ActorSystem<Coordinator.Command> system,
+      ActorSystem<?> system,
       CompletableFuture<RunSummary> done,
+      java.util.function.Consumer<String> interrupter,
       CompletableFuture<String> monitorUrl) {
     this.system = system;
     this.done = done;
+    this.interrupter = interrupter;
     this.monitorUrl = monitorUrl;
+  }
+
+  /**
+   * A run whose actor system was made elsewhere (the learner node of a cluster); the system
+   * terminates when the run is done.
+   *
+   * @param interrupter what {@link #interrupt} does
+   */
+  public static Run of(
+      ActorSystem<?> system,
+      CompletableFuture<RunSummary> done,
+      java.util.function.Consumer<String> interrupter) {
+    done.whenComplete((s, e) -> system.terminate());
+    return new Run(system, done, interrupter, CompletableFuture.completedFuture(""));
   }
 
   /** {@code <out-dir>/<name>-<yyyyMMdd-HHmmss>} */
@@ -64,14 +82,17 @@ public final class Run {
     }
     ActorSystem<Coordinator.Command> system =
         ActorSystem.create(
-            Coordinator.create(config, backends, files, done, resume, monitorUrl),
+            Coordinator.create(config, backends, files, done, resume, Topology.local(), monitorUrl),
             "r3",
             config.source());
     done.whenComplete((s, e) -> system.terminate());
-    return new Run(system, done, monitorUrl);
+    return new Run(system, done, why -> system.tell(new Coordinator.Interrupt(why)), monitorUrl);
   }
 
-  /** The monitor page's URL once it is bound ("" when the monitor has no server). */
+  /**
+   * The monitor page's URL once it is bound ("" when the monitor has no server, or the run was made
+   * elsewhere: a cluster's learner node logs it).
+   */
   public CompletableFuture<String> monitorUrl() {
     return monitorUrl;
   }
@@ -99,10 +120,10 @@ public final class Run {
 
   /** Asks the run to stop cleanly (a signal): see {@link Coordinator.Interrupt}. */
   public void interrupt(String why) {
-    system.tell(new Coordinator.Interrupt(why));
+    interrupter.accept(why);
   }
 
-  public ActorSystem<Coordinator.Command> system() {
+  public ActorSystem<?> system() {
     return system;
   }
 
