@@ -130,6 +130,7 @@ public final class Coordinator {
   private String restarting; // why the learner failed, while its restart waits for pending writes
   private final List<ActorRef<RolloutWorker.Command>> workers = new ArrayList<>();
   private final Chaos chaos;
+  private ActorRef<ChaosMonkey.Command> monkey; // null unless r3.chaos kills workers
   private final ActorRef<ReplayBuffer.Command> buffer;
   private final RunCheckpoints history;
   private final List<Path> checkpoints = new ArrayList<>();
@@ -232,9 +233,10 @@ public final class Coordinator {
     ctx.watchWith(buffer, new ChildStopped("buffer"));
     ctx.spawn(Watchdog.create(workers, config.watchdog(), config.timeouts()), "watchdog");
     if (chaos.settings().killsWorkers()) {
-      ctx.spawn(
-          ChaosMonkey.create(workers, chaos, f.backoffMax().plus(config.timeouts().ask())),
-          "chaos-monkey");
+      monkey =
+          ctx.spawn(
+              ChaosMonkey.create(workers, chaos, f.backoffMax().plus(config.timeouts().ask())),
+              "chaos-monkey");
     }
     learner.tell(new Learner.Start(buffer));
     if (from == null) {
@@ -276,6 +278,9 @@ public final class Coordinator {
     steps = r.step();
     lastLedger = r.ledger();
     history.trained(r.stats().groups());
+    if (monkey != null) {
+      monkey.tell(new ChaosMonkey.StepDone());
+    }
     files.step(r);
     progress.step(
         r.step(), r.stats().rewardMean(), r.stats().accuracy(), r.stats().stalenessMean());
