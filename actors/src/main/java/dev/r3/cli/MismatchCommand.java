@@ -2,6 +2,8 @@ package dev.r3.cli;
 
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
+import dev.r3.actors.config.EnvChoice;
+import dev.r3.actors.config.EnvMetadata;
 import dev.r3.env.CharTokenizer;
 import dev.r3.env.Environment;
 import dev.r3.env.Environments;
@@ -19,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -77,11 +78,25 @@ public final class MismatchCommand implements Callable<Integer> {
       description = "sampling temperature (default: ${DEFAULT-VALUE})")
   float temperature;
 
+  /** The environment of a random model, or of a checkpoint that records none. */
+  static final String DEFAULT_ENV = "add";
+
   @Option(
       names = "--env",
-      defaultValue = "add",
-      description = "environment whose eval prompts are used (default: ${DEFAULT-VALUE})")
+      paramLabel = "NAME",
+      description =
+          "environment whose eval prompts are used (default: the one the checkpoint records, else "
+              + DEFAULT_ENV
+              + ")")
   String env;
+
+  @Option(
+      names = "--env-param",
+      paramLabel = "KEY=VALUE",
+      description =
+          "a parameter of that environment (repeatable; default: the checkpoint's recorded ones, else"
+              + " the environment's defaults)")
+  List<String> envParams = new ArrayList<>();
 
   @Option(
       names = "--seed",
@@ -167,7 +182,13 @@ public final class MismatchCommand implements Callable<Integer> {
               + tok.vocabSize());
     }
 
-    Environment environment = Environments.create(env, Map.of());
+    EnvMetadata chosen =
+        EnvMetadata.choose(
+            EnvChoice.of(env, envParams),
+            checkpoint == null ? null : Checkpoint.metadata(checkpoint),
+            DEFAULT_ENV);
+    System.err.println("mismatch: environment " + chosen.describe());
+    Environment environment = Environments.create(chosen.name(), chosen.params());
     List<int[]> prompts = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       prompts.add(tok.encodePrompt(environment.task(seed * 1_000_003L + i, Split.EVAL).prompt()));
@@ -179,7 +200,7 @@ public final class MismatchCommand implements Callable<Integer> {
         "mismatch: %d responses (<= %d tokens) from '%s' prompts, rollout %s, %s%n",
         n,
         maxNew,
-        env,
+        chosen.name(),
         rp.configName(),
         checkpoint == null ? "random model seed " + seed : checkpoint);
     System.err.println("mismatch: MoE model ...");
@@ -198,7 +219,11 @@ public final class MismatchCommand implements Callable<Integer> {
       c.addProperty("responses", n);
       c.addProperty("max_new_tokens", maxNew);
       c.addProperty("temperature", temperature);
-      c.addProperty("env", env);
+      c.addProperty("env", chosen.name());
+      JsonObject params = new JsonObject();
+      new java.util.TreeMap<>(chosen.params()).forEach(params::addProperty);
+      c.add("env_params", params);
+      c.addProperty("env_source", chosen.source());
       c.addProperty("seed", seed);
       c.addProperty("checkpoint", checkpoint == null ? null : checkpoint.toString());
       c.addProperty("dense", denseSource);

@@ -18,26 +18,35 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code ./r3 pretrain --env NAME}: the supervised warm start that RL starts from. */
+/**
+ * {@code ./r3 pretrain}: the supervised warm start that RL starts from, for the same experiment as
+ * {@code ./r3 train} with the same options (so {@code train} then finds it in the cache).
+ */
 @Command(
     name = "pretrain",
     mixinStandardHelpOptions = true,
     description = {
       "Trains the model on the environment's SFT corpus and writes a checkpoint that RL starts from",
-      "(cached under r3.warm-start.cache-dir; ./r3 train reuses it)."
+      "(cached under r3.warm-start.cache-dir; ./r3 train with the same --config/--set/--env reuses it).",
+      "With no --config: " + TrainCommand.DEFAULT_EXPERIMENT + ", the experiment of ./r3 train."
     })
 public final class PretrainCommand implements Callable<Integer> {
 
-  @Option(names = "--env", paramLabel = "NAME", description = "environment (default: r3.env.name)")
-  String env;
-
-  @Option(names = "--config", paramLabel = "FILE", description = "experiment file (HOCON)")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description =
+          "experiment file (HOCON); default: "
+              + TrainCommand.DEFAULT_EXPERIMENT
+              + " when it exists (as ./r3 train)")
   Path config;
+
+  @Mixin EnvOptions env = new EnvOptions();
 
   @Option(
       names = "--set",
@@ -53,26 +62,22 @@ public final class PretrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    List<String> all = new ArrayList<>(sets);
-    if (env != null) {
-      all.add("r3.env.name=" + env);
-    }
-    R3Config c = ConfigLoader.load(config, all);
+    R3Config c =
+        ConfigLoader.load(
+            config != null ? config : TrainCommand.defaultExperiment(), sets, env.choice());
     Environment e = Environments.create(c.env().name(), c.env().params());
     CharTokenizer tok = CharTokenizer.standard();
     Path cache = WarmStart.cacheDir(c);
     ModelWeights w;
     if (force || !Checkpoint.exists(cache)) {
       w = WarmStart.train(c, e, tok, System.err);
-      Checkpoint.save(cache, w, Map.of("env", c.env().name()));
-      tok.save(cache);
+      WarmStart.save(cache, w, tok, c);
     } else {
       w = Checkpoint.load(cache);
       System.err.println("cached: " + cache + " (--force retrains)");
     }
     if (out != null) {
-      Checkpoint.save(out, w, Map.of("env", c.env().name()));
-      tok.save(out);
+      WarmStart.save(out, w, tok, c);
     }
     int maxNew = c.rollout().maxNewTokens() > 0 ? c.rollout().maxNewTokens() : e.maxTokensPerTurn();
     Environment guarded = GuardedEnvironment.wrap(e);
@@ -87,7 +92,7 @@ public final class PretrainCommand implements Callable<Integer> {
     Evaluator.Result r = ev.evaluate(0, w);
     System.out.printf(
         Locale.ROOT,
-        "warm-start checkpoint %s%n  held-out accuracy %.3f (%d episodes)%n",
+        "warm-start checkpoint %s%n  held-out accuracy %.3f (%d distinct held-out problems)%n",
         out != null ? out : cache,
         r.accuracy(),
         r.episodes());

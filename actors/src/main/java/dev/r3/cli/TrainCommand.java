@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ./r3 train}: one asynchronous RL experiment on the actor pipeline. */
@@ -45,6 +46,8 @@ public final class TrainCommand implements Callable<Integer> {
       paramLabel = "KEY=VALUE",
       description = "override one setting, e.g. learner.mini-steps=4")
   List<String> sets = new ArrayList<>();
+
+  @Mixin EnvOptions env = new EnvOptions();
 
   @Option(
       names = "--out",
@@ -81,7 +84,7 @@ public final class TrainCommand implements Callable<Integer> {
     if (file == null) {
       file = resume != null ? Run.configFile(resume) : defaultExperiment();
     }
-    R3Config c = ProductionBackends.resolve(ConfigLoader.load(file, sets));
+    R3Config c = ProductionBackends.resolve(ConfigLoader.load(file, sets, env.choice()));
     Metrics.start(c);
     try {
       Backends b = ProductionBackends.build(c, System.err);

@@ -33,8 +33,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>When the suite asks for it ({@code mismatch.enabled}), a finished run without a {@code
  * mismatch.json} is then measured by {@code r3 mismatch} on its last checkpoint, at the run's own
- * rollout precision, in the same worker slot; a failed measurement is reported and leaves the run
- * finished.
+ * rollout precision and on the environment and parameters the checkpoint records (unless the
+ * suite's mismatch args give {@code --env} / {@code --env-param}), in the same worker slot; a
+ * failed measurement is reported and leaves the run finished.
  */
 final class SuiteRunner {
   /** The key the runner sets last on every run (the output folder goes by {@code train --out}). */
@@ -238,7 +239,6 @@ final class SuiteRunner {
         args,
         "--rollout-precision",
         summary == null ? null : summary.configString("rollout", "precision"));
-    addUnlessGiven(args, "--env", summary == null ? null : summary.configString("env", "name"));
     addUnlessGiven(args, "--seed", String.valueOf(spec.seed()));
     Path log = spec.seedDir().resolve("mismatch.log");
     ProcessBuilder pb =

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -37,5 +39,33 @@ class TrainCommandTest {
   void trainAndPretrain_areRegistered() {
     CommandLine cl = R3.commandLine();
     assertThat(cl.getSubcommands()).containsKeys("train", "pretrain");
+  }
+
+  @Test
+  void setEnvName_toAnotherEnvironment_failsSayingToUseEnvAndEnvParam() {
+    StringWriter err = new StringWriter();
+    // the default experiment sets add's parameters (digits, terms), which sort does not take
+    String experiment =
+        Path.of("")
+            .toAbsolutePath()
+            .getParent()
+            .resolve(TrainCommand.DEFAULT_EXPERIMENT)
+            .toString();
+    assertThat(run(err, "train", "--config", experiment, "--set", "env.name=sort")).isEqualTo(2);
+    assertThat(err.toString())
+        .contains("sort")
+        .contains("--env sort")
+        .contains("--env-param key=value")
+        .doesNotContain("\tat ");
+  }
+
+  @Test
+  void trainPretrainAndMismatch_takeEnvAndEnvParam() {
+    CommandLine cl = R3.commandLine();
+    for (String command : List.of("train", "pretrain", "mismatch")) {
+      var spec = cl.getSubcommands().get(command).getCommandSpec();
+      assertThat(spec.findOption("--env")).as(command + " --env").isNotNull();
+      assertThat(spec.findOption("--env-param")).as(command + " --env-param").isNotNull();
+    }
   }
 }

@@ -205,7 +205,10 @@ public final class MismatchMeasures {
       return addTokens(trainLogprobs, inferLogprobs, null);
     }
 
-    /** As {@link #addTokens(float[], float[])}, skipping tokens whose {@code mask} entry is 0. */
+    /**
+     * As {@link #addTokens(float[], float[])}, skipping tokens whose {@code mask} entry is 0. A
+     * sample is added whole or not at all: every token is checked before any is counted.
+     */
     public Accumulator addTokens(float[] trainLogprobs, float[] inferLogprobs, byte[] mask) {
       if (trainLogprobs.length != inferLogprobs.length) {
         throw new IllegalArgumentException(
@@ -216,16 +219,18 @@ public final class MismatchMeasures {
             "mask has " + mask.length + " entries for " + trainLogprobs.length + " tokens");
       }
       for (int i = 0; i < trainLogprobs.length; i++) {
-        if (mask != null && mask[i] == 0) {
-          continue;
-        }
         float a = trainLogprobs[i];
         float b = inferLogprobs[i];
-        if (!Float.isFinite(a) || !Float.isFinite(b)) {
+        if ((mask == null || mask[i] != 0) && (!Float.isFinite(a) || !Float.isFinite(b))) {
           throw new IllegalArgumentException(
               "token " + i + ": log-probs must be finite, got train " + a + ", infer " + b);
         }
-        double d = (double) a - (double) b;
+      }
+      for (int i = 0; i < trainLogprobs.length; i++) {
+        if (mask != null && mask[i] == 0) {
+          continue;
+        }
+        double d = (double) trainLogprobs[i] - (double) inferLogprobs[i];
         klSum += k3(d);
         tokens++;
         double rho = Math.exp(d);

@@ -94,6 +94,19 @@ class MismatchMeasuresTest {
         .hasMessageContaining("3");
   }
 
+  @Test
+  void aSampleWithANonFiniteLogprob_isLeftOutWhole_noneOfItsTokensCount() {
+    var acc = MismatchMeasures.accumulator().addTokens(new float[] {-1f}, new float[] {-1.5f});
+    Summary before = acc.summary();
+    // the first two tokens are finite and far apart: counted, they would move KL and F(2)
+    assertThatThrownBy(
+            () -> acc.addTokens(new float[] {-0.1f, -5f, Float.NaN}, new float[] {-4f, -0.1f, -1f}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("token 2");
+    assertThat(acc.summary()).isEqualTo(before);
+    assertThat(acc.summary().tokens()).isEqualTo(1);
+  }
+
   // ---- routing ----
 
   // 3 positions (a 4-token sequence), 2 layers, k = 2, 4 experts.

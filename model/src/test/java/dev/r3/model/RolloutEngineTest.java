@@ -100,6 +100,66 @@ class RolloutEngineTest {
     }
   }
 
+  /**
+   * The record's position p must be the routing of token p (the input that predicts token p + 1),
+   * prompt and response alike. The fp32 engine and the trainer replaying its record give the same
+   * log-probabilities; the same record shifted by one position (one early, one late) routes tokens
+   * through their neighbours' experts and does not.
+   */
+  @Test
+  void replayedRecord_reproducesRolloutLogProbs_andTheRecordShiftedByOne_doesNot() {
+    ModelConfig c = Tiny.moe(0.1f);
+    ModelWeights w = ModelWeights.random(c, 31);
+    try (RolloutEngine e = new RolloutEngine(w, RolloutOptions.defaults());
+        Trainer t = new Trainer(w, TrainerOptions.defaults())) {
+      List<Generation> gens = e.generate(List.of(LONG, SHORT, MID), sampling(9, 7));
+      List<Sequence> seqs = new ArrayList<>();
+      List<RoutingRecord> aligned = new ArrayList<>();
+      List<RoutingRecord> early = new ArrayList<>();
+      List<RoutingRecord> late = new ArrayList<>();
+      for (int i = 0; i < gens.size(); i++) {
+        seqs.add(gens.get(i).toSequence("g" + i));
+        RoutingRecord r = gens.get(i).routing();
+        aligned.add(r);
+        early.add(shifted(r, 1));
+        late.add(shifted(r, -1));
+      }
+      assertThat(maxResponseGap(gens, t.score(seqs, RoutingMode.REPLAY, aligned)))
+          .as("aligned record: trainer vs rollout log-probs")
+          .isLessThan(1e-5f);
+      assertThat(maxResponseGap(gens, t.score(seqs, RoutingMode.REPLAY, early)))
+          .as("record one position early")
+          .isGreaterThan(1e-3f);
+      assertThat(maxResponseGap(gens, t.score(seqs, RoutingMode.REPLAY, late)))
+          .as("record one position late")
+          .isGreaterThan(1e-3f);
+    }
+  }
+
+  /** The record with position p holding what position p + by held (wrapping at the ends). */
+  private static RoutingRecord shifted(RoutingRecord r, int by) {
+    int n = r.positions();
+    int per = r.layers() * r.k();
+    int[] ids = r.toIntArray();
+    int[] out = new int[ids.length];
+    for (int p = 0; p < n; p++) {
+      System.arraycopy(ids, Math.floorMod(p + by, n) * per, out, p * per, per);
+    }
+    return RoutingRecord.of(n, r.layers(), r.k(), r.numExperts(), out);
+  }
+
+  /** Largest |trainer - rollout| log-probability over the response tokens of every sequence. */
+  private static float maxResponseGap(List<Generation> gens, ScoreResult s) {
+    float max = 0;
+    for (int i = 0; i < gens.size(); i++) {
+      Generation g = gens.get(i);
+      for (int j = 0; j < g.responseLength(); j++) {
+        max = Math.max(max, Math.abs(g.logProbs()[j] - s.logProbs()[i][g.promptLength() - 1 + j]));
+      }
+    }
+    return max;
+  }
+
   @Test
   void bf16Activations_differALittle() {
     ModelConfig c = Tiny.moe(0.1f);

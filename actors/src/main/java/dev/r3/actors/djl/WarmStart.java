@@ -1,5 +1,6 @@
 package dev.r3.actors.djl;
 
+import dev.r3.actors.config.EnvMetadata;
 import dev.r3.actors.config.R3Config;
 import dev.r3.env.CharTokenizer;
 import dev.r3.env.Environment;
@@ -66,13 +67,20 @@ public final class WarmStart {
       return Checkpoint.load(dir);
     }
     ModelWeights w = train(c, env, tok, log);
+    save(dir, w, tok, c);
+    log.println("warm start: checkpoint written to " + dir);
+    return w;
+  }
+
+  /** Writes a warm-start checkpoint that records its environment and parameters. */
+  public static void save(Path dir, ModelWeights w, CharTokenizer tok, R3Config c)
+      throws IOException {
     Checkpoint.save(
         dir,
         w,
-        Map.of("warm_start_steps", Integer.toString(c.warmStart().steps()), "env", c.env().name()));
+        EnvMetadata.with(
+            Map.of("warm_start_steps", Integer.toString(c.warmStart().steps())), c.env()));
     tok.save(dir);
-    log.println("warm start: checkpoint written to " + dir);
-    return w;
   }
 
   /** Trains from random weights on the SFT corpus. */

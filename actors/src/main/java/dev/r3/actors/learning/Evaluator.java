@@ -8,19 +8,27 @@ import dev.r3.env.Split;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.SamplingParams;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
- * Accuracy on the held-out split: the same {@code size} episodes at every evaluation of a run,
- * decoded near-greedily in one batch.
+ * Accuracy on the held-out split: the same {@code size} distinct held-out problems at every
+ * evaluation of a run (each once: episode seeds that give a problem already drawn are skipped),
+ * decoded near-greedily in one batch. A held-out split with fewer problems than {@code size} is
+ * evaluated whole, and the result says how many problems that was.
  */
 public final class Evaluator {
+  /** Episode seeds tried per problem asked for before the split counts as exhausted. */
+  static final int DRAWS_PER_PROBLEM = 20;
+
   private final Task.Factory tasks;
   private final Tokenizer tokenizer;
   private final Generator.Factory generators;
   private final long runSeed;
   private final int size;
   private final SamplingParams params;
+  private List<Long> problems; // drawn at the first evaluation
 
   public Evaluator(
       Task.Factory tasks,
@@ -39,6 +47,8 @@ public final class Evaluator {
 
   /**
    * @param accuracy fraction of correct answers; failed episodes count as wrong
+   * @param episodes how many distinct held-out problems were evaluated (each once): {@code size},
+   *     or fewer when the held-out split has fewer
    */
   public record Result(
       long version, double accuracy, double rewardMean, int episodes, double seconds) {}
@@ -46,11 +56,11 @@ public final class Evaluator {
   public Result evaluate(long version, ModelWeights weights) {
     long t0 = System.nanoTime();
     Task task = tasks.open();
-    List<int[]> prompts = new ArrayList<>(size);
-    long[] seeds = new long[size];
-    for (int i = 0; i < size; i++) {
-      seeds[i] = Seeds.evalEpisode(runSeed, i);
-      prompts.add(tokenizer.encodePrompt(task.prompt(seeds[i], Split.EVAL)));
+    List<Long> seeds = problems(task);
+    int n = seeds.size();
+    List<int[]> prompts = new ArrayList<>(n);
+    for (long seed : seeds) {
+      prompts.add(tokenizer.encodePrompt(task.prompt(seed, Split.EVAL)));
     }
     List<Completion> out;
     try (Generator g = generators.open(weights)) {
@@ -58,13 +68,13 @@ public final class Evaluator {
     }
     int correct = 0;
     double reward = 0;
-    for (int i = 0; i < size; i++) {
+    for (int i = 0; i < n; i++) {
       Completion c = out.get(i);
       Task.Verdict v;
       try {
         v =
             task.score(
-                seeds[i],
+                seeds.get(i),
                 Split.EVAL,
                 tokenizer.decode(c.tokens(), c.promptLength(), c.tokens().length));
       } catch (RuntimeException e) {
@@ -73,7 +83,26 @@ public final class Evaluator {
       correct += v.correct() && !v.failed() ? 1 : 0;
       reward += v.reward();
     }
-    return new Result(
-        version, (double) correct / size, reward / size, size, (System.nanoTime() - t0) / 1e9);
+    return new Result(version, (double) correct / n, reward / n, n, (System.nanoTime() - t0) / 1e9);
+  }
+
+  /**
+   * The episode seeds of the first {@code size} distinct held-out problems (fewer when the split
+   * runs out), drawn once and kept for every later evaluation.
+   */
+  private synchronized List<Long> problems(Task task) {
+    if (problems == null) {
+      List<Long> seeds = new ArrayList<>(size);
+      Set<String> seen = new HashSet<>();
+      long draws = (long) size * DRAWS_PER_PROBLEM;
+      for (long i = 0; seeds.size() < size && i < draws; i++) {
+        long seed = Seeds.evalEpisode(runSeed, (int) i);
+        if (seen.add(task.prompt(seed, Split.EVAL))) {
+          seeds.add(seed);
+        }
+      }
+      problems = List.copyOf(seeds);
+    }
+    return problems;
   }
 }

@@ -116,14 +116,14 @@ public final class RlStep {
     List<Integer> fresh = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       if (trajs.get(i).version() == version) {
-        fresh.add(i);
         int from = seqs.get(i).promptLength() - 1;
         float[] train = prox.logProbs().get(i);
         try {
           mm.addTokens(Arrays.copyOfRange(train, from, train.length), trajs.get(i).logProbs());
+          fresh.add(i); // its routing is measured too: a sample is in the measures whole or not
         } catch (IllegalArgumentException e) {
-          // a non-finite log-prob: leave this sample out of the measure, never fail the step over
-          // it
+          // a non-finite log-prob: the accumulator took none of its tokens; leave the sample out
+          // of every measure, never fail the step over it
         }
       }
     }

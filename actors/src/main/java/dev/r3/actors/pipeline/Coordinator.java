@@ -314,11 +314,14 @@ public final class Coordinator {
     progress.eval(e.accuracy());
     ctx.getLog()
         .info(
-            "eval at step {}: accuracy {} reward {} ({} episodes, {} s)",
+            "eval at step {}: accuracy {} reward {} ({} distinct held-out problems{}, {} s)",
             m.step(),
             String.format("%.3f", e.accuracy()),
             String.format("%.3f", e.rewardMean()),
             e.episodes(),
+            e.episodes() < config.eval().size()
+                ? " of r3.eval.size " + config.eval().size() + ": the held-out split has no more"
+                : "",
             String.format("%.1f", e.seconds()));
     return restartOrFinish();
   }

@@ -1,5 +1,6 @@
 package dev.r3.actors.run;
 
+import dev.r3.actors.config.EnvMetadata;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.learning.Evaluator;
 import dev.r3.actors.learning.LedgerCounts;
@@ -152,13 +153,15 @@ public final class RunCheckpoints {
                     w,
                     optimizer,
                     state,
-                    Map.of(
-                        "step",
-                        Long.toString(step),
-                        "version",
-                        Long.toString(w.version()),
-                        "experiment",
-                        config.experiment().name()));
+                    EnvMetadata.with(
+                        Map.of(
+                            "step",
+                            Long.toString(step),
+                            "version",
+                            Long.toString(w.version()),
+                            "experiment",
+                            config.experiment().name()),
+                        config.env()));
                 return dir;
               } catch (IOException e) {
                 throw new UncheckedIOException(e);

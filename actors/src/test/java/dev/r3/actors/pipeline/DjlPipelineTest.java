@@ -38,6 +38,7 @@ class DjlPipelineTest {
         Fixtures.config(
             tmp,
             "r3.experiment.total-steps=16",
+            "r3.env.params.terms=3",
             "r3.rollout.group-size=8",
             "r3.rollout.precision=bf16",
             "r3.rollout.workers=1",
@@ -81,5 +82,9 @@ class DjlPipelineTest {
             });
     ModelWeights saved = Checkpoint.load(tmp.resolve("run/checkpoints/step-16"));
     assertThat(saved.config()).isEqualTo(init.config());
+    // the checkpoint records the environment it was trained on (what ./r3 mismatch measures it on)
+    assertThat(Checkpoint.metadata(tmp.resolve("run/checkpoints/step-16")))
+        .containsEntry("env", "add")
+        .containsEntry("env_params", "{\"terms\":\"3\"}");
   }
 }
