@@ -101,4 +101,47 @@ class KillAndResumeTest {
       assertThat(run.resolve("metrics.superseded.jsonl")).isRegularFile();
     }
   }
+
+  @Test
+  void sigterm_stopsCleanlyWithAFinalCheckpoint_andResumeFinishesTheRun() throws Exception {
+    Path conf = Files.writeString(tmp.resolve("term.conf"), EXPERIMENT);
+    Path run = tmp.resolve("term");
+    Process first =
+        start(
+            tmp.resolve("term-first.log"),
+            "train",
+            "--config",
+            conf.toString(),
+            "--out",
+            run.toString());
+    Path metrics = run.resolve("metrics.jsonl");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (System.nanoTime() < deadline
+        && first.isAlive()
+        && !(Files.isRegularFile(metrics) && Files.readAllLines(metrics).size() >= 2)) {
+      Thread.sleep(10);
+    }
+    first.destroy(); // SIGTERM
+    assertThat(first.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    String log = Files.readString(tmp.resolve("term-first.log"));
+    assertThat(first.exitValue()).as(log).isEqualTo(TrainCommand.INTERRUPTED);
+    JsonObject s =
+        JsonParser.parseString(Files.readString(run.resolve("summary.json"))).getAsJsonObject();
+    assertThat(s.get("status").getAsString()).isEqualTo("interrupted");
+    assertThat(s.get("failure").getAsString()).isEqualTo("SIGTERM");
+    long stoppedAt = s.get("steps").getAsLong();
+    assertThat(run.resolve("checkpoints/step-" + stoppedAt + "/optimizer.safetensors"))
+        .isRegularFile();
+
+    Process second = start(tmp.resolve("term-second.log"), "train", "--resume", run.toString());
+    assertThat(second.waitFor(180, TimeUnit.SECONDS)).isTrue();
+    assertThat(second.exitValue()).as(Files.readString(tmp.resolve("term-second.log"))).isZero();
+    JsonObject done =
+        JsonParser.parseString(Files.readString(run.resolve("summary.json"))).getAsJsonObject();
+    assertThat(done.get("status").getAsString()).isEqualTo("finished");
+    assertThat(done.get("steps").getAsLong()).isEqualTo(10);
+    assertThat(done.getAsJsonObject("ledger").get("balanced").getAsBoolean()).isTrue();
+    assertThat(done.getAsJsonArray("resumes").get(0).getAsJsonObject().get("from_step").getAsLong())
+        .isEqualTo(stoppedAt);
+  }
 }
