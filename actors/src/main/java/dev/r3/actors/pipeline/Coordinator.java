@@ -420,6 +420,9 @@ public final class Coordinator {
     if (interrupted != null || lastStepDone) {
       return Behaviors.same(); // already stopping
     }
+    if (restarting != null) {
+      return fail(m.why() + " while the learner was being restarted (--resume continues the run)");
+    }
     interrupted = m.why();
     ctx.getLog().warn("interrupted ({}): finishing the step in flight, then a checkpoint", m.why());
     learner.tell(new Learner.Interrupt());
