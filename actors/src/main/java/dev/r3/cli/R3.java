@@ -1,5 +1,7 @@
 package dev.r3.cli;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -44,8 +46,8 @@ public final class R3 implements Runnable {
           // A user error (bad config, bad flag value, missing file) is one clear line, not a stack
           // trace.
           if (ex instanceof IllegalArgumentException
-              || ex instanceof java.io.UncheckedIOException
-              || ex instanceof java.io.IOException
+              || ex instanceof UncheckedIOException
+              || ex instanceof IOException
               || ex instanceof IllegalStateException) {
             cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
             if (System.getenv("R3_DEBUG") != null) {

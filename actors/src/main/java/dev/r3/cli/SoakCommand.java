@@ -1,5 +1,8 @@
 package dev.r3.cli;
 
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import dev.r3.actors.config.ConfigLoader;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.djl.ProductionBackends;
@@ -23,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -152,11 +156,11 @@ public final class SoakCommand implements Callable<Integer> {
       sampler.shutdown();
       System.gc();
       Thread.sleep(2000);
-      try (ai.djl.ndarray.NDManager probe = ai.djl.engine.Engine.getInstance().newBaseManager()) {
-        ai.djl.ndarray.NDManager sys = probe.getParentManager();
-        java.util.Map<String, Integer> by = new java.util.TreeMap<>();
-        for (ai.djl.ndarray.NDArray a : sys.getManagedArrays()) {
-          ai.djl.ndarray.NDManager m = a.getManager();
+      try (NDManager probe = Engine.getInstance().newBaseManager()) {
+        NDManager sys = probe.getParentManager();
+        Map<String, Integer> by = new TreeMap<>();
+        for (NDArray a : sys.getManagedArrays()) {
+          NDManager m = a.getManager();
           while (m.getParentManager() != sys) {
             m = m.getParentManager();
           }

@@ -10,6 +10,7 @@ import dev.r3.actors.run.Resume;
 import dev.r3.actors.run.Run;
 import dev.r3.actors.run.RunFiles.RunSummary;
 import dev.r3.actors.run.RunStatus;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -112,7 +113,7 @@ public final class TrainCommand implements Callable<Integer> {
 
   static Path defaultExperiment() {
     Path f = Path.of(System.getProperty("r3.root", ".")).resolve(DEFAULT_EXPERIMENT);
-    if (java.nio.file.Files.isRegularFile(f)) {
+    if (Files.isRegularFile(f)) {
       System.err.println("experiment: " + f);
       return f;
     }

@@ -1,5 +1,6 @@
 package dev.r3.report;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -124,7 +125,7 @@ record ExperimentSummary(String experiment, ExperimentLabel label, List<RunResul
       List<String> order, Map<String, ExperimentLabel> labels, List<RunResult> runs) {
     Map<String, List<RunResult>> by = new TreeMap<>();
     for (RunResult r : runs) {
-      by.computeIfAbsent(r.experiment(), k -> new java.util.ArrayList<>()).add(r);
+      by.computeIfAbsent(r.experiment(), k -> new ArrayList<>()).add(r);
     }
     return order.stream()
         .filter(by::containsKey)

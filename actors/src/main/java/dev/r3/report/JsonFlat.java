@@ -5,6 +5,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -63,7 +64,7 @@ final class JsonFlat {
     try {
       return Double.parseDouble(s);
     } catch (NumberFormatException ex) {
-      return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+      return switch (s.toLowerCase(Locale.ROOT)) {
         case "nan" -> Double.NaN;
         case "inf", "+inf", "infinity" -> Double.POSITIVE_INFINITY;
         case "-inf", "-infinity" -> Double.NEGATIVE_INFINITY;

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -193,7 +194,7 @@ final class MetricsLog {
       return new double[0];
     }
     double[] out = new double[sums.lastKey() + 1];
-    java.util.Arrays.fill(out, Double.NaN);
+    Arrays.fill(out, Double.NaN);
     sums.forEach((layer, s) -> out[layer] = s[0] / s[1]);
     return out;
   }

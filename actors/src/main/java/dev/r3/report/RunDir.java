@@ -5,9 +5,12 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -155,9 +158,9 @@ final class RunDir {
     if (!Files.isRegularFile(f)) {
       return "";
     }
-    try (java.nio.channels.SeekableByteChannel ch = Files.newByteChannel(f)) {
+    try (SeekableByteChannel ch = Files.newByteChannel(f)) {
       long start = Math.max(0, ch.size() - TAIL_BYTES);
-      java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) (ch.size() - start));
+      ByteBuffer buf = ByteBuffer.allocate((int) (ch.size() - start));
       ch.position(start);
       while (buf.hasRemaining() && ch.read(buf) > 0) {
         // keep reading
@@ -165,7 +168,7 @@ final class RunDir {
       // Progress bars redraw with \r: keep what the terminal would show last on each line.
       String text = new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8);
       List<String> all =
-          java.util.Arrays.stream(text.split("\n"))
+          Arrays.stream(text.split("\n"))
               .map(l -> l.replaceAll("\r+$", ""))
               .map(l -> l.substring(l.lastIndexOf('\r') + 1))
               .filter(l -> !l.isBlank())

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -210,8 +211,8 @@ public final class SoakLog implements AutoCloseable {
     double[] ys = pts.stream().mapToDouble(y).toArray();
     XYSeries s = c.addSeries(title, xs, ys);
     s.setMarker(SeriesMarkers.NONE);
-    double lo = java.util.Arrays.stream(ys).min().orElse(0);
-    double hi = java.util.Arrays.stream(ys).max().orElse(1);
+    double lo = Arrays.stream(ys).min().orElse(0);
+    double hi = Arrays.stream(ys).max().orElse(1);
     if (warmup / 60 <= xs[xs.length - 1]) {
       XYSeries mark =
           c.addSeries(

@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import dev.r3.actors.config.ConfigLoader;
 import dev.r3.actors.config.ConfigReader;
+import dev.r3.actors.config.UnknownKeys;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -158,7 +159,7 @@ record Suite(
       if (v.valueType() == ConfigValueType.STRING) {
         e = entry(configDir, (String) v.unwrapped(), null, List.of());
       } else if (v.valueType() == ConfigValueType.OBJECT) {
-        ConfigReader.refuseUnknown((ConfigObject) v, at, ENTRY_KEYS);
+        UnknownKeys.refuseUnknown((ConfigObject) v, at, ENTRY_KEYS);
         ConfigReader c = r.child((ConfigObject) v, at);
         e =
             entry(

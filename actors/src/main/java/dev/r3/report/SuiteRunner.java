@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -334,7 +335,7 @@ final class SuiteRunner {
   private static String lastLines(String text, int n) {
     String[] lines = text.split("\n");
     return String.join(
-        "\n", java.util.Arrays.copyOfRange(lines, Math.max(0, lines.length - n), lines.length));
+        "\n", Arrays.copyOfRange(lines, Math.max(0, lines.length - n), lines.length));
   }
 
   private static String indent(String text) {

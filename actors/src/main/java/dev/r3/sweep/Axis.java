@@ -2,7 +2,7 @@ package dev.r3.sweep;
 
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
-import dev.r3.actors.config.ConfigReader;
+import dev.r3.actors.config.UnknownKeys;
 import dev.r3.model.RolloutPrecision;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,7 +61,7 @@ public enum Axis {
       }
       names.add(a.configKey());
     }
-    String near = ConfigReader.closest(key, names);
+    String near = UnknownKeys.closest(key, names);
     throw new SweepConfigException(
         where, "unknown axis '" + key + "'; did you mean " + near + "? (axes: " + names() + ")");
   }

@@ -3,8 +3,10 @@ package dev.r3.sweep;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import com.typesafe.config.ConfigValueFactory;
 import dev.r3.model.MismatchMeasures;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
@@ -138,7 +140,7 @@ public record CellResult(
 
   /** Reads a sweep.json entry. */
   public static CellResult fromJson(JsonObject o) {
-    java.util.Map<Axis, Object> m = new java.util.EnumMap<>(Axis.class);
+    Map<Axis, Object> m = new EnumMap<>(Axis.class);
     for (Axis a : Axis.values()) {
       JsonElement e = o.get(a.key());
       if (e == null) {
@@ -147,7 +149,7 @@ public record CellResult(
       m.put(
           a,
           a.parse(
-              com.typesafe.config.ConfigValueFactory.fromAnyRef(
+              ConfigValueFactory.fromAnyRef(
                   e.getAsJsonPrimitive().isNumber() && a != Axis.INIT
                       ? (Object) e.getAsInt()
                       : e.getAsString()),

@@ -67,22 +67,7 @@ public record Init(boolean torch, double std) {
     if (torch) {
       return c;
     }
-    return new ModelConfig(
-        c.vocabSize(),
-        c.hiddenSize(),
-        c.numLayers(),
-        c.numHeads(),
-        c.numKvHeads(),
-        c.headDim(),
-        c.numExperts(),
-        c.topK(),
-        c.moeIntermediateSize(),
-        c.intermediateSize(),
-        c.normTopkProb(),
-        c.rmsNormEps(),
-        c.ropeTheta(),
-        c.maxPositions(),
-        (float) std);
+    return c.toBuilder().initStd((float) std).build();
   }
 
   /** Seeded random weights of {@code c} with this init. */

@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import dev.r3.actors.config.ConfigReader;
+import dev.r3.actors.config.UnknownKeys;
 import dev.r3.model.MismatchMeasures.RoutingPositions;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -149,7 +150,7 @@ final class SweepFile {
 
   private static SweepSpec.Slice slice(
       ConfigReader s, ConfigObject o, String where, Point defaults, Map<Axis, List<Object>> axes) {
-    ConfigReader.refuseUnknown(o, where, SLICE_KEYS);
+    UnknownKeys.refuseUnknown(o, where, SLICE_KEYS);
     String name = s.word("name");
     String at = where + " (" + name + ")";
     if (!s.has("vary")) {

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -231,7 +232,7 @@ public final class SweepReport {
   }
 
   private static void pivot(StringBuilder b, Heatmap h, Map<String, CellResult> byKey) {
-    List<Object> ys = h.y() == null ? java.util.Collections.singletonList(null) : h.ys();
+    List<Object> ys = h.y() == null ? Collections.singletonList(null) : h.ys();
     b.append("| ")
         .append(h.y() == null ? "" : h.y().key() + " \\ ")
         .append(h.x().key())
@@ -292,7 +293,7 @@ public final class SweepReport {
     }
     List<String> xs = new ArrayList<>();
     h.xs().forEach(v -> xs.add(h.x().format(v)));
-    List<Object> yvals = h.y() == null ? java.util.Collections.singletonList(null) : h.ys();
+    List<Object> yvals = h.y() == null ? Collections.singletonList(null) : h.ys();
     List<String> ys = new ArrayList<>();
     yvals.forEach(v -> ys.add(v == null ? " " : h.y().format(v)));
     List<Number[]> data = new ArrayList<>();

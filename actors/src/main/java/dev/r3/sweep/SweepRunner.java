@@ -6,26 +6,19 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.r3.actors.config.R3Config;
+import com.sun.management.OperatingSystemMXBean;
 import dev.r3.actors.djl.WarmStart;
 import dev.r3.env.CharTokenizer;
 import dev.r3.env.Environment;
 import dev.r3.env.Environments;
-import dev.r3.env.SftExample;
+import dev.r3.env.Seeds;
 import dev.r3.env.Split;
 import dev.r3.model.MismatchProbe;
 import dev.r3.model.ModelConfig;
-import dev.r3.model.ModelWeights;
-import dev.r3.model.RoutingMode;
 import dev.r3.model.SamplingParams;
-import dev.r3.model.ScoreResult;
-import dev.r3.model.Sequence;
-import dev.r3.model.Trainer;
-import dev.r3.model.TrainerOptions;
-import dev.r3.model.io.Checkpoint;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,16 +37,11 @@ import java.util.Map;
  * rerun resumes: cells already there are skipped), then {@code sweep.md} and the heatmaps ({@link
  * SweepReport}).
  *
- * <p>Warmed-up weights are cached per (model shape, init, warm-up steps) within the run, so the
- * cells that only change precision or response length reuse them, and on disk under {@code
- * warm_up.cache_dir} (when not empty) so that a resumed or repeated sweep does not retrain.
- * Dense-twin measurements are cached too: cells that differ only in the expert count share one
- * dense twin.
+ * <p>Warmed-up weights come from {@link WarmedModels} (cached in memory and on disk). Dense-twin
+ * measurements are cached too: cells that differ only in the expert count share one dense twin.
  */
 public final class SweepRunner {
   public static final String JSON = "sweep.json";
-  private static final int WARM_CACHE = 6;
-  private static final int NLL_EXAMPLES = 64;
   private static final Gson GSON =
       new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create();
 
@@ -64,17 +52,8 @@ public final class SweepRunner {
   private final CharTokenizer tok = CharTokenizer.standard();
   private final Environment env;
   private final List<int[]> prompts;
-  private final Map<String, Warm> warm =
-      new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Warm> e) {
-          return size() > WARM_CACHE;
-        }
-      };
+  private final WarmedModels warmed;
   private final Map<String, MismatchProbe.Result> denseResults = new LinkedHashMap<>();
-
-  /** Warmed-up weights and their NLL on SFT examples. */
-  private record Warm(ModelWeights weights, double nll) {}
 
   /** What a run did. */
   public record Summary(
@@ -97,10 +76,12 @@ public final class SweepRunner {
     } catch (RuntimeException e) {
       throw new SweepConfigException("sweep.env", e.getMessage());
     }
+    this.warmed = new WarmedModels(spec, env, tok, log);
     this.prompts = new ArrayList<>(spec.responses());
     int longest = 0;
     for (int i = 0; i < spec.responses(); i++) {
-      int[] p = tok.encodePrompt(env.task(spec.seed() * 1_000_003L + i, Split.EVAL).prompt());
+      int[] p =
+          tok.encodePrompt(env.task(Seeds.heldOutPrompt(spec.seed(), i), Split.EVAL).prompt());
       prompts.add(p);
       longest = Math.max(longest, p.length);
     }
@@ -209,8 +190,8 @@ public final class SweepRunner {
     Point p = c.point();
     ModelConfig moeCfg = spec.model().config(tok.vocabSize(), p);
     ModelConfig denseCfg = moeCfg.denseTwin();
-    Warm moe = warm(moeCfg, p);
-    Warm dense = warm(denseCfg, p);
+    WarmedModels.Warm moe = warmed.get(moeCfg, p);
+    WarmedModels.Warm dense = warmed.get(denseCfg, p);
     SamplingParams sp =
         new SamplingParams(spec.temperature(), 1f, p.maxNewTokens(), tok.eos(), spec.seed());
     MismatchProbe.Options opts =
@@ -240,141 +221,6 @@ public final class SweepRunner {
         moe.nll(),
         dense.nll(),
         (System.nanoTime() - c0) / 1e9);
-  }
-
-  /**
-   * The model after {@code p.warmupSteps()} SFT steps: memory cache, then disk cache, then
-   * training.
-   */
-  private Warm warm(ModelConfig cfg, Point p) throws IOException {
-    String key =
-        cfg.toJson()
-            + "|init="
-            + p.init().label()
-            + "|steps="
-            + p.warmupSteps()
-            + "|"
-            + spec.fixedSettings().get("warm_up")
-            + "|env="
-            + spec.env()
-            + spec.envParams()
-            + "|seed="
-            + spec.seed();
-    Warm w = warm.get(key);
-    if (w != null) {
-      return w;
-    }
-    String what =
-        (cfg.isMoe() ? "MoE" : "dense twin")
-            + " "
-            + cfg.numLayers()
-            + "x"
-            + (cfg.isMoe()
-                ? cfg.numExperts() + "e/top" + cfg.topK()
-                : "mlp" + cfg.intermediateSize())
-            + " init "
-            + p.init().label();
-    ModelWeights weights;
-    Path dir = diskCache(key, cfg, p);
-    if (dir != null && Checkpoint.exists(dir)) {
-      weights = Checkpoint.load(dir);
-      log.printf(
-          Locale.ROOT, "sweep:   %s, %d warm-up steps: cached %s%n", what, p.warmupSteps(), dir);
-    } else {
-      ModelWeights init = p.init().random(cfg, spec.seed());
-      if (p.warmupSteps() == 0) {
-        weights = init;
-      } else {
-        long t0 = System.nanoTime();
-        double cpu0 = cpuSeconds();
-        var ws =
-            new R3Config.WarmStart(
-                true,
-                p.warmupSteps(),
-                spec.warmUp().batchSize(),
-                spec.warmUp().corpusSize(),
-                spec.warmUp().lr(),
-                spec.warmUp().cacheDir());
-        weights = WarmStart.train(init, env, tok, ws, spec.seed(), indent(log));
-        log.printf(
-            Locale.ROOT,
-            "sweep:   %s: %d warm-up steps in %.0f s (%.0f s CPU)%n",
-            what,
-            p.warmupSteps(),
-            (System.nanoTime() - t0) / 1e9,
-            cpuSeconds() - cpu0);
-        if (dir != null) {
-          Checkpoint.save(
-              dir,
-              weights,
-              Map.of(
-                  "warm_up_steps",
-                  Integer.toString(p.warmupSteps()),
-                  "env",
-                  spec.env(),
-                  "init",
-                  p.init().label()));
-        }
-      }
-    }
-    w = new Warm(weights, sftNll(weights));
-    warm.put(key, w);
-    return w;
-  }
-
-  private Path diskCache(String key, ModelConfig cfg, Point p) {
-    String dir = spec.warmUp().cacheDir();
-    if (dir == null || dir.isBlank() || p.warmupSteps() == 0) {
-      return null;
-    }
-    Path base = Path.of(dir);
-    String root = System.getProperty("r3.root");
-    if (!base.isAbsolute() && root != null) {
-      base = Path.of(root).resolve(base);
-    }
-    return base.resolve(
-        spec.env()
-            + "-"
-            + (cfg.isMoe() ? "moe" : "dense")
-            + "-"
-            + cfg.numLayers()
-            + "l-"
-            + (cfg.isMoe() ? cfg.numExperts() + "e" + cfg.topK() + "k" : "")
-            + "-"
-            + p.warmupSteps()
-            + "s-"
-            + WarmStart.hash(key));
-  }
-
-  /**
-   * Mean NLL per completion token on SFT examples drawn with another seed than the warm-up corpus.
-   */
-  private double sftNll(ModelWeights w) {
-    List<Sequence> seqs = new ArrayList<>();
-    int i = 0;
-    for (SftExample ex : env.sftCorpus(NLL_EXAMPLES, spec.seed() + 7_777L)) {
-      SftExample.Encoded e = ex.encode(tok);
-      byte[] mask = new byte[e.ids().length];
-      for (int t = 0; t < mask.length; t++) {
-        mask[t] = (byte) (e.lossMask()[t] ? 1 : 0);
-      }
-      seqs.add(new Sequence("nll-" + i++, e.ids(), e.promptLength(), mask));
-    }
-    double sum = 0;
-    long n = 0;
-    try (Trainer trainer = new Trainer(w, TrainerOptions.defaults())) {
-      ScoreResult r = trainer.score(seqs, RoutingMode.RECOMPUTE, null);
-      for (int s = 0; s < seqs.size(); s++) {
-        Sequence q = seqs.get(s);
-        for (int t = 1; t < q.length(); t++) {
-          if (q.lossMask()[t] != 0) {
-            sum -= r.logProbs()[s][t - 1];
-            n++;
-          }
-        }
-      }
-    }
-    return n == 0 ? Double.NaN : sum / n;
   }
 
   // ---------------------------------------------------------------- sweep.json
@@ -440,30 +286,11 @@ public final class SweepRunner {
    * CPU time of this process (all threads, libtorch's included), or NaN where the JVM cannot say.
    */
   static double cpuSeconds() {
-    var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-    if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+    var os = ManagementFactory.getOperatingSystemMXBean();
+    if (os instanceof OperatingSystemMXBean sun) {
       long ns = sun.getProcessCpuTime();
       return ns < 0 ? Double.NaN : ns / 1e9;
     }
     return Double.NaN;
-  }
-
-  private static PrintStream indent(PrintStream log) {
-    return new PrintStream(
-        new OutputStream() {
-          private final StringBuilder line = new StringBuilder();
-
-          @Override
-          public void write(int b) {
-            if (b == '\n') {
-              log.println("sweep:   " + line);
-              line.setLength(0);
-            } else {
-              line.append((char) b);
-            }
-          }
-        },
-        true,
-        StandardCharsets.UTF_8);
   }
 }

@@ -59,22 +59,15 @@ public record SweepSpec(
     /** The MoE config of one cell. */
     public ModelConfig config(int vocab, Point p) {
       ModelConfig base =
-          new ModelConfig(
-              vocab,
-              hiddenSize,
-              p.layers(),
-              heads,
-              kvHeads,
-              headDim,
-              p.experts(),
-              p.topK(),
-              expertSize,
-              0,
-              true,
-              1e-6f,
-              10000f,
-              maxPositions,
-              0.02f);
+          ModelConfig.builder(vocab)
+              .hidden(hiddenSize)
+              .layers(p.layers())
+              .heads(heads)
+              .kvHeads(kvHeads)
+              .headDim(headDim)
+              .experts(p.experts(), p.topK(), expertSize)
+              .maxPositions(maxPositions)
+              .build();
       return p.init().apply(base);
     }
   }

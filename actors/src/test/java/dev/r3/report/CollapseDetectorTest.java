@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -105,13 +109,13 @@ class CollapseDetectorTest {
 
   private static MetricsLog logOf(String... lines) {
     try {
-      java.nio.file.Path f = java.nio.file.Files.createTempFile("metrics", ".jsonl");
-      java.nio.file.Files.writeString(f, String.join("\n", lines) + "\n");
+      Path f = Files.createTempFile("metrics", ".jsonl");
+      Files.writeString(f, String.join("\n", lines) + "\n");
       MetricsLog log = MetricsLog.read(f);
-      java.nio.file.Files.delete(f);
+      Files.delete(f);
       return log;
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 }

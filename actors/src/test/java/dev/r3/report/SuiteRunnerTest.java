@@ -9,9 +9,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -56,7 +58,7 @@ class SuiteRunnerTest {
   }
 
   private Suite suite(Duration timeout, List<Long> seeds, String... names) throws Exception {
-    List<Suite.Entry> entries = new java.util.ArrayList<>();
+    List<Suite.Entry> entries = new ArrayList<>();
     for (String n : names) {
       Path cfg = tmp.resolve("config/" + n + ".conf");
       Files.createDirectories(cfg.getParent());
@@ -207,11 +209,10 @@ class SuiteRunnerTest {
             Duration.ZERO,
             CollapseDetector.DEFAULT,
             new Suite.MismatchStep(true, List.of("--quick")));
-    List<List<String>> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<List<String>> calls = new CopyOnWriteArrayList<>();
     SuiteRunner.MeasureCommand measure =
         (checkpoint, json, args) -> {
-          List<String> call =
-              new java.util.ArrayList<>(List.of(checkpoint.getFileName().toString()));
+          List<String> call = new ArrayList<>(List.of(checkpoint.getFileName().toString()));
           call.addAll(args);
           calls.add(call);
           return List.of(

@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -235,11 +234,10 @@ public final class CharTokenizer {
   /** Writes {@value #VOCAB_FILE} into {@code dir} (created if missing). */
   public void save(Path dir) throws IOException {
     Files.createDirectories(dir);
-    Map<String, Object> root = new LinkedHashMap<>();
-    root.put("type", TYPE);
-    root.put("version", FORMAT_VERSION);
-    root.put("tokens", List.of(tokens));
-    Files.writeString(dir.resolve(VOCAB_FILE), Json.write(root) + "\n", StandardCharsets.UTF_8);
+    Files.writeString(
+        dir.resolve(VOCAB_FILE),
+        VocabFile.format(TYPE, FORMAT_VERSION, List.of(tokens)),
+        StandardCharsets.UTF_8);
   }
 
   /**
@@ -257,26 +255,7 @@ public final class CharTokenizer {
           "no vocabulary at " + file + " (was the checkpoint saved with its tokenizer?)", e);
     }
     try {
-      if (!(Json.parse(text) instanceof Map<?, ?> root)) {
-        throw new IllegalArgumentException("not a JSON object");
-      }
-      if (!TYPE.equals(root.get("type"))) {
-        throw new IllegalArgumentException(
-            "type is " + root.get("type") + ", expected \"" + TYPE + "\"");
-      }
-      if (!(root.get("version") instanceof Number v) || v.intValue() != FORMAT_VERSION) {
-        throw new IllegalArgumentException("unsupported version " + root.get("version"));
-      }
-      if (!(root.get("tokens") instanceof List<?> list)) {
-        throw new IllegalArgumentException("missing \"tokens\" array");
-      }
-      List<String> toks = new ArrayList<>();
-      for (Object o : list) {
-        if (!(o instanceof String s)) {
-          throw new IllegalArgumentException("token " + toks.size() + " is not a string: " + o);
-        }
-        toks.add(s);
-      }
+      List<String> toks = VocabFile.parse(text, TYPE, FORMAT_VERSION);
       return fromTokens(toks, file.toString());
     } catch (IllegalArgumentException e) {
       throw new IOException("bad vocabulary " + file + ": " + e.getMessage(), e);
@@ -332,7 +311,7 @@ public final class CharTokenizer {
   }
 
   private static String quote(String s) {
-    return Json.write(s);
+    return VocabFile.quote(s);
   }
 
   private static String defaultChars() {

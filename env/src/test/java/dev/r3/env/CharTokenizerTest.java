@@ -135,6 +135,44 @@ class CharTokenizerTest {
   }
 
   @Test
+  void save_writesOneObjectWithTheTokensOnOneLine(@TempDir Path dir) throws IOException {
+    CharTokenizer.of("a\u00e9").save(dir);
+    assertThat(Files.readString(dir.resolve("vocab.json")))
+        .isEqualTo(
+            "{\n"
+                + "  \"type\": \"char\",\n"
+                + "  \"version\": 1,\n"
+                + "  \"tokens\": [\"<pad>\", \"<bos>\", \"<eos>\", \"<calc>\", \"</calc>\", "
+                + "\"<result>\", \"</result>\", \"a\", \"\\u00e9\"]\n"
+                + "}\n");
+  }
+
+  @Property(tries = 50)
+  void saveLoad_roundTripsAnyBmpCharacters(@ForAll("distinctBmpChars") String chars)
+      throws IOException {
+    Path dir = Files.createTempDirectory("vocab");
+    try {
+      CharTokenizer custom = CharTokenizer.of(chars);
+      custom.save(dir);
+      assertThat(Files.readString(dir.resolve("vocab.json"))).isASCII();
+      assertThat(CharTokenizer.load(dir)).isEqualTo(custom);
+    } finally {
+      Files.deleteIfExists(dir.resolve("vocab.json"));
+      Files.delete(dir);
+    }
+  }
+
+  @Provide
+  Arbitrary<String> distinctBmpChars() {
+    return Arbitraries.chars()
+        .filter(c -> !Character.isSurrogate(c))
+        .list()
+        .uniqueElements()
+        .ofMaxSize(20)
+        .map(l -> l.stream().map(String::valueOf).reduce("", String::concat));
+  }
+
+  @Test
   void load_missingFile_saysWhatIsMissing(@TempDir Path dir) {
     assertThatThrownBy(() -> CharTokenizer.load(dir))
         .isInstanceOf(IOException.class)

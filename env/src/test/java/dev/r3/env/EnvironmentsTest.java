@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Map;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 
 class EnvironmentsTest {
@@ -21,9 +22,7 @@ class EnvironmentsTest {
     assertThat(Environments.list())
         .extracting(EnvInfo::name, EnvInfo::multiTurn)
         .contains(
-            org.assertj.core.groups.Tuple.tuple("add", false),
-            org.assertj.core.groups.Tuple.tuple("calc", true),
-            org.assertj.core.groups.Tuple.tuple("countdown", false));
+            Tuple.tuple("add", false), Tuple.tuple("calc", true), Tuple.tuple("countdown", false));
     assertThat(Environments.list())
         .allSatisfy(
             i -> {

@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.SplittableRandom;
 
 /**
@@ -119,7 +120,7 @@ public final class GemmProbe {
     if (!"PyTorch".equals(Engine.getInstance().getEngineName())) {
       return -1;
     }
-    return ai.djl.pytorch.jni.JniUtils.getNumThreads();
+    return JniUtils.getNumThreads();
   }
 
   /** Prints the model-shape and square measurements. */

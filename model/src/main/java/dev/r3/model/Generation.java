@@ -3,7 +3,9 @@ package dev.r3.model;
 import java.util.Arrays;
 
 /**
- * One sampled continuation of a prompt.
+ * One sampled continuation of a prompt: what {@link RolloutEngine} returns and what the actors'
+ * {@code Generator} port hands a rollout worker (host arrays only, so it may cross an actor
+ * boundary).
  *
  * @param tokens prompt followed by the generated tokens (T in all)
  * @param promptLength number of prompt tokens
@@ -16,6 +18,16 @@ import java.util.Arrays;
  */
 public record Generation(
     int[] tokens, int promptLength, float[] logProbs, RoutingRecord routing, boolean stoppedAtEos) {
+  public Generation {
+    if (logProbs.length != tokens.length - promptLength) {
+      throw new IllegalArgumentException(
+          "generation has "
+              + (tokens.length - promptLength)
+              + " generated tokens but "
+              + logProbs.length
+              + " log-probabilities");
+    }
+  }
 
   public int length() {
     return tokens.length;

@@ -69,8 +69,33 @@ public record ModelConfig(
    * vocabulary).
    */
   public static ModelConfig defaultMoe(int vocabSize) {
-    return new ModelConfig(
-        vocabSize, DEFAULT_HIDDEN, 4, 4, 4, 32, 16, 4, 128, 0, true, 1e-6f, 10000f, 256, 0.02f);
+    return builder(vocabSize).build();
+  }
+
+  /**
+   * A builder that starts from {@link #defaultMoe} and Qwen3-MoE's constants (top-k gates
+   * renormalised, RMSNorm eps 1e-6, RoPE theta 10000, 256 positions, init std 0.02); the KV heads
+   * default to the heads and the head width to hidden / heads.
+   */
+  public static Builder builder(int vocabSize) {
+    return new Builder(vocabSize);
+  }
+
+  /** A builder holding every value of this config. */
+  public Builder toBuilder() {
+    return new Builder(vocabSize)
+        .hidden(hiddenSize)
+        .layers(numLayers)
+        .heads(numHeads)
+        .kvHeads(numKvHeads)
+        .headDim(headDim)
+        .experts(numExperts, topK, moeIntermediateSize)
+        .denseWidth(intermediateSize)
+        .normTopkProb(normTopkProb)
+        .rmsNormEps(rmsNormEps)
+        .ropeTheta(ropeTheta)
+        .maxPositions(maxPositions)
+        .initStd(initStd);
   }
 
   /** True when every layer is an MoE block. */
@@ -86,60 +111,137 @@ public record ModelConfig(
     if (!isMoe()) {
       return this;
     }
-    return new ModelConfig(
-        vocabSize,
-        hiddenSize,
-        numLayers,
-        numHeads,
-        numKvHeads,
-        headDim,
-        0,
-        0,
-        0,
-        topK * moeIntermediateSize,
-        normTopkProb,
-        rmsNormEps,
-        ropeTheta,
-        maxPositions,
-        initStd);
+    return toBuilder().experts(0, 0, 0).denseWidth(topK * moeIntermediateSize).build();
   }
 
   public ModelConfig withVocabSize(int v) {
-    return new ModelConfig(
-        v,
-        hiddenSize,
-        numLayers,
-        numHeads,
-        numKvHeads,
-        headDim,
-        numExperts,
-        topK,
-        moeIntermediateSize,
-        intermediateSize,
-        normTopkProb,
-        rmsNormEps,
-        ropeTheta,
-        maxPositions,
-        initStd);
+    Builder b = toBuilder();
+    b.vocabSize = v;
+    return b.build();
   }
 
   public ModelConfig withMoe(int layers, int experts, int k) {
-    return new ModelConfig(
-        vocabSize,
-        hiddenSize,
-        layers,
-        numHeads,
-        numKvHeads,
-        headDim,
-        experts,
-        k,
-        moeIntermediateSize,
-        intermediateSize,
-        normTopkProb,
-        rmsNormEps,
-        ropeTheta,
-        maxPositions,
-        initStd);
+    return toBuilder().layers(layers).experts(experts, k, moeIntermediateSize).build();
+  }
+
+  /**
+   * Builds a {@link ModelConfig} by name instead of by position; {@link #build} checks it as the
+   * constructor does.
+   */
+  public static final class Builder {
+    private int vocabSize;
+    private int hiddenSize = DEFAULT_HIDDEN;
+    private int numLayers = 4;
+    private int numHeads = 4;
+    private Integer numKvHeads; // null: numHeads
+    private Integer headDim; // null: hiddenSize / numHeads
+    private int numExperts = 16;
+    private int topK = 4;
+    private int moeIntermediateSize = 128;
+    private int intermediateSize = 0;
+    private boolean normTopkProb = true;
+    private float rmsNormEps = 1e-6f;
+    private float ropeTheta = 10000f;
+    private int maxPositions = 256;
+    private float initStd = 0.02f;
+
+    private Builder(int vocabSize) {
+      this.vocabSize = vocabSize;
+    }
+
+    public Builder hidden(int v) {
+      hiddenSize = v;
+      return this;
+    }
+
+    public Builder layers(int v) {
+      numLayers = v;
+      return this;
+    }
+
+    public Builder heads(int v) {
+      numHeads = v;
+      return this;
+    }
+
+    /** Grouped-query attention: must divide the heads. */
+    public Builder kvHeads(int v) {
+      numKvHeads = v;
+      return this;
+    }
+
+    public Builder headDim(int v) {
+      headDim = v;
+      return this;
+    }
+
+    /** MoE layers of {@code experts} SwiGLU experts of width {@code width}, top-{@code k}. */
+    public Builder experts(int experts, int k, int width) {
+      numExperts = experts;
+      topK = k;
+      moeIntermediateSize = width;
+      return this;
+    }
+
+    /** A dense model (no experts) with one SwiGLU MLP of width {@code width}. */
+    public Builder dense(int width) {
+      return experts(0, 0, 0).denseWidth(width);
+    }
+
+    /** {@code intermediate_size}: the dense MLP's width (used only when there are no experts). */
+    public Builder denseWidth(int v) {
+      intermediateSize = v;
+      return this;
+    }
+
+    public Builder normTopkProb(boolean v) {
+      normTopkProb = v;
+      return this;
+    }
+
+    public Builder rmsNormEps(float v) {
+      rmsNormEps = v;
+      return this;
+    }
+
+    public Builder ropeTheta(float v) {
+      ropeTheta = v;
+      return this;
+    }
+
+    public Builder maxPositions(int v) {
+      maxPositions = v;
+      return this;
+    }
+
+    /** {@code initializer_range}: the std of random initial weights. */
+    public Builder initStd(float v) {
+      initStd = v;
+      return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException naming the first value out of range
+     */
+    public ModelConfig build() {
+      require(numHeads > 0, "num_attention_heads must be > 0, got " + numHeads);
+      return new ModelConfig(
+          vocabSize,
+          hiddenSize,
+          numLayers,
+          numHeads,
+          numKvHeads == null ? numHeads : numKvHeads,
+          headDim == null ? hiddenSize / numHeads : headDim,
+          numExperts,
+          topK,
+          moeIntermediateSize,
+          intermediateSize,
+          normTopkProb,
+          rmsNormEps,
+          ropeTheta,
+          maxPositions,
+          initStd);
+    }
   }
 
   /** Parameters used per token (embedding and head included). */
@@ -211,23 +313,23 @@ public record ModelConfig(
     }
     int heads = intKey(o, "num_attention_heads", null);
     int hidden = intKey(o, "hidden_size", null);
-    int experts = intKey(o, "num_experts", 0);
-    return new ModelConfig(
-        intKey(o, "vocab_size", null),
-        hidden,
-        intKey(o, "num_hidden_layers", null),
-        heads,
-        intKey(o, "num_key_value_heads", heads),
-        intKey(o, "head_dim", hidden / heads),
-        experts,
-        intKey(o, "num_experts_per_tok", 0),
-        intKey(o, "moe_intermediate_size", 0),
-        intKey(o, "intermediate_size", 0),
-        o.has("norm_topk_prob") ? o.get("norm_topk_prob").getAsBoolean() : true,
-        floatKey(o, "rms_norm_eps", 1e-6f),
-        floatKey(o, "rope_theta", 10000f),
-        intKey(o, "max_position_embeddings", 256),
-        floatKey(o, "initializer_range", 0.02f));
+    return builder(intKey(o, "vocab_size", null))
+        .hidden(hidden)
+        .layers(intKey(o, "num_hidden_layers", null))
+        .heads(heads)
+        .kvHeads(intKey(o, "num_key_value_heads", heads))
+        .headDim(intKey(o, "head_dim", hidden / heads))
+        .experts(
+            intKey(o, "num_experts", 0),
+            intKey(o, "num_experts_per_tok", 0),
+            intKey(o, "moe_intermediate_size", 0))
+        .denseWidth(intKey(o, "intermediate_size", 0))
+        .normTopkProb(o.has("norm_topk_prob") ? o.get("norm_topk_prob").getAsBoolean() : true)
+        .rmsNormEps(floatKey(o, "rms_norm_eps", 1e-6f))
+        .ropeTheta(floatKey(o, "rope_theta", 10000f))
+        .maxPositions(intKey(o, "max_position_embeddings", 256))
+        .initStd(floatKey(o, "initializer_range", 0.02f))
+        .build();
   }
 
   private static int intKey(JsonObject o, String key, Integer dflt) {

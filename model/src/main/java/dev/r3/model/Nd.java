@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.JniUtils;
+import java.util.Arrays;
 
 /**
  * The few PyTorch calls that DJL's generic {@link NDArray} API makes slower or attaches to the
@@ -88,7 +89,7 @@ final class Nd {
 
   private static long[] ones(int n) {
     long[] step = new long[n];
-    java.util.Arrays.fill(step, 1);
+    Arrays.fill(step, 1);
     return step;
   }
 }

@@ -1,5 +1,8 @@
 package dev.r3.model;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * AdamW state of a {@link Trainer} on the host: what a resumed run needs besides the weights to
  * take the very same next step. Moments use the Hugging Face names and shapes of the weights (AdamW
@@ -28,7 +31,7 @@ public record OptimizerState(
 
   /** The state of a trainer that has not stepped yet: zero moments. */
   public static OptimizerState fresh(ModelConfig c, float lr) {
-    java.util.Map<String, HostTensor> m = new java.util.LinkedHashMap<>();
+    Map<String, HostTensor> m = new LinkedHashMap<>();
     for (var e : ModelWeights.expectedShapes(c).entrySet()) {
       long n = 1;
       for (int d : e.getValue()) {

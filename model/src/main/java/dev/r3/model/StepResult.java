@@ -3,7 +3,12 @@ package dev.r3.model;
 import java.util.List;
 
 /**
- * One optimizer step.
+ * One optimizer step of {@link Trainer#trainStep}.
+ *
+ * <p>Not merged with the actors' {@code PolicyTrainer.MiniStepResult}, on purpose: the trainer
+ * takes the loss as an opaque {@link PolicyLoss}, so it cannot report what the loss measured (the
+ * clip fraction the Learner logs), and the port leaves out what the Learner must not lean on (the
+ * optimizer's step count; the routing used, which R2 takes from the batch's first score).
  *
  * @param step optimizer steps taken so far, this one included
  * @param loss the loss value before the update

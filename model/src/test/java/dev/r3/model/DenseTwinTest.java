@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 
 /** The dense baseline goes through the same trainer and engine API. */
@@ -38,7 +39,7 @@ class DenseTwinTest {
         Generation g = gens.get(i);
         for (int j = 0; j < g.responseLength(); j++) {
           assertThat(s.logProbs()[i][g.promptLength() - 1 + j])
-              .isCloseTo(g.logProbs()[j], org.assertj.core.data.Offset.offset(1e-4f));
+              .isCloseTo(g.logProbs()[j], Offset.offset(1e-4f));
         }
       }
       float first = 0;

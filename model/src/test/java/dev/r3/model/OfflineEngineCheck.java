@@ -3,6 +3,7 @@ package dev.r3.model;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.util.Utils;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
@@ -119,7 +120,7 @@ final class OfflineEngineCheck {
     libUtils.addAppender(log);
 
     report("offlineProperty", System.getProperty("ai.djl.offline"));
-    report("offlineMode", ai.djl.util.Utils.isOfflineMode());
+    report("offlineMode", Utils.isOfflineMode());
     URL props =
         OfflineEngineCheck.class.getClassLoader().getResource("native/lib/pytorch.properties");
     report("bundledJar", props);
@@ -171,7 +172,7 @@ final class OfflineEngineCheck {
     // ---- control: the guards catch DJL's download call and the other HTTP stack ----
     System.setProperty("ai.djl.offline", "false");
     try {
-      ai.djl.util.Utils.openUrl("https://publish.djl.ai/pytorch/2.7.1/files.txt").close();
+      Utils.openUrl("https://publish.djl.ai/pytorch/2.7.1/files.txt").close();
       report("controlOpenUrl", "OPENED");
     } catch (IOException e) {
       report("controlOpenUrl", "refused: " + e.getMessage());

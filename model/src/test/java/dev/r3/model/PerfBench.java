@@ -1,5 +1,7 @@
 package dev.r3.model;
 
+import com.sun.management.OperatingSystemMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -20,8 +22,7 @@ class PerfBench {
    */
   static long clock() {
     if (Boolean.getBoolean("r3.bench.cpu")) {
-      return ((com.sun.management.OperatingSystemMXBean)
-              java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+      return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
           .getProcessCpuTime();
     }
     return System.nanoTime();

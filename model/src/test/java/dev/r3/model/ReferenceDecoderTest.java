@@ -3,6 +3,7 @@ package dev.r3.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,7 +27,7 @@ class ReferenceDecoderTest {
         for (int p = 0; p < ref.length; p++) {
           assertThat((double) s.logProbs()[i][p])
               .as("seq %d pos %d", i, p)
-              .isCloseTo(ref[p], org.assertj.core.data.Offset.offset(2e-5));
+              .isCloseTo(ref[p], Offset.offset(2e-5));
           for (int l = 0; l < c.numLayers(); l++) {
             assertThat(s.routing().get(i).experts(p, l)).isEqualTo(routing[p][l]);
           }
@@ -45,8 +46,7 @@ class ReferenceDecoderTest {
       for (int i = 0; i < seqs.size(); i++) {
         double[] ref = reference(w, seqs.get(i).tokens(), 1.0, null);
         for (int p = 0; p < ref.length; p++) {
-          assertThat((double) s.logProbs()[i][p])
-              .isCloseTo(ref[p], org.assertj.core.data.Offset.offset(2e-5));
+          assertThat((double) s.logProbs()[i][p]).isCloseTo(ref[p], Offset.offset(2e-5));
         }
       }
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 
 class RolloutEngineTest {
@@ -203,8 +204,7 @@ class RolloutEngineTest {
       assertThat(inBatch.tokens()).isEqualTo(alone.tokens());
       assertThat(inBatch.routing()).isEqualTo(alone.routing());
       for (int j = 0; j < alone.logProbs().length; j++) {
-        assertThat(inBatch.logProbs()[j])
-            .isCloseTo(alone.logProbs()[j], org.assertj.core.data.Offset.offset(1e-5f));
+        assertThat(inBatch.logProbs()[j]).isCloseTo(alone.logProbs()[j], Offset.offset(1e-5f));
       }
     }
   }
@@ -303,7 +303,7 @@ class RolloutEngineTest {
       assertThat(viaCache.routing().prefix(turn1.length() - 1)).isEqualTo(turn1.routing());
       for (int j = 0; j < viaCache.logProbs().length; j++) {
         assertThat(viaCache.logProbs()[j])
-            .isCloseTo(recomputed.logProbs()[j], org.assertj.core.data.Offset.offset(1e-4f));
+            .isCloseTo(recomputed.logProbs()[j], Offset.offset(1e-4f));
       }
       int differing = 0;
       for (int p = 0; p < viaCache.routing().positions(); p++) {

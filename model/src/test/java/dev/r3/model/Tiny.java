@@ -15,11 +15,19 @@ final class Tiny {
    * 16.
    */
   static ModelConfig moe() {
-    return new ModelConfig(VOCAB, 32, 2, 4, 2, 8, 8, 2, 16, 0, true, 1e-6f, 10000f, 64, 0.02f);
+    return moe(0.02f);
   }
 
   static ModelConfig moe(float initStd) {
-    return new ModelConfig(VOCAB, 32, 2, 4, 2, 8, 8, 2, 16, 0, true, 1e-6f, 10000f, 64, initStd);
+    return ModelConfig.builder(VOCAB)
+        .hidden(32)
+        .layers(2)
+        .heads(4)
+        .kvHeads(2)
+        .experts(8, 2, 16)
+        .maxPositions(64)
+        .initStd(initStd)
+        .build();
   }
 
   static List<Sequence> randomSequences(int n, int minLen, int maxLen, long seed) {

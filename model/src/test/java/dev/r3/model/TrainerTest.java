@@ -4,7 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 
 class TrainerTest {
@@ -88,7 +92,7 @@ class TrainerTest {
             "model.layers.0.mlp.down_stacked",
             TensorNames.FINAL_NORM,
             TensorNames.LM_HEAD);
-    java.util.Map<String, float[]> grads;
+    Map<String, float[]> grads;
     try (Trainer t = new Trainer(w, o)) {
       grads =
           t.gradients(seqs, RoutingMode.RECOMPUTE, null, PolicyLoss.negativeLogLikelihood(), names);
@@ -103,7 +107,7 @@ class TrainerTest {
       StepResult r =
           t.trainStep(seqs, RoutingMode.RECOMPUTE, null, PolicyLoss.negativeLogLikelihood());
       assertThat((double) r.gradNorm())
-          .isCloseTo(Math.sqrt(sq), org.assertj.core.data.Offset.offset(1e-4 * Math.sqrt(sq)));
+          .isCloseTo(Math.sqrt(sq), Offset.offset(1e-4 * Math.sqrt(sq)));
       ModelWeights after = t.weights();
       // step 1: m^ = g, v^ = g^2, so p' = p (1 - lr wd) - lr g / (|g| + eps); norms are not decayed
       checkAdamW(
@@ -124,9 +128,7 @@ class TrainerTest {
   private static void checkAdamW(float[] before, float[] after, float[] g, float lr, float wd) {
     for (int i = 0; i < before.length; i++) {
       double expected = before[i] * (1 - (double) lr * wd) - lr * g[i] / (Math.abs(g[i]) + 1e-8);
-      assertThat((double) after[i])
-          .as("entry %d", i)
-          .isCloseTo(expected, org.assertj.core.data.Offset.offset(2e-5));
+      assertThat((double) after[i]).as("entry %d", i).isCloseTo(expected, Offset.offset(2e-5));
     }
   }
 
@@ -178,7 +180,7 @@ class TrainerTest {
           float[][] ones = new float[b.batchSize()][];
           for (int i = 0; i < ones.length; i++) {
             ones[i] = new float[b.sequences().get(i).length() - 1];
-            java.util.Arrays.fill(ones[i], 1f);
+            Arrays.fill(ones[i], 1f);
           }
           return b.logProbs().mul(b.perToken(ones)).sum();
         };
@@ -192,7 +194,7 @@ class TrainerTest {
     for (int i = 0; i < order.length; i++) {
       order[i] = i;
     }
-    java.util.Arrays.sort(order, (a, b) -> Float.compare(Math.abs(grad[b]), Math.abs(grad[a])));
+    Arrays.sort(order, (a, b) -> Float.compare(Math.abs(grad[b]), Math.abs(grad[a])));
     assertThat(Math.abs(grad[order[0]])).isGreaterThan(1e-3f);
     float eps = 0.005f;
     for (int r = 0; r < 4; r++) {
@@ -202,12 +204,12 @@ class TrainerTest {
       double numeric = (up - down) / (2 * eps);
       assertThat(numeric)
           .as("d loss / d router[%d]", i)
-          .isCloseTo(grad[i], org.assertj.core.data.Offset.offset(0.02 * Math.abs(grad[i]) + 1e-3));
+          .isCloseTo(grad[i], Offset.offset(0.02 * Math.abs(grad[i]) + 1e-3));
     }
   }
 
   private static ModelWeights perturb(ModelWeights w, String name, int index, float delta) {
-    java.util.Map<String, HostTensor> m = new java.util.LinkedHashMap<>(w.tensors());
+    Map<String, HostTensor> m = new LinkedHashMap<>(w.tensors());
     HostTensor t = m.get(name);
     float[] d = t.data().clone();
     d[index] += delta;

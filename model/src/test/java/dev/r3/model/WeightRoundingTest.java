@@ -9,10 +9,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 
 class WeightRoundingTest {
@@ -285,12 +288,11 @@ class WeightRoundingTest {
     float[] a = {0.02f, -0.013f, 0.001f, 0f, -0.05f};
     float scale = WeightRounding.roundFp8ScaledInPlace(a);
     assertThat(scale).isEqualTo(0.05f / 448f);
-    assertThat(a[4]).isCloseTo(-0.05f, org.assertj.core.data.Offset.offset(1e-8f));
+    assertThat(a[4]).isCloseTo(-0.05f, Offset.offset(1e-8f));
     assertThat(a[3]).isEqualTo(0f);
     for (float v : a) {
       // every value is an e4m3 value times the scale
-      assertThat(roundFp8E4m3(v / scale))
-          .isCloseTo(v / scale, org.assertj.core.data.Offset.offset(1e-3f));
+      assertThat(roundFp8E4m3(v / scale)).isCloseTo(v / scale, Offset.offset(1e-3f));
     }
     // relative error of a normal-range value is at most 2^-4 (3 mantissa bits, round to nearest)
     assertThat(Math.abs(a[0] - 0.02f) / 0.02f).isLessThanOrEqualTo(0.0625f);
@@ -303,7 +305,14 @@ class WeightRoundingTest {
   // ---- whole models and RolloutPrecision ----
 
   private static ModelConfig tiny() {
-    return new ModelConfig(11, 8, 2, 2, 1, 4, 4, 2, 6, 0, true, 1e-6f, 10000f, 16, 0.02f);
+    return ModelConfig.builder(11)
+        .hidden(8)
+        .layers(2)
+        .heads(2)
+        .kvHeads(1)
+        .experts(4, 2, 6)
+        .maxPositions(16)
+        .build();
   }
 
   @Test
@@ -336,11 +345,7 @@ class WeightRoundingTest {
         WeightRounding.roundFp8ScaledInPlace(expect);
         assertThat(dst).containsExactly(expect);
         int distinct =
-            (int)
-                java.util.stream.IntStream.range(0, dst.length)
-                    .mapToObj(i -> dst[i])
-                    .distinct()
-                    .count();
+            (int) IntStream.range(0, dst.length).mapToObj(i -> dst[i]).distinct().count();
         assertThat(distinct).isLessThanOrEqualTo(253); // at most 253 finite e4m3 values (with -0)
       } else {
         for (int i = 0; i < src.length; i++) {
@@ -393,7 +398,7 @@ class WeightRoundingTest {
   static ModelWeights randomWithNoisyNorms(ModelConfig c) {
     ModelWeights w = ModelWeights.random(c, 5);
     SplittableRandom rng = new SplittableRandom(6);
-    var m = new java.util.LinkedHashMap<String, HostTensor>();
+    var m = new LinkedHashMap<String, HostTensor>();
     for (var e : w.tensors().entrySet()) {
       float[] d = e.getValue().data().clone();
       if (e.getValue().shape().length == 1) {

@@ -1,6 +1,8 @@
 package dev.r3.actors.chaos;
 
 import dev.r3.actors.pipeline.RolloutWorker;
+import java.io.NotSerializableException;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.serialization.Serialization;
@@ -98,14 +100,14 @@ public final class Chaos {
       int at = pick(bad.length);
       bad[at] = (byte) (bad[at] ^ (1 << pick(8)));
     } else {
-      bad = java.util.Arrays.copyOf(frame, pick(frame.length));
+      bad = Arrays.copyOf(frame, pick(frame.length));
     }
     log.injected(kind);
     try {
       Object decoded = s.fromBinary(bad, RolloutWorker.Generated.class);
       log.handled(kind, "accepted_by_serializer");
       return (RolloutWorker.Generated) decoded;
-    } catch (java.io.NotSerializableException | RuntimeException e) {
+    } catch (NotSerializableException | RuntimeException e) {
       log.handled(kind, "refused_by_serializer_attempt_reissued");
       return new RolloutWorker.GenerationFailed(
           g.groupId(),

@@ -85,7 +85,7 @@ public final class ConfigLoader {
     for (var e : file.root().entrySet()) {
       if (!reference.root().containsKey(e.getKey())) {
         problems.add(
-            ConfigReader.unknownKey(e.getKey(), e.getValue().origin(), List.of("r3"))
+            UnknownKeys.unknownKey(e.getKey(), e.getValue().origin(), List.of("r3"))
                 + " (an experiment file holds r3 { ... })");
       }
     }
@@ -93,7 +93,7 @@ public final class ConfigLoader {
       throw new IllegalArgumentException(String.join("\n", problems));
     }
     if (file.hasPath("r3")) {
-      ConfigReader.refuseUnknown(
+      UnknownKeys.refuseUnknown(
           file.withOnlyPath("r3"), reference.withOnlyPath("r3"), Set.of(ENV_PARAMS));
     }
   }
@@ -108,7 +108,7 @@ public final class ConfigLoader {
     boolean free =
         key.startsWith(ENV_PARAMS + ".") || key.startsWith("pekko.") || key.startsWith("kamon.");
     if (!free && !reference.hasPathOrNull(key)) {
-      String near = ConfigReader.closest(key, ConfigReader.paths(reference.withOnlyPath("r3")));
+      String near = UnknownKeys.closest(key, UnknownKeys.paths(reference.withOnlyPath("r3")));
       throw new IllegalArgumentException(
           "unknown config key "
               + key

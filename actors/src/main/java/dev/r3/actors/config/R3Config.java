@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
+import dev.r3.actors.chaos.ChaosSettings;
 import dev.r3.model.RolloutPrecision;
 import dev.r3.model.rl.ObjectiveConfig;
 import java.time.Duration;
@@ -274,8 +275,8 @@ public record R3Config(
   }
 
   /** The {@code r3.chaos} section (fault injection; off by default). */
-  public dev.r3.actors.chaos.ChaosSettings chaos() {
-    return dev.r3.actors.chaos.ChaosSettings.from(source);
+  public ChaosSettings chaos() {
+    return ChaosSettings.from(source);
   }
 
   /** The effective settings as (key, value) rows, sorted: what the run logs as a table at start. */

@@ -1,6 +1,5 @@
 package dev.r3.actors.djl;
 
-import dev.r3.actors.ports.Completion;
 import dev.r3.actors.ports.Generator;
 import dev.r3.model.Generation;
 import dev.r3.model.ModelWeights;
@@ -8,7 +7,6 @@ import dev.r3.model.RolloutEngine;
 import dev.r3.model.RolloutOptions;
 import dev.r3.model.RolloutPrecision;
 import dev.r3.model.SamplingParams;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -32,15 +30,8 @@ public final class DjlGenerators implements Generator.Factory {
     RolloutEngine engine = new RolloutEngine(precision.prepare(weights), opts);
     return new Generator() {
       @Override
-      public List<Completion> generate(List<int[]> prompts, SamplingParams params) {
-        List<Generation> gs = engine.generate(prompts, params);
-        List<Completion> out = new ArrayList<>(gs.size());
-        for (Generation g : gs) {
-          out.add(
-              new Completion(
-                  g.tokens(), g.promptLength(), g.logProbs(), g.routing(), g.stoppedAtEos()));
-        }
-        return out;
+      public List<Generation> generate(List<int[]> prompts, SamplingParams params) {
+        return engine.generate(prompts, params);
       }
 
       @Override

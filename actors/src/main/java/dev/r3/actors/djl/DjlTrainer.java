@@ -65,9 +65,8 @@ public final class DjlTrainer implements PolicyTrainer {
   }
 
   @Override
-  public Scores score(List<Sequence> sequences, RoutingMode mode, List<RoutingRecord> replay) {
-    ScoreResult r = trainer.score(sequences, mode, replay);
-    return new Scores(Arrays.asList(r.logProbs()), r.routing());
+  public ScoreResult score(List<Sequence> sequences, RoutingMode mode, List<RoutingRecord> replay) {
+    return trainer.score(sequences, mode, replay);
   }
 
   @Override

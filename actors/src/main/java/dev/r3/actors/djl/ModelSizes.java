@@ -13,14 +13,34 @@ public final class ModelSizes {
    */
   public static ModelConfig of(String size, int vocabSize) {
     return switch (size) {
-      case "tiny" ->
-          new ModelConfig(vocabSize, 32, 1, 2, 2, 16, 4, 2, 32, 0, true, 1e-6f, 10000f, 64, 0.02f);
-      case "small" ->
-          new ModelConfig(vocabSize, 64, 2, 4, 4, 16, 8, 2, 64, 0, true, 1e-6f, 10000f, 64, 0.02f);
+      case "tiny" -> tiny(vocabSize);
+      case "small" -> small(vocabSize);
       case "default" -> ModelConfig.defaultMoe(vocabSize);
       default ->
           throw new IllegalArgumentException(
               "r3.model.size must be tiny, small or default, got '" + size + "'");
     };
+  }
+
+  /** Tests: hidden 32, 1 layer, 2 heads, 4 experts of width 32, top-2, 64 positions. */
+  public static ModelConfig tiny(int vocabSize) {
+    return ModelConfig.builder(vocabSize)
+        .hidden(32)
+        .layers(1)
+        .heads(2)
+        .experts(4, 2, 32)
+        .maxPositions(64)
+        .build();
+  }
+
+  /** The default run: hidden 64, 2 layers, 4 heads, 8 experts of width 64, top-2, 64 positions. */
+  public static ModelConfig small(int vocabSize) {
+    return ModelConfig.builder(vocabSize)
+        .hidden(64)
+        .layers(2)
+        .heads(4)
+        .experts(8, 2, 64)
+        .maxPositions(64)
+        .build();
   }
 }

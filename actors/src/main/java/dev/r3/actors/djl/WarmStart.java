@@ -4,7 +4,6 @@ import dev.r3.actors.config.EnvMetadata;
 import dev.r3.actors.config.R3Config;
 import dev.r3.env.CharTokenizer;
 import dev.r3.env.Environment;
-import dev.r3.env.SftExample;
 import dev.r3.model.ModelConfig;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.PolicyLoss;
@@ -26,6 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 
 /**
  * Supervised warm start: RL from a random model earns no reward, so the model first learns the
@@ -44,7 +44,7 @@ public final class WarmStart {
         String.join(
             "|",
             c.env().name(),
-            new java.util.TreeMap<>(c.env().params()).toString(),
+            new TreeMap<>(c.env().params()).toString(),
             c.model().size(),
             Long.toString(c.experiment().seed()),
             Integer.toString(w.steps()),
@@ -107,16 +107,7 @@ public final class WarmStart {
       R3Config.WarmStart w,
       long seed,
       PrintStream log) {
-    List<Sequence> corpus = new ArrayList<>();
-    int i = 0;
-    for (SftExample ex : env.sftCorpus(w.corpusSize(), seed)) {
-      SftExample.Encoded e = ex.encode(tok);
-      byte[] mask = new byte[e.ids().length];
-      for (int t = 0; t < mask.length; t++) {
-        mask[t] = (byte) (e.lossMask()[t] ? 1 : 0);
-      }
-      corpus.add(new Sequence("sft-" + i++, e.ids(), e.promptLength(), mask));
-    }
+    List<Sequence> corpus = SftSequences.of(env.sftCorpus(w.corpusSize(), seed), tok, "sft-");
     SplittableRandom rng = new SplittableRandom(seed ^ 0x5f7L);
     TrainerOptions opts = TrainerOptions.defaults().withLr((float) w.lr());
     long t0 = System.nanoTime();

@@ -1,10 +1,11 @@
 package dev.r3.actors.learning;
 
-import dev.r3.actors.ports.Completion;
 import dev.r3.actors.ports.Generator;
 import dev.r3.actors.ports.Task;
 import dev.r3.actors.ports.Tokenizer;
+import dev.r3.env.Seeds;
 import dev.r3.env.Split;
+import dev.r3.model.Generation;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.SamplingParams;
 import java.util.ArrayList;
@@ -62,14 +63,14 @@ public final class Evaluator {
     for (long seed : seeds) {
       prompts.add(tokenizer.encodePrompt(task.prompt(seed, Split.EVAL)));
     }
-    List<Completion> out;
+    List<Generation> out;
     try (Generator g = generators.open(weights)) {
       out = g.generate(prompts, params.withSeed(runSeed));
     }
     int correct = 0;
     double reward = 0;
     for (int i = 0; i < n; i++) {
-      Completion c = out.get(i);
+      Generation c = out.get(i);
       Task.Verdict v;
       try {
         v =

@@ -1,10 +1,10 @@
 package dev.r3.actors.learning;
 
-import dev.r3.actors.ports.Completion;
 import dev.r3.actors.ports.Generator;
 import dev.r3.actors.ports.Task;
 import dev.r3.actors.ports.Tokenizer;
 import dev.r3.env.Split;
+import dev.r3.model.Generation;
 import dev.r3.model.SamplingParams;
 import dev.r3.model.rl.Advantages;
 import java.util.ArrayList;
@@ -35,14 +35,14 @@ public final class GroupWork {
     for (int j = 0; j < samples; j++) {
       prompts.add(prompt);
     }
-    List<Completion> out = generator.generate(prompts, params.withSeed(samplingSeed));
+    List<Generation> out = generator.generate(prompts, params.withSeed(samplingSeed));
     if (out.size() != samples) {
       throw new IllegalStateException(
           "generator returned " + out.size() + " completions for " + samples + " prompts");
     }
     List<Trajectory> trajs = new ArrayList<>(samples);
     for (int j = 0; j < samples; j++) {
-      Completion c = out.get(j);
+      Generation c = out.get(j);
       trajs.add(
           new Trajectory(
               groupId,

@@ -1,6 +1,7 @@
 package dev.r3.actors.learning;
 
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -30,7 +31,7 @@ public record LedgerCounts(
     Map<String, Long> m = new LinkedHashMap<>();
     for (DropReason r : DropReason.values()) {
       if (abandonedGroups[r.ordinal()] > 0) {
-        m.put(r.name().toLowerCase(java.util.Locale.ROOT), abandonedGroups[r.ordinal()]);
+        m.put(r.name().toLowerCase(Locale.ROOT), abandonedGroups[r.ordinal()]);
       }
     }
     return m;
@@ -60,7 +61,7 @@ public record LedgerCounts(
   public Map<String, Long> droppedByReason() {
     Map<String, Long> m = new LinkedHashMap<>();
     for (DropReason r : DropReason.values()) {
-      m.put(r.name().toLowerCase(java.util.Locale.ROOT), dropped[r.ordinal()]);
+      m.put(r.name().toLowerCase(Locale.ROOT), dropped[r.ordinal()]);
     }
     return m;
   }

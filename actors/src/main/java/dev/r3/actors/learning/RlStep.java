@@ -4,11 +4,11 @@ import dev.r3.actors.config.R3Config;
 import dev.r3.actors.ports.PolicyTrainer;
 import dev.r3.actors.ports.PolicyTrainer.MiniBatch;
 import dev.r3.actors.ports.PolicyTrainer.MiniStepResult;
-import dev.r3.actors.ports.PolicyTrainer.Scores;
 import dev.r3.model.MismatchMeasures;
 import dev.r3.model.ModelConfig;
 import dev.r3.model.RoutingMode;
 import dev.r3.model.RoutingRecord;
+import dev.r3.model.ScoreResult;
 import dev.r3.model.Sequence;
 import dev.r3.model.rl.Advantages;
 import java.util.ArrayList;
@@ -94,7 +94,7 @@ public final class RlStep {
 
     // ---- pi_prox: the weights at the start of the batch ----
     boolean replayRollout = algo.routing() == R3Config.Routing.R3 && mc.isMoe();
-    Scores prox =
+    ScoreResult prox =
         trainer.score(
             seqs,
             replayRollout ? RoutingMode.REPLAY : RoutingMode.RECOMPUTE,
@@ -117,7 +117,7 @@ public final class RlStep {
     for (int i = 0; i < n; i++) {
       if (trajs.get(i).version() == version) {
         int from = seqs.get(i).promptLength() - 1;
-        float[] train = prox.logProbs().get(i);
+        float[] train = prox.logProbs()[i];
         try {
           mm.addTokens(Arrays.copyOfRange(train, from, train.length), trajs.get(i).logProbs());
           fresh.add(i); // its routing is measured too: a sample is in the measures whole or not
@@ -142,7 +142,7 @@ public final class RlStep {
     MismatchMeasures.Summary mismatch = mm.summary();
     List<float[]> ref = null;
     if (algo.klCoef() > 0 && reference != null) {
-      ref = reference.score(seqs, trainMode, replay).logProbs();
+      ref = Arrays.asList(reference.score(seqs, trainMode, replay).logProbs());
     }
 
     // ---- M mini-steps ----
@@ -163,7 +163,7 @@ public final class RlStep {
               trainMode,
               replay == null ? null : replay.subList(from, to),
               a,
-              prox.logProbs().subList(from, to),
+              Arrays.asList(prox.logProbs()).subList(from, to),
               mu.subList(from, to),
               ref == null ? null : ref.subList(from, to),
               algo);

@@ -22,8 +22,10 @@ import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.serialization.SerializationExtension;
 
 /**
  * The life of one admitted group, as a per-request child of the {@link ReplayBuffer}: ask an
@@ -209,11 +211,7 @@ final class GroupRollout {
   private Behavior<Command> onWorkerReply(WorkerReply m) {
     GenerateReply r = m.reply();
     if (r instanceof Generated g && chaos.enabled()) {
-      r =
-          chaos.overTheWire(
-              g,
-              org.apache.pekko.serialization.SerializationExtension.get(
-                  org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(ctx.getSystem())));
+      r = chaos.overTheWire(g, SerializationExtension.get(Adapter.toClassic(ctx.getSystem())));
     }
     boolean current = phase == Phase.GENERATING && r.attempt() == attempt;
     if (r instanceof Started) {

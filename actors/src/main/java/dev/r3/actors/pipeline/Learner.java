@@ -2,6 +2,7 @@ package dev.r3.actors.pipeline;
 
 import dev.r3.actors.chaos.Chaos;
 import dev.r3.actors.config.R3Config;
+import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.RlStep;
 import dev.r3.actors.learning.StepReport;
 import dev.r3.actors.learning.StepStats;
@@ -320,7 +321,7 @@ public final class Learner {
     Kamon.counter("r3.learner.tokens").withoutTags().increment(s.trainedTokens());
     var l = m.batch().ledger();
     var ledger =
-        new dev.r3.actors.learning.LedgerCounts(
+        new LedgerCounts(
             l.produced(),
             l.trained() + m.batch().trajectories(),
             l.inTraining() - m.batch().trajectories(),

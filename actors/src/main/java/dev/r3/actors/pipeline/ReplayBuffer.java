@@ -9,15 +9,17 @@ import dev.r3.actors.learning.Ledger;
 import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.ScoredGroup;
 import dev.r3.actors.learning.ScoredTrajectory;
-import dev.r3.actors.learning.Seeds;
 import dev.r3.actors.learning.StalenessGate;
 import dev.r3.actors.wire.WireMessage;
+import dev.r3.env.Seeds;
 import dev.r3.model.ModelConfig;
 import dev.r3.model.RoutingMismatchException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import kamon.Kamon;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
@@ -204,7 +206,7 @@ public final class ReplayBuffer {
   private final Chaos chaos;
   // Groups chaos holds back until they are stale (still counted as running), and their ids.
   private final List<GroupFinished> held = new ArrayList<>();
-  private final java.util.Set<Long> delayed = new java.util.HashSet<>();
+  private final Set<Long> delayed = new HashSet<>();
   private final TreeMap<Long, ScoredGroup> waiting = new TreeMap<>();
   private final Map<Long, Integer> running = new HashMap<>(); // group id -> worker index
   // Rollout children that have not closed yet (running, or lingering for a cancelled attempt).

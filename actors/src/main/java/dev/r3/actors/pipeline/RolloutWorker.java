@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -20,6 +21,7 @@ import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.slf4j.LoggerFactory;
 
 /**
  * Owns one rollout engine holding one version of the weights and generates groups, one batch at a
@@ -148,7 +150,7 @@ public final class RolloutWorker {
       String name,
       Generator.Factory generators,
       SamplingParams sampling,
-      java.util.function.Consumer<ActorRef<Command>> subscribe) {
+      Consumer<ActorRef<Command>> subscribe) {
     return Behaviors.setup(
         ctx -> {
           subscribe.accept(ctx.getSelf());
@@ -406,7 +408,7 @@ public final class RolloutWorker {
     try {
       g.close();
     } catch (RuntimeException e) {
-      org.slf4j.LoggerFactory.getLogger(RolloutWorker.class)
+      LoggerFactory.getLogger(RolloutWorker.class)
           .warn("{}: closing a rollout engine failed: {}", name, e.toString());
     }
   }

@@ -1,5 +1,7 @@
 package dev.r3.actors.ports;
 
+import dev.r3.model.Generation;
+import dev.r3.model.ModelWeights;
 import dev.r3.model.SamplingParams;
 import java.util.List;
 
@@ -12,7 +14,7 @@ public interface Generator extends AutoCloseable {
   /**
    * One completion per prompt, in order; the same seed, prompts and weights give the same tokens.
    */
-  List<Completion> generate(List<int[]> prompts, SamplingParams params);
+  List<Generation> generate(List<int[]> prompts, SamplingParams params);
 
   @Override
   default void close() {}
@@ -20,6 +22,6 @@ public interface Generator extends AutoCloseable {
   /** Builds a generator for given weights (applies the rollout precision). */
   @FunctionalInterface
   interface Factory {
-    Generator open(dev.r3.model.ModelWeights weights);
+    Generator open(ModelWeights weights);
   }
 }

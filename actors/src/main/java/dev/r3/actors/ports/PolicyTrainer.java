@@ -5,6 +5,7 @@ import dev.r3.model.ModelWeights;
 import dev.r3.model.OptimizerState;
 import dev.r3.model.RoutingMode;
 import dev.r3.model.RoutingRecord;
+import dev.r3.model.ScoreResult;
 import dev.r3.model.Sequence;
 import java.util.List;
 
@@ -18,7 +19,7 @@ public interface PolicyTrainer extends AutoCloseable {
    * No-grad scoring. Per sequence: log-probabilities of tokens[1..T-1] (length T - 1) and the
    * routing the forward pass used ({@code replay} is null unless mode is REPLAY).
    */
-  Scores score(List<Sequence> sequences, RoutingMode mode, List<RoutingRecord> replay);
+  ScoreResult score(List<Sequence> sequences, RoutingMode mode, List<RoutingRecord> replay);
 
   /** One optimizer step on one mini-batch. */
   MiniStepResult step(MiniBatch batch);
@@ -44,8 +45,6 @@ public interface PolicyTrainer extends AutoCloseable {
   @Override
   default void close() {}
 
-  record Scores(List<float[]> logProbs, List<RoutingRecord> routing) {}
-
   /**
    * One mini-batch of sequences with everything the policy loss needs, aligned with tokens[1..T-1]
    * of each sequence (entries at prompt positions are ignored).
@@ -67,6 +66,11 @@ public interface PolicyTrainer extends AutoCloseable {
       R3Config.Algorithm algorithm) {}
 
   /**
+   * One mini-step as the Learner sees it. Not the model's {@link dev.r3.model.StepResult}: this
+   * port builds the policy loss itself, so it adds the clip fraction the loss measured (the model's
+   * trainer sees the loss only as a number), and it leaves out the optimizer's step count and the
+   * routing used (R2 replays the routing of the batch's first {@link #score}).
+   *
    * @param logProbs the detached log-probabilities of the forward pass that computed the loss
    * @param clipFrac fraction of trained tokens whose ratio was clipped
    */

@@ -1,5 +1,6 @@
 package dev.r3.actors.ports;
 
+import java.io.IOException;
 import java.nio.file.Path;
 
 /** The tokenizer as the pipeline sees it. Thread-safe. */
@@ -16,5 +17,5 @@ public interface Tokenizer {
   int vocabSize();
 
   /** Writes the vocabulary next to a checkpoint. */
-  void save(Path dir) throws java.io.IOException;
+  void save(Path dir) throws IOException;
 }

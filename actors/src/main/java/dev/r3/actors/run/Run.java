@@ -4,6 +4,9 @@ import dev.r3.actors.config.R3Config;
 import dev.r3.actors.pipeline.Coordinator;
 import dev.r3.actors.ports.Backends;
 import dev.r3.actors.run.RunFiles.RunSummary;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -73,11 +76,9 @@ public final class Run {
   private static void writeConfig(Path dir, R3Config config) {
     try {
       Files.writeString(
-          dir.resolve(CONFIG_FILE),
-          "{\"r3\":" + config.json() + "}\n",
-          java.nio.charset.StandardCharsets.UTF_8);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+          dir.resolve(CONFIG_FILE), "{\"r3\":" + config.json() + "}\n", StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

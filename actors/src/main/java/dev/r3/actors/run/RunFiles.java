@@ -13,7 +13,9 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -80,7 +82,7 @@ public final class RunFiles implements AutoCloseable {
   /** Moves the lines of steps after {@code step} to NAME.superseded.jsonl; returns steps kept. */
   private static List<Long> supersede(Path dir, String name, long step) throws IOException {
     Path f = dir.resolve(name);
-    List<Long> kept = new java.util.ArrayList<>();
+    List<Long> kept = new ArrayList<>();
     if (!Files.isRegularFile(f)) {
       return kept;
     }
@@ -114,11 +116,7 @@ public final class RunFiles implements AutoCloseable {
     }
     Path tmp = dir.resolve("." + name + ".tmp");
     Files.writeString(tmp, keep, StandardCharsets.UTF_8);
-    Files.move(
-        tmp,
-        f,
-        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     return kept;
   }
 

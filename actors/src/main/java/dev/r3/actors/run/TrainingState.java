@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * What a checkpoint holds besides the Hugging Face files and the optimizer state, as {@code
@@ -83,7 +84,7 @@ public record TrainingState(
     o.addProperty("accepted_groups", acceptedGroups);
     o.add("ledger", GSON.toJsonTree(ledgerMap(ledger)));
     o.add("evals", GSON.toJsonTree(evals));
-    o.add("settings", GSON.toJsonTree(new java.util.TreeMap<>(settings)));
+    o.add("settings", GSON.toJsonTree(new TreeMap<>(settings)));
     o.addProperty("reference_sha256", referenceSha256);
     o.add("resumes", GSON.toJsonTree(resumes));
     o.addProperty("wall_seconds", wallSeconds);
@@ -178,7 +179,7 @@ public record TrainingState(
   public static String digest(ModelWeights w) {
     try {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
-      for (Map.Entry<String, HostTensor> e : new java.util.TreeMap<>(w.tensors()).entrySet()) {
+      for (Map.Entry<String, HostTensor> e : new TreeMap<>(w.tensors()).entrySet()) {
         md.update(e.getKey().getBytes(StandardCharsets.UTF_8));
         HostTensor t = e.getValue();
         ByteBuffer b = ByteBuffer.allocate(4 * (t.shape().length + t.data().length));

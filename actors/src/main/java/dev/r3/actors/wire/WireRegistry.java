@@ -1,6 +1,7 @@
 package dev.r3.actors.wire;
 
 import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.KryoException;
 import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
@@ -28,8 +29,10 @@ import dev.r3.model.RoutingRecord;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 
@@ -104,8 +107,7 @@ public final class WireRegistry {
 
   /** One instance of each class of the JDK's immutable lists (List.of by size, Stream.toList). */
   private static final List<List<?>> IMMUTABLE_LISTS =
-      List.of(
-          List.of(), List.of(1), List.of(1, 2, 3), java.util.stream.Stream.of(1, 2, 3).toList());
+      List.of(List.of(), List.of(1), List.of(1, 2, 3), Stream.of(1, 2, 3).toList());
 
   public static Kryo newKryo(ActorRefResolver resolver) {
     Kryo k = new Kryo();
@@ -127,8 +129,7 @@ public final class WireRegistry {
       k.register(sample.getClass(), immutable);
     }
     k.register(Collections.unmodifiableList(new ArrayList<>()).getClass(), new ListCopy());
-    k.register(
-        Collections.unmodifiableList(new java.util.LinkedList<>()).getClass(), new ListCopy());
+    k.register(Collections.unmodifiableList(new LinkedList<>()).getClass(), new ListCopy());
     // Model types with compact or validated forms.
     k.register(RoutingRecord.class, new RoutingRecordSerializer());
     k.register(ModelWeights.class, new ModelWeightsSerializer());
@@ -314,7 +315,7 @@ public final class WireRegistry {
     public List<?> read(Kryo kryo, Input in, Class<? extends List<?>> type) {
       int n = in.readVarInt(true);
       if (n > in.limit() - in.position()) {
-        throw new com.esotericsoftware.kryo.KryoException(
+        throw new KryoException(
             "list of " + n + " elements in " + (in.limit() - in.position()) + " bytes");
       }
       List<Object> out = new ArrayList<>(n);

@@ -2,9 +2,9 @@ package dev.r3.actors.learning;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.r3.actors.ports.Completion;
 import dev.r3.actors.ports.Generator;
 import dev.r3.actors.testkit.EchoTask;
+import dev.r3.model.Generation;
 import dev.r3.model.RoutingRecord;
 import dev.r3.model.SamplingParams;
 import java.util.ArrayList;
@@ -21,14 +21,14 @@ class EvaluatorTest {
     final List<int[]> asked = new ArrayList<>();
 
     @Override
-    public List<Completion> generate(List<int[]> prompts, SamplingParams params) {
-      List<Completion> out = new ArrayList<>();
+    public List<Generation> generate(List<int[]> prompts, SamplingParams params) {
+      List<Generation> out = new ArrayList<>();
       for (int[] p : prompts) {
         asked.add(p);
         int[] t = Arrays.copyOf(p, p.length + 2);
         t[p.length] = p[p.length - 1];
         t[p.length + 1] = EchoTask.EOS;
-        out.add(new Completion(t, p.length, new float[2], RoutingRecord.empty(t.length - 1), true));
+        out.add(new Generation(t, p.length, new float[2], RoutingRecord.empty(t.length - 1), true));
       }
       return out;
     }

@@ -11,9 +11,11 @@ import dev.r3.actors.testkit.Fixtures;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.RoutingMode;
 import dev.r3.model.RoutingRecord;
+import dev.r3.model.ScoreResult;
 import dev.r3.model.Sequence;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -117,8 +119,8 @@ class RlStepRoutingTest {
   private static PolicyTrainer watching(PolicyTrainer t, Observed seen) {
     return new PolicyTrainer() {
       @Override
-      public Scores score(List<Sequence> s, RoutingMode mode, List<RoutingRecord> replay) {
-        Scores out = t.score(s, mode, replay);
+      public ScoreResult score(List<Sequence> s, RoutingMode mode, List<RoutingRecord> replay) {
+        ScoreResult out = t.score(s, mode, replay);
         seen.scoreModes.add(mode);
         seen.scoreRouting.add(out.routing());
         return out;
@@ -134,7 +136,7 @@ class RlStepRoutingTest {
       }
 
       @Override
-      public dev.r3.model.ModelWeights weights() {
+      public ModelWeights weights() {
         return t.weights();
       }
     };
@@ -150,7 +152,7 @@ class RlStepRoutingTest {
         tokens[j] = 1 + rnd.nextInt(EchoTask.VOCAB - 1);
       }
       float[] lp = new float[4];
-      java.util.Arrays.fill(lp, -1.5f);
+      Arrays.fill(lp, -1.5f);
       out.add(new Trajectory(i / 3, i % 3, i, 0, tokens, 3, lp, RoutingRecord.empty(6), true));
     }
     return out;

@@ -16,6 +16,7 @@ import dev.r3.actors.testkit.Fixtures;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.RoutingMode;
 import dev.r3.model.RoutingRecord;
+import dev.r3.model.ScoreResult;
 import dev.r3.model.Sequence;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,7 +59,8 @@ class CoordinatorTest {
           PolicyTrainer t = BigramPolicy.trainers().open(init, config);
           return new PolicyTrainer() {
             @Override
-            public Scores score(List<Sequence> seqs, RoutingMode mode, List<RoutingRecord> replay) {
+            public ScoreResult score(
+                List<Sequence> seqs, RoutingMode mode, List<RoutingRecord> replay) {
               return t.score(seqs, mode, replay);
             }
 

@@ -4,17 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.learning.DropReason;
+import dev.r3.actors.learning.ScoredTrajectory;
+import dev.r3.actors.learning.Trajectory;
 import dev.r3.actors.pipeline.RolloutWorker.Generate;
-import dev.r3.actors.ports.Completion;
 import dev.r3.actors.ports.Generator;
 import dev.r3.actors.run.Run;
 import dev.r3.actors.run.RunFiles.RunSummary;
 import dev.r3.actors.testkit.BigramPolicy;
 import dev.r3.actors.testkit.Fixtures;
+import dev.r3.model.Generation;
 import dev.r3.model.ModelWeights;
+import dev.r3.model.RoutingRecord;
 import dev.r3.model.SamplingParams;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -24,7 +28,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@link GroupRollout}'s generation deadline, alone (probes) and in a run with a slow worker. */
+/**
+ * {@link GroupRollout} alone (probes for its environment, workers, reward and buffer): its happy
+ * path and its generation deadline; and the deadline in a run with a slow worker.
+ */
 class GroupRolloutTest {
   static final ActorTestKit kit = ActorTestKit.create();
   static final AtomicInteger ids = new AtomicInteger();
@@ -34,6 +41,74 @@ class GroupRolloutTest {
   @AfterAll
   static void stop() {
     kit.shutdownTestKit();
+  }
+
+  @Test
+  void aGroup_asksTheEnvironmentThenAWorkerThenTheReward_andReportsTheScoredGroupToTheBuffer() {
+    R3Config c = Fixtures.config(tmp);
+    TestProbe<EnvironmentActor.Command> env = kit.createTestProbe();
+    TestProbe<RolloutWorker.Command> worker = kit.createTestProbe();
+    TestProbe<RewardActor.Command> reward = kit.createTestProbe();
+    TestProbe<ReplayBuffer.Command> buffer = kit.createTestProbe();
+    var spec =
+        new GroupRollout.Spec(
+            7,
+            11,
+            13,
+            2,
+            2,
+            env.getRef(),
+            List.of(worker.getRef()),
+            0,
+            reward.getRef(),
+            c.timeouts(),
+            3);
+    kit.spawn(GroupRollout.create(spec, buffer.getRef()), "group-" + ids.incrementAndGet());
+
+    EnvironmentActor.MakePrompt ask = env.expectMessageClass(EnvironmentActor.MakePrompt.class);
+    assertThat(ask.groupId()).isEqualTo(7);
+    assertThat(ask.episodeSeed()).isEqualTo(11);
+    worker.expectNoMessage(Duration.ofMillis(100)); // no generation before the prompt
+    int[] prompt = {1, 5, 6};
+    ask.replyTo().tell(new EnvironmentActor.Prompt(7, 11, prompt));
+
+    Generate gen = worker.expectMessageClass(Generate.class);
+    assertThat(gen.prompt()).containsExactly(prompt);
+    assertThat(gen.samples()).isEqualTo(2);
+    assertThat(gen.minVersion()).isEqualTo(2);
+    assertThat(gen.samplingSeed()).isEqualTo(13);
+    reward.expectNoMessage(Duration.ofMillis(100)); // no scoring before the samples
+    List<Trajectory> samples = new ArrayList<>();
+    for (int s = 0; s < 2; s++) {
+      samples.add(
+          new Trajectory(
+              7,
+              s,
+              11,
+              3,
+              new int[] {1, 5, 6, 4},
+              3,
+              new float[] {-1f},
+              RoutingRecord.empty(3),
+              false));
+    }
+    gen.replyTo().tell(new RolloutWorker.Started(7, gen.attempt(), "w0"));
+    gen.replyTo().tell(new RolloutWorker.Generated(7, gen.attempt(), "w0", 3, samples, 0.5));
+
+    RewardActor.Score score = reward.expectMessageClass(RewardActor.Score.class);
+    assertThat(score.trajectories()).isEqualTo(samples);
+    List<ScoredTrajectory> scored =
+        List.of(
+            new ScoredTrajectory(samples.get(0), 1f, true, false, "right"),
+            new ScoredTrajectory(samples.get(1), 0f, false, false, "wrong"));
+    score.replyTo().tell(new RewardActor.Scored(7, scored));
+
+    ReplayBuffer.GroupFinished done = buffer.expectMessageClass(ReplayBuffer.GroupFinished.class);
+    assertThat(done.groupId()).isEqualTo(7);
+    assertThat(done.version()).isEqualTo(3);
+    assertThat(done.scored()).isEqualTo(scored);
+    assertThat(done.worker()).isEqualTo("w0");
+    assertThat(done.retries()).isZero();
   }
 
   @Test
@@ -113,7 +188,7 @@ class GroupRolloutTest {
       Generator g = base.open(weights);
       return new Generator() {
         @Override
-        public List<Completion> generate(List<int[]> prompts, SamplingParams params) {
+        public List<Generation> generate(List<int[]> prompts, SamplingParams params) {
           if (prompts.size() == groupSize) {
             calls.incrementAndGet();
             try {

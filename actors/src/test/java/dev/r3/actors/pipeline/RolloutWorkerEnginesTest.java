@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.r3.actors.learning.WeightsSnapshot;
 import dev.r3.actors.pipeline.RolloutWorker.GenerateReply;
 import dev.r3.actors.pipeline.RolloutWorker.Generated;
-import dev.r3.actors.ports.Completion;
 import dev.r3.actors.ports.Generator;
 import dev.r3.actors.testkit.BigramPolicy;
 import dev.r3.actors.testkit.EchoTask;
+import dev.r3.model.Generation;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.SamplingParams;
 import java.time.Duration;
@@ -48,7 +48,7 @@ class RolloutWorkerEnginesTest {
       opened.incrementAndGet();
       return new Generator() {
         @Override
-        public List<Completion> generate(List<int[]> prompts, SamplingParams params) {
+        public List<Generation> generate(List<int[]> prompts, SamplingParams params) {
           started.countDown();
           try {
             gate.await(10, TimeUnit.SECONDS);

@@ -2,6 +2,7 @@ package dev.r3.actors.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.typesafe.config.ConfigFactory;
 import dev.r3.actors.learning.WeightsSnapshot;
 import dev.r3.actors.pipeline.RolloutWorker.Generate;
 import dev.r3.actors.pipeline.RolloutWorker.GenerateReply;
@@ -25,8 +26,8 @@ import org.junit.jupiter.api.Test;
 class RolloutWorkerTest {
   static final ActorTestKit kit =
       ActorTestKit.create(
-          com.typesafe.config.ConfigFactory.parseString("pekko.actor.serialize-messages = on")
-              .withFallback(com.typesafe.config.ConfigFactory.load()));
+          ConfigFactory.parseString("pekko.actor.serialize-messages = on")
+              .withFallback(ConfigFactory.load()));
   static final SamplingParams SAMPLING = new SamplingParams(1f, 1f, 2, EchoTask.EOS, 0);
   static final AtomicInteger ids = new AtomicInteger();
 

@@ -3,6 +3,9 @@ package dev.r3.actors.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.r3.actors.config.R3Config;
+import dev.r3.actors.djl.DjlGenerators;
+import dev.r3.actors.djl.DjlTrainer;
+import dev.r3.actors.djl.ModelSizes;
 import dev.r3.actors.ports.Backends;
 import dev.r3.actors.run.Run;
 import dev.r3.actors.run.RunFiles.RunSummary;
@@ -12,6 +15,7 @@ import dev.r3.actors.testkit.EchoTask;
 import dev.r3.actors.testkit.Fixtures;
 import dev.r3.actors.testkit.RecordingTrainers;
 import dev.r3.model.ModelWeights;
+import dev.r3.model.RolloutPrecision;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
@@ -63,14 +67,12 @@ class SynchronousEquivalenceTest {
             "r3.rollout.precision=bf16",
             "r3.eval.size=8",
             "r3.timeouts.generate=60s");
-    dev.r3.model.ModelWeights init =
-        dev.r3.model.ModelWeights.random(
-            dev.r3.actors.djl.ModelSizes.of("tiny", EchoTask.VOCAB), 3);
+    ModelWeights init = ModelWeights.random(ModelSizes.of("tiny", EchoTask.VOCAB), 3);
 
-    RecordingTrainers syncTrainers = new RecordingTrainers(dev.r3.actors.djl.DjlTrainer.factory());
+    RecordingTrainers syncTrainers = new RecordingTrainers(DjlTrainer.factory());
     SynchronousLoop.Result sync = SynchronousLoop.run(c, real(syncTrainers, init, null));
 
-    RecordingTrainers asyncTrainers = new RecordingTrainers(dev.r3.actors.djl.DjlTrainer.factory());
+    RecordingTrainers asyncTrainers = new RecordingTrainers(DjlTrainer.factory());
     AtomicReference<ModelWeights> last = new AtomicReference<>();
     RunSummary s =
         Run.start(c, real(asyncTrainers, init, last), tmp.resolve("run"))
@@ -87,7 +89,7 @@ class SynchronousEquivalenceTest {
     return new Backends(
         EchoTask::new,
         new EchoTask.DigitTokenizer(),
-        new dev.r3.actors.djl.DjlGenerators(dev.r3.model.RolloutPrecision.BF16),
+        new DjlGenerators(RolloutPrecision.BF16),
         trainers,
         (dir, w, tokenizer, meta) -> {
           if (last != null && meta.get("step").equals("4")) {

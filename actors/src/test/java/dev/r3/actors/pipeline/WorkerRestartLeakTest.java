@@ -7,13 +7,13 @@ import dev.r3.actors.djl.DjlGenerators;
 import dev.r3.actors.djl.DjlTrainer;
 import dev.r3.actors.djl.ModelSizes;
 import dev.r3.actors.ports.Backends;
-import dev.r3.actors.ports.Completion;
 import dev.r3.actors.ports.Generator;
 import dev.r3.actors.run.Run;
 import dev.r3.actors.run.RunFiles.RunSummary;
 import dev.r3.actors.testkit.EchoTask;
 import dev.r3.actors.testkit.FaultyGenerators;
 import dev.r3.actors.testkit.Fixtures;
+import dev.r3.model.Generation;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.NativeMemory;
 import dev.r3.model.RolloutPrecision;
@@ -55,7 +55,7 @@ class WorkerRestartLeakTest {
         boolean closed;
 
         @Override
-        public List<Completion> generate(List<int[]> prompts, SamplingParams params) {
+        public List<Generation> generate(List<int[]> prompts, SamplingParams params) {
           return g.generate(prompts, params);
         }
 

@@ -22,6 +22,7 @@ import dev.r3.model.io.Checkpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -41,7 +42,7 @@ class ResumeTest {
 
   private R3Config config(String... more) {
     List<String> all =
-        new java.util.ArrayList<>(
+        new ArrayList<>(
             List.of(
                 "r3.experiment.total-steps=8",
                 "r3.rollout.workers=1",

@@ -2,9 +2,9 @@ package dev.r3.actors.testkit;
 
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.djl.DjlTrainer;
-import dev.r3.actors.ports.Completion;
 import dev.r3.actors.ports.Generator;
 import dev.r3.actors.ports.PolicyTrainer;
+import dev.r3.model.Generation;
 import dev.r3.model.HostTensor;
 import dev.r3.model.ModelConfig;
 import dev.r3.model.ModelWeights;
@@ -12,6 +12,7 @@ import dev.r3.model.RoutingMode;
 import dev.r3.model.RoutingRecord;
 import dev.r3.model.Sampler;
 import dev.r3.model.SamplingParams;
+import dev.r3.model.ScoreResult;
 import dev.r3.model.Sequence;
 import dev.r3.model.TensorNames;
 import dev.r3.model.rl.BehaviourWeight;
@@ -38,7 +39,14 @@ public final class BigramPolicy {
 
   public static ModelConfig config() {
     int v = EchoTask.VOCAB;
-    return new ModelConfig(v, v, 1, 1, 1, 2, EXPERTS, TOP_K, 1, 0, true, 1e-6f, 10000f, 64, 0.02f);
+    return ModelConfig.builder(v)
+        .hidden(v)
+        .layers(1)
+        .heads(1)
+        .headDim(2)
+        .experts(EXPERTS, TOP_K, 1)
+        .maxPositions(64)
+        .build();
   }
 
   /** Zero logits: the uniform policy. */
@@ -97,8 +105,8 @@ public final class BigramPolicy {
     }
 
     @Override
-    public List<Completion> generate(List<int[]> prompts, SamplingParams params) {
-      List<Completion> out = new ArrayList<>();
+    public List<Generation> generate(List<int[]> prompts, SamplingParams params) {
+      List<Generation> out = new ArrayList<>();
       int v = EchoTask.VOCAB;
       for (int s = 0; s < prompts.size(); s++) {
         Sampler sampler = new Sampler(params, s);
@@ -126,7 +134,7 @@ public final class BigramPolicy {
         for (int i = 0; i < lp.length; i++) {
           lp[i] = lps.get(i);
         }
-        out.add(new Completion(tokens, prompt.length, lp, routing(tokens, tokens.length - 1), eos));
+        out.add(new Generation(tokens, prompt.length, lp, routing(tokens, tokens.length - 1), eos));
       }
       return out;
     }
@@ -161,7 +169,7 @@ public final class BigramPolicy {
     }
 
     @Override
-    public Scores score(List<Sequence> seqs, RoutingMode mode, List<RoutingRecord> replay) {
+    public ScoreResult score(List<Sequence> seqs, RoutingMode mode, List<RoutingRecord> replay) {
       List<float[]> lps = new ArrayList<>();
       List<RoutingRecord> used = new ArrayList<>();
       for (int i = 0; i < seqs.size(); i++) {
@@ -174,7 +182,7 @@ public final class BigramPolicy {
           used.add(routing(q.tokens(), q.length() - 1));
         }
       }
-      return new Scores(lps, used);
+      return new ScoreResult(lps.toArray(float[][]::new), used);
     }
 
     private float[] logProbs(Sequence q) {

@@ -3,6 +3,7 @@ package dev.r3.actors.testkit;
 import dev.r3.actors.ports.Task;
 import dev.r3.actors.ports.Tokenizer;
 import dev.r3.env.Split;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -62,7 +63,7 @@ public final class EchoTask implements Task {
     }
 
     @Override
-    public void save(Path dir) throws java.io.IOException {
+    public void save(Path dir) throws IOException {
       Files.writeString(dir.resolve("vocab.json"), "{\"digits\": true}");
     }
   }

@@ -1,7 +1,8 @@
 package dev.r3.actors.testkit;
 
-import dev.r3.actors.ports.Completion;
 import dev.r3.actors.ports.Generator;
+import dev.r3.model.Generation;
+import dev.r3.model.ModelWeights;
 import dev.r3.model.SamplingParams;
 import java.util.List;
 import java.util.Set;
@@ -45,11 +46,11 @@ public final class FaultyGenerators implements Generator.Factory {
   }
 
   @Override
-  public Generator open(dev.r3.model.ModelWeights weights) {
+  public Generator open(ModelWeights weights) {
     Generator g = delegate.open(weights);
     return new Generator() {
       @Override
-      public List<Completion> generate(List<int[]> prompts, SamplingParams params) {
+      public List<Generation> generate(List<int[]> prompts, SamplingParams params) {
         return faulty(g, prompts, params);
       }
 
@@ -60,7 +61,7 @@ public final class FaultyGenerators implements Generator.Factory {
     };
   }
 
-  private List<Completion> faulty(Generator g, List<int[]> prompts, SamplingParams params) {
+  private List<Generation> faulty(Generator g, List<int[]> prompts, SamplingParams params) {
     if (prompts.size() != groupSize) {
       return g.generate(prompts, params);
     }

@@ -1,9 +1,11 @@
 package dev.r3.actors.testkit;
 
+import dev.r3.actors.config.R3Config;
 import dev.r3.actors.ports.PolicyTrainer;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.RoutingMode;
 import dev.r3.model.RoutingRecord;
+import dev.r3.model.ScoreResult;
 import dev.r3.model.Sequence;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,13 +27,13 @@ public final class RecordingTrainers implements PolicyTrainer.Factory {
   }
 
   @Override
-  public PolicyTrainer open(ModelWeights init, dev.r3.actors.config.R3Config config) {
+  public PolicyTrainer open(ModelWeights init, R3Config config) {
     PolicyTrainer t = delegate.open(init, config);
     return new PolicyTrainer() {
       private int steps;
 
       @Override
-      public Scores score(List<Sequence> s, RoutingMode mode, List<RoutingRecord> replay) {
+      public ScoreResult score(List<Sequence> s, RoutingMode mode, List<RoutingRecord> replay) {
         return t.score(s, mode, replay);
       }
 

@@ -2,6 +2,7 @@ package dev.r3.actors.wire;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.management.ThreadMXBean;
 import java.io.NotSerializableException;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
@@ -74,8 +75,7 @@ class KryoFrameFuzzTest {
       frames.add(serializer.toBinary(m));
     }
     Random rnd = new Random(20261203);
-    com.sun.management.ThreadMXBean threads =
-        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
     long self = Thread.currentThread().getId();
     Map<String, Integer> outcomes = new TreeMap<>();
     List<String> escapes = new ArrayList<>();

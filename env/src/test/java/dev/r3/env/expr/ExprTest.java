@@ -11,6 +11,7 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
 import net.jqwik.api.constraints.StringLength;
 import org.junit.jupiter.api.Test;
 
@@ -169,7 +170,6 @@ class ExprTest {
                           case '-' -> a.value() - b.value();
                           default -> a.value() * b.value();
                         }));
-    return Arbitraries.frequencyOf(
-        net.jqwik.api.Tuple.of(1, leaf), net.jqwik.api.Tuple.of(2, node));
+    return Arbitraries.frequencyOf(Tuple.of(1, leaf), Tuple.of(2, node));
   }
 }

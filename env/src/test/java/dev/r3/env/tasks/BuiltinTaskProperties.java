@@ -11,6 +11,7 @@ import dev.r3.env.SftExample;
 import dev.r3.env.Split;
 import dev.r3.env.TaskSpec;
 import dev.r3.env.Turn;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -94,7 +95,7 @@ class BuiltinTaskProperties {
       @ForAll @IntRange(min = 1, max = 9) int digit) {
     Environment env = env(name);
     TaskSpec task = env.task(seed, Split.TRAIN);
-    List<String> turns = new java.util.ArrayList<>(env.oracle(task).orElseThrow());
+    List<String> turns = new ArrayList<>(env.oracle(task).orElseThrow());
     String answer = turns.get(turns.size() - 1);
     turns.set(turns.size() - 1, Mutations.mutate(name, answer, kind, digit));
     Outcome o = play(env, task, turns);

@@ -14,6 +14,7 @@ import dev.r3.env.SftExample;
 import dev.r3.env.Split;
 import dev.r3.env.TaskSpec;
 import dev.r3.env.Turn;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Nested;
@@ -37,7 +38,7 @@ class TaskExamplesTest {
       assertThat(t.prompt()).matches("\\d{1,2}\\+\\d{1,2}=");
       assertThat(Integer.parseInt(t.expected()))
           .isEqualTo(
-              java.util.Arrays.stream(t.prompt().replace("=", "").split("\\+"))
+              Arrays.stream(t.prompt().replace("=", "").split("\\+"))
                   .mapToInt(Integer::parseInt)
                   .sum());
       assertThat(env.multiTurn()).isFalse();

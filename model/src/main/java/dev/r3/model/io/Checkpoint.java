@@ -10,6 +10,7 @@ import dev.r3.model.ModelWeights;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
@@ -169,7 +170,7 @@ public final class Checkpoint {
     Path file = requireFile(dir, CONFIG_FILE);
     try {
       return ModelConfig.fromJson(Files.readString(file, StandardCharsets.UTF_8));
-    } catch (IllegalArgumentException | java.nio.charset.MalformedInputException e) {
+    } catch (IllegalArgumentException | MalformedInputException e) {
       throw new SafetensorsException(file + ": " + e.getMessage(), e);
     }
   }

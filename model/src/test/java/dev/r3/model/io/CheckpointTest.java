@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -30,7 +31,14 @@ class CheckpointTest {
   @TempDir Path tmp;
 
   private static ModelConfig tiny() {
-    return new ModelConfig(13, 8, 2, 2, 1, 4, 4, 2, 6, 0, true, 1e-6f, 10000f, 16, 0.02f);
+    return ModelConfig.builder(13)
+        .hidden(8)
+        .layers(2)
+        .heads(2)
+        .kvHeads(1)
+        .experts(4, 2, 6)
+        .maxPositions(16)
+        .build();
   }
 
   @Test
@@ -89,22 +97,20 @@ class CheckpointTest {
     return Combinators.combine(vocab, hidden, layers, kvHeads, groups, halfHeadDim, experts, width)
         .as(
             (v, h, l, kv, g, hd, e, wd) ->
-                new ModelConfig(
-                    v,
-                    h,
-                    l,
-                    kv * g,
-                    kv,
-                    2 * hd,
-                    e,
-                    e == 0 ? 0 : 1 + (wd % e),
-                    e == 0 ? 0 : wd,
-                    e == 0 ? wd : 0,
-                    wd % 2 == 0,
-                    1e-5f,
-                    1e6f,
-                    32,
-                    0.5f));
+                ModelConfig.builder(v)
+                    .hidden(h)
+                    .layers(l)
+                    .heads(kv * g)
+                    .kvHeads(kv)
+                    .headDim(2 * hd)
+                    .experts(e, e == 0 ? 0 : 1 + (wd % e), e == 0 ? 0 : wd)
+                    .denseWidth(e == 0 ? wd : 0)
+                    .normTopkProb(wd % 2 == 0)
+                    .rmsNormEps(1e-5f)
+                    .ropeTheta(1e6f)
+                    .maxPositions(32)
+                    .initStd(0.5f)
+                    .build());
   }
 
   /** NaN payloads, infinities, -0 and subnormals must survive too. */
@@ -276,7 +282,7 @@ class CheckpointTest {
     Checkpoint.save(dir, ModelWeights.random(tiny(), 1));
     Path f = dir.resolve("model.safetensors");
     byte[] b = Files.readAllBytes(f);
-    Files.write(f, java.util.Arrays.copyOf(b, b.length / 2));
+    Files.write(f, Arrays.copyOf(b, b.length / 2));
     assertThatThrownBy(() -> Checkpoint.load(dir))
         .isInstanceOf(SafetensorsException.class)
         .hasMessageContaining("truncated?");
