@@ -134,6 +134,7 @@ public final class Coordinator {
   private final ActorRef<ReplayBuffer.Command> buffer;
   private final RunCheckpoints history;
   private final List<Path> checkpoints = new ArrayList<>();
+  private final java.util.Set<Long> checkpointed = new java.util.HashSet<>(); // steps written
   private int pending;
   private boolean lastStepDone;
   private boolean draining;
@@ -434,6 +435,11 @@ public final class Coordinator {
       return fail("interrupted, and the learner could not give its state: " + m.error());
     }
     long step = m.weights().version();
+    if (checkpointed.contains(step)) { // the step was a checkpoint step: written already, or being
+      lastStepDone = true;
+      maybeFinish();
+      return Behaviors.same();
+    }
     LedgerCounts ledger =
         lastLedger != null
             ? lastLedger
@@ -459,6 +465,7 @@ public final class Coordinator {
       long nextGroupId,
       LedgerCounts ledger) {
     pending++;
+    checkpointed.add(step);
     Path dir = files.checkpointDir(step);
     CompletableFuture<Path> f = history.write(step, w, optimizer, nextGroupId, ledger);
     ctx.pipeToSelf(f, (res, err) -> new CheckpointDone(step, dir, err));

@@ -209,6 +209,7 @@ public final class ReplayBuffer {
   private final Set<Long> delayed = new HashSet<>();
   private final TreeMap<Long, ScoredGroup> waiting = new TreeMap<>();
   private final Map<Long, Integer> running = new HashMap<>(); // group id -> worker index
+  private final Map<Long, Long> admittedAt = new HashMap<>(); // running group id -> version
   // Rollout children that have not closed yet (running, or lingering for a cancelled attempt).
   private final Map<Long, ActorRef<GroupRollout.Command>> open = new HashMap<>();
   private final int[] workerLoad;
@@ -419,6 +420,16 @@ public final class ReplayBuffer {
         delayedOutcome(g.groupId(), "lost_in_crash");
       }
     }
+    for (Map.Entry<Long, Long> e : new ArrayList<>(admittedAt.entrySet())) {
+      ActorRef<GroupRollout.Command> child = open.get(e.getKey());
+      if (e.getValue() > m.version() && child != null) {
+        // Its attempts ask for weights no learner will publish again: it would wait for ever.
+        child.tell(
+            new GroupRollout.Abort(
+                "admitted at v" + e.getValue() + ", undone by the learner restart",
+                DropReason.LOST_IN_CRASH));
+      }
+    }
     version = m.version();
     accepted = m.acceptedGroups() + waiting.size();
     demand = null;
@@ -505,6 +516,7 @@ public final class ReplayBuffer {
       int worker = leastLoadedWorker();
       workerLoad[worker]++;
       running.put(id, worker);
+      admittedAt.put(id, version);
       GroupRollout.Spec spec =
           new GroupRollout.Spec(
               id,
@@ -597,6 +609,7 @@ public final class ReplayBuffer {
   }
 
   private boolean release(long groupId) {
+    admittedAt.remove(groupId);
     Integer worker = running.remove(groupId);
     if (worker == null) {
       return false;
