@@ -5,6 +5,7 @@ import dev.r3.model.GemmProbe;
 import dev.r3.model.ModelBenchmark;
 import dev.r3.model.ModelConfig;
 import dev.r3.model.ModelWeights;
+import dev.r3.model.PrefixCacheBenchmark;
 import dev.r3.model.RolloutOptions;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -43,6 +44,13 @@ public final class BenchCommand implements Callable<Integer> {
       description = "decode with bf16 activation rounding (the bf16 rollout engine)")
   boolean bf16;
 
+  @Option(
+      names = "--prefix-cache",
+      description =
+          "instead: prefill tokens computed and wall time with and without prefix reuse, on GRPO"
+              + " groups (G = 8) and on 4-turn episodes")
+  boolean prefixCache;
+
   @Override
   public Integer call() {
     if (reps < 1 || newTokens < 1) {
@@ -50,6 +58,9 @@ public final class BenchCommand implements Callable<Integer> {
     }
     ModelConfig cfg = ModelConfig.defaultMoe(CharTokenizer.standard().vocabSize());
     ModelWeights w = ModelWeights.random(cfg, 1);
+    if (prefixCache) {
+      return prefixCache(w);
+    }
     System.out.printf(
         "model: hidden %d, %d layers, %d heads, %d experts top-%d, expert width %d, vocab %d;"
             + " %.2fM active / %.2fM total parameters%n",
@@ -89,5 +100,38 @@ public final class BenchCommand implements Callable<Integer> {
           batch, newTokens, bf16 ? " (bf16 activations)" : "", d);
     }
     return 0;
+  }
+
+  private int prefixCache(ModelWeights w) {
+    RolloutOptions base = RolloutOptions.defaults().withBf16Activations(bf16);
+    System.out.println(
+        "| scenario | prefix reuse | prompt tokens | prefill tokens computed | saved | hit rate |"
+            + " cache MiB | wall s |");
+    System.out.println("|---|---|---|---|---|---|---|---|");
+    for (boolean reuse : new boolean[] {false, true}) {
+      RolloutOptions o = PrefixCacheBenchmark.options(base, reuse, 64L << 20);
+      print(PrefixCacheBenchmark.grpo(w, o, 8, 8, 32, 16));
+    }
+    for (boolean reuse : new boolean[] {false, true}) {
+      RolloutOptions o = PrefixCacheBenchmark.options(base, reuse, 64L << 20);
+      print(PrefixCacheBenchmark.episodes(w, o, 8, 4, 32, 16, 8));
+    }
+    System.out.println(
+        "grpo: 8 groups of G = 8 samples of a 32-token prompt, 16 new tokens each; episodes: 8 in"
+            + " one batch, 4 turns of 16 new tokens, an 8-token observation after each turn");
+    return 0;
+  }
+
+  private static void print(PrefixCacheBenchmark.Result r) {
+    System.out.printf(
+        "| %s | %s | %,d | %,d | %.0f%% | %s | %.1f | %.2f |%n",
+        r.scenario(),
+        r.reuse() ? "on" : "off",
+        r.promptTokens(),
+        r.computedTokens(),
+        100.0 * (r.promptTokens() - r.computedTokens()) / r.promptTokens(),
+        Double.isNaN(r.hitRate()) ? "-" : String.format("%.2f", r.hitRate()),
+        r.cacheBytes() / (1024.0 * 1024.0),
+        r.seconds());
   }
 }

@@ -87,5 +87,6 @@ class MismatchCommandTest {
     JsonObject c = measure("sort.json", "--env", "sort");
     assertThat(c.get("env").getAsString()).isEqualTo("sort");
     assertThat(c.getAsJsonObject("env_params").entrySet()).isEmpty();
+    assertThat(c.get("env_source").getAsString()).isEqualTo("--env, its default parameters");
   }
 }

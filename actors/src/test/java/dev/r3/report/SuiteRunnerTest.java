@@ -37,7 +37,7 @@ class SuiteRunnerTest {
       mkdir -p "$d/$exp-20250101-000000"
       printf '{"step": 1, "reward_mean": 0.5, "accuracy": 0.4}\\n' > "$d/$exp-20250101-000000/metrics.jsonl"
       mkdir -p "$d/$exp-20250101-000000/checkpoints/step-2" "$d/$exp-20250101-000000/checkpoints/step-10"
-      printf '{"final_eval_accuracy": 0.5, "config": {"rollout": {"precision": "fp8"}}}' \
+      printf '{"final_eval_accuracy": 0.5, "config": {"rollout": {"precision": "fp8"}, "env": {"name": "add", "params": {"digits": "1"}}}}' \
         > "$d/$exp-20250101-000000/summary.json"
       """;
 
@@ -195,6 +195,8 @@ class SuiteRunnerTest {
 
   @Test
   void finishedRun_isMeasuredOnItsLastCheckpointAtItsPrecision_once() throws Exception {
+    // No --env from the summary: mismatch reads the environment and its parameters from the
+    // checkpoint's metadata (an --env alone would measure on the environment's defaults).
     Suite base = suite(Duration.ZERO, List.of(1L), "good");
     Suite s =
         new Suite(

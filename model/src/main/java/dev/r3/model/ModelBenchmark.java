@@ -59,7 +59,7 @@ public final class ModelBenchmark {
     }
     SamplingParams sp = new SamplingParams(1f, 1f, newTokens, -1, 5);
     Timing t;
-    try (RolloutEngine engine = new RolloutEngine(w, opts.withPrefixCacheEntries(0))) {
+    try (RolloutEngine engine = new RolloutEngine(w, opts.withPrefixCacheBytes(0))) {
       t = time(warmup, reps, () -> engine.generate(prompts, sp));
     }
     return (double) batch * newTokens / t.medianSeconds();

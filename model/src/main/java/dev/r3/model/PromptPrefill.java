@@ -37,6 +37,7 @@ final class PromptPrefill {
   private final int capacity;
   private final int layers;
   private final int k;
+  private final boolean sharePrompts;
 
   // deduplicatePrompts
   private int[] uniqueRow; // sequence -> row of its prompt
@@ -57,7 +58,9 @@ final class PromptPrefill {
       NDManager call,
       int[][] prompt,
       int promptColumns,
-      int capacity) {
+      int capacity,
+      boolean sharePrompts) {
+    this.sharePrompts = sharePrompts;
     this.model = model;
     this.config = model.config;
     this.prefixCache = prefixCache;
@@ -115,7 +118,8 @@ final class PromptPrefill {
     List<int[]> uniq = new ArrayList<>();
     uniqueRow = new int[prompt.length];
     for (int b = 0; b < prompt.length; b++) {
-      List<Integer> key = Arrays.stream(prompt[b]).boxed().toList();
+      List<Integer> key =
+          sharePrompts ? Arrays.stream(prompt[b]).boxed().toList() : List.of(-1 - b); // unique
       Integer u = seen.get(key);
       if (u == null) {
         u = uniq.size();
@@ -135,10 +139,17 @@ final class PromptPrefill {
     int rows = uniquePrompt.length;
     hits = new PrefixCache.Hit[rows];
     first = promptColumns - 1;
+    long computed = 0;
     for (int u = 0; u < rows; u++) {
       hits[u] = prefixCache.enabled() ? prefixCache.lookup(uniquePrompt[u]) : null;
       first = Math.min(first, rowPad[u] + cached(u));
+      computed += uniquePrompt[u].length - cached(u);
     }
+    long all = 0;
+    for (int[] p : prompt) {
+      all += p.length;
+    }
+    prefixCache.countPrefill(all, computed);
   }
 
   /** Called per layer after the window's own entries are written: cached prefixes win. */

@@ -17,6 +17,7 @@ final class RolloutCall {
   private final PrefixCache prefixCache;
   private final NDManager call;
   private final SamplingParams params;
+  private final TurnOptions turn;
   private final int n; // sequences
   private final int layers;
   private final int k;
@@ -41,12 +42,14 @@ final class RolloutCall {
       PrefixCache prefixCache,
       List<int[]> prompts,
       SamplingParams params,
+      TurnOptions turn,
       NDManager call) {
     this.model = model;
     this.config = model.config;
     this.prefixCache = prefixCache;
     this.call = call;
     this.params = params;
+    this.turn = turn;
     this.n = prompts.size();
     this.layers = config.numLayers();
     this.k = config.isMoe() ? config.topK() : 0;
@@ -67,7 +70,7 @@ final class RolloutCall {
       generated[b] = new int[limit[b]];
       logProbs[b] = new float[limit[b]];
       route[b] = new int[(prompt[b].length + limit[b] - 1) * layers * k];
-      samplers[b] = new Sampler(params, b);
+      samplers[b] = new Sampler(params, turn.stream(b, n));
       columns = Math.max(columns, prompt[b].length);
       maxLimit = Math.max(maxLimit, limit[b]);
     }
@@ -77,7 +80,15 @@ final class RolloutCall {
 
   List<Generation> run() {
     PromptPrefill prefill =
-        new PromptPrefill(model, prefixCache, call, prompt, promptColumns, capacity).run();
+        new PromptPrefill(
+                model,
+                prefixCache,
+                call,
+                prompt,
+                promptColumns,
+                capacity,
+                prefixCache.sharesPrompts())
+            .run();
     pad = new int[n];
     int v = config.vocabSize();
     for (int b = 0; b < n; b++) {
@@ -212,7 +223,7 @@ final class RolloutCall {
     if (d.token() == params.eosId()) {
       done[b] = true;
       eos[b] = true;
-    } else if (count[b] >= limit[b]) {
+    } else if (count[b] >= limit[b] || turn.stops(d.token())) {
       done[b] = true;
     }
   }

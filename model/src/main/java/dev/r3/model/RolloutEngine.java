@@ -37,7 +37,7 @@ public final class RolloutEngine implements AutoCloseable {
     this.manager = NDManager.newBaseManager(); // loads the engine before any JniUtils call
     JniUtils.setGradMode(false);
     this.model = MoeDecoder.load(weights, manager, false, opts.roundActivationsBf16());
-    this.prefixCache = new PrefixCache(opts.prefixCacheEntries(), manager);
+    this.prefixCache = new PrefixCache(opts.prefixCacheBytes(), opts.sharePrompts(), manager);
   }
 
   public ModelConfig config() {
@@ -53,7 +53,7 @@ public final class RolloutEngine implements AutoCloseable {
     model.dispatch.mode = d;
   }
 
-  /** Prefix-cache counters (lookups, hits, reused tokens, stored entries). */
+  /** Prefix-cache counters (lookups, hits, reused tokens, stored entries and bytes). */
   public synchronized PrefixCache.Stats prefixCacheStats() {
     return prefixCache.stats();
   }
@@ -79,6 +79,17 @@ public final class RolloutEngine implements AutoCloseable {
    * limit comes first).
    */
   public synchronized List<Generation> generate(List<int[]> prompts, SamplingParams params) {
+    return generate(prompts, params, TurnOptions.NONE);
+  }
+
+  /**
+   * As {@link #generate(List, SamplingParams)}, a sequence also stopping after sampling any of
+   * {@code turn.stopIds()}, and drawing from sampler stream {@code turn.streams()[b]}: one turn of
+   * multi-turn episodes, whose prompts extend earlier calls' sequences (reused from the prefix
+   * cache).
+   */
+  public synchronized List<Generation> generate(
+      List<int[]> prompts, SamplingParams params, TurnOptions turn) {
     JniUtils.setGradMode(false);
     if (prompts.isEmpty()) {
       return List.of();
@@ -111,7 +122,7 @@ public final class RolloutEngine implements AutoCloseable {
       }
     }
     try (NDManager call = manager.newSubManager()) {
-      return new RolloutCall(model, prefixCache, prompts, params, call).run();
+      return new RolloutCall(model, prefixCache, prompts, params, turn, call).run();
     }
   }
 }

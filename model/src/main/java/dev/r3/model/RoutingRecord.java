@@ -203,6 +203,20 @@ public final class RoutingRecord {
     return new RoutingRecord(n, layers, k, numExperts, Arrays.copyOf(ids, n * layers * k * width));
   }
 
+  /**
+   * Positions {@code from .. to - 1} (what a multi-turn turn adds to the record of the turns
+   * before).
+   */
+  public RoutingRecord slice(int from, int to) {
+    if (from < 0 || from > to || to > positions) {
+      throw new IllegalArgumentException(
+          "slice [" + from + ", " + to + ") outside [0, " + positions + "]");
+    }
+    int per = layers * k * bytesPerId(numExperts);
+    return new RoutingRecord(
+        to - from, layers, k, numExperts, Arrays.copyOfRange(ids, from * per, to * per));
+  }
+
   /** This record followed by {@code next} (same layers, k and expert count). */
   public RoutingRecord concat(RoutingRecord next) {
     if (next.layers != layers || next.k != k || next.numExperts != numExperts) {

@@ -48,7 +48,7 @@ class PerfBench {
     int newTokens = Integer.getInteger("r3.bench.new", 64);
     try (RolloutEngine e =
         new RolloutEngine(
-            ModelWeights.random(c, 1), RolloutOptions.defaults().withPrefixCacheEntries(0))) {
+            ModelWeights.random(c, 1), RolloutOptions.defaults().withPrefixCacheBytes(0))) {
       for (String d : only.split(",")) {
         e.setDispatch(ExpertDispatch.Mode.valueOf(d));
         for (int b : new int[] {1, 16, 64}) {

@@ -178,7 +178,7 @@ class RolloutEngineTest {
   void sameSeed_sameTokens_otherSeed_otherTokens() {
     ModelWeights w = ModelWeights.random(Tiny.moe(), 24);
     try (RolloutEngine e =
-        new RolloutEngine(w, RolloutOptions.defaults().withPrefixCacheEntries(0))) {
+        new RolloutEngine(w, RolloutOptions.defaults().withPrefixCacheBytes(0))) {
       List<Generation> a = e.generate(List.of(MID, LONG), sampling(10, 5));
       List<Generation> b = e.generate(List.of(MID, LONG), sampling(10, 5));
       List<Generation> other = e.generate(List.of(MID, LONG), sampling(10, 6));
@@ -198,7 +198,7 @@ class RolloutEngineTest {
   void promptAlone_equalsPromptInsideMixedBatch() {
     ModelWeights w = ModelWeights.random(Tiny.moe(0.1f), 25);
     try (RolloutEngine e =
-        new RolloutEngine(w, RolloutOptions.defaults().withPrefixCacheEntries(0))) {
+        new RolloutEngine(w, RolloutOptions.defaults().withPrefixCacheBytes(0))) {
       Generation alone = e.generate(List.of(MID), sampling(10, 9)).get(0);
       Generation inBatch = e.generate(List.of(MID, LONG, SHORT, LONG), sampling(10, 9)).get(0);
       assertThat(inBatch.tokens()).isEqualTo(alone.tokens());
@@ -233,7 +233,7 @@ class RolloutEngineTest {
   void eos_stopsOnlyThatSequence() {
     ModelWeights w = ModelWeights.random(Tiny.moe(), 27);
     try (RolloutEngine e =
-        new RolloutEngine(w, RolloutOptions.defaults().withPrefixCacheEntries(0))) {
+        new RolloutEngine(w, RolloutOptions.defaults().withPrefixCacheBytes(0))) {
       List<Generation> free = e.generate(List.of(MID, LONG), sampling(10, 4));
       int eosId = free.get(0).response()[3];
       int firstAt = 0;
@@ -267,8 +267,7 @@ class RolloutEngineTest {
   void identicalPrompts_sharePrefill_andMatchTheTrainer() {
     ModelConfig c = Tiny.moe(0.1f);
     ModelWeights w = ModelWeights.random(c, 28);
-    try (RolloutEngine e =
-            new RolloutEngine(w, RolloutOptions.defaults().withPrefixCacheEntries(0));
+    try (RolloutEngine e = new RolloutEngine(w, RolloutOptions.defaults().withPrefixCacheBytes(0));
         Trainer t = new Trainer(w, TrainerOptions.defaults())) {
       List<Generation> gens = e.generate(List.of(LONG, LONG, SHORT, LONG, LONG), sampling(8, 2));
       float[] d = trainerView(t, gens, new float[2]);
@@ -288,7 +287,7 @@ class RolloutEngineTest {
     ModelWeights w = ModelWeights.random(c, 29);
     try (RolloutEngine cached = new RolloutEngine(w, RolloutOptions.defaults());
         RolloutEngine fresh =
-            new RolloutEngine(w, RolloutOptions.defaults().withPrefixCacheEntries(0))) {
+            new RolloutEngine(w, RolloutOptions.defaults().withPrefixCacheBytes(0))) {
       Generation turn1 = cached.generate(List.of(MID), sampling(6, 1)).get(0);
       int[] turn2Prompt = Arrays.copyOf(turn1.tokens(), turn1.length() + 2);
       turn2Prompt[turn1.length()] = 4; // a tool result

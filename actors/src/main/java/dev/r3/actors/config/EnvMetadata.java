@@ -51,10 +51,11 @@ public record EnvMetadata(String name, Map<String, String> params, String source
   public static EnvMetadata choose(EnvChoice cli, Map<String, String> meta, String fallback) {
     String recorded = meta == null ? null : meta.get(NAME_KEY);
     if (cli.name() != null) {
+      boolean own = cli.params() != null && !cli.params().isEmpty();
       return new EnvMetadata(
           cli.name(),
-          cli.params() == null ? Map.of() : cli.params(),
-          cli.params() == null ? "--env, its default parameters" : "--env and --env-param");
+          own ? cli.params() : Map.of(),
+          own ? "--env and --env-param" : "--env, its default parameters");
     }
     if (recorded == null || recorded.isBlank()) {
       String why = meta == null ? "" : " (the checkpoint records no environment)";

@@ -39,7 +39,24 @@ public record R3Config(
   public record Experiment(
       String name, String outDir, long seed, int totalSteps, boolean progressBar) {}
 
-  public record Env(String name, Map<String, String> params) {}
+  /**
+   * @param callTimeout one environment call (a tool's answer to a turn) at most; past it the
+   *     episode ends as failed ({@code env_timeout})
+   * @param episodeTimeout a whole multi-turn episode's environment time at most (waiting included)
+   * @param parkAfter how long the rollout waits for every tool answer of a batch before it goes on
+   *     with the answered sequences and parks the others
+   */
+  public record Env(
+      String name,
+      Map<String, String> params,
+      Duration callTimeout,
+      Duration episodeTimeout,
+      Duration parkAfter) {
+    /** With reference.conf's episode budgets (5 s a call, 60 s an episode, park after 50 ms). */
+    public Env(String name, Map<String, String> params) {
+      this(name, params, Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofMillis(50));
+    }
+  }
 
   public record Model(String size, String initCheckpoint) {}
 
@@ -48,6 +65,8 @@ public record R3Config(
 
   /**
    * @param maxNewTokens 0 = the environment's own limit per turn
+   * @param prefixCacheMb bytes (MiB) of KV entries and routing ids the rollout engine keeps for
+   *     prefix reuse (multi-turn continuations); 0 = off
    */
   public record Rollout(
       int workers,
@@ -55,7 +74,8 @@ public record R3Config(
       int groupSize,
       float temperature,
       float topP,
-      int maxNewTokens) {}
+      int maxNewTokens,
+      int prefixCacheMb) {}
 
   public enum Algo {
     /** PPO's lower end and DAPO's clip-higher upper end (token ratios). */
@@ -156,7 +176,12 @@ public record R3Config(
                 r.longValue("r3.experiment.seed"),
                 r.atLeast("r3.experiment.total-steps", 1),
                 r.bool("r3.experiment.progress-bar")),
-            new Env(r.nonEmpty("r3.env.name"), r.stringMap("r3.env.params")),
+            new Env(
+                r.nonEmpty("r3.env.name"),
+                r.stringMap("r3.env.params"),
+                r.duration("r3.env.call-timeout"),
+                r.duration("r3.env.episode-timeout"),
+                r.durationOrZero("r3.env.park-after")),
             new Model(
                 r.oneOf("r3.model.size", "tiny", "small", "default"),
                 r.string("r3.model.init-checkpoint")),
@@ -173,7 +198,8 @@ public record R3Config(
                 r.atLeast("r3.rollout.group-size", 2),
                 (float) r.positive("r3.rollout.temperature"),
                 (float) r.inRange("r3.rollout.top-p", 1e-6, 1.0),
-                r.atLeast("r3.rollout.max-new-tokens", 0)),
+                r.atLeast("r3.rollout.max-new-tokens", 0),
+                r.atLeast("r3.rollout.prefix-cache-mb", 0)),
             new Algorithm(
                 algo,
                 r.enumValue("r3.algorithm.routing", Routing.class),

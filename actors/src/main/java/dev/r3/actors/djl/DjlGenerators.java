@@ -3,22 +3,32 @@ package dev.r3.actors.djl;
 import dev.r3.actors.ports.Generator;
 import dev.r3.model.Generation;
 import dev.r3.model.ModelWeights;
+import dev.r3.model.PrefixCache;
 import dev.r3.model.RolloutEngine;
 import dev.r3.model.RolloutOptions;
 import dev.r3.model.RolloutPrecision;
 import dev.r3.model.SamplingParams;
+import dev.r3.model.TurnOptions;
 import java.util.List;
 
 /**
  * Rollout engines of the model module as the pipeline's generators: each version of the weights is
  * rounded to the rollout precision (bf16, fp8: a real mismatch source) and loaded into its own
- * engine.
+ * engine, with its own prefix cache (KV entries and routing ids of earlier turns), so a cached
+ * entry never outlives the weights that computed it.
  */
 public final class DjlGenerators implements Generator.Factory {
   private final RolloutPrecision precision;
+  private final long prefixCacheBytes;
 
+  /** Without a cross-call prefix cache. */
   public DjlGenerators(RolloutPrecision precision) {
+    this(precision, 0);
+  }
+
+  public DjlGenerators(RolloutPrecision precision, long prefixCacheBytes) {
     this.precision = precision;
+    this.prefixCacheBytes = prefixCacheBytes;
   }
 
   @Override
@@ -26,18 +36,42 @@ public final class DjlGenerators implements Generator.Factory {
     RolloutOptions opts =
         RolloutOptions.defaults()
             .withBf16Activations(precision.roundsActivations())
-            .withPrefixCacheEntries(0);
-    RolloutEngine engine = new RolloutEngine(precision.prepare(weights), opts);
-    return new Generator() {
-      @Override
-      public List<Generation> generate(List<int[]> prompts, SamplingParams params) {
-        return engine.generate(prompts, params);
-      }
+            .withPrefixCacheBytes(prefixCacheBytes);
+    return new Engine(new RolloutEngine(precision.prepare(weights), opts));
+  }
 
-      @Override
-      public void close() {
-        engine.close();
-      }
-    };
+  /** One engine as a generator. */
+  public static final class Engine implements Generator {
+    private final RolloutEngine engine;
+
+    Engine(RolloutEngine engine) {
+      this.engine = engine;
+    }
+
+    @Override
+    public List<Generation> generate(List<int[]> prompts, SamplingParams params) {
+      return engine.generate(prompts, params);
+    }
+
+    @Override
+    public List<Generation> generateTurn(
+        List<int[]> prompts, SamplingParams params, TurnOptions turn) {
+      return engine.generate(prompts, params, turn);
+    }
+
+    @Override
+    public int maxContext() {
+      return engine.config().maxPositions() + 1; // T - 1 fed positions at most
+    }
+
+    @Override
+    public PrefixCache.Stats prefixCacheStats() {
+      return engine.prefixCacheStats();
+    }
+
+    @Override
+    public void close() {
+      engine.close();
+    }
   }
 }

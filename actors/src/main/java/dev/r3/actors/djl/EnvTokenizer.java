@@ -24,6 +24,11 @@ public final class EnvTokenizer implements Tokenizer {
   }
 
   @Override
+  public int[] encode(String text) {
+    return tokenizer.encode(text);
+  }
+
+  @Override
   public String decode(int[] tokens, int from, int to) {
     return tokenizer.decode(Arrays.copyOfRange(tokens, from, to));
   }

@@ -39,7 +39,15 @@ public final class ProductionBackends {
   public static Backends build(R3Config c, PrintStream log) throws IOException {
     Environment env = Environments.create(c.env().name(), c.env().params());
     if (env.multiTurn()) {
-      log.println("note: " + env.name() + " is multi-turn; the pipeline plays its first turn only");
+      log.println(
+          "episodes: "
+              + env.name()
+              + " is multi-turn: up to "
+              + env.maxTurns()
+              + " turns of "
+              + env.maxTokensPerTurn()
+              + " tokens, stopping at EOS or "
+              + env.stopTokens());
     }
     CharTokenizer tok = CharTokenizer.standard();
     ModelWeights init;
@@ -79,12 +87,12 @@ public final class ProductionBackends {
       guarded = g;
       log.println("chaos: faulty environment " + rates + " under a " + cs.envBudget() + " guard");
     } else {
-      guarded = GuardedEnvironment.wrap(env);
+      guarded = GuardedEnvironment.wrap(env, c.env().callTimeout());
     }
     return new Backends(
         () -> new EnvTask(guarded),
         new EnvTokenizer(tok),
-        new DjlGenerators(c.rollout().precision()),
+        new DjlGenerators(c.rollout().precision(), (long) c.rollout().prefixCacheMb() << 20),
         DjlTrainer.factory(),
         CheckpointFiles.writer(),
         init,

@@ -29,6 +29,7 @@ public final class Evaluator {
   private final long runSeed;
   private final int size;
   private final SamplingParams params;
+  private final EpisodePlayer.Budgets budgets;
   private List<Long> problems; // drawn at the first evaluation
 
   public Evaluator(
@@ -38,6 +39,21 @@ public final class Evaluator {
       long runSeed,
       int size,
       SamplingParams params) {
+    this(tasks, tokenizer, generators, runSeed, size, params, EpisodePlayer.Budgets.DEFAULT);
+  }
+
+  /**
+   * @param budgets environment time budgets of multi-turn episodes (played whole)
+   */
+  public Evaluator(
+      Task.Factory tasks,
+      Tokenizer tokenizer,
+      Generator.Factory generators,
+      long runSeed,
+      int size,
+      SamplingParams params,
+      EpisodePlayer.Budgets budgets) {
+    this.budgets = budgets;
     this.tasks = tasks;
     this.tokenizer = tokenizer;
     this.generators = generators;
@@ -50,9 +66,19 @@ public final class Evaluator {
    * @param accuracy fraction of correct answers; failed episodes count as wrong
    * @param episodes how many distinct held-out problems were evaluated (each once): {@code size},
    *     or fewer when the held-out split has fewer
+   * @param turnsMean model turns per episode (1 for a single-turn task)
    */
   public record Result(
-      long version, double accuracy, double rewardMean, int episodes, double seconds) {}
+      long version,
+      double accuracy,
+      double rewardMean,
+      int episodes,
+      double seconds,
+      double turnsMean) {
+    public Result(long version, double accuracy, double rewardMean, int episodes, double seconds) {
+      this(version, accuracy, rewardMean, episodes, seconds, 1.0);
+    }
+  }
 
   public Result evaluate(long version, ModelWeights weights) {
     long t0 = System.nanoTime();
@@ -63,9 +89,29 @@ public final class Evaluator {
     for (long seed : seeds) {
       prompts.add(tokenizer.encodePrompt(task.prompt(seed, Split.EVAL)));
     }
-    List<Generation> out;
+    List<Generation> out = new ArrayList<>(n);
+    List<String> failures = new ArrayList<>(n);
+    long turns = 0;
     try (Generator g = generators.open(weights)) {
-      out = g.generate(prompts, params.withSeed(runSeed));
+      if (task.rules().multiTurn()) {
+        List<EpisodePlayer.Start> starts = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+          starts.add(
+              new EpisodePlayer.Start("eval-" + i, seeds.get(i), Split.EVAL, prompts.get(i), i));
+        }
+        EpisodePlayer player = new EpisodePlayer(task, tokenizer, budgets);
+        for (EpisodePlayer.Played p : player.play(g, params.withSeed(runSeed), starts)) {
+          out.add(new Generation(p.tokens(), p.promptLength(), p.logProbs(), p.routing(), false));
+          failures.add(p.envFailure());
+          turns += p.turns();
+        }
+      } else {
+        out = g.generate(prompts, params.withSeed(runSeed));
+        turns = n;
+        for (int i = 0; i < n; i++) {
+          failures.add(null);
+        }
+      }
     }
     int correct = 0;
     double reward = 0;
@@ -84,7 +130,13 @@ public final class Evaluator {
       correct += v.correct() && !v.failed() ? 1 : 0;
       reward += v.reward();
     }
-    return new Result(version, (double) correct / n, reward / n, n, (System.nanoTime() - t0) / 1e9);
+    return new Result(
+        version,
+        (double) correct / n,
+        reward / n,
+        n,
+        (System.nanoTime() - t0) / 1e9,
+        n == 0 ? Double.NaN : (double) turns / n);
   }
 
   /**

@@ -76,6 +76,10 @@ public final class GroupWork {
         out.add(new ScoredTrajectory(t, 0f, false, true, INVALID + bad));
         continue;
       }
+      if (t.envFailure() != null) {
+        out.add(new ScoredTrajectory(t, 0f, false, true, t.envFailure()));
+        continue;
+      }
       String text = tokenizer.decode(t.tokens(), t.promptLength(), t.tokens().length);
       Task.Verdict v;
       try {
@@ -102,6 +106,9 @@ public final class GroupWork {
           + " log-probabilities for "
           + (tokens.length - t.promptLength())
           + " generated tokens";
+    }
+    if (t.lossMask() != null && t.lossMask().length != tokens.length) {
+      return "loss mask of " + t.lossMask().length + " entries for " + tokens.length + " tokens";
     }
     for (int i = 0; i < tokens.length; i++) {
       if (tokens[i] < 0 || tokens[i] >= vocabSize) {

@@ -85,7 +85,7 @@ public final class RlStep {
       seqs.add(t.sequence());
       mu.add(alignedBehaviour(t));
       rolloutRouting.add(t.routing());
-      trainedTokens += t.generatedTokens();
+      trainedTokens += t.modelTokens();
       if (algo.routing() == R3Config.Routing.R3 && mc.isMoe()) {
         // DESIGN.md section 8: verify the record at the trainer (T - 1 positions x layers x k).
         t.routing().checkAligned(t.id(), t.tokens().length, mc.numLayers(), mc.topK());
@@ -119,7 +119,13 @@ public final class RlStep {
         int from = seqs.get(i).promptLength() - 1;
         float[] train = prox.logProbs()[i];
         try {
-          mm.addTokens(Arrays.copyOfRange(train, from, train.length), trajs.get(i).logProbs());
+          Trajectory t = trajs.get(i);
+          mm.addTokens(
+              Arrays.copyOfRange(train, from, train.length),
+              t.logProbs(),
+              t.lossMask() == null
+                  ? null
+                  : Arrays.copyOfRange(t.lossMask(), t.promptLength(), t.tokens().length));
           fresh.add(i); // its routing is measured too: a sample is in the measures whole or not
         } catch (IllegalArgumentException e) {
           // a non-finite log-prob: the accumulator took none of its tokens; leave the sample out

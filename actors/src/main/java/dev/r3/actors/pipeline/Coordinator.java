@@ -5,7 +5,9 @@ import dev.r3.actors.chaos.ChaosLog;
 import dev.r3.actors.chaos.ChaosMonkey;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.learning.DropReason;
+import dev.r3.actors.learning.EpisodePlayer;
 import dev.r3.actors.learning.Evaluator;
+import dev.r3.actors.learning.GroupPlayer;
 import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.StepReport;
 import dev.r3.actors.learning.WeightsSnapshot;
@@ -172,7 +174,8 @@ public final class Coordinator {
             backends.generators(),
             config.experiment().seed(),
             config.eval().size(),
-            new SamplingParams(config.eval().temperature(), 1f, r.maxNewTokens(), eos, 0));
+            new SamplingParams(config.eval().temperature(), 1f, r.maxNewTokens(), eos, 0),
+            budgets(config));
     this.progress =
         new ProgressBar(
             System.err, config.experiment().totalSteps(), config.experiment().progressBar());
@@ -191,6 +194,7 @@ public final class Coordinator {
     SamplingParams sampling =
         new SamplingParams(r.temperature(), r.topP(), r.maxNewTokens(), eos, 0);
     var f = config.faults();
+    EpisodePlayer.Budgets budgets = budgets(config);
     List<ActorRef<EnvironmentActor.Command>> envs = new ArrayList<>();
     for (int i = 0; i < r.workers(); i++) {
       String name = "rollout-" + i;
@@ -200,7 +204,8 @@ public final class Coordinator {
                       RolloutWorker.create(
                           name,
                           backends.generators(),
-                          sampling,
+                          GroupPlayer.of(
+                              backends.tasks().open(), backends.tokenizer(), sampling, budgets),
                           w -> learner.tell(new Learner.SubscribeWeights(w))))
                   .onFailure(
                       SupervisorStrategy.restartWithBackoff(
@@ -252,6 +257,11 @@ public final class Coordinator {
               resume.checkpoint(),
               resume.forced().isEmpty() ? "" : " with changed settings " + resume.forced());
     }
+  }
+
+  /** The environment time budgets of multi-turn episodes. */
+  static EpisodePlayer.Budgets budgets(R3Config config) {
+    return new EpisodePlayer.Budgets(config.env().parkAfter(), config.env().episodeTimeout());
   }
 
   private Behavior<Command> behavior() {
@@ -315,7 +325,8 @@ public final class Coordinator {
     progress.eval(e.accuracy());
     ctx.getLog()
         .info(
-            "eval at step {}: accuracy {} reward {} ({} distinct held-out problems{}, {} s)",
+            "eval at step {}: accuracy {} reward {} ({} distinct held-out problems{}, {} turns"
+                + " each, {} s)",
             m.step(),
             String.format("%.3f", e.accuracy()),
             String.format("%.3f", e.rewardMean()),
@@ -323,6 +334,7 @@ public final class Coordinator {
             e.episodes() < config.eval().size()
                 ? " of r3.eval.size " + config.eval().size() + ": the held-out split has no more"
                 : "",
+            String.format("%.2f", e.turnsMean()),
             String.format("%.1f", e.seconds()));
     return restartOrFinish();
   }

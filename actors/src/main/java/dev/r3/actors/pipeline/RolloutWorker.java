@@ -1,6 +1,6 @@
 package dev.r3.actors.pipeline;
 
-import dev.r3.actors.learning.GroupWork;
+import dev.r3.actors.learning.GroupPlayer;
 import dev.r3.actors.learning.Trajectory;
 import dev.r3.actors.learning.WeightsSnapshot;
 import dev.r3.actors.ports.Generator;
@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Owns one rollout engine holding one version of the weights and generates groups, one batch at a
  * time, on the rollout dispatcher: the actor itself stays responsive (weights, pings) while a batch
- * generates. New weights are taken between batches; every trajectory is stamped with the version
- * that made it. A request that needs a newer version than the worker holds waits for it.
+ * generates. A batch of a multi-turn task plays its episodes to their end, every turn on the same
+ * engine. New weights are taken between batches; every trajectory is stamped with the version that
+ * made it. A request that needs a newer version than the worker holds waits for it.
  *
  * <p>On restart (a failed batch, or the watchdog's {@link Restart}) the worker loses its engine and
  * its queue: every queued or in-flight request is answered {@link GenerationFailed} first, so the
@@ -151,10 +152,22 @@ public final class RolloutWorker {
       Generator.Factory generators,
       SamplingParams sampling,
       Consumer<ActorRef<Command>> subscribe) {
+    return create(name, generators, GroupPlayer.singleTurn(sampling), subscribe);
+  }
+
+  /**
+   * @param player plays a group on the worker's engine: one turn, or whole multi-turn episodes
+   *     (every turn of a group with the same weights: new weights are taken between groups only)
+   */
+  public static Behavior<Command> create(
+      String name,
+      Generator.Factory generators,
+      GroupPlayer player,
+      Consumer<ActorRef<Command>> subscribe) {
     return Behaviors.setup(
         ctx -> {
           subscribe.accept(ctx.getSelf());
-          return new RolloutWorker(ctx, name, generators, sampling).behavior();
+          return new RolloutWorker(ctx, name, generators, player).behavior();
         });
   }
 
@@ -163,7 +176,7 @@ public final class RolloutWorker {
   private final String name;
   private final long startedAtMillis = System.currentTimeMillis();
   private final Generator.Factory generators;
-  private final SamplingParams sampling;
+  private final GroupPlayer player;
   private final Executor executor;
   private final ArrayDeque<Generate> queue = new ArrayDeque<>();
   private WeightsSnapshot weights; // the newest version received
@@ -179,14 +192,11 @@ public final class RolloutWorker {
   private long batches;
 
   private RolloutWorker(
-      ActorContext<Command> ctx,
-      String name,
-      Generator.Factory generators,
-      SamplingParams sampling) {
+      ActorContext<Command> ctx, String name, Generator.Factory generators, GroupPlayer player) {
     this.ctx = ctx;
     this.name = name;
     this.generators = generators;
-    this.sampling = sampling;
+    this.player = player;
     this.executor =
         ctx.getSystem()
             .dispatchers()
@@ -379,15 +389,15 @@ public final class RolloutWorker {
               Generator g = current != null ? current : generators.open(w.weights());
               try {
                 List<Trajectory> t =
-                    GroupWork.generate(
+                    player.play(
                         g,
                         w.version(),
                         req.groupId(),
                         req.episodeSeed(),
                         req.prompt(),
                         req.samples(),
-                        sampling,
                         req.samplingSeed());
+                RolloutMetrics.afterBatch(g, t);
                 return new BatchDone(token, w.version(), g, t, null);
               } catch (RuntimeException | Error e) {
                 return new BatchDone(token, w.version(), g, null, e);

@@ -2,7 +2,9 @@ package dev.r3.actors.ports;
 
 import dev.r3.model.Generation;
 import dev.r3.model.ModelWeights;
+import dev.r3.model.PrefixCache;
 import dev.r3.model.SamplingParams;
+import dev.r3.model.TurnOptions;
 import java.util.List;
 
 /**
@@ -15,6 +17,28 @@ public interface Generator extends AutoCloseable {
    * One completion per prompt, in order; the same seed, prompts and weights give the same tokens.
    */
   List<Generation> generate(List<int[]> prompts, SamplingParams params);
+
+  /**
+   * One turn of multi-turn episodes: as {@link #generate}, a sequence also stopping at any of
+   * {@code turn.stopIds()} and drawing from sampler stream {@code turn.streams()[b]}. Prompts
+   * extend earlier calls' sequences; the routing record of each generation covers all its T - 1
+   * positions.
+   */
+  default List<Generation> generateTurn(
+      List<int[]> prompts, SamplingParams params, TurnOptions turn) {
+    throw new UnsupportedOperationException(
+        getClass().getSimpleName() + " generates single turns only");
+  }
+
+  /** The engine's prefix-cache counters since it was opened, or null when it keeps none. */
+  default PrefixCache.Stats prefixCacheStats() {
+    return null;
+  }
+
+  /** Tokens a sequence may hold at most (prompt and generated). */
+  default int maxContext() {
+    return Integer.MAX_VALUE;
+  }
 
   @Override
   default void close() {}

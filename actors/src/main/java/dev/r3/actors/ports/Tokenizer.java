@@ -12,6 +12,14 @@ public interface Tokenizer {
   /** Text of generated tokens, stopping at end-of-sequence, special tokens dropped. */
   String decode(int[] tokens, int from, int to);
 
+  /**
+   * Tokens of an observation appended inside a transcript (no beginning-of-sequence; special
+   * tokens' text forms as one token each).
+   */
+  default int[] encode(String text) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " encodes prompts only");
+  }
+
   int eosId();
 
   int vocabSize();

@@ -168,6 +168,7 @@ public final class RunFiles implements AutoCloseable {
     m.put("eval_accuracy", num(e.accuracy()));
     m.put("eval_reward_mean", num(e.rewardMean()));
     m.put("episodes", e.episodes());
+    m.put("eval_turns_mean", num(e.turnsMean()));
     m.put("seconds", num(e.seconds()));
     writeLine(evals, m);
   }

@@ -1,6 +1,8 @@
 package dev.r3.actors.run;
 
 import dev.r3.actors.config.R3Config;
+import dev.r3.actors.learning.EpisodePlayer;
+import dev.r3.actors.learning.GroupPlayer;
 import dev.r3.actors.learning.GroupWork;
 import dev.r3.actors.learning.RlStep;
 import dev.r3.actors.learning.ScoredGroup;
@@ -34,6 +36,12 @@ public final class SynchronousLoop {
     RlStep rlStep =
         new RlStep(c.algorithm(), c.learner().miniSteps(), c.metrics().routerDisagreement());
     Task task = b.tasks().open();
+    GroupPlayer player =
+        GroupPlayer.of(
+            task,
+            b.tokenizer(),
+            sampling,
+            new EpisodePlayer.Budgets(c.env().parkAfter(), c.env().episodeTimeout()));
     List<StepStats> steps = new ArrayList<>();
     try (PolicyTrainer trainer = b.trainers().open(b.initialWeights(), c);
         PolicyTrainer reference =
@@ -48,15 +56,8 @@ public final class SynchronousLoop {
             long episode = Seeds.episode(seed, id);
             int[] prompt = GroupWork.prompt(task, b.tokenizer(), episode);
             List<Trajectory> trajs =
-                GroupWork.generate(
-                    g,
-                    version,
-                    id,
-                    episode,
-                    prompt,
-                    r.groupSize(),
-                    sampling,
-                    Seeds.sampling(seed, id));
+                player.play(
+                    g, version, id, episode, prompt, r.groupSize(), Seeds.sampling(seed, id));
             GroupWork.Admission a =
                 GroupWork.admit(
                     id,

@@ -15,9 +15,11 @@ import dev.r3.model.SamplingParams;
 import dev.r3.model.ScoreResult;
 import dev.r3.model.Sequence;
 import dev.r3.model.TensorNames;
+import dev.r3.model.TurnOptions;
 import dev.r3.model.rl.BehaviourWeight;
 import dev.r3.model.rl.ObjectiveConfig;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -106,10 +108,16 @@ public final class BigramPolicy {
 
     @Override
     public List<Generation> generate(List<int[]> prompts, SamplingParams params) {
+      return generateTurn(prompts, params, TurnOptions.NONE);
+    }
+
+    @Override
+    public List<Generation> generateTurn(
+        List<int[]> prompts, SamplingParams params, TurnOptions turn) {
       List<Generation> out = new ArrayList<>();
       int v = EchoTask.VOCAB;
       for (int s = 0; s < prompts.size(); s++) {
-        Sampler sampler = new Sampler(params, s);
+        Sampler sampler = new Sampler(params, turn.streams() == null ? s : turn.streams()[s]);
         int[] prompt = prompts.get(s);
         List<Integer> toks = new ArrayList<>();
         for (int t : prompt) {
@@ -126,6 +134,9 @@ public final class BigramPolicy {
           lps.add(d.logProb());
           if (d.token() == params.eosId()) {
             eos = true;
+            break;
+          }
+          if (Arrays.stream(turn.stopIds()).anyMatch(x -> x == d.token())) {
             break;
           }
         }

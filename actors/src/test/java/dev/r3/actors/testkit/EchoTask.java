@@ -39,6 +39,12 @@ public final class EchoTask implements Task {
     }
 
     @Override
+    public int[] encode(String text) {
+      int[] t = encodePrompt(text);
+      return java.util.Arrays.copyOfRange(t, 1, t.length);
+    }
+
+    @Override
     public String decode(int[] tokens, int from, int to) {
       StringBuilder sb = new StringBuilder();
       for (int i = from; i < to; i++) {
