@@ -24,6 +24,8 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       CompareCommand.class,
       SoakCommand.class,
+      NodeCommand.class,
+      ClusterLocalCommand.class,
     })
 public final class R3 implements Runnable {
 

@@ -1,5 +1,7 @@
 package dev.r3.cli;
 
+import dev.r3.actors.cluster.ClusterConfig;
+import dev.r3.actors.cluster.ClusterNodes;
 import dev.r3.actors.config.ConfigLoader;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.djl.ProductionBackends;
@@ -10,8 +12,10 @@ import dev.r3.actors.run.Resume;
 import dev.r3.actors.run.Run;
 import dev.r3.actors.run.RunFiles.RunSummary;
 import dev.r3.actors.run.RunStatus;
+import dev.r3.actors.wire.WireStats;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -51,6 +55,24 @@ public final class TrainCommand implements Callable<Integer> {
   @Mixin EnvOptions env = new EnvOptions();
 
   @Option(
+      names = "--cluster",
+      description =
+          "run as the learner node of a Pekko cluster (the seed); rollouts run on './r3 node' JVMs")
+  boolean cluster;
+
+  @Option(
+      names = "--port",
+      paramLabel = "P",
+      description = "cluster: the learner's port (r3.cluster.port, default 25520)")
+  Integer port;
+
+  @Option(
+      names = "--min-rollout-nodes",
+      paramLabel = "N",
+      description = "cluster: train once N rollout nodes are ready (r3.cluster.min-rollout-nodes)")
+  Integer minRolloutNodes;
+
+  @Option(
       names = "--out",
       paramLabel = "DIR",
       description = "run folder (default: <out-dir>/<name>-<timestamp>)")
@@ -85,10 +107,35 @@ public final class TrainCommand implements Callable<Integer> {
     if (file == null) {
       file = resume != null ? Run.configFile(resume) : defaultExperiment();
     }
-    R3Config c = ProductionBackends.resolve(ConfigLoader.load(file, sets, env.choice()));
+    List<String> all = new ArrayList<>(sets);
+    if (!cluster && (port != null || minRolloutNodes != null)) {
+      throw new IllegalArgumentException("--port and --min-rollout-nodes need --cluster");
+    }
+    if (cluster && resume != null) {
+      throw new IllegalArgumentException(
+          "--resume continues a one-JVM run; a cluster run cannot be resumed yet");
+    }
+    if (port != null) {
+      all.add("r3.cluster.port=" + port);
+    }
+    if (minRolloutNodes != null) {
+      all.add("r3.cluster.min-rollout-nodes=" + minRolloutNodes);
+    }
+    R3Config c = ProductionBackends.resolve(ConfigLoader.load(file, all, env.choice()));
+    if (cluster) {
+      ClusterConfig.of(c); // refuse bad cluster settings before the warm start
+    }
     Metrics.start(c);
     try {
       Backends b = ProductionBackends.build(c, System.err);
+      if (cluster) {
+        Duration limit = Coordinator.backstop(c).plus(ClusterConfig.of(c).joinTimeout());
+        RunSummary s =
+            ClusterNodes.startLearner(c, b, out != null ? out : Run.defaultDir(c)).await(limit);
+        System.out.println(report(s));
+        System.out.println(wireReport());
+        return 0;
+      }
       Run run;
       if (resume != null) {
         Resume r = Resume.load(resume, c, b.initialWeights(), force);
@@ -118,6 +165,20 @@ public final class TrainCommand implements Callable<Integer> {
       return f;
     }
     return null;
+  }
+
+  /** Bytes per trajectory received over the network, against int32 routing ids. */
+  static String wireReport() {
+    if (WireStats.trajectories() == 0) {
+      return "  wire: no trajectories received";
+    }
+    return String.format(
+        Locale.ROOT,
+        "  wire: %d trajectories, %.0f bytes each (routing 1 byte per id); %.0f with int32 ids (%.2fx)",
+        WireStats.trajectories(),
+        WireStats.bytesPerTrajectory(),
+        WireStats.int32BytesPerTrajectory(),
+        WireStats.int32BytesPerTrajectory() / WireStats.bytesPerTrajectory());
   }
 
   static String report(RunSummary s) {

@@ -3,6 +3,7 @@ package dev.r3.actors.djl;
 import dev.r3.actors.chaos.Chaos;
 import dev.r3.actors.chaos.ChaosLog;
 import dev.r3.actors.chaos.ChaosSettings;
+import dev.r3.actors.cluster.RolloutBackends;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.ports.Backends;
 import dev.r3.env.CharTokenizer;
@@ -30,6 +31,18 @@ public final class ProductionBackends {
     }
     Environment env = Environments.create(c.env().name(), c.env().params());
     return c.with("r3.rollout.max-new-tokens", env.maxTokensPerTurn());
+  }
+
+  /**
+   * What a rollout node needs (environments, tokenizer, engines): no warm start and no weights,
+   * which come from the learner.
+   */
+  public static RolloutBackends rollouts(R3Config c) {
+    Environment env = Environments.create(c.env().name(), c.env().params());
+    return new RolloutBackends(
+        () -> new EnvTask(GuardedEnvironment.wrap(env)),
+        new EnvTokenizer(CharTokenizer.standard()),
+        new DjlGenerators(c.rollout().precision()));
   }
 
   /**

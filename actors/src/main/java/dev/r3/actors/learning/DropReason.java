@@ -22,6 +22,8 @@ public enum DropReason {
    * outside the vocabulary, log-probabilities that do not cover the response.
    */
   INVALID_SAMPLE,
+  /** Its group was in flight on a rollout node that was lost, more often than max-retries. */
+  NODE_LOST,
   /** Still in the buffer or in flight when the run reached its last step. */
   RUN_ENDED,
   /**

@@ -2,12 +2,10 @@ package dev.r3.actors.pipeline;
 
 import dev.r3.actors.chaos.Chaos;
 import dev.r3.actors.chaos.ChaosLog;
-import dev.r3.actors.chaos.ChaosMonkey;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.learning.DropReason;
 import dev.r3.actors.learning.EpisodePlayer;
 import dev.r3.actors.learning.Evaluator;
-import dev.r3.actors.learning.GroupPlayer;
 import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.StepReport;
 import dev.r3.actors.learning.WeightsSnapshot;
@@ -32,7 +30,6 @@ import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
@@ -112,14 +109,28 @@ public final class Coordinator {
       RunFiles files,
       CompletableFuture<RunSummary> done,
       Resume resume) {
+    return create(config, backends, files, done, resume, Topology.local());
+  }
+
+  /**
+   * @param topology where the rollout side comes from (this JVM, or a cluster)
+   */
+  public static Behavior<Command> create(
+      R3Config config,
+      Backends backends,
+      RunFiles files,
+      CompletableFuture<RunSummary> done,
+      Resume resume,
+      Topology topology) {
     return Behaviors.setup(
-        ctx -> new Coordinator(ctx, config, backends, files, done, resume).behavior());
+        ctx -> new Coordinator(ctx, config, backends, files, done, resume, topology).behavior());
   }
 
   // ---- state ----
   private final ActorContext<Command> ctx;
   private final R3Config config;
   private final Backends backends;
+  private final Topology topology;
   private RunFiles files; // reopened when a learner restart rewinds the run
   private final CompletableFuture<RunSummary> done;
   private final Executor blocking;
@@ -130,7 +141,6 @@ public final class Coordinator {
   private String learnerName;
   private int learnerRestarts;
   private String restarting; // why the learner failed, while its restart waits for pending writes
-  private final List<ActorRef<RolloutWorker.Command>> workers = new ArrayList<>();
   private final Chaos chaos;
   private final ActorRef<ReplayBuffer.Command> buffer;
   private final RunCheckpoints history;
@@ -148,8 +158,10 @@ public final class Coordinator {
       Backends backends,
       RunFiles files,
       CompletableFuture<RunSummary> done,
-      Resume resume) {
+      Resume resume,
+      Topology topology) {
     this.ctx = ctx;
+    this.topology = topology;
     this.config = config;
     this.backends = backends;
     this.files = files;
@@ -189,45 +201,13 @@ public final class Coordinator {
             : new Learner.Origin(
                 from.version(), resume.weights(), resume.optimizer(), from.nextGroupId(), null);
     spawnLearner(origin);
-    SamplingParams sampling =
-        new SamplingParams(r.temperature(), r.topP(), r.maxNewTokens(), eos, 0);
-    var f = config.faults();
-    EpisodePlayer.Budgets budgets = budgets(config);
-    List<ActorRef<EnvironmentActor.Command>> envs = new ArrayList<>();
-    for (int i = 0; i < r.workers(); i++) {
-      String name = "rollout-" + i;
-      workers.add(
-          ctx.spawn(
-              Behaviors.supervise(
-                      RolloutWorker.create(
-                          name,
-                          backends.generators(),
-                          GroupPlayer.of(
-                              backends.tasks().open(), backends.tokenizer(), sampling, budgets),
-                          w -> learner.tell(new Learner.SubscribeWeights(w))))
-                  .onFailure(
-                      SupervisorStrategy.restartWithBackoff(
-                          f.backoffMin(), f.backoffMax(), f.backoffRandom())),
-              name));
-      envs.add(
-          ctx.spawn(
-              Behaviors.supervise(EnvironmentActor.create(backends.tasks(), backends.tokenizer()))
-                  .onFailure(
-                      SupervisorStrategy.restartWithBackoff(
-                          f.backoffMin(), f.backoffMax(), f.backoffRandom())),
-              "env-" + i));
-    }
-    var reward =
-        ctx.spawn(
-            Behaviors.supervise(RewardActor.create(backends.tasks(), backends.tokenizer()))
-                .onFailure(SupervisorStrategy.restart()),
-            "reward");
+    GroupRunner crew = topology.rollouts(ctx, config, backends, () -> learner, chaos);
     buffer =
         ctx.spawn(
             ReplayBuffer.create(
                 config,
                 backends.initialWeights().config(),
-                new ReplayBuffer.Crew(envs, workers, reward),
+                crew,
                 from == null
                     ? ReplayBuffer.Origin.FRESH
                     : new ReplayBuffer.Origin(
@@ -235,12 +215,7 @@ public final class Coordinator {
                 chaos),
             "buffer");
     ctx.watchWith(buffer, new ChildStopped("buffer"));
-    ctx.spawn(Watchdog.create(workers, config.watchdog(), config.timeouts()), "watchdog");
-    if (chaos.settings().killsWorkers()) {
-      ctx.spawn(
-          ChaosMonkey.create(workers, chaos, f.backoffMax().plus(config.timeouts().ask())),
-          "chaos-monkey");
-    }
+    topology.bufferStarted(buffer);
     learner.tell(new Learner.Start(buffer));
     if (from == null) {
       evaluate(0, new WeightsSnapshot(0, backends.initialWeights()));
@@ -257,7 +232,7 @@ public final class Coordinator {
   }
 
   /** The environment time budgets of multi-turn episodes. */
-  static EpisodePlayer.Budgets budgets(R3Config config) {
+  public static EpisodePlayer.Budgets budgets(R3Config config) {
     return new EpisodePlayer.Budgets(config.env().parkAfter(), config.env().episodeTimeout());
   }
 
@@ -383,9 +358,7 @@ public final class Coordinator {
     var rewind = new ReplayBuffer.Rewind(st.version(), st.ledger().trained(), st.acceptedGroups());
     spawnLearner(
         new Learner.Origin(st.version(), r.weights(), r.optimizer(), st.nextGroupId(), rewind));
-    for (ActorRef<RolloutWorker.Command> w : workers) {
-      learner.tell(new Learner.SubscribeWeights(w));
-    }
+    topology.learnerChanged(learner);
     learner.tell(new Learner.Start(buffer));
     chaos.log().handled(ChaosLog.LEARNER_FAILURE, "restarted_from_checkpoint_step_" + st.step());
     ctx.getLog().warn("learner restarted from {} (step {})", r.checkpoint(), st.step());
@@ -414,7 +387,7 @@ public final class Coordinator {
       return fail("ledger does not balance at the end of the run: " + ledger);
     }
     RunSummary summary = summary(RunStatus.FINISHED, null, ledger);
-    files.summary(summary, config.json());
+    files.summary(summary, config.json(), topology.summarySections());
     files.close();
     ctx.getLog()
         .info("run finished in {} s: {}", String.format("%.1f", summary.wallSeconds()), ledger);
@@ -488,7 +461,7 @@ public final class Coordinator {
    */
   private void finishInterrupted() {
     RunSummary summary = summary(RunStatus.INTERRUPTED, interrupted, lastLedger);
-    files.summary(summary, config.json());
+    files.summary(summary, config.json(), topology.summarySections());
     files.close();
     ctx.getLog()
         .warn(
@@ -528,7 +501,8 @@ public final class Coordinator {
     ctx.getLog().error("run failed: {}", reason);
     try {
       // What is known at the failure: the ledger as of the last step (the buffer may be gone).
-      files.summary(summary(RunStatus.FAILED, reason, lastLedger), config.json());
+      files.summary(
+          summary(RunStatus.FAILED, reason, lastLedger), config.json(), topology.summarySections());
     } catch (RuntimeException e) {
       ctx.getLog().warn("could not write summary.json of the failed run: {}", e.toString());
     }

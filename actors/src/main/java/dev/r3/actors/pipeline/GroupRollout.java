@@ -48,17 +48,17 @@ import org.apache.pekko.serialization.SerializationExtension;
  * cancelled, or whose worker restarts, before it delivers is discarded on the worker and never
  * produced.
  */
-final class GroupRollout {
+public final class GroupRollout {
 
   // ---- protocol ----
-  sealed interface Command extends NoSerializationVerificationNeeded
+  public sealed interface Command extends NoSerializationVerificationNeeded
       permits Abort, PromptResult, WorkerReply, AttemptTimedOut, ScoreResult, LingerOver {}
 
   /**
    * From the buffer, when the run's drain times out: cancel outstanding work, report what was
    * delivered as dropped {@code run_ended}, stop.
    */
-  record Abort(String why) implements Command {}
+  public record Abort(String why) implements Command {}
 
   // ---- internal ----
   private record PromptResult(PromptReply reply, Throwable error) implements Command {}
@@ -80,8 +80,16 @@ final class GroupRollout {
     REPORTED
   }
 
+  /**
+   * What to roll out: the group, its seeds and the oldest weights version it may use (the same on
+   * every re-issue, so a re-issued group yields the same samples).
+   */
+  public record Order(
+      long groupId, long episodeSeed, long samplingSeed, long minVersion, int samples)
+      implements dev.r3.actors.wire.WireMessage {}
+
   /** What to roll out and with whom. */
-  record Spec(
+  public record Spec(
       long groupId,
       long episodeSeed,
       long samplingSeed,
@@ -92,14 +100,39 @@ final class GroupRollout {
       int firstWorker,
       ActorRef<RewardActor.Command> reward,
       R3Config.Timeouts timeouts,
-      int maxRetries) {}
+      int maxRetries) {
 
-  static Behavior<Command> create(Spec spec, ActorRef<ReplayBuffer.Command> parent) {
+    /** An order rolled out by these actors (the same worker first, then the next ones). */
+    public static Spec of(
+        Order o,
+        ActorRef<EnvironmentActor.Command> env,
+        List<ActorRef<RolloutWorker.Command>> workers,
+        int firstWorker,
+        ActorRef<RewardActor.Command> reward,
+        R3Config.Timeouts timeouts,
+        int maxRetries) {
+      return new Spec(
+          o.groupId(),
+          o.episodeSeed(),
+          o.samplingSeed(),
+          o.minVersion(),
+          o.samples(),
+          env,
+          workers,
+          firstWorker,
+          reward,
+          timeouts,
+          maxRetries);
+    }
+  }
+
+  public static Behavior<Command> create(Spec spec, ActorRef<ReplayBuffer.Command> parent) {
     return create(spec, parent, Chaos.NONE);
   }
 
   /** With {@code chaos}: workers' result frames may be corrupted on the wire (r3.chaos). */
-  static Behavior<Command> create(Spec spec, ActorRef<ReplayBuffer.Command> parent, Chaos chaos) {
+  public static Behavior<Command> create(
+      Spec spec, ActorRef<ReplayBuffer.Command> parent, Chaos chaos) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(

@@ -54,7 +54,11 @@ public final class ReplayBuffer {
           Drain,
           GetStatus,
           Rewind,
-          DrainTimeout {}
+          DrainTimeout,
+          GroupPlaced,
+          StationsJoined,
+          NodeLost,
+          PlacementDue {}
 
   /**
    * From a {@link GroupRollout}: the group's scored samples, generated at {@code version}.
@@ -112,6 +116,19 @@ public final class ReplayBuffer {
 
   public record GetStatus(ActorRef<Status> replyTo) implements Command {}
 
+  /** Cluster: the station of a launched group took it, on {@code node} (host:port). */
+  public record GroupPlaced(long groupId, int station, String node) implements Command {}
+
+  /** Cluster: a rollout node joined with these worker entities. */
+  public record StationsJoined(List<String> stations) implements Command {}
+
+  /**
+   * Cluster: {@code node} (host:port) was downed. Its running groups are re-issued elsewhere (the
+   * same seeds); a group lost this way more than {@code max-retries} times is dropped {@code
+   * node_lost}.
+   */
+  public record NodeLost(String node) implements Command {}
+
   /**
    * The learner was restarted from the checkpoint of {@code version}: what was trained after it
    * (and the batch in training) is dropped as lost_in_crash, as are waiting groups generated after
@@ -156,11 +173,52 @@ public final class ReplayBuffer {
    */
   private record DrainTimeout(boolean last) implements Command, NoSerializationVerificationNeeded {}
 
-  /** Who does the work of a group. */
+  /** Cluster: the launch of {@code groupId} (number {@code launch}) should be confirmed by now. */
+  private record PlacementDue(long groupId, int launch)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  /** Who does the work of a group in one JVM: group rollouts are children of the buffer. */
   public record Crew(
       List<ActorRef<EnvironmentActor.Command>> envs,
       List<ActorRef<RolloutWorker.Command>> workers,
-      ActorRef<RewardActor.Command> reward) {}
+      ActorRef<RewardActor.Command> reward)
+      implements GroupRunner {
+    @Override
+    public int stations() {
+      return workers.size();
+    }
+
+    @Override
+    public Launched launch(
+        ActorContext<Command> ctx,
+        GroupRollout.Order order,
+        int station,
+        R3Config config,
+        Chaos chaos) {
+      GroupRollout.Spec spec =
+          GroupRollout.Spec.of(
+              order,
+              envs.get((int) (order.groupId() % envs.size())),
+              workers,
+              station,
+              reward,
+              config.timeouts(),
+              config.faults().maxRetries());
+      ActorRef<GroupRollout.Command> child =
+          ctx.spawn(GroupRollout.create(spec, ctx.getSelf(), chaos), "group-" + order.groupId());
+      return new Launched() {
+        @Override
+        public void abort(String why) {
+          child.tell(new GroupRollout.Abort(why));
+        }
+
+        @Override
+        public void giveUp(ActorContext<Command> c) {
+          c.stop(child);
+        }
+      };
+    }
+  }
 
   /**
    * Where the buffer starts: version 0 of a new run, or the checkpoint of a resumed one.
@@ -173,12 +231,12 @@ public final class ReplayBuffer {
     public static final Origin FRESH = new Origin(0, 0, 0, null);
   }
 
-  public static Behavior<Command> create(R3Config config, ModelConfig model, Crew crew) {
+  public static Behavior<Command> create(R3Config config, ModelConfig model, GroupRunner crew) {
     return create(config, model, crew, Origin.FRESH);
   }
 
   public static Behavior<Command> create(
-      R3Config config, ModelConfig model, Crew crew, Origin origin) {
+      R3Config config, ModelConfig model, GroupRunner crew, Origin origin) {
     return create(config, model, crew, origin, Chaos.NONE);
   }
 
@@ -187,7 +245,7 @@ public final class ReplayBuffer {
    *     frames of the group rollouts (r3.chaos)
    */
   public static Behavior<Command> create(
-      R3Config config, ModelConfig model, Crew crew, Origin origin, Chaos chaos) {
+      R3Config config, ModelConfig model, GroupRunner crew, Origin origin, Chaos chaos) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
@@ -200,7 +258,7 @@ public final class ReplayBuffer {
   private final TimerScheduler<Command> timers;
   private final R3Config config;
   private final ModelConfig model;
-  private final Crew crew;
+  private final GroupRunner crew;
   private final StalenessGate gate;
   private final Ledger ledger;
   private final Chaos chaos;
@@ -210,8 +268,13 @@ public final class ReplayBuffer {
   private final TreeMap<Long, ScoredGroup> waiting = new TreeMap<>();
   private final Map<Long, Integer> running = new HashMap<>(); // group id -> worker index
   // Rollout children that have not closed yet (running, or lingering for a cancelled attempt).
-  private final Map<Long, ActorRef<GroupRollout.Command>> open = new HashMap<>();
-  private final int[] workerLoad;
+  private final Map<Long, GroupRunner.Launched> open = new HashMap<>();
+  // Cluster: what each running group was ordered, where it was placed, how often its node was lost.
+  private final Map<Long, GroupRollout.Order> orders = new HashMap<>();
+  private final Map<Long, String> placedOn = new HashMap<>();
+  private final Map<Long, Integer> nodeLosses = new HashMap<>();
+  private final Map<Long, Integer> launches = new HashMap<>();
+  private int[] workerLoad;
   private long version;
   private long nextGroupId;
   private long accepted;
@@ -228,7 +291,7 @@ public final class ReplayBuffer {
       TimerScheduler<Command> timers,
       R3Config config,
       ModelConfig model,
-      Crew crew,
+      GroupRunner crew,
       Origin origin,
       Chaos chaos) {
     this.ctx = ctx;
@@ -238,7 +301,7 @@ public final class ReplayBuffer {
     this.model = model;
     this.crew = crew;
     this.gate = new StalenessGate(config.learner().staleness(), config.learner().batchGroups());
-    this.workerLoad = new int[crew.workers().size()];
+    this.workerLoad = new int[crew.stations()];
     this.ledger = origin.ledger() == null ? new Ledger() : Ledger.resumedFrom(origin.ledger());
     this.version = origin.version();
     this.nextGroupId = origin.nextGroupId();
@@ -259,6 +322,10 @@ public final class ReplayBuffer {
         .onMessage(GetStatus.class, this::onGetStatus)
         .onMessage(Rewind.class, this::onRewind)
         .onMessage(DrainTimeout.class, this::onDrainTimeout)
+        .onMessage(GroupPlaced.class, this::onGroupPlaced)
+        .onMessage(StationsJoined.class, this::onStationsJoined)
+        .onMessage(NodeLost.class, this::onNodeLost)
+        .onMessage(PlacementDue.class, this::onPlacementDue)
         .build();
   }
 
@@ -436,8 +503,8 @@ public final class ReplayBuffer {
               "{} groups still open after {}; aborting them",
               open.size(),
               config.timeouts().shutdown());
-      for (ActorRef<GroupRollout.Command> child : open.values()) {
-        child.tell(new GroupRollout.Abort("run ended while the group was in flight"));
+      for (GroupRunner.Launched child : open.values()) {
+        child.abort("run ended while the group was in flight");
       }
       timers.startSingleTimer(new DrainTimeout(true), config.timeouts().ask());
       return Behaviors.same();
@@ -445,11 +512,97 @@ public final class ReplayBuffer {
     ctx.getLog()
         .error("{} group rollouts did not answer the abort; giving up on them", open.size());
     for (Long id : new ArrayList<>(open.keySet())) {
-      ctx.stop(open.remove(id));
+      open.remove(id).giveUp(ctx);
       release(id);
     }
     afterChange();
     return Behaviors.same();
+  }
+
+  private Behavior<Command> onGroupPlaced(GroupPlaced m) {
+    if (running.containsKey(m.groupId())) {
+      placedOn.put(m.groupId(), m.node());
+    }
+    if (m.station() >= 0 && m.station() < workerLoad.length) {
+      crew.placed(m.station(), m.node());
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onStationsJoined(StationsJoined m) {
+    crew.addStations(m.stations());
+    workerLoad = java.util.Arrays.copyOf(workerLoad, crew.stations());
+    ctx.getLog().info("{} rollout stations joined: {}", m.stations().size(), m.stations());
+    afterChange();
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onNodeLost(NodeLost m) {
+    // Placed there, or launched at a station that lives there and never confirmed (the launch went
+    // to the node as it died).
+    List<Long> lost = new ArrayList<>();
+    for (var e : running.entrySet()) {
+      String at = placedOn.get(e.getKey());
+      if (at == null) {
+        at = crew.nodeOf(e.getValue());
+      }
+      if (m.node().equals(at) && open.containsKey(e.getKey())) {
+        lost.add(e.getKey());
+      }
+    }
+    for (long id : lost) {
+      reissue(id, "lost with node " + m.node());
+    }
+    afterChange();
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onPlacementDue(PlacementDue m) {
+    if (running.containsKey(m.groupId())
+        && !placedOn.containsKey(m.groupId())
+        && launches.getOrDefault(m.groupId(), 0) == m.launch()) {
+      reissue(
+          m.groupId(),
+          "not taken by station "
+              + running.get(m.groupId())
+              + " within "
+              + config.timeouts().ask());
+      afterChange();
+    }
+    return Behaviors.same();
+  }
+
+  /** Cluster: launches a running group again at another station, or drops it after max-retries. */
+  private void reissue(long id, String why) {
+    placedOn.remove(id);
+    open.remove(id);
+    int losses = nodeLosses.merge(id, 1, Integer::sum);
+    if (drainReplyTo != null || losses > config.faults().maxRetries()) {
+      release(id);
+      ledger.abandoned(DropReason.NODE_LOST);
+      ctx.getLog().warn("group {} {}: dropped (node_lost)", id, why);
+      return;
+    }
+    Integer before = running.get(id);
+    if (before != null) {
+      workerLoad[before]--;
+    }
+    int next = leastLoadedWorker(before == null ? -1 : before);
+    workerLoad[next]++;
+    running.put(id, next);
+    launch(orders.get(id), next);
+    ctx.getLog().warn("group {} {}: re-issued to station {}", id, why, next);
+  }
+
+  private void launch(GroupRollout.Order order, int station) {
+    open.put(order.groupId(), crew.launch(ctx, order, station, config, chaos));
+    if (crew.confirmsPlacement()) {
+      int n = launches.merge(order.groupId(), 1, Integer::sum);
+      timers.startSingleTimer(
+          "placement-" + order.groupId(),
+          new PlacementDue(order.groupId(), n),
+          config.timeouts().ask());
+    }
   }
 
   // ---- the rules ----
@@ -500,20 +653,15 @@ public final class ReplayBuffer {
       int worker = leastLoadedWorker();
       workerLoad[worker]++;
       running.put(id, worker);
-      GroupRollout.Spec spec =
-          new GroupRollout.Spec(
+      GroupRollout.Order order =
+          new GroupRollout.Order(
               id,
               Seeds.episode(config.experiment().seed(), id),
               Seeds.sampling(config.experiment().seed(), id),
               version,
-              config.rollout().groupSize(),
-              crew.envs().get((int) (id % crew.envs().size())),
-              crew.workers(),
-              worker,
-              crew.reward(),
-              config.timeouts(),
-              config.faults().maxRetries());
-      open.put(id, ctx.spawn(GroupRollout.create(spec, ctx.getSelf(), chaos), "group-" + id));
+              config.rollout().groupSize());
+      orders.put(id, order);
+      launch(order, worker);
     }
   }
 
@@ -596,14 +744,25 @@ public final class ReplayBuffer {
     if (worker == null) {
       return false;
     }
+    orders.remove(groupId);
+    placedOn.remove(groupId);
+    nodeLosses.remove(groupId);
+    if (launches.remove(groupId) != null) {
+      timers.cancel("placement-" + groupId);
+    }
     workerLoad[worker]--;
     return true;
   }
 
   private int leastLoadedWorker() {
-    int best = 0;
-    for (int i = 1; i < workerLoad.length; i++) {
-      if (workerLoad[i] < workerLoad[best]) {
+    return leastLoadedWorker(-1);
+  }
+
+  /** The least loaded station other than {@code avoid} (when there is another). */
+  private int leastLoadedWorker(int avoid) {
+    int best = avoid == 0 && workerLoad.length > 1 ? 1 : 0;
+    for (int i = 0; i < workerLoad.length; i++) {
+      if (i != avoid && workerLoad[i] < workerLoad[best]) {
         best = i;
       }
     }

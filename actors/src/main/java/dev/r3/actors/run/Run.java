@@ -20,12 +20,31 @@ import org.apache.pekko.actor.typed.ActorSystem;
 
 /** Starts one experiment as an actor system whose guardian is the {@link Coordinator}. */
 public final class Run {
-  private final ActorSystem<Coordinator.Command> system;
+  private final ActorSystem<?> system;
   private final CompletableFuture<RunSummary> done;
+  private final java.util.function.Consumer<String> interrupter;
 
-  private Run(ActorSystem<Coordinator.Command> system, CompletableFuture<RunSummary> done) {
+  private Run(
+      ActorSystem<?> system,
+      CompletableFuture<RunSummary> done,
+      java.util.function.Consumer<String> interrupter) {
     this.system = system;
     this.done = done;
+    this.interrupter = interrupter;
+  }
+
+  /**
+   * A run whose actor system was made elsewhere (the learner node of a cluster); the system
+   * terminates when the run is done.
+   *
+   * @param interrupter what {@link #interrupt} does
+   */
+  public static Run of(
+      ActorSystem<?> system,
+      CompletableFuture<RunSummary> done,
+      java.util.function.Consumer<String> interrupter) {
+    done.whenComplete((s, e) -> system.terminate());
+    return new Run(system, done, interrupter);
   }
 
   /** {@code <out-dir>/<name>-<yyyyMMdd-HHmmss>} */
@@ -58,7 +77,7 @@ public final class Run {
         ActorSystem.create(
             Coordinator.create(config, backends, files, done, resume), "r3", config.source());
     done.whenComplete((s, e) -> system.terminate());
-    return new Run(system, done);
+    return new Run(system, done, why -> system.tell(new Coordinator.Interrupt(why)));
   }
 
   /** The settings a run was started with ({@code ./r3 train --resume} reads them). */
@@ -84,10 +103,10 @@ public final class Run {
 
   /** Asks the run to stop cleanly (a signal): see {@link Coordinator.Interrupt}. */
   public void interrupt(String why) {
-    system.tell(new Coordinator.Interrupt(why));
+    interrupter.accept(why);
   }
 
-  public ActorSystem<Coordinator.Command> system() {
+  public ActorSystem<?> system() {
     return system;
   }
 

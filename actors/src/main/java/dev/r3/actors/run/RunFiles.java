@@ -181,6 +181,13 @@ public final class RunFiles implements AutoCloseable {
   private Map<String, Object> faults;
 
   public void summary(RunSummary s, String configJson) {
+    summary(s, configJson, Map.of());
+  }
+
+  /**
+   * @param sections more top-level sections (the cluster's), written before the config
+   */
+  public void summary(RunSummary s, String configJson, Map<String, Object> sections) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("name", s.name());
     m.put("status", s.status().label());
@@ -222,6 +229,7 @@ public final class RunFiles implements AutoCloseable {
     if (faults != null) {
       m.put("faults", faults);
     }
+    m.putAll(sections);
     m.put("config", JsonParser.parseString(configJson));
     try {
       Files.writeString(

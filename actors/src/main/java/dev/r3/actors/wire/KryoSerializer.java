@@ -30,18 +30,37 @@ public final class KryoSerializer extends JSerializer {
   private static final int HEADER = 8;
   private static final int MAX_BUFFER = 1 << 30;
 
+  /** Room an Artery envelope (recipient, sender, manifest) needs around a payload. */
+  static final int ENVELOPE_ROOM = 4096;
+
+  private static final String FRAME_KEY = "pekko.remote.artery.advanced.maximum-frame-size";
+
   private final Pool<Kryo> pool;
+  private final long frameLimit; // 0 = no network (a one-JVM system): no limit
 
   public KryoSerializer(ExtendedActorSystem system) {
-    this(new Lazy(system));
+    this(new Lazy(system), frameLimit(system));
   }
 
   /** For tests without an actor system (ActorRefs then cannot be written). */
   public KryoSerializer() {
-    this((Lazy) null);
+    this((Lazy) null, 0);
   }
 
-  private KryoSerializer(Lazy resolver) {
+  /** For tests: refuses payloads over {@code frameBytes} less the envelope's room. */
+  public KryoSerializer(long frameBytes) {
+    this((Lazy) null, frameBytes);
+  }
+
+  private static long frameLimit(ExtendedActorSystem system) {
+    var c = system.settings().config();
+    String provider = c.getString("pekko.actor.provider");
+    boolean remote = !(provider.equals("local") || provider.endsWith("LocalActorRefProvider"));
+    return remote && c.hasPath(FRAME_KEY) ? c.getBytes(FRAME_KEY) : 0;
+  }
+
+  private KryoSerializer(Lazy resolver, long frameLimit) {
+    this.frameLimit = frameLimit;
     this.pool =
         new Pool<>(true, false, 16) {
           @Override
@@ -71,7 +90,24 @@ public final class KryoSerializer extends JSerializer {
       CRC32 crc = new CRC32();
       crc.update(bytes, HEADER, bytes.length - HEADER);
       ByteBuffer.wrap(bytes, 0, HEADER).putInt(MAGIC).putInt((int) crc.getValue());
+      if (frameLimit > 0 && bytes.length > frameLimit - ENVELOPE_ROOM) {
+        // Artery would drop it with a generic log line; refuse it here, naming what and how big.
+        throw new MessageTooLargeException(
+            "cannot send "
+                + o.getClass().getName()
+                + ": "
+                + bytes.length
+                + " bytes, over the frame limit ("
+                + FRAME_KEY
+                + " = "
+                + frameLimit
+                + " bytes, less "
+                + ENVELOPE_ROOM
+                + " for the envelope)");
+      }
       return bytes;
+    } catch (MessageTooLargeException e) {
+      throw e;
     } catch (IllegalArgumentException e) {
       // Kryo: "Class is not registered: ..." with registration required.
       throw new IllegalArgumentException(
@@ -92,7 +128,9 @@ public final class KryoSerializer extends JSerializer {
   @Override
   public Object fromBinaryJava(byte[] bytes, Class<?> manifest) {
     try {
-      return read(bytes);
+      Object o = read(bytes);
+      WireStats.received(o, bytes.length);
+      return o;
     } catch (NotSerializableException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
@@ -142,6 +180,15 @@ public final class KryoSerializer extends JSerializer {
       throw n;
     } finally {
       pool.free(kryo);
+    }
+  }
+
+  /**
+   * A message bigger than a network frame: refused with its type and size, never dropped quietly.
+   */
+  public static final class MessageTooLargeException extends IllegalArgumentException {
+    MessageTooLargeException(String message) {
+      super(message);
     }
   }
 

@@ -7,6 +7,10 @@ import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.serializers.CollectionSerializer;
 import com.esotericsoftware.kryo.serializers.MapSerializer;
+import dev.r3.actors.cluster.LearnerNode;
+import dev.r3.actors.cluster.RolloutStation;
+import dev.r3.actors.cluster.WeightsCache;
+import dev.r3.actors.cluster.WeightsPublisher;
 import dev.r3.actors.learning.DropReason;
 import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.ScoredGroup;
@@ -17,6 +21,7 @@ import dev.r3.actors.learning.Trajectory;
 import dev.r3.actors.learning.WeightsSnapshot;
 import dev.r3.actors.pipeline.Coordinator;
 import dev.r3.actors.pipeline.EnvironmentActor;
+import dev.r3.actors.pipeline.GroupRollout;
 import dev.r3.actors.pipeline.Learner;
 import dev.r3.actors.pipeline.ReplayBuffer;
 import dev.r3.actors.pipeline.RewardActor;
@@ -82,7 +87,22 @@ public final class WireRegistry {
           Coordinator.LearnerStopped.class,
           Coordinator.Interrupt.class,
           RolloutWorker.RewindWeights.class,
-          ReplayBuffer.Rewind.class);
+          ReplayBuffer.Rewind.class,
+          // cluster
+          ReplayBuffer.GroupPlaced.class,
+          ReplayBuffer.StationsJoined.class,
+          ReplayBuffer.NodeLost.class,
+          RolloutStation.Launch.class,
+          RolloutStation.AbortGroup.class,
+          WeightsPublisher.Register.class,
+          WeightsPublisher.FetchChunk.class,
+          WeightsPublisher.SyncReport.class,
+          WeightsCache.Announce.class,
+          WeightsCache.Chunk.class,
+          WeightsCache.ChunkUnavailable.class,
+          LearnerNode.GetRunSpec.class,
+          LearnerNode.RunSpec.class,
+          LearnerNode.NodeReady.class);
 
   /** Field types of the messages. */
   public static final List<Class<?>> DATA =
@@ -97,7 +117,8 @@ public final class WireRegistry {
           DropReason.class,
           ModelConfig.class,
           HostTensor.class,
-          OptimizerState.class);
+          OptimizerState.class,
+          GroupRollout.Order.class);
 
   /**
    * Nesting a message may reach (records in lists in records: about 6); more is a malformed frame

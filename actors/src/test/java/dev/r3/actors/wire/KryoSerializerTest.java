@@ -66,7 +66,11 @@ class KryoSerializerTest {
             RewardActor.Command.class,
             ReplayBuffer.Command.class,
             Learner.Command.class,
-            Coordinator.Command.class)) {
+            Coordinator.Command.class,
+            dev.r3.actors.cluster.RolloutStation.Command.class,
+            dev.r3.actors.cluster.WeightsPublisher.Command.class,
+            dev.r3.actors.cluster.WeightsCache.Command.class,
+            dev.r3.actors.cluster.LearnerNode.Command.class)) {
       for (Class<?> c : protocol.getPermittedSubclasses()) {
         if (!NoSerializationVerificationNeeded.class.isAssignableFrom(c)) {
           assertThat(WireRegistry.MESSAGES).as(c.getName()).contains(c);
@@ -113,6 +117,20 @@ class KryoSerializerTest {
             new Trajectory(0, 0, 0, 0, new int[positions + 1], 1, new float[positions], r, false));
     assertThat(withRouting.length - bytes.length)
         .isLessThan(ids.length + 2 * 4 * (positions + 1) + 200);
+  }
+
+  @Test
+  void messageOverTheFrameLimit_isRefused_namingItsTypeAndSize() {
+    KryoSerializer k = new KryoSerializer(256 * 1024);
+    var big = new dev.r3.actors.cluster.WeightsCache.Chunk(3, 0, new byte[300_000]);
+    assertThatThrownBy(() -> k.toBinary(big))
+        .isInstanceOf(KryoSerializer.MessageTooLargeException.class)
+        .hasMessageContaining("WeightsCache$Chunk")
+        .hasMessageMatching("(?s).*: 300\\d{3} bytes, over the frame limit.*")
+        .hasMessageContaining("maximum-frame-size = 262144");
+    // A chunk of the default size fits.
+    assertThat(k.toBinary(new dev.r3.actors.cluster.WeightsCache.Chunk(3, 0, new byte[131072])))
+        .hasSizeGreaterThan(131072);
   }
 
   record NotRegistered(int x) implements WireMessage {}

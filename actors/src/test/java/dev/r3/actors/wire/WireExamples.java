@@ -1,5 +1,9 @@
 package dev.r3.actors.wire;
 
+import dev.r3.actors.cluster.LearnerNode;
+import dev.r3.actors.cluster.RolloutStation;
+import dev.r3.actors.cluster.WeightsCache;
+import dev.r3.actors.cluster.WeightsPublisher;
 import dev.r3.actors.learning.DropReason;
 import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.ScoredGroup;
@@ -10,6 +14,7 @@ import dev.r3.actors.learning.Trajectory;
 import dev.r3.actors.learning.WeightsSnapshot;
 import dev.r3.actors.pipeline.Coordinator;
 import dev.r3.actors.pipeline.EnvironmentActor;
+import dev.r3.actors.pipeline.GroupRollout;
 import dev.r3.actors.pipeline.Learner;
 import dev.r3.actors.pipeline.ReplayBuffer;
 import dev.r3.actors.pipeline.RewardActor;
@@ -96,6 +101,22 @@ final class WireExamples {
     m.add(new Coordinator.Interrupt("SIGINT"));
     m.add(new RolloutWorker.RewindWeights(snap));
     m.add(new ReplayBuffer.Rewind(3, 12, 4));
+    // cluster
+    GroupRollout.Order order = new GroupRollout.Order(7, 99, 1234, 3, 4);
+    m.add(new ReplayBuffer.GroupPlaced(7, 1, "127.0.0.1:25521"));
+    m.add(new ReplayBuffer.StationsJoined(List.of("127.0.0.1:25521-w0", "127.0.0.1:25521-w1")));
+    m.add(new ReplayBuffer.NodeLost("127.0.0.1:25521"));
+    m.add(new RolloutStation.Launch(order, 1, any));
+    m.add(new RolloutStation.AbortGroup(7, "run ended"));
+    m.add(new WeightsPublisher.Register(any));
+    m.add(new WeightsPublisher.FetchChunk(3, 2, any));
+    m.add(new WeightsPublisher.SyncReport("127.0.0.1:25521", 3, 48_000, 0.12));
+    m.add(new WeightsCache.Announce(3, "ab12", 48_000, 16_384, any, 1_700_000_000_000L));
+    m.add(new WeightsCache.Chunk(3, 2, new byte[] {1, 2, 3}));
+    m.add(new WeightsCache.ChunkUnavailable(3, 2, 5));
+    m.add(new LearnerNode.GetRunSpec(any));
+    m.add(new LearnerNode.RunSpec("{\"experiment\":{}}", "{}", 0));
+    m.add(new LearnerNode.NodeReady("127.0.0.1:25521", List.of("127.0.0.1:25521-w0")));
     return m;
   }
 }

@@ -1,0 +1,74 @@
+package dev.r3.actors.cluster;
+
+import com.typesafe.config.Config;
+import dev.r3.actors.config.R3Config;
+import dev.r3.actors.ports.Backends;
+import dev.r3.actors.run.Run;
+import dev.r3.actors.run.RunFiles;
+import dev.r3.actors.run.RunFiles.RunSummary;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorSystem;
+
+/** Starts the two kinds of cluster node as actor systems. */
+public final class ClusterNodes {
+  private ClusterNodes() {}
+
+  /**
+   * The learner node, bound to {@code r3.cluster.hostname:port} and its own seed; the run starts
+   * when enough rollout nodes are ready.
+   */
+  public static Run startLearner(R3Config config, Backends backends, Path dir) {
+    ClusterConfig settings = ClusterConfig.of(config);
+    if (config.rollout().maxNewTokens() < 1) {
+      throw new IllegalArgumentException(
+          "r3.rollout.max-new-tokens is 0: resolve it from the environment first");
+    }
+    String me = settings.hostname() + ":" + settings.port();
+    Config pekko =
+        ClusterConfig.nodeConfig(
+            config.source(),
+            settings.hostname(),
+            settings.port(),
+            ClusterConfig.LEARNER_ROLE,
+            List.of(ClusterConfig.seed(me)));
+    CompletableFuture<RunSummary> done = new CompletableFuture<>();
+    ClusterRecord record = new ClusterRecord();
+    ActorSystem<LearnerNode.Command> system =
+        ActorSystem.create(
+            LearnerNode.create(config, settings, backends, new RunFiles(dir), done, record),
+            ClusterConfig.SYSTEM,
+            pekko);
+    // A signal ends a cluster run the way the JVM's shutdown does: the learner leaves the cluster.
+    return Run.of(system, done, why -> system.terminate());
+  }
+
+  /**
+   * A rollout node joining the learner at {@code join} (host:port), bound to {@code hostname:port}
+   * (0 = any free port). The future completes with why the node ended.
+   *
+   * @param base the local config (reference.conf and the system properties)
+   * @param overrides r3 keys set on this node over the learner's settings
+   */
+  public static Node startRollout(
+      Config base,
+      String hostname,
+      int port,
+      String join,
+      Config overrides,
+      Function<R3Config, RolloutBackends> backends) {
+    Config pekko =
+        ClusterConfig.nodeConfig(
+            base, hostname, port, ClusterConfig.ROLLOUT_ROLE, List.of(ClusterConfig.seed(join)));
+    CompletableFuture<String> done = new CompletableFuture<>();
+    ActorSystem<?> system =
+        ActorSystem.create(
+            RolloutNode.create(overrides, backends, done), ClusterConfig.SYSTEM, pekko);
+    return new Node(system, done);
+  }
+
+  /** A started rollout node. */
+  public record Node(ActorSystem<?> system, CompletableFuture<String> done) {}
+}

@@ -1,0 +1,88 @@
+package dev.r3.actors.pipeline;
+
+import dev.r3.actors.chaos.Chaos;
+import dev.r3.actors.chaos.ChaosMonkey;
+import dev.r3.actors.config.R3Config;
+import dev.r3.actors.learning.GroupPlayer;
+import dev.r3.actors.ports.Backends;
+import dev.r3.model.SamplingParams;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+/**
+ * The one-JVM topology: {@code r3.rollout.workers} rollout workers (restarted with backoff) that
+ * subscribe to the learner's weights, one environment actor per worker, one reward actor and the
+ * watchdog, all children of the coordinator.
+ */
+final class LocalTopology implements Topology {
+  private final List<ActorRef<RolloutWorker.Command>> workers = new ArrayList<>();
+
+  @Override
+  public GroupRunner rollouts(
+      ActorContext<Coordinator.Command> ctx,
+      R3Config config,
+      Backends backends,
+      Supplier<ActorRef<Learner.Command>> learner,
+      Chaos chaos) {
+    var r = config.rollout();
+    var f = config.faults();
+    SamplingParams sampling = sampling(config, backends.tokenizer().eosId());
+    List<ActorRef<EnvironmentActor.Command>> envs = new ArrayList<>();
+    for (int i = 0; i < r.workers(); i++) {
+      String name = "rollout-" + i;
+      workers.add(
+          ctx.spawn(
+              Behaviors.supervise(
+                      RolloutWorker.create(
+                          name,
+                          backends.generators(),
+                          GroupPlayer.of(
+                              backends.tasks().open(),
+                              backends.tokenizer(),
+                              sampling,
+                              Coordinator.budgets(config)),
+                          w -> learner.get().tell(new Learner.SubscribeWeights(w))))
+                  .onFailure(
+                      SupervisorStrategy.restartWithBackoff(
+                          f.backoffMin(), f.backoffMax(), f.backoffRandom())),
+              name));
+      envs.add(
+          ctx.spawn(
+              Behaviors.supervise(EnvironmentActor.create(backends.tasks(), backends.tokenizer()))
+                  .onFailure(
+                      SupervisorStrategy.restartWithBackoff(
+                          f.backoffMin(), f.backoffMax(), f.backoffRandom())),
+              "env-" + i));
+    }
+    var reward =
+        ctx.spawn(
+            Behaviors.supervise(RewardActor.create(backends.tasks(), backends.tokenizer()))
+                .onFailure(SupervisorStrategy.restart()),
+            "reward");
+    ctx.spawn(Watchdog.create(workers, config.watchdog(), config.timeouts()), "watchdog");
+    if (chaos.settings().killsWorkers()) {
+      ctx.spawn(
+          ChaosMonkey.create(workers, chaos, f.backoffMax().plus(config.timeouts().ask())),
+          "chaos-monkey");
+    }
+    return new ReplayBuffer.Crew(envs, List.copyOf(workers), reward);
+  }
+
+  @Override
+  public void learnerChanged(ActorRef<Learner.Command> learner) {
+    for (ActorRef<RolloutWorker.Command> w : workers) {
+      learner.tell(new Learner.SubscribeWeights(w));
+    }
+  }
+
+  /** The rollout sampling settings of a run (the seed comes with each request). */
+  static SamplingParams sampling(R3Config config, int eos) {
+    var r = config.rollout();
+    return new SamplingParams(r.temperature(), r.topP(), r.maxNewTokens(), eos, 0);
+  }
+}

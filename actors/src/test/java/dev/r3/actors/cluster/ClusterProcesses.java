@@ -1,0 +1,142 @@
+package dev.r3.actors.cluster;
+
+import dev.r3.report.ChildJvm;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Real cluster nodes for tests: {@code r3 train --cluster} and {@code r3 node} as child JVMs on
+ * 127.0.0.1 (a free port), each with its output in a file; closing stops the ones still running,
+ * one after the other.
+ */
+final class ClusterProcesses implements AutoCloseable {
+  static final List<String> JVM =
+      List.of("-Xmx768m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+
+  /** A tiny, short experiment that trains from random weights (every group kept). */
+  static final List<String> TINY =
+      List.of(
+          "r3.experiment.progress-bar=off",
+          "r3.model.size=tiny",
+          "r3.warm-start.enabled=off",
+          "r3.algorithm.dynamic-sampling=off",
+          "r3.rollout.group-size=4",
+          "r3.learner.batch-groups=4",
+          "r3.learner.mini-steps=1",
+          "r3.eval.every=0",
+          "r3.eval.size=8",
+          "r3.checkpoint.every=0",
+          "r3.metrics.router-disagreement=off",
+          "r3.rollout.max-new-tokens=4");
+
+  private final Path dir;
+  private final List<Process> processes = new ArrayList<>();
+  final int port;
+
+  ClusterProcesses(Path dir) throws IOException {
+    this.dir = dir;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      this.port = s.getLocalPort();
+    }
+  }
+
+  Process learner(int minNodes, int steps, Path out, List<String> more) throws IOException {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "train",
+                "--cluster",
+                "--port",
+                Integer.toString(port),
+                "--min-rollout-nodes",
+                Integer.toString(minNodes),
+                "--out",
+                out.toString(),
+                "--set",
+                "r3.experiment.total-steps=" + steps));
+    for (String kv : TINY) {
+      args.add("--set");
+      args.add(kv);
+    }
+    for (String kv : more) {
+      args.add("--set");
+      args.add(kv);
+    }
+    // Lost nodes downed quickly (the resolver's stable-after), so the test does not wait 5 s more.
+    List<String> jvm = new ArrayList<>(JVM);
+    jvm.add("-Dr3-cluster-pekko.pekko.cluster.split-brain-resolver.stable-after=2s");
+    return start("learner", ChildJvm.r3(jvm, args));
+  }
+
+  Process rolloutNode(String name) throws IOException {
+    return start(
+        name,
+        ChildJvm.r3(
+            JVM,
+            List.of("node", "--role", "rollout", "--join", "127.0.0.1:" + port, "--port", "0")));
+  }
+
+  Path log(String name) {
+    return dir.resolve(name + ".log");
+  }
+
+  String output(String name) {
+    try {
+      return Files.readString(log(name), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  private Process start(String name, List<String> cmd) throws IOException {
+    Process p =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(log(name).toFile())
+            .start();
+    processes.add(p);
+    return p;
+  }
+
+  /** Waits until {@code condition} holds, failing after {@code limit}. */
+  static void await(String what, Duration limit, BooleanSupplier condition)
+      throws InterruptedException {
+    long end = System.nanoTime() + limit.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > end) {
+        throw new AssertionError("timed out after " + limit + " waiting for " + what);
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  /** Lines in the run's metrics.jsonl so far. */
+  static int steps(Path run) {
+    try {
+      return (int) Files.readAllLines(run.resolve("metrics.jsonl")).stream().count();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    for (Process p : processes) {
+      if (p.isAlive()) {
+        p.destroy();
+        if (!p.waitFor(15, TimeUnit.SECONDS)) {
+          p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+      }
+    }
+  }
+}
