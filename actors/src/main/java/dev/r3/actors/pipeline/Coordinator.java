@@ -165,6 +165,7 @@ public final class Coordinator {
   private final Supervised supervised;
   private final RunCheckpoints history;
   private final List<Path> checkpoints = new ArrayList<>();
+  private final java.util.Set<Long> checkpointed = new java.util.HashSet<>(); // steps written
   private int pending;
   private boolean lastStepDone;
   private boolean draining;
@@ -300,6 +301,7 @@ public final class Coordinator {
     steps = r.step();
     lastLedger = r.ledger();
     history.trained(r.stats().groups());
+    topology.stepDone();
     files.step(r);
     monitor.tell(new Monitor.StepLogged(StepRow.of(r)));
     progress.step(
@@ -444,6 +446,9 @@ public final class Coordinator {
     if (interrupted != null || lastStepDone) {
       return Behaviors.same(); // already stopping
     }
+    if (restarting != null) {
+      return fail(m.why() + " while the learner was being restarted (--resume continues the run)");
+    }
     interrupted = m.why();
     ctx.getLog().warn("interrupted ({}): finishing the step in flight, then a checkpoint", m.why());
     learner.tell(new Learner.Interrupt());
@@ -455,6 +460,11 @@ public final class Coordinator {
       return fail("interrupted, and the learner could not give its state: " + m.error());
     }
     long step = m.weights().version();
+    if (checkpointed.contains(step)) { // the step was a checkpoint step: written already, or being
+      lastStepDone = true;
+      maybeFinish();
+      return Behaviors.same();
+    }
     LedgerCounts ledger =
         lastLedger != null
             ? lastLedger
@@ -480,6 +490,7 @@ public final class Coordinator {
       long nextGroupId,
       LedgerCounts ledger) {
     pending++;
+    checkpointed.add(step);
     Path dir = files.checkpointDir(step);
     CompletableFuture<Path> f = history.write(step, w, optimizer, nextGroupId, ledger);
     ctx.pipeToSelf(f, (res, err) -> new CheckpointDone(step, dir, err));
