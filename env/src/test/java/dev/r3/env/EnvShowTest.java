@@ -41,6 +41,6 @@ class EnvShowTest {
   void show_unknownName_listsKnownNames() {
     assertThatThrownBy(() -> EnvShow.render("nope", 1))
         .isInstanceOf(EnvConfigException.class)
-        .hasMessageContaining("add, calc, countdown, mul, sort");
+        .hasMessageContaining("add, calc, countdown, lookup, mul, sort");
   }
 }

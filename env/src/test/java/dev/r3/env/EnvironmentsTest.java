@@ -36,7 +36,7 @@ class EnvironmentsTest {
     assertThatThrownBy(() -> Environments.create("addition", Map.of()))
         .isInstanceOf(EnvConfigException.class)
         .hasMessageContaining("unknown environment 'addition'")
-        .hasMessageContaining("add, calc, countdown, mul, sort");
+        .hasMessageContaining("add, calc, countdown, lookup, mul, sort");
   }
 
   @Test

@@ -85,4 +85,10 @@ public final class Builtins {
       super(CalcTask.NAME, CalcTask.DESCRIPTION, CalcTask.PARAMS, CalcTask::new);
     }
   }
+
+  public static final class Lookup extends Base {
+    public Lookup() {
+      super(LookupTask.NAME, LookupTask.DESCRIPTION, LookupTask.PARAMS, LookupTask::new);
+    }
+  }
 }

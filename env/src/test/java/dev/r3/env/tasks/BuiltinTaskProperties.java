@@ -26,7 +26,7 @@ import net.jqwik.api.constraints.IntRange;
 
 /** Properties every built-in task must have, checked for all of them with default settings. */
 class BuiltinTaskProperties {
-  static final List<String> NAMES = List.of("add", "mul", "sort", "countdown", "calc");
+  static final List<String> NAMES = List.of("add", "mul", "sort", "countdown", "calc", "lookup");
 
   static Environment env(String name) {
     return Environments.create(name, Map.of());

@@ -10,7 +10,7 @@ final class Mutations {
 
   static String mutate(String env, String answer, int kind, int digit) {
     return switch (env) {
-      case "add", "mul", "calc" -> number(answer, kind, digit);
+      case "add", "mul", "calc", "lookup" -> number(answer, kind, digit);
       case "sort" -> sorted(answer, kind, digit);
       case "countdown" -> expression(answer, kind, digit);
       default -> throw new IllegalArgumentException(env);
