@@ -26,14 +26,14 @@ class KillAndResumeTest {
   static final String EXPERIMENT =
       """
       r3 {
-        experiment { name = "kill-resume", total-steps = 10, progress-bar = off }
+        experiment { name = "kill-resume", total-steps = 30, progress-bar = off }
         model.size = tiny
         warm-start.enabled = off
         env { name = "add", params { digits = 1, terms = 2 } }
         algorithm.dynamic-sampling = off
         rollout { workers = 1, group-size = 4 }
         learner { batch-groups = 2, mini-steps = 2, staleness = 1 }
-        eval { every = 5, size = 16 }
+        eval { every = 10, size = 16 }
         checkpoint.every = 3
       }
       """;
@@ -81,7 +81,7 @@ class KillAndResumeTest {
     JsonObject s =
         JsonParser.parseString(Files.readString(run.resolve("summary.json"))).getAsJsonObject();
     assertThat(s.get("status").getAsString()).isEqualTo("finished");
-    assertThat(s.get("steps").getAsLong()).isEqualTo(10);
+    assertThat(s.get("steps").getAsLong()).isEqualTo(30);
     JsonObject ledger = s.getAsJsonObject("ledger");
     assertThat(ledger.get("balanced").getAsBoolean()).isTrue();
     assertThat(ledger.get("produced").getAsLong())
@@ -89,16 +89,60 @@ class KillAndResumeTest {
     assertThat(s.getAsJsonArray("resumes")).hasSize(1);
     JsonObject resume = s.getAsJsonArray("resumes").get(0).getAsJsonObject();
     long from = resume.get("from_step").getAsLong();
-    assertThat(from).isIn(3L, 6L, 9L);
+    assertThat(from).isPositive().isLessThan(30).matches(f -> f % 3 == 0);
     assertThat(ledger.getAsJsonObject("dropped_by_reason").get("lost_in_crash").getAsLong())
         .isEqualTo(resume.get("lost_in_crash").getAsLong());
     List<Long> steps = new ArrayList<>();
     for (String l : Files.readAllLines(metrics)) {
       steps.add(JsonParser.parseString(l).getAsJsonObject().get("step").getAsLong());
     }
-    assertThat(steps).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
+    assertThat(steps)
+        .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 30).boxed().toList());
     if (loggedBeforeKill > from) {
       assertThat(run.resolve("metrics.superseded.jsonl")).isRegularFile();
     }
+  }
+
+  @Test
+  void sigterm_stopsCleanlyWithAFinalCheckpoint_andResumeFinishesTheRun() throws Exception {
+    Path conf = Files.writeString(tmp.resolve("term.conf"), EXPERIMENT);
+    Path run = tmp.resolve("term");
+    Process first =
+        start(
+            tmp.resolve("term-first.log"),
+            "train",
+            "--config",
+            conf.toString(),
+            "--out",
+            run.toString());
+    Path metrics = run.resolve("metrics.jsonl");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (System.nanoTime() < deadline
+        && first.isAlive()
+        && !(Files.isRegularFile(metrics) && Files.readAllLines(metrics).size() >= 2)) {
+      Thread.sleep(10);
+    }
+    first.destroy(); // SIGTERM
+    assertThat(first.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    String log = Files.readString(tmp.resolve("term-first.log"));
+    assertThat(first.exitValue()).as(log).isEqualTo(TrainCommand.INTERRUPTED);
+    JsonObject s =
+        JsonParser.parseString(Files.readString(run.resolve("summary.json"))).getAsJsonObject();
+    assertThat(s.get("status").getAsString()).isEqualTo("interrupted");
+    assertThat(s.get("failure").getAsString()).isEqualTo("SIGTERM");
+    long stoppedAt = s.get("steps").getAsLong();
+    assertThat(run.resolve("checkpoints/step-" + stoppedAt + "/optimizer.safetensors"))
+        .isRegularFile();
+
+    Process second = start(tmp.resolve("term-second.log"), "train", "--resume", run.toString());
+    assertThat(second.waitFor(180, TimeUnit.SECONDS)).isTrue();
+    assertThat(second.exitValue()).as(Files.readString(tmp.resolve("term-second.log"))).isZero();
+    JsonObject done =
+        JsonParser.parseString(Files.readString(run.resolve("summary.json"))).getAsJsonObject();
+    assertThat(done.get("status").getAsString()).isEqualTo("finished");
+    assertThat(done.get("steps").getAsLong()).isEqualTo(30);
+    assertThat(done.getAsJsonObject("ledger").get("balanced").getAsBoolean()).isTrue();
+    assertThat(done.getAsJsonArray("resumes").get(0).getAsJsonObject().get("from_step").getAsLong())
+        .isEqualTo(stoppedAt);
   }
 }

@@ -68,4 +68,14 @@ class TrainCommandTest {
       assertThat(spec.findOption("--env-param")).as(command + " --env-param").isNotNull();
     }
   }
+
+  @Test
+  void forceWithoutResume_andResumeOfAFolderThatIsNoRun_failWithTheReason() {
+    StringWriter err = new StringWriter();
+    assertThat(run(err, "train", "--force")).isEqualTo(2);
+    assertThat(err.toString()).contains("--force only applies with --resume");
+    StringWriter err2 = new StringWriter();
+    assertThat(run(err2, "train", "--resume", "/nonexistent/run")).isEqualTo(2);
+    assertThat(err2.toString()).contains("no run-config.json").doesNotContain("\tat ");
+  }
 }

@@ -11,17 +11,22 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
- * Kills rollout workers at random moments (r3.chaos.worker-kills): after a gap drawn uniformly in
- * [interval-min, interval-max] it picks a worker at random and tells it to fail ({@link
- * RolloutWorker.Restart}), which its supervisor restarts with backoff while its groups re-issue
- * their attempts. A while later it pings the worker: an answer counts the kill as handled
+ * Kills rollout workers at random moments (r3.chaos.worker-kills): at each learner step ({@link
+ * StepDone}, from the coordinator), with probability per-step, it schedules a kill at a uniformly
+ * random moment within max-delay, then picks a worker at random and tells it to fail ({@link
+ * RolloutWorker.Restart}); its supervisor restarts it with backoff while its groups re-issue their
+ * attempts. Kills follow steps, not wall time, so a run gets the same number of them on a fast or a
+ * slow machine. A while after a kill it pings the worker: an answer counts the kill as handled
  * (restarted and answering). Loses nothing on restart (it only schedules faults); local to the
  * coordinator, its messages never cross a node.
  */
 public final class ChaosMonkey {
 
   // ---- protocol ----
-  public sealed interface Command permits Kill, Check, GotPong {}
+  public sealed interface Command permits StepDone, Kill, Check, GotPong {}
+
+  /** The learner finished a step. */
+  public record StepDone() implements Command, NoSerializationVerificationNeeded {}
 
   // ---- internal ----
   private record Kill() implements Command, NoSerializationVerificationNeeded {}
@@ -60,8 +65,8 @@ public final class ChaosMonkey {
   }
 
   private Behavior<Command> start() {
-    scheduleKill();
     return Behaviors.receive(Command.class)
+        .onMessage(StepDone.class, this::onStepDone)
         .onMessage(Kill.class, this::onKill)
         .onMessage(Check.class, this::onCheck)
         .onMessage(GotPong.class, this::onPong)
@@ -74,7 +79,16 @@ public final class ChaosMonkey {
     ctx.getLog().info("chaos: killing rollout worker {}", workers.get(i).path().name());
     workers.get(i).tell(new RolloutWorker.Restart("chaos: injected kill"));
     timers.startSingleTimer("check-" + i + "-" + System.nanoTime(), new Check(i), recheck);
-    scheduleKill();
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onStepDone(StepDone m) {
+    ChaosSettings s = chaos.settings();
+    if (chaos.draw() < s.killsPerStep()) {
+      long delay = (long) (chaos.draw() * s.killMaxDelay().toMillis());
+      timers.startSingleTimer(
+          "kill-" + System.nanoTime(), new Kill(), Duration.ofMillis(Math.max(1, delay)));
+    }
     return Behaviors.same();
   }
 
@@ -95,13 +109,5 @@ public final class ChaosMonkey {
             ChaosLog.WORKER_KILL,
             m.answered() ? "restarted_by_supervisor_and_answering" : "not_answering_after_restart");
     return Behaviors.same();
-  }
-
-  private void scheduleKill() {
-    ChaosSettings s = chaos.settings();
-    long min = s.killMin().toMillis();
-    long max = s.killMax().toMillis();
-    long gap = min + (long) (chaos.draw() * (max - min));
-    timers.startSingleTimer("kill", new Kill(), Duration.ofMillis(Math.max(1, gap)));
   }
 }

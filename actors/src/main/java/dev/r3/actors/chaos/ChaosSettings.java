@@ -8,8 +8,8 @@ import java.time.Duration;
  * The {@code r3.chaos} section: fault injection for the chaos experiment ({@code
  * config/chaos.conf}). Off by default; every rate is a probability per event.
  *
- * @param killMin shortest time between two rollout-worker kills
- * @param killMax longest time between two kills (each gap is uniform in [min, max])
+ * @param killsPerStep probability, at each learner step, that a rollout worker is killed
+ * @param killMaxDelay the kill lands at a uniformly random moment within this delay after the step
  * @param staleGroups probability that a finished group is held back until it is past the staleness
  *     bound
  * @param envThrow probability that a reward call throws
@@ -23,8 +23,8 @@ import java.time.Duration;
 public record ChaosSettings(
     boolean enabled,
     long seed,
-    Duration killMin,
-    Duration killMax,
+    double killsPerStep,
+    Duration killMaxDelay,
     double staleGroups,
     double envThrow,
     double envTimeout,
@@ -35,8 +35,7 @@ public record ChaosSettings(
     int learnerFailureStep) {
 
   public static final ChaosSettings OFF =
-      new ChaosSettings(
-          false, 0, Duration.ZERO, Duration.ZERO, 0, 0, 0, 0, 0, Duration.ofSeconds(5), 0, 0);
+      new ChaosSettings(false, 0, 0, Duration.ZERO, 0, 0, 0, 0, 0, Duration.ofSeconds(5), 0, 0);
 
   /** Reads and validates {@code r3.chaos} (keys named in every error). */
   public static ChaosSettings from(Config root) {
@@ -45,8 +44,8 @@ public record ChaosSettings(
         new ChaosSettings(
             r.bool("r3.chaos.enabled"),
             r.longValue("r3.chaos.seed"),
-            r.durationOrZero("r3.chaos.worker-kills.interval-min"),
-            r.durationOrZero("r3.chaos.worker-kills.interval-max"),
+            r.inRange("r3.chaos.worker-kills.per-step", 0, 1),
+            r.durationOrZero("r3.chaos.worker-kills.max-delay"),
             r.inRange("r3.chaos.stale-groups", 0, 1),
             r.inRange("r3.chaos.env.throw", 0, 1),
             r.inRange("r3.chaos.env.timeout", 0, 1),
@@ -55,13 +54,6 @@ public record ChaosSettings(
             r.duration("r3.chaos.env.budget"),
             r.inRange("r3.chaos.corrupt-frames", 0, 1),
             r.atLeast("r3.chaos.learner-failure-step", 0));
-    if (s.killMax.compareTo(s.killMin) < 0) {
-      throw new IllegalArgumentException(
-          "r3.chaos.worker-kills.interval-max must be >= interval-min, got "
-              + s.killMax
-              + " < "
-              + s.killMin);
-    }
     double env = s.envThrow + s.envTimeout + s.envMalformed + s.envAbsurdReward;
     if (env > 1) {
       throw new IllegalArgumentException(
@@ -73,7 +65,7 @@ public record ChaosSettings(
 
   /** Whether workers are killed at all (chaos on and a non-zero interval). */
   public boolean killsWorkers() {
-    return enabled && !killMax.isZero();
+    return enabled && killsPerStep > 0;
   }
 
   public boolean faultyEnvironment() {

@@ -145,6 +145,7 @@ public final class Coordinator {
   private final ActorRef<ReplayBuffer.Command> buffer;
   private final RunCheckpoints history;
   private final List<Path> checkpoints = new ArrayList<>();
+  private final java.util.Set<Long> checkpointed = new java.util.HashSet<>(); // steps written
   private int pending;
   private boolean lastStepDone;
   private boolean draining;
@@ -261,6 +262,7 @@ public final class Coordinator {
     steps = r.step();
     lastLedger = r.ledger();
     history.trained(r.stats().groups());
+    topology.stepDone();
     files.step(r);
     progress.step(
         r.step(), r.stats().rewardMean(), r.stats().accuracy(), r.stats().stalenessMean());
@@ -400,6 +402,9 @@ public final class Coordinator {
     if (interrupted != null || lastStepDone) {
       return Behaviors.same(); // already stopping
     }
+    if (restarting != null) {
+      return fail(m.why() + " while the learner was being restarted (--resume continues the run)");
+    }
     interrupted = m.why();
     ctx.getLog().warn("interrupted ({}): finishing the step in flight, then a checkpoint", m.why());
     learner.tell(new Learner.Interrupt());
@@ -411,6 +416,11 @@ public final class Coordinator {
       return fail("interrupted, and the learner could not give its state: " + m.error());
     }
     long step = m.weights().version();
+    if (checkpointed.contains(step)) { // the step was a checkpoint step: written already, or being
+      lastStepDone = true;
+      maybeFinish();
+      return Behaviors.same();
+    }
     LedgerCounts ledger =
         lastLedger != null
             ? lastLedger
@@ -436,6 +446,7 @@ public final class Coordinator {
       long nextGroupId,
       LedgerCounts ledger) {
     pending++;
+    checkpointed.add(step);
     Path dir = files.checkpointDir(step);
     CompletableFuture<Path> f = history.write(step, w, optimizer, nextGroupId, ledger);
     ctx.pipeToSelf(f, (res, err) -> new CheckpointDone(step, dir, err));

@@ -55,10 +55,15 @@ public final class GroupRollout {
       permits Abort, PromptResult, WorkerReply, AttemptTimedOut, ScoreResult, LingerOver {}
 
   /**
-   * From the buffer, when the run's drain times out: cancel outstanding work, report what was
-   * delivered as dropped {@code run_ended}, stop.
+   * From the buffer, when the run's drain times out (or a learner restart undid the version the
+   * group was admitted at): cancel outstanding work, report what was delivered as dropped for
+   * {@code reason}, stop.
    */
-  public record Abort(String why) implements Command {}
+  public record Abort(String why, DropReason reason) implements Command {
+    public Abort(String why) {
+      this(why, DropReason.RUN_ENDED);
+    }
+  }
 
   // ---- internal ----
   private record PromptResult(PromptReply reply, Throwable error) implements Command {}
@@ -335,8 +340,7 @@ public final class GroupRollout {
     int delivered = delivered();
     phase = Phase.REPORTED;
     parent.tell(
-        new ReplayBuffer.GroupAbandoned(
-            spec.groupId(), delivered, DropReason.RUN_ENDED, m.why(), true));
+        new ReplayBuffer.GroupAbandoned(spec.groupId(), delivered, m.reason(), m.why(), true));
     return Behaviors.stopped();
   }
 

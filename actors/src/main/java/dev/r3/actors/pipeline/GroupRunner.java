@@ -1,6 +1,7 @@
 package dev.r3.actors.pipeline;
 
 import dev.r3.actors.config.R3Config;
+import dev.r3.actors.learning.DropReason;
 import java.util.List;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 
@@ -50,6 +51,14 @@ public interface GroupRunner {
   interface Launched {
     /** Cancel outstanding work and report what was delivered as dropped (end of the run). */
     void abort(String why);
+
+    /**
+     * Cancel outstanding work and report what was delivered as dropped for {@code reason} (a
+     * learner restart undid the version the group was admitted at).
+     */
+    default void abort(String why, DropReason reason) {
+      abort(why);
+    }
 
     /** Stop waiting for it (it did not answer the abort). */
     void giveUp(ActorContext<ReplayBuffer.Command> ctx);

@@ -21,6 +21,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  */
 final class LocalTopology implements Topology {
   private final List<ActorRef<RolloutWorker.Command>> workers = new ArrayList<>();
+  private ActorRef<ChaosMonkey.Command> monkey; // null unless r3.chaos kills workers
 
   @Override
   public GroupRunner rollouts(
@@ -66,11 +67,19 @@ final class LocalTopology implements Topology {
             "reward");
     ctx.spawn(Watchdog.create(workers, config.watchdog(), config.timeouts()), "watchdog");
     if (chaos.settings().killsWorkers()) {
-      ctx.spawn(
-          ChaosMonkey.create(workers, chaos, f.backoffMax().plus(config.timeouts().ask())),
-          "chaos-monkey");
+      monkey =
+          ctx.spawn(
+              ChaosMonkey.create(workers, chaos, f.backoffMax().plus(config.timeouts().ask())),
+              "chaos-monkey");
     }
     return new ReplayBuffer.Crew(envs, List.copyOf(workers), reward);
+  }
+
+  @Override
+  public void stepDone() {
+    if (monkey != null) {
+      monkey.tell(new ChaosMonkey.StepDone());
+    }
   }
 
   @Override

@@ -79,9 +79,18 @@ public final class RolloutWorker {
   public record Ping(ActorRef<Pong> replyTo) implements Command {}
 
   /**
-   * Makes the worker fail and be restarted by its supervisor (the watchdog's remedy for a stall).
+   * Makes the worker fail and be restarted by its supervisor (the watchdog's remedy for a stall). A
+   * request issued before the worker's current incarnation started is void: it was meant for one
+   * already replaced (otherwise a request that waited out a restart backoff would restart the new
+   * incarnation at once, again and again).
+   *
+   * @param issuedAtMillis wall-clock time the request was made
    */
-  public record Restart(String reason) implements Command {}
+  public record Restart(String reason, long issuedAtMillis) implements Command {
+    public Restart(String reason) {
+      this(reason, System.currentTimeMillis());
+    }
+  }
 
   public sealed interface GenerateReply extends WireMessage
       permits Started, Generated, GenerationFailed {
@@ -165,6 +174,7 @@ public final class RolloutWorker {
   // ---- state ----
   private final ActorContext<Command> ctx;
   private final String name;
+  private final long startedAtMillis = System.currentTimeMillis();
   private final Generator.Factory generators;
   private final GroupPlayer player;
   private final Executor executor;
@@ -279,6 +289,11 @@ public final class RolloutWorker {
   }
 
   private Behavior<Command> onRestart(Restart m) {
+    if (m.issuedAtMillis() < startedAtMillis) {
+      ctx.getLog()
+          .info("{}: restart request ({}) predates this incarnation: void", name, m.reason());
+      return Behaviors.same();
+    }
     throw new WorkerFailed("worker " + name + ": " + m.reason(), null);
   }
 

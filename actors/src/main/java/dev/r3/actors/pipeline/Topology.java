@@ -30,6 +30,9 @@ public interface Topology {
   /** The learner was restarted from a checkpoint: whoever takes weights follows the new one. */
   void learnerChanged(ActorRef<Learner.Command> learner);
 
+  /** The learner finished a step (the chaos monkey schedules its kills by steps). */
+  default void stepDone() {}
+
   /** The buffer is up: cluster events can now reach it. */
   default void bufferStarted(ActorRef<ReplayBuffer.Command> buffer) {}
 

@@ -61,8 +61,8 @@ class ChaosRunTest {
                 "r3.faults.backoff-max=100ms",
                 "r3.faults.learner-restarts=1",
                 "r3.chaos.enabled=on",
-                "r3.chaos.worker-kills.interval-min=400ms",
-                "r3.chaos.worker-kills.interval-max=1s",
+                "r3.chaos.worker-kills.per-step=0.5",
+                "r3.chaos.worker-kills.max-delay=300ms",
                 "r3.timeouts.step=90s",
                 "r3.chaos.stale-groups=0.1",
                 "r3.chaos.env.throw=0.03",
@@ -133,12 +133,8 @@ class ChaosRunTest {
   void chaosSettings_badValues_failNamingTheKey() {
     assertThatThrownBy(() -> config("r3.chaos.stale-groups=1.5"))
         .hasMessageContaining("r3.chaos.stale-groups");
-    assertThatThrownBy(
-            () ->
-                config(
-                    "r3.chaos.worker-kills.interval-min=2s",
-                    "r3.chaos.worker-kills.interval-max=1s"))
-        .hasMessageContaining("r3.chaos.worker-kills.interval-max");
+    assertThatThrownBy(() -> config("r3.chaos.worker-kills.per-step=2"))
+        .hasMessageContaining("r3.chaos.worker-kills.per-step");
     assertThatThrownBy(() -> config("r3.chaos.env.throw=0.6", "r3.chaos.env.malformed=0.6"))
         .hasMessageContaining("r3.chaos.env rates");
     assertThatThrownBy(() -> config("r3.chaos.learner-failure-step=-1"))

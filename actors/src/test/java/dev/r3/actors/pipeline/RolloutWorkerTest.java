@@ -140,4 +140,42 @@ class RolloutWorkerTest {
     assertThat(p.busy()).isFalse();
     assertThat(p.worker()).isEqualTo("w");
   }
+
+  @Test
+  void restartRequestOlderThanTheIncarnation_isVoid_aNewOneRestarts() {
+    TestProbe<ActorRef<RolloutWorker.Command>> subscriptions = kit.createTestProbe();
+    ActorRef<RolloutWorker.Command> w =
+        kit.spawn(
+            Behaviors.supervise(
+                    RolloutWorker.create(
+                        "w", BigramPolicy.generators(), SAMPLING, subscriptions.getRef()::tell))
+                .onFailure(
+                    SupervisorStrategy.restartWithBackoff(
+                        Duration.ofMillis(20), Duration.ofMillis(50), 0)),
+            "worker-" + ids.incrementAndGet());
+    subscriptions.receiveMessage();
+    // Issued before this incarnation started (it waited out a backoff): no restart.
+    w.tell(new RolloutWorker.Restart("stale request", 0));
+    subscriptions.expectNoMessage(Duration.ofMillis(300));
+    w.tell(new RolloutWorker.Restart("now"));
+    assertThat(subscriptions.receiveMessage()).isEqualTo(w); // restarted, subscribes again
+  }
+
+  @Test
+  void rewindWeights_goesBackToAnOlderVersion_andServesRequestsForNewerOnes() {
+    TestProbe<GenerateReply> replies = kit.createTestProbe();
+    ActorRef<RolloutWorker.Command> w =
+        kit.spawn(
+            RolloutWorker.create("w", BigramPolicy.generators(), SAMPLING, self -> {}),
+            "worker-" + ids.incrementAndGet());
+    w.tell(new RolloutWorker.UseWeights(new WeightsSnapshot(5, BigramPolicy.initial())));
+    w.tell(generate(1, 7, replies.getRef())); // asks for a version the restarted learner undid
+    replies.expectNoMessage(Duration.ofMillis(200));
+    w.tell(new RolloutWorker.RewindWeights(new WeightsSnapshot(3, BigramPolicy.initial())));
+    Generated g = result(replies, Generated.class);
+    assertThat(g.version()).isEqualTo(3);
+    w.tell(new RolloutWorker.UseWeights(new WeightsSnapshot(4, BigramPolicy.initial())));
+    w.tell(generate(2, 4, replies.getRef()));
+    assertThat(result(replies, Generated.class).version()).isEqualTo(4);
+  }
 }
