@@ -169,6 +169,9 @@ public final class TrainCommand implements Callable<Integer> {
         run = Run.start(c, b, out != null ? out : Run.defaultDir(c));
       }
       SignalStop.install(run);
+      run.monitorUrl()
+          .thenAccept(
+              url -> System.err.println(url.isEmpty() ? "monitor: off" : "monitor: " + url));
       RunSummary s = run.await(Coordinator.backstop(c));
       System.out.println(report(s));
       return s.status() == RunStatus.INTERRUPTED ? INTERRUPTED : 0;

@@ -25,8 +25,8 @@ public final class ChildJvm {
   private ChildJvm() {}
 
   /**
-   * {@code r3 train --config F --out SEED_DIR --set k=v ...} for one run: it writes straight into
-   * its seed folder.
+   * {@code r3 train --config F --out SEED_DIR --set r3.monitor.port=0 --set k=v ...} for one run:
+   * it writes straight into its seed folder.
    */
   static SuiteRunner.ChildCommand train(List<String> jvmOptions) {
     return spec -> {
@@ -37,7 +37,11 @@ public final class ChildJvm {
                   "--config",
                   spec.entry().config().toString(),
                   "--out",
-                  spec.seedDir().toString()));
+                  spec.seedDir().toString(),
+                  // No monitor server per child run unless the suite's settings ask for one (a
+                  // later --set wins).
+                  "--set",
+                  "r3.monitor.port=0"));
       for (String kv : spec.sets()) {
         args.add("--set");
         args.add(kv);

@@ -233,7 +233,7 @@ class SuiteRunnerTest {
   }
 
   @Test
-  void trainCommand_isThisJavaWithItsClasspathRunningR3Train() {
+  void trainCommand_isThisJavaWithItsClasspathRunningR3Train_withNoMonitorUnlessAsked() {
     Suite.Entry e = new Suite.Entry("grpo-m8", tmp.resolve("grpo-m8.conf"), List.of());
     SuiteRunner.RunSpec spec =
         new SuiteRunner.RunSpec(
@@ -251,6 +251,8 @@ class SuiteRunnerTest {
             e.config().toString(),
             "--out",
             tmp.resolve("seed-2").toString(),
+            "--set",
+            "r3.monitor.port=0",
             "--set",
             "a=1",
             "--set",

@@ -96,7 +96,8 @@ public final class DjlTrainer implements PolicyTrainer {
         r.loss(),
         r.gradNorm(),
         out[0] == null ? Float.NaN : out[0].clipFrac(),
-        Arrays.asList(r.logProbs()));
+        Arrays.asList(r.logProbs()),
+        out[0] == null ? java.util.Map.of() : out[0].metrics());
   }
 
   @Override

@@ -14,7 +14,9 @@ import dev.r3.model.rl.Advantages;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One learner step of asynchronous GRPO/GSPO, free of actors: B groups in, M optimizer steps out.
@@ -156,6 +158,7 @@ public final class RlStep {
     double gradNorm = 0;
     double clip = 0;
     int steps = 0;
+    Map<String, Double> objective = new LinkedHashMap<>(); // sums over the mini-steps
     for (int[] range : split(n, miniSteps)) {
       int from = range[0];
       int to = range[1];
@@ -177,9 +180,16 @@ public final class RlStep {
       loss += r.loss();
       gradNorm += r.gradNorm();
       clip += r.clipFrac();
+      r.diagnostics().forEach((k, v) -> objective.merge(k, (double) v, Double::sum));
       steps++;
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
+    Map<String, Double> diagnostics = new LinkedHashMap<>();
+    int miniSteps = steps;
+    objective.forEach((k, v) -> diagnostics.put(k, v / miniSteps));
+    if (mismatch.tokens() > 0) {
+      diagnostics.putAll(mismatch.metrics());
+    }
     return new StepStats(
         groups.size(),
         n,
@@ -194,7 +204,8 @@ public final class RlStep {
         clip / steps,
         stalenessSum / groups.size(),
         stalenessMax,
-        seconds);
+        seconds,
+        diagnostics);
   }
 
   /** The rollout log-probabilities placed at tokens[1..T-1] positions (prompt positions hold 0). */

@@ -9,6 +9,9 @@ import dev.r3.actors.learning.Evaluator;
 import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.StepReport;
 import dev.r3.actors.learning.WeightsSnapshot;
+import dev.r3.actors.monitor.Monitor;
+import dev.r3.actors.monitor.MonitorSettings;
+import dev.r3.actors.monitor.Supervised;
 import dev.r3.actors.ports.Backends;
 import dev.r3.actors.run.ProgressBar;
 import dev.r3.actors.run.Resume;
@@ -16,6 +19,7 @@ import dev.r3.actors.run.RunCheckpoints;
 import dev.r3.actors.run.RunFiles;
 import dev.r3.actors.run.RunFiles.RunSummary;
 import dev.r3.actors.run.RunStatus;
+import dev.r3.actors.run.StepRow;
 import dev.r3.actors.run.TrainingState;
 import dev.r3.actors.wire.WireMessage;
 import dev.r3.model.OptimizerState;
@@ -122,8 +126,22 @@ public final class Coordinator {
       CompletableFuture<RunSummary> done,
       Resume resume,
       Topology topology) {
+    return create(config, backends, files, done, resume, topology, new CompletableFuture<>());
+  }
+
+  /** {@code monitorUrl} completes with the monitor page's URL ("" when it has none). */
+  public static Behavior<Command> create(
+      R3Config config,
+      Backends backends,
+      RunFiles files,
+      CompletableFuture<RunSummary> done,
+      Resume resume,
+      Topology topology,
+      CompletableFuture<String> monitorUrl) {
     return Behaviors.setup(
-        ctx -> new Coordinator(ctx, config, backends, files, done, resume, topology).behavior());
+        ctx ->
+            new Coordinator(ctx, config, backends, files, done, resume, topology, monitorUrl)
+                .behavior());
   }
 
   // ---- state ----
@@ -143,6 +161,8 @@ public final class Coordinator {
   private String restarting; // why the learner failed, while its restart waits for pending writes
   private final Chaos chaos;
   private final ActorRef<ReplayBuffer.Command> buffer;
+  private final ActorRef<Monitor.Command> monitor;
+  private final Supervised supervised;
   private final RunCheckpoints history;
   private final List<Path> checkpoints = new ArrayList<>();
   private final java.util.Set<Long> checkpointed = new java.util.HashSet<>(); // steps written
@@ -160,7 +180,8 @@ public final class Coordinator {
       RunFiles files,
       CompletableFuture<RunSummary> done,
       Resume resume,
-      Topology topology) {
+      Topology topology,
+      CompletableFuture<String> monitorUrl) {
     this.ctx = ctx;
     this.topology = topology;
     this.config = config;
@@ -194,6 +215,18 @@ public final class Coordinator {
         .info(
             "experiment {} -> {}\n{}", config.experiment().name(), files.dir(), config.tableText());
 
+    // ---- the monitor: every actor below reports its life to it (Supervised.report) ----
+    monitor =
+        ctx.spawn(Monitor.create(MonitorSettings.from(config.source()), monitorUrl), "monitor");
+    supervised = new Supervised(monitor);
+    monitor.tell(
+        new Monitor.RunStarted(
+            config.experiment().name(),
+            files.dir().toString(),
+            config.experiment().totalSteps(),
+            config.table()));
+    Supervised.self(monitor, ctx, "coordinator");
+
     // ---- the pipeline ----
     TrainingState from = resume == null ? null : resume.state();
     Learner.Origin origin =
@@ -202,18 +235,24 @@ public final class Coordinator {
             : new Learner.Origin(
                 from.version(), resume.weights(), resume.optimizer(), from.nextGroupId(), null);
     spawnLearner(origin);
+    topology.monitor(supervised);
     GroupRunner crew = topology.rollouts(ctx, config, backends, () -> learner, chaos);
     buffer =
         ctx.spawn(
-            ReplayBuffer.create(
-                config,
-                backends.initialWeights().config(),
-                crew,
-                from == null
-                    ? ReplayBuffer.Origin.FRESH
-                    : new ReplayBuffer.Origin(
-                        from.version(), from.nextGroupId(), from.acceptedGroups(), from.ledger()),
-                chaos),
+            supervised.report(
+                "buffer",
+                ReplayBuffer.create(
+                    config,
+                    backends.initialWeights().config(),
+                    crew,
+                    from == null
+                        ? ReplayBuffer.Origin.FRESH
+                        : new ReplayBuffer.Origin(
+                            from.version(),
+                            from.nextGroupId(),
+                            from.acceptedGroups(),
+                            from.ledger()),
+                    chaos)),
             "buffer");
     ctx.watchWith(buffer, new ChildStopped("buffer"));
     topology.bufferStarted(buffer);
@@ -264,6 +303,7 @@ public final class Coordinator {
     history.trained(r.stats().groups());
     topology.stepDone();
     files.step(r);
+    monitor.tell(new Monitor.StepLogged(StepRow.of(r)));
     progress.step(
         r.step(), r.stats().rewardMean(), r.stats().accuracy(), r.stats().stalenessMean());
     int total = config.experiment().totalSteps();
@@ -293,6 +333,7 @@ public final class Coordinator {
     Evaluator.Result e = m.result();
     history.evalDone(m.step(), e);
     files.eval(m.step(), e);
+    monitor.tell(new Monitor.EvalLogged(RunFiles.evalLine(m.step(), e)));
     progress.eval(e.accuracy());
     ctx.getLog()
         .info(
@@ -371,13 +412,15 @@ public final class Coordinator {
     learnerName = learnerRestarts == 0 ? "learner" : "learner-" + learnerRestarts;
     learner =
         ctx.spawn(
-            Learner.create(
-                config,
-                backends.trainers(),
-                backends.initialWeights(),
-                origin,
-                ctx.getSelf(),
-                chaos),
+            supervised.report(
+                "learner",
+                Learner.create(
+                    config,
+                    backends.trainers(),
+                    backends.initialWeights(),
+                    origin,
+                    ctx.getSelf(),
+                    chaos)),
             learnerName);
     ctx.watchWith(learner, new ChildStopped(learnerName));
   }
@@ -393,6 +436,7 @@ public final class Coordinator {
     files.close();
     ctx.getLog()
         .info("run finished in {} s: {}", String.format("%.1f", summary.wallSeconds()), ledger);
+    monitor.tell(new Monitor.RunEnded(RunStatus.FINISHED.label(), null));
     done.complete(summary);
     return Behaviors.stopped();
   }
@@ -477,6 +521,7 @@ public final class Coordinator {
     ctx.getLog()
         .warn(
             "run interrupted at step {}; ./r3 train --resume {} continues it", steps, files.dir());
+    monitor.tell(new Monitor.RunEnded(RunStatus.INTERRUPTED.label(), interrupted));
     done.complete(summary);
   }
 
@@ -522,6 +567,7 @@ public final class Coordinator {
     } catch (RuntimeException ignored) {
       // closing is best effort on failure
     }
+    monitor.tell(new Monitor.RunEnded(RunStatus.FAILED.label(), reason));
     done.completeExceptionally(new IllegalStateException(reason));
     return Behaviors.stopped();
   }

@@ -4,6 +4,7 @@ import dev.r3.actors.chaos.Chaos;
 import dev.r3.actors.chaos.ChaosMonkey;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.learning.GroupPlayer;
+import dev.r3.actors.monitor.Supervised;
 import dev.r3.actors.ports.Backends;
 import dev.r3.model.SamplingParams;
 import java.util.ArrayList;
@@ -22,6 +23,12 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 final class LocalTopology implements Topology {
   private final List<ActorRef<RolloutWorker.Command>> workers = new ArrayList<>();
   private ActorRef<ChaosMonkey.Command> monkey; // null unless r3.chaos kills workers
+  private Supervised supervised = Supervised.NONE;
+
+  @Override
+  public void monitor(Supervised supervised) {
+    this.supervised = supervised;
+  }
 
   @Override
   public GroupRunner rollouts(
@@ -39,22 +46,27 @@ final class LocalTopology implements Topology {
       workers.add(
           ctx.spawn(
               Behaviors.supervise(
-                      RolloutWorker.create(
-                          name,
-                          backends.generators(),
-                          GroupPlayer.of(
-                              backends.tasks().open(),
-                              backends.tokenizer(),
-                              sampling,
-                              Coordinator.budgets(config)),
-                          w -> learner.get().tell(new Learner.SubscribeWeights(w))))
+                      supervised.report(
+                          "rollout",
+                          RolloutWorker.create(
+                              name,
+                              backends.generators(),
+                              GroupPlayer.of(
+                                  backends.tasks().open(),
+                                  backends.tokenizer(),
+                                  sampling,
+                                  Coordinator.budgets(config)),
+                              w -> learner.get().tell(new Learner.SubscribeWeights(w)))))
                   .onFailure(
                       SupervisorStrategy.restartWithBackoff(
                           f.backoffMin(), f.backoffMax(), f.backoffRandom())),
               name));
       envs.add(
           ctx.spawn(
-              Behaviors.supervise(EnvironmentActor.create(backends.tasks(), backends.tokenizer()))
+              Behaviors.supervise(
+                      supervised.report(
+                          "environment",
+                          EnvironmentActor.create(backends.tasks(), backends.tokenizer())))
                   .onFailure(
                       SupervisorStrategy.restartWithBackoff(
                           f.backoffMin(), f.backoffMax(), f.backoffRandom())),
@@ -62,14 +74,21 @@ final class LocalTopology implements Topology {
     }
     var reward =
         ctx.spawn(
-            Behaviors.supervise(RewardActor.create(backends.tasks(), backends.tokenizer()))
+            Behaviors.supervise(
+                    supervised.report(
+                        "reward", RewardActor.create(backends.tasks(), backends.tokenizer())))
                 .onFailure(SupervisorStrategy.restart()),
             "reward");
-    ctx.spawn(Watchdog.create(workers, config.watchdog(), config.timeouts()), "watchdog");
+    ctx.spawn(
+        supervised.report(
+            "watchdog", Watchdog.create(workers, config.watchdog(), config.timeouts())),
+        "watchdog");
     if (chaos.settings().killsWorkers()) {
       monkey =
           ctx.spawn(
-              ChaosMonkey.create(workers, chaos, f.backoffMax().plus(config.timeouts().ask())),
+              supervised.report(
+                  "chaos",
+                  ChaosMonkey.create(workers, chaos, f.backoffMax().plus(config.timeouts().ask()))),
               "chaos-monkey");
     }
     return new ReplayBuffer.Crew(envs, List.copyOf(workers), reward);

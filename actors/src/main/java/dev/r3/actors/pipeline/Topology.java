@@ -27,6 +27,12 @@ public interface Topology {
       Supplier<ActorRef<Learner.Command>> learner,
       Chaos chaos);
 
+  /**
+   * The actors this topology spawns in this JVM report their life to the monitor through {@code
+   * supervised} (called before {@link #rollouts}); a cluster's rollout nodes report nothing yet.
+   */
+  default void monitor(dev.r3.actors.monitor.Supervised supervised) {}
+
   /** The learner was restarted from a checkpoint: whoever takes weights follows the new one. */
   void learnerChanged(ActorRef<Learner.Command> learner);
 

@@ -73,8 +73,19 @@ public interface PolicyTrainer extends AutoCloseable {
    *
    * @param logProbs the detached log-probabilities of the forward pass that computed the loss
    * @param clipFrac fraction of trained tokens whose ratio was clipped
+   * @param diagnostics the objective's whole diagnostic set under its metric names ({@code
+   *     losses/pg_loss}, {@code losses/approx_kl}, ...: {@code ObjectiveResult.metrics()})
    */
-  record MiniStepResult(float loss, float gradNorm, float clipFrac, List<float[]> logProbs) {}
+  record MiniStepResult(
+      float loss,
+      float gradNorm,
+      float clipFrac,
+      List<float[]> logProbs,
+      java.util.Map<String, Float> diagnostics) {
+    public MiniStepResult {
+      diagnostics = java.util.Map.copyOf(diagnostics);
+    }
+  }
 
   /**
    * Builds a trainer from initial weights (the learner's) or a frozen scorer (the reference). It

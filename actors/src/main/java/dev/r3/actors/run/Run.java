@@ -1,7 +1,9 @@
 package dev.r3.actors.run;
 
 import dev.r3.actors.config.R3Config;
+import dev.r3.actors.monitor.MonitorSettings;
 import dev.r3.actors.pipeline.Coordinator;
+import dev.r3.actors.pipeline.Topology;
 import dev.r3.actors.ports.Backends;
 import dev.r3.actors.run.RunFiles.RunSummary;
 import java.io.IOException;
@@ -23,14 +25,17 @@ public final class Run {
   private final ActorSystem<?> system;
   private final CompletableFuture<RunSummary> done;
   private final java.util.function.Consumer<String> interrupter;
+  private final CompletableFuture<String> monitorUrl;
 
   private Run(
       ActorSystem<?> system,
       CompletableFuture<RunSummary> done,
-      java.util.function.Consumer<String> interrupter) {
+      java.util.function.Consumer<String> interrupter,
+      CompletableFuture<String> monitorUrl) {
     this.system = system;
     this.done = done;
     this.interrupter = interrupter;
+    this.monitorUrl = monitorUrl;
   }
 
   /**
@@ -44,7 +49,7 @@ public final class Run {
       CompletableFuture<RunSummary> done,
       java.util.function.Consumer<String> interrupter) {
     done.whenComplete((s, e) -> system.terminate());
-    return new Run(system, done, interrupter);
+    return new Run(system, done, interrupter, CompletableFuture.completedFuture(""));
   }
 
   /** {@code <out-dir>/<name>-<yyyyMMdd-HHmmss>} */
@@ -65,7 +70,9 @@ public final class Run {
       throw new IllegalArgumentException(
           "r3.rollout.max-new-tokens is 0: resolve it from the environment first");
     }
+    MonitorSettings.from(config.source()); // refuses bad monitor settings before anything starts
     CompletableFuture<RunSummary> done = new CompletableFuture<>();
+    CompletableFuture<String> monitorUrl = new CompletableFuture<>();
     RunFiles files;
     if (resume == null) {
       files = new RunFiles(dir);
@@ -75,9 +82,19 @@ public final class Run {
     }
     ActorSystem<Coordinator.Command> system =
         ActorSystem.create(
-            Coordinator.create(config, backends, files, done, resume), "r3", config.source());
+            Coordinator.create(config, backends, files, done, resume, Topology.local(), monitorUrl),
+            "r3",
+            config.source());
     done.whenComplete((s, e) -> system.terminate());
-    return new Run(system, done, why -> system.tell(new Coordinator.Interrupt(why)));
+    return new Run(system, done, why -> system.tell(new Coordinator.Interrupt(why)), monitorUrl);
+  }
+
+  /**
+   * The monitor page's URL once it is bound ("" when the monitor has no server, or the run was made
+   * elsewhere: a cluster's learner node logs it).
+   */
+  public CompletableFuture<String> monitorUrl() {
+    return monitorUrl;
   }
 
   /** The settings a run was started with ({@code ./r3 train --resume} reads them). */

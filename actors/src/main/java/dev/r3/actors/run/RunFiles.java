@@ -6,7 +6,6 @@ import com.google.gson.JsonParser;
 import dev.r3.actors.learning.Evaluator;
 import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.StepReport;
-import dev.r3.actors.learning.StepStats;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -128,49 +127,25 @@ public final class RunFiles implements AutoCloseable {
     return dir.resolve("checkpoints").resolve("step-" + step);
   }
 
-  /** The metrics.jsonl record of one step (keys in a fixed order). */
-  public static Map<String, Object> metricsLine(StepReport r) {
-    StepStats s = r.stats();
-    LedgerCounts l = r.ledger();
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("step", r.step());
-    m.put("version", r.version());
-    m.put("reward_mean", num(s.rewardMean()));
-    m.put("accuracy", num(s.accuracy()));
-    m.put("mismatch_kl", num(s.mismatchKl()));
-    m.put("extreme_2", num(s.extreme2()));
-    m.put("router_disagreement", num(s.routerDisagreement()));
-    m.put("loss", num(s.loss()));
-    m.put("grad_norm", num(s.gradNorm()));
-    m.put("clip_frac", num(s.clipFrac()));
-    m.put("staleness_mean", num(s.stalenessMean()));
-    m.put("staleness_max", s.stalenessMax());
-    m.put("rollout_tokens_per_s", num(r.rolloutTokensPerSecond()));
-    m.put("train_tokens_per_s", num(r.trainTokensPerSecond()));
-    m.put("learner_busy_frac", num(r.learnerBusyFrac()));
-    m.put("produced", l.produced());
-    m.put("trained", l.trained());
-    m.put("dropped", l.droppedTotal());
-    m.put("groups", s.groups());
-    m.put("sequences", s.sequences());
-    m.put("step_seconds", num(s.seconds()));
-    return m;
-  }
-
   public void step(StepReport r) {
-    writeLine(metrics, metricsLine(r));
+    writeLine(metrics, StepRow.of(r));
   }
 
   public void eval(long step, Evaluator.Result e) {
+    writeLine(evals, evalLine(step, e));
+  }
+
+  /** The eval.jsonl record of one evaluation. */
+  public static Map<String, Object> evalLine(long step, Evaluator.Result e) {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("step", step);
-    m.put("version", e.version());
-    m.put("eval_accuracy", num(e.accuracy()));
-    m.put("eval_reward_mean", num(e.rewardMean()));
-    m.put("episodes", e.episodes());
-    m.put("eval_turns_mean", num(e.turnsMean()));
-    m.put("seconds", num(e.seconds()));
-    writeLine(evals, m);
+    m.put(MetricNames.STEP, step);
+    m.put(MetricNames.VERSION, e.version());
+    m.put(MetricNames.EVAL_ACCURACY, num(e.accuracy()));
+    m.put(MetricNames.EVAL_REWARD_MEAN, num(e.rewardMean()));
+    m.put(MetricNames.EVAL_EPISODES, e.episodes());
+    m.put(MetricNames.EVAL_TURNS_MEAN, num(e.turnsMean()));
+    m.put(MetricNames.EVAL_SECONDS, num(e.seconds()));
+    return m;
   }
 
   /** The chaos experiment's fault table, written into summary.json as {@code faults}. */

@@ -121,7 +121,7 @@ class ChaosRunTest {
     for (String l : Files.readAllLines(dir.resolve("metrics.jsonl"))) {
       JsonObject row = JsonParser.parseString(l).getAsJsonObject();
       steps.add(row.get("step").getAsLong());
-      trainedInKeptSteps += row.get("sequences").getAsLong();
+      trainedInKeptSteps += row.get("batch/sequences").getAsLong();
     }
     assertThat(steps).hasSize(24).doesNotHaveDuplicates();
     // What the restarted learner undid is not counted as trained: trained = the steps kept.

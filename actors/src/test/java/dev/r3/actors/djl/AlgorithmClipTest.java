@@ -88,7 +88,7 @@ class AlgorithmClipTest {
     // [1 - 3e-4, 1 + 4e-4], so every step reports clipped tokens.
     for (String line : Files.readAllLines(tmp.resolve("run/metrics.jsonl"))) {
       JsonObject o = JsonParser.parseString(line).getAsJsonObject();
-      assertThat(o.get("clip_frac").getAsDouble()).as(line).isGreaterThan(0.05);
+      assertThat(o.get("losses/clip_frac").getAsDouble()).as(line).isGreaterThan(0.05);
     }
   }
 }

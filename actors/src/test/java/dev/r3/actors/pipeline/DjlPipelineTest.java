@@ -71,14 +71,27 @@ class DjlPipelineTest {
         .isGreaterThan(s.initialEval().accuracy() + 0.15);
     List<String> lines = Files.readAllLines(tmp.resolve("run/metrics.jsonl"));
     JsonObject last = JsonParser.parseString(lines.get(lines.size() - 1)).getAsJsonObject();
-    assertThat(last.get("staleness_max").getAsLong()).isLessThanOrEqualTo(1);
+    assertThat(last.get("staleness/max").getAsLong()).isLessThanOrEqualTo(1);
+    // The objective's whole diagnostic set is logged every step.
+    for (String key :
+        List.of(
+            "losses/pg_loss",
+            "losses/kl_loss",
+            "losses/approx_kl",
+            "losses/clip_frac",
+            "losses/is_weight_mean",
+            "losses/mis_dropped_frac",
+            "losses/tokens")) {
+      assertThat(last.has(key)).as(key).isTrue();
+    }
     // Measured on fresh samples only: some steps (all samples one version old) have none.
     assertThat(lines)
         .anySatisfy(
             l -> {
               JsonObject o = JsonParser.parseString(l).getAsJsonObject();
-              assertThat(o.get("router_disagreement").isJsonNull()).isFalse();
-              assertThat(o.get("mismatch_kl").getAsDouble()).isGreaterThanOrEqualTo(0);
+              assertThat(o.get("routing/disagreement").isJsonNull()).isFalse();
+              assertThat(o.get("routing/disagreement/layer_0").isJsonNull()).isFalse();
+              assertThat(o.get("mismatch/kl").getAsDouble()).isGreaterThanOrEqualTo(0);
             });
     ModelWeights saved = Checkpoint.load(tmp.resolve("run/checkpoints/step-16"));
     assertThat(saved.config()).isEqualTo(init.config());

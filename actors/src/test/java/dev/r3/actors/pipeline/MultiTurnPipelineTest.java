@@ -92,7 +92,7 @@ class MultiTurnPipelineTest {
     assertThat(evals).isNotEmpty();
     for (String line : evals) {
       assertThat(
-              JsonParser.parseString(line).getAsJsonObject().get("eval_turns_mean").getAsDouble())
+              JsonParser.parseString(line).getAsJsonObject().get("eval/turns_mean").getAsDouble())
           .isEqualTo(RelayTask.TURNS);
     }
   }

@@ -38,27 +38,29 @@ class PipelineRunTest {
     assertThat(lines).hasSize(12);
     for (String line : lines) {
       JsonObject o = JsonParser.parseString(line).getAsJsonObject();
-      assertThat(o.get("staleness_max").getAsLong()).isLessThanOrEqualTo(1);
+      assertThat(o.get("staleness/max").getAsLong()).isLessThanOrEqualTo(1);
       for (String key :
           List.of(
               "step",
               "version",
-              "reward_mean",
-              "accuracy",
-              "mismatch_kl",
-              "extreme_2",
-              "router_disagreement",
-              "loss",
-              "grad_norm",
-              "clip_frac",
-              "staleness_mean",
-              "staleness_max",
-              "rollout_tokens_per_s",
-              "train_tokens_per_s",
-              "learner_busy_frac",
-              "produced",
-              "trained",
-              "dropped")) {
+              "reward/mean",
+              "reward/accuracy",
+              "mismatch/kl",
+              "mismatch/extreme_2",
+              "routing/disagreement",
+              "losses/loss",
+              "losses/pg_loss",
+              "losses/clip_frac",
+              "losses/grad_norm",
+              "staleness/mean",
+              "staleness/max",
+              "throughput/rollout_tokens_per_s",
+              "throughput/train_tokens_per_s",
+              "throughput/learner_busy_frac",
+              "ledger/produced",
+              "ledger/trained",
+              "ledger/dropped",
+              "ledger/dropped/stale")) {
         assertThat(o.has(key)).as(key).isTrue();
       }
     }

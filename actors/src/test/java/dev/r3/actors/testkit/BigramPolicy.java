@@ -306,7 +306,11 @@ public final class BigramPolicy {
           (float) (loss / Math.max(1, tokens)),
           (float) norm,
           (float) clipped / Math.max(1, tokens),
-          detached);
+          detached,
+          java.util.Map.of(
+              "losses/pg_loss", (float) (loss / Math.max(1, tokens)),
+              "losses/clip_frac", (float) clipped / Math.max(1, tokens),
+              "losses/tokens", (float) tokens));
     }
 
     @Override

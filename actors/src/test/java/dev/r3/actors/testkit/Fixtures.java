@@ -42,6 +42,7 @@ public final class Fixtures {
           "r3.watchdog.interval=200ms",
           "r3.watchdog.stall-timeout=1500ms",
           "pekko.actor.serialize-messages=on",
+          "r3.monitor.port=0",
           "pekko.loglevel=WARNING");
 
   public static R3Config config(Path outDir, String... overrides) {

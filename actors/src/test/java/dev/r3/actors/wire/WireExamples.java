@@ -24,6 +24,7 @@ import dev.r3.model.OptimizerState;
 import dev.r3.model.RoutingRecord;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -59,7 +60,22 @@ final class WireExamples {
             7, 99, 3, List.of(st, new ScoredTrajectory(trajectory(1), 0f, false, false, "wrong")));
     LedgerCounts ledger = new LedgerCounts(10, 4, 2, 1, new long[DropReason.values().length]);
     StepStats stats =
-        new StepStats(2, 8, 30, 0.5, 0.5, 1e-3, 0, Double.NaN, 0.1, 0.2, 0.05, 0.5, 1, 0.3);
+        new StepStats(
+            2,
+            8,
+            30,
+            0.5,
+            0.5,
+            1e-3,
+            0,
+            Double.NaN,
+            0.1,
+            0.2,
+            0.05,
+            0.5,
+            1,
+            0.3,
+            Map.of("losses/approx_kl", 1e-4, "routing/disagreement/layer_1", 0.01));
     WeightsSnapshot snap = new WeightsSnapshot(3, BigramPolicy.initial());
     List<Object> m = new ArrayList<>();
     m.add(new EnvironmentActor.MakePrompt(7, 99, any));
