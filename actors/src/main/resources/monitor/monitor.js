@@ -38,6 +38,13 @@ function fmt(v, digits) {
   if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(digits || 2);
   return v.toFixed(digits || (a < 1 ? 4 : 2));
 }
+function tick(v) {
+  if (v === null || v === undefined) return "";
+  const a = Math.abs(v);
+  if (a === 0) return "0";
+  if (a < 1e-2 || a >= 1e5) return v.toExponential(0);
+  return String(+v.toPrecision(3));
+}
 function ago(iso) {
   if (!iso) return "–";
   const s = (Date.now() - Date.parse(iso)) / 1000;
@@ -75,7 +82,7 @@ function makeCharts() {
       width, height: 150, series, legend: { show: spec.series.length > 1 },
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: false }, y: spec.log ? { distr: 3 } : {} },
-      axes: [{ size: 28, font: "11px system-ui" }, { size: 52, font: "11px system-ui", values: (u, vals) => vals.map((v) => fmt(v, 1)) }],
+      axes: [{ size: 28, font: "11px system-ui" }, { size: 56, font: "11px system-ui", space: 24, values: (u, vals) => vals.map(tick) }],
     };
     const plot = new uPlot(opts, emptyData(spec), plotBox);
     charts.push({ spec, plot, div, val, box: plotBox });

@@ -1,8 +1,12 @@
 package dev.r3.cli;
 
 import dev.r3.env.EnvShow;
+import dev.r3.env.Plugins;
 import dev.r3.env.Split;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -31,8 +35,15 @@ public final class EnvCommand implements Runnable {
       description =
           "Name, single- or multi-turn, and a one-line description of every environment found.")
   static final class ListEnvs implements Runnable {
+    @Option(
+        names = "--plugin",
+        paramLabel = "JAR",
+        description = "also list the environments of this plugin jar (repeatable)")
+    List<Path> plugins = new ArrayList<>();
+
     @Override
     public void run() {
+      Plugins.load(plugins);
       System.out.print(EnvShow.list());
     }
   }

@@ -13,6 +13,7 @@ import dev.r3.actors.run.Run;
 import dev.r3.actors.run.RunFiles.RunSummary;
 import dev.r3.actors.run.RunStatus;
 import dev.r3.actors.wire.WireStats;
+import dev.r3.env.Plugins;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,6 +54,14 @@ public final class TrainCommand implements Callable<Integer> {
   List<String> sets = new ArrayList<>();
 
   @Mixin EnvOptions env = new EnvOptions();
+
+  @Option(
+      names = "--plugin",
+      paramLabel = "JAR",
+      description =
+          "an environment plugin jar to load (repeatable; also r3.env.plugins): its environments"
+              + " are then found by name")
+  List<Path> plugins = new ArrayList<>();
 
   @Option(
       names = "--cluster",
@@ -121,7 +130,17 @@ public final class TrainCommand implements Callable<Integer> {
     if (minRolloutNodes != null) {
       all.add("r3.cluster.min-rollout-nodes=" + minRolloutNodes);
     }
-    R3Config c = ProductionBackends.resolve(ConfigLoader.load(file, all, env.choice()));
+    Plugins.load(plugins); // before the config names an environment only a plugin provides
+    if (!plugins.isEmpty()) {
+      List<String> jars = new ArrayList<>();
+      for (Path p : Plugins.loaded()) {
+        jars.add("\"" + p + "\"");
+      }
+      all.add("r3.env.plugins=[" + String.join(", ", jars) + "]"); // recorded with the run
+    }
+    R3Config loaded = ConfigLoader.load(file, all, env.choice());
+    Plugins.load(loaded.env().plugins().stream().map(Path::of).toList());
+    R3Config c = ProductionBackends.resolve(loaded);
     if (cluster) {
       ClusterConfig.of(c); // refuse bad cluster settings before the warm start
     }

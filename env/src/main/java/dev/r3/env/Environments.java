@@ -15,7 +15,8 @@ import java.util.stream.Collectors;
  *
  * <p>Lookups scan the class loader each time; they happen once per run, and scanning means a plugin
  * added to a class loader is seen without a restart. Without an explicit class loader the thread's
- * context class loader is used, as ServiceLoader users expect.
+ * context class loader is used, as ServiceLoader users expect, or, once {@link Plugins} has loaded
+ * jars, their class loader (whose parent holds the built-ins).
  */
 public final class Environments {
   private static final int MAX_LOAD_ERRORS = 20;
@@ -133,6 +134,10 @@ public final class Environments {
   }
 
   private static ClassLoader defaultLoader() {
+    ClassLoader plugins = Plugins.loader();
+    if (plugins != null) {
+      return plugins; // the loaded plugin jars, then the built-ins
+    }
     ClassLoader cl = Thread.currentThread().getContextClassLoader();
     return cl != null ? cl : Environments.class.getClassLoader();
   }

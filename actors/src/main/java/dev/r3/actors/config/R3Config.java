@@ -45,16 +45,24 @@ public record R3Config(
    * @param episodeTimeout a whole multi-turn episode's environment time at most (waiting included)
    * @param parkAfter how long the rollout waits for every tool answer of a batch before it goes on
    *     with the answered sequences and parks the others
+   * @param plugins environment plugin jars to load (with {@code ./r3 train --plugin})
    */
   public record Env(
       String name,
       Map<String, String> params,
       Duration callTimeout,
       Duration episodeTimeout,
-      Duration parkAfter) {
+      Duration parkAfter,
+      List<String> plugins) {
     /** With reference.conf's episode budgets (5 s a call, 60 s an episode, park after 50 ms). */
     public Env(String name, Map<String, String> params) {
-      this(name, params, Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofMillis(50));
+      this(
+          name,
+          params,
+          Duration.ofSeconds(5),
+          Duration.ofSeconds(60),
+          Duration.ofMillis(50),
+          List.of());
     }
   }
 
@@ -181,7 +189,8 @@ public record R3Config(
                 r.stringMap("r3.env.params"),
                 r.duration("r3.env.call-timeout"),
                 r.duration("r3.env.episode-timeout"),
-                r.durationOrZero("r3.env.park-after")),
+                r.durationOrZero("r3.env.park-after"),
+                r.stringList("r3.env.plugins")),
             new Model(
                 r.oneOf("r3.model.size", "tiny", "small", "default"),
                 r.string("r3.model.init-checkpoint")),

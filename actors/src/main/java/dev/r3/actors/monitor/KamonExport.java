@@ -25,9 +25,9 @@ final class KamonExport {
       if (k.equals(MetricNames.STEP) || !(kv.getValue() instanceof Number v)) {
         continue;
       }
-      int layer = MetricNames.layerOf(k);
-      var gauge = Kamon.gauge(MetricNames.prometheus(k));
-      (layer >= 0 ? gauge.withTag("layer", Integer.toString(layer)) : gauge.withoutTags())
+      MetricNames.PrometheusSeries p = MetricNames.prometheusSeries(k);
+      var gauge = Kamon.gauge(p.family());
+      (p.tag() != null ? gauge.withTag(p.tag(), p.value()) : gauge.withoutTags())
           .update(v.doubleValue());
     }
     if (row.get(MetricNames.STEP) instanceof Number step && !row.containsKey("eval/accuracy")) {

@@ -119,13 +119,39 @@ public final class MetricNames {
   }
 
   /**
-   * The Prometheus series of a name: {@code r3_} + the name with {@code /} (and any other character
-   * Prometheus refuses) as {@code _}; a per-layer name maps to its family ({@code
-   * routing/disagreement/layer_3} is {@code r3_routing_disagreement_layer} with tag layer=3).
+   * A name as Prometheus sees it: a metric family and at most one tag.
+   *
+   * @param tag null for a name without one
    */
-  public static String prometheus(String name) {
+  public record PrometheusSeries(String family, String tag, String value) {}
+
+  /**
+   * The Prometheus series of a name: {@code r3_} + the name with {@code /} (and any other character
+   * Prometheus refuses) as {@code _}; a per-layer name maps to its family with a {@code layer} tag
+   * ({@code routing/disagreement/layer_3} is {@code r3_routing_disagreement_layer{layer="3"}}), a
+   * drop reason to {@code r3_ledger_dropped_by_reason{reason="stale"}}.
+   */
+  public static PrometheusSeries prometheusSeries(String name) {
     int layer = layerOf(name);
-    String base = layer >= 0 ? LAYER_PREFIX.substring(0, LAYER_PREFIX.length() - 1) : name;
-    return "r3_" + PROMETHEUS_UNSAFE.matcher(base).replaceAll("_");
+    if (layer >= 0) {
+      return new PrometheusSeries(
+          family(LAYER_PREFIX.substring(0, LAYER_PREFIX.length() - 1)),
+          "layer",
+          Integer.toString(layer));
+    }
+    if (name.startsWith(DROPPED_PREFIX)) {
+      return new PrometheusSeries(
+          family(LEDGER_DROPPED + "/by_reason"), "reason", name.substring(DROPPED_PREFIX.length()));
+    }
+    return new PrometheusSeries(family(name), null, null);
+  }
+
+  /** The family of {@link #prometheusSeries}. */
+  public static String prometheus(String name) {
+    return prometheusSeries(name).family();
+  }
+
+  private static String family(String name) {
+    return "r3_" + PROMETHEUS_UNSAFE.matcher(name).replaceAll("_");
   }
 }

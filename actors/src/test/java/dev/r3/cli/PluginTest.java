@@ -1,0 +1,113 @@
+package dev.r3.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.r3.example.plugin.ParrotProvider;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Environment plugins: a jar built here from the example provider (public SPI only, registered in
+ * no services file on the class path) is found by name only with {@code --plugin}, listed by {@code
+ * env list --plugin}, and trained for a few steps; a missing or broken jar fails at start naming
+ * it.
+ */
+class PluginTest {
+  @TempDir Path tmp;
+
+  /** The example plugin's classes and its services entry, as a jar. */
+  private Path pluginJar() throws IOException, URISyntaxException {
+    Path classes =
+        Path.of(ParrotProvider.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    Path dir = classes.resolve("dev/r3/example/plugin");
+    Path jar = tmp.resolve("parrot.jar");
+    try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar));
+        Stream<Path> files = Files.list(dir)) {
+      for (Path f : files.toList()) {
+        out.putNextEntry(new JarEntry(classes.relativize(f).toString().replace('\\', '/')));
+        Files.copy(f, out);
+        out.closeEntry();
+      }
+      out.putNextEntry(new JarEntry("META-INF/services/dev.r3.env.EnvironmentProvider"));
+      out.write((ParrotProvider.class.getName() + "\n").getBytes(StandardCharsets.UTF_8));
+      out.closeEntry();
+    }
+    return jar;
+  }
+
+  @Test
+  void pluginJar_isListed_andTrainedByName_onlyWithPlugin() throws Exception {
+    Path jar = pluginJar();
+    String[] train = {
+      "train",
+      "--env",
+      "parrot",
+      "--set",
+      "warm-start.enabled=off",
+      "--set",
+      "model.size=tiny",
+      "--set",
+      "experiment.total-steps=2",
+      "--set",
+      "experiment.progress-bar=off",
+      "--set",
+      "rollout.group-size=4",
+      "--set",
+      "learner.batch-groups=2",
+      "--set",
+      "algorithm.dynamic-sampling=off",
+      "--set",
+      "eval.size=8",
+      "--set",
+      "experiment.out-dir=" + tmp.resolve("runs")
+    };
+    CliRun without = CliRun.of(train);
+    assertThat(without.code()).isNotZero();
+    assertThat(without.err()).contains("unknown environment 'parrot'");
+
+    CliRun list = CliRun.of("env", "list", "--plugin", jar.toString());
+    assertThat(list.code()).isZero();
+    assertThat(list.out()).contains("parrot");
+
+    String[] withPlugin = new String[train.length + 2];
+    System.arraycopy(train, 0, withPlugin, 0, train.length);
+    withPlugin[train.length] = "--plugin";
+    withPlugin[train.length + 1] = jar.toString();
+    CliRun run = CliRun.of(withPlugin);
+    assertThat(run.code()).as(run.err()).isZero();
+    assertThat(run.out()).contains("2 steps");
+  }
+
+  @Test
+  void missingOrBrokenJar_failsAtStart_namingIt() throws Exception {
+    CliRun missing = CliRun.of("train", "--plugin", tmp.resolve("nope.jar").toString());
+    assertThat(missing.code()).isNotZero();
+    assertThat(missing.err()).contains("nope.jar").contains("does not exist");
+
+    Path notAJar = tmp.resolve("text.jar");
+    Files.writeString(notAJar, "hello");
+    CliRun bad = CliRun.of("env", "list", "--plugin", notAJar.toString());
+    assertThat(bad.code()).isNotZero();
+    assertThat(bad.err()).contains("text.jar").contains("not a jar");
+
+    Path broken = tmp.resolve("broken.jar");
+    try (OutputStream f = Files.newOutputStream(broken);
+        JarOutputStream out = new JarOutputStream(f)) {
+      out.putNextEntry(new JarEntry("META-INF/services/dev.r3.env.EnvironmentProvider"));
+      out.write("com.example.Missing\n".getBytes(StandardCharsets.UTF_8));
+      out.closeEntry();
+    }
+    CliRun brk = CliRun.of("train", "--plugin", broken.toString());
+    assertThat(brk.code()).isNotZero();
+    assertThat(brk.err()).contains("broken.jar").contains("com.example.Missing");
+  }
+}
