@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
     description =
         "Runs every (experiment, seed) of a suite as a child './r3 train' (skipping runs that already "
             + "finished), then writes report.md, report.json and PNG plots. Exit code 1 when some run did not finish.")
-public final class CompareCommand implements Callable<Integer> {
+final class CompareCommand implements Callable<Integer> {
 
   @Option(
       names = "--suite",

@@ -22,7 +22,7 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = "List the environments, or show one episode with its oracle answer and reward.",
     subcommands = {EnvCommand.ListEnvs.class, EnvCommand.Show.class})
-public final class EnvCommand implements Runnable {
+final class EnvCommand implements Runnable {
 
   @Override
   public void run() {

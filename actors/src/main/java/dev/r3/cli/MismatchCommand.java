@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
       "trainer recomputing its routing and replaying the rollout's (R3), for the MoE model and its dense twin.",
       "Prints a table; --json writes the figures."
     })
-public final class MismatchCommand implements Callable<Integer> {
+final class MismatchCommand implements Callable<Integer> {
 
   @Option(names = "--quick", description = "256 responses of at most 8 tokens (about a minute)")
   boolean quick;

@@ -35,7 +35,7 @@ import picocli.CommandLine.Option;
       "(cached under r3.warm-start.cache-dir; ./r3 train with the same --config/--set/--env reuses it).",
       "With no --config: " + TrainCommand.DEFAULT_EXPERIMENT + ", the experiment of ./r3 train."
     })
-public final class PretrainCommand implements Callable<Integer> {
+final class PretrainCommand implements Callable<Integer> {
 
   @Option(
       names = "--config",

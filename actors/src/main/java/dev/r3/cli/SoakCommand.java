@@ -49,7 +49,7 @@ import picocli.CommandLine.Option;
       "threads every --interval seconds into soak.jsonl and soak.png; fails (exit 1) if RSS grows",
       "more than --max-rss-growth after the first --warmup-minutes."
     })
-public final class SoakCommand implements Callable<Integer> {
+final class SoakCommand implements Callable<Integer> {
 
   @Option(names = "--minutes", description = "how long to run (default: ${DEFAULT-VALUE})")
   double minutes = 60;

@@ -36,7 +36,7 @@ import picocli.CommandLine.Option;
       "Ctrl-C (SIGINT) or SIGTERM stops it cleanly (a final checkpoint, status interrupted);",
       "--resume RUN_DIR continues a run from its newest checkpoint."
     })
-public final class TrainCommand implements Callable<Integer> {
+final class TrainCommand implements Callable<Integer> {
 
   /** The experiment of a bare {@code ./r3 train}, under the repository root. */
   static final String DEFAULT_EXPERIMENT = "config/grpo-r3.conf";

@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** The axes a sweep varies. The key is the name used in sweep files, JSON and tables. */
-public enum Axis {
+enum Axis {
   /** Decoder layers (every one an MoE block). */
   LAYERS("layers", "layers"),
   /** Experts per MoE block (E). */

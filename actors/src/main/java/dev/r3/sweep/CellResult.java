@@ -24,7 +24,7 @@ import java.util.Map;
  * @param warmNllDense the same for the dense twin
  * @param seconds wall time of this cell (measurements; warm-up excluded when cached)
  */
-public record CellResult(
+record CellResult(
     Point point,
     List<String> slices,
     Figures moe,

@@ -19,7 +19,7 @@ import java.util.Locale;
  * @param torch true for PyTorch defaults
  * @param std the initializer range when not {@code torch}
  */
-public record Init(boolean torch, double std) {
+record Init(boolean torch, double std) {
   public static final Init TORCH = new Init(true, Double.NaN);
 
   public Init {

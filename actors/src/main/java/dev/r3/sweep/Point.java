@@ -5,7 +5,7 @@ import java.util.EnumMap;
 import java.util.Map;
 
 /** One point of the sweep grid: a value for every {@link Axis}. */
-public record Point(
+record Point(
     int layers,
     int experts,
     int topK,

@@ -1,7 +1,7 @@
 package dev.r3.sweep;
 
 /** A sweep file that cannot be run; the message starts with the offending key. */
-public final class SweepConfigException extends IllegalArgumentException {
+final class SweepConfigException extends IllegalArgumentException {
   private final String key;
 
   public SweepConfigException(String key, String message) {

@@ -23,7 +23,7 @@ import org.knowm.xchart.style.Styler;
  * gets a one-row heatmap), colored by the mismatch-KL ratio R3 / recompute and annotated with the
  * value: below 1 replay helps, near 1 it does not matter, above 1 it hurts.
  */
-public final class SweepReport {
+final class SweepReport {
   public static final String MARKDOWN = "sweep.md";
   static final double COLOR_MAX = 1.25;
 

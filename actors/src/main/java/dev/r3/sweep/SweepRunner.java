@@ -40,7 +40,7 @@ import java.util.Map;
  * <p>Warmed-up weights come from {@link WarmedModels} (cached in memory and on disk). Dense-twin
  * measurements are cached too: cells that differ only in the expert count share one dense twin.
  */
-public final class SweepRunner {
+final class SweepRunner {
   public static final String JSON = "sweep.json";
   private static final Gson GSON =
       new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create();

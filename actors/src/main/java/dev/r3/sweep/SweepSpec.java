@@ -30,7 +30,7 @@ import java.util.TreeMap;
  * every other axis at {@code defaults} (or the slice's {@code set}). Cells shared by several slices
  * are measured once.
  */
-public record SweepSpec(
+record SweepSpec(
     String name,
     String description,
     String env,

@@ -46,7 +46,7 @@ import org.apache.pekko.actor.typed.ActorRefResolver;
  * both ends must run the same build). Adding a message means adding it here; the serializer refuses
  * anything else.
  */
-public final class WireRegistry {
+final class WireRegistry {
   private WireRegistry() {}
 
   /** Every message class (the serializer-binding marker's implementations). */
