@@ -5,8 +5,8 @@
 #   R3_ROLE=train    ./r3 train: the whole run in this one JVM
 # R3_HOSTNAME: the address other nodes reach this one at (a service name, a pod's DNS name or IP).
 # Artery binds 0.0.0.0 inside the container and advertises R3_HOSTNAME: plain TCP, so keep the
-# nodes on a private network, or switch to tls-tcp (deploy/README.md).
-# R3_SET: extra "key=value" words for --set (learner); R3_CONFIG: an experiment file.
+# nodes on a private network, or switch to TLS: r3.cluster.tls in R3_SET, R3_TLS_PASSWORD (deploy/README.md).
+# R3_SET: extra "key=value" words for --set (learner and rollout nodes); R3_CONFIG: an experiment file.
 set -euo pipefail
 cd /opt/r3
 ROLE="${R3_ROLE:?set R3_ROLE to learner, rollout or train}"
@@ -23,7 +23,7 @@ case "$ROLE" in
   rollout)
     exec ./r3 node --role rollout --join "${R3_JOIN:?set R3_JOIN to the learner's host:port}" \
       --hostname "$HOST" --port "$PORT" \
-      ${R3_WORKERS_PER_NODE:+--workers-per-node "$R3_WORKERS_PER_NODE"} ;;
+      ${R3_WORKERS_PER_NODE:+--workers-per-node "$R3_WORKERS_PER_NODE"} "${SETS[@]}" ;;
   train)
     exec ./r3 train ${R3_CONFIG:+--config "$R3_CONFIG"} "${SETS[@]}" ;;
   *) echo "R3_ROLE must be learner, rollout or train, got $ROLE" >&2; exit 2 ;;

@@ -23,7 +23,8 @@ import picocli.CommandLine.Option;
     description = {
       "Throughput of the default model: trainer and decode tokens/s, GEMM rate, utilisation.",
       "Trainer tokens/s (forward + backward + AdamW, 16 x 128 tokens), rollout decode tokens/s at batch 1, 16",
-      "and 64, this machine's float32 GEMM rate, and model FLOPs utilisation (6 x active params x tokens/s / GEMM)."
+      "and 64, this machine's float32 GEMM rate, and model FLOPs utilisation (6 x active params x tokens/s / GEMM).",
+      "--cluster: samples/s on a local cluster with 1 and 2 rollout nodes, weight sync, bytes on the wire."
     })
 final class BenchCommand implements Callable<Integer> {
 
@@ -51,10 +52,46 @@ final class BenchCommand implements Callable<Integer> {
               + " groups (G = 8) and on 4-turn episodes")
   boolean prefixCache;
 
+  @Option(
+      names = "--cluster",
+      description =
+          "instead: trained samples/s of the default experiment (tiny model) on a local cluster with"
+              + " 1 and 2 rollout nodes (child JVMs), weight-sync seconds and bytes per version,"
+              + " bytes per trajectory on the wire vs int32 routing ids; GEMM rate beside each")
+  boolean cluster;
+
+  @Option(
+      names = "--nodes",
+      defaultValue = "1,2",
+      split = ",",
+      paramLabel = "N",
+      description = "with --cluster: rollout node counts to run (default: ${DEFAULT-VALUE})")
+  List<Integer> nodes;
+
+  @Option(
+      names = "--steps",
+      defaultValue = "60",
+      description = "with --cluster: learner steps per run (default: ${DEFAULT-VALUE})")
+  int steps;
+
+  @Option(
+      names = "--out",
+      defaultValue = "runs/bench-cluster",
+      paramLabel = "DIR",
+      description = "with --cluster: where the runs and logs go (default: ${DEFAULT-VALUE})")
+  java.nio.file.Path out;
+
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
     if (reps < 1 || newTokens < 1) {
       throw new IllegalArgumentException("--reps and --new-tokens must be >= 1");
+    }
+    if (cluster) {
+      if (steps < 4 || nodes.isEmpty() || nodes.stream().anyMatch(n -> n < 1)) {
+        throw new IllegalArgumentException(
+            "--cluster needs --steps >= 4 and --nodes of counts >= 1, got " + steps + ", " + nodes);
+      }
+      return ClusterBench.run(nodes, steps, out, System.out);
     }
     ModelConfig cfg = ModelConfig.defaultMoe(CharTokenizer.standard().vocabSize());
     ModelWeights w = ModelWeights.random(cfg, 1);

@@ -1,17 +1,9 @@
 package dev.r3.cli;
 
-import dev.r3.report.ChildJvm;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintStream;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -58,23 +50,12 @@ public final class ClusterLocalCommand implements Callable<Integer> {
       description = "JVM options of each rollout node (default -Xmx2g)")
   List<String> nodeJvm;
 
-  private final List<Process> children = new ArrayList<>();
-
   @Override
   public Integer call() throws Exception {
     if (rolloutNodes < 1) {
       throw new IllegalArgumentException("--rollout-nodes must be >= 1, got " + rolloutNodes);
     }
-    int port = freePort();
-    List<String> train =
-        new ArrayList<>(
-            List.of(
-                "train",
-                "--cluster",
-                "--port",
-                Integer.toString(port),
-                "--min-rollout-nodes",
-                Integer.toString(rolloutNodes)));
+    List<String> train = new ArrayList<>();
     if (config != null) {
       train.add("--config");
       train.add(config.toString());
@@ -83,81 +64,31 @@ public final class ClusterLocalCommand implements Callable<Integer> {
       train.add("--out");
       train.add(out.toString());
     }
+    List<String> nodeSets = new ArrayList<>();
     for (String kv : sets) {
       train.add("--set");
       train.add(kv);
+      if (kv.startsWith("r3.cluster.tls.") || kv.startsWith("cluster.tls.")) {
+        nodeSets.add(kv); // TLS is each node's own setting: it must hold before joining
+      }
     }
-    Thread hook = new Thread(this::stopAll, "cluster-local-stop");
+    LocalCluster cluster = new LocalCluster(System.out);
+    Thread hook = new Thread(cluster::close, "cluster-local-stop");
     Runtime.getRuntime().addShutdownHook(hook);
-    Process learner = start("learner", ChildJvm.r3(learnerJvm, train));
-    for (int i = 1; i <= rolloutNodes; i++) {
-      List<String> node =
-          new ArrayList<>(
-              List.of("node", "--role", "rollout", "--join", "127.0.0.1:" + port, "--port", "0"));
-      if (workersPerNode != null) {
-        node.add("--workers-per-node");
-        node.add(workersPerNode.toString());
-      }
-      start("rollout-" + i, ChildJvm.r3(nodeJvm, node));
+    int code;
+    try {
+      cluster.start(
+          new LocalCluster.Plan(
+              rolloutNodes, workersPerNode, train, nodeSets, learnerJvm, nodeJvm));
+      code = cluster.awaitLearner();
+    } finally {
+      cluster.close();
     }
-    int code = learner.waitFor();
-    // Rollout nodes leave when the learner has left; give them a moment, then stop the rest.
-    for (Process p : children) {
-      if (!p.waitFor(30, TimeUnit.SECONDS)) {
-        p.destroy();
-      }
-    }
-    stopAll();
     try {
       Runtime.getRuntime().removeShutdownHook(hook);
     } catch (IllegalStateException ignored) {
       // shutting down already
     }
     return code;
-  }
-
-  private Process start(String name, List<String> cmd) throws IOException {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    children.add(p);
-    Thread t = new Thread(() -> pump(name, p, System.out), "log-" + name);
-    t.setDaemon(true);
-    t.start();
-    return p;
-  }
-
-  private static void pump(String name, Process p, PrintStream to) {
-    String prefix = String.format("[%-9s] ", name);
-    try (BufferedReader r =
-        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = r.readLine()) != null) {
-        to.println(prefix + line);
-      }
-    } catch (IOException ignored) {
-      // the child is gone
-    }
-  }
-
-  /** One after the other: stopping every node at once stalls the cluster's exit. */
-  private void stopAll() {
-    for (Process p : children) {
-      if (p.isAlive()) {
-        p.destroy();
-        try {
-          if (!p.waitFor(15, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-          }
-        } catch (InterruptedException e) {
-          p.destroyForcibly();
-          Thread.currentThread().interrupt();
-        }
-      }
-    }
-  }
-
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
   }
 }

@@ -5,7 +5,10 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import dev.r3.actors.cluster.ClusterConfig;
 import dev.r3.actors.cluster.ClusterNodes;
+import dev.r3.actors.config.ConfigLoader;
 import dev.r3.actors.djl.ProductionBackends;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +51,14 @@ public final class NodeCommand implements Callable<Integer> {
       description = "rollout engines here (r3.rollout.workers-per-node; default: the learner's)")
   Integer workersPerNode;
 
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
+      description =
+          "a setting of this node, over the learner's (e.g. r3.cluster.tls.enabled=on and its"
+              + " stores, r3.cluster.join-timeout)")
+  List<String> sets = new ArrayList<>();
+
   @Override
   public Integer call() throws Exception {
     if (!ClusterConfig.ROLLOUT_ROLE.equals(role)) {
@@ -60,7 +71,7 @@ public final class NodeCommand implements Callable<Integer> {
     if (workersPerNode != null && workersPerNode < 1) {
       throw new IllegalArgumentException("--workers-per-node must be >= 1, got " + workersPerNode);
     }
-    Config overrides = ConfigFactory.empty();
+    Config overrides = ConfigLoader.overrides(sets);
     if (workersPerNode != null) {
       overrides =
           overrides.withValue(

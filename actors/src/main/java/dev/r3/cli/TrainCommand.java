@@ -120,10 +120,6 @@ final class TrainCommand implements Callable<Integer> {
     if (!cluster && (port != null || minRolloutNodes != null)) {
       throw new IllegalArgumentException("--port and --min-rollout-nodes need --cluster");
     }
-    if (cluster && resume != null) {
-      throw new IllegalArgumentException(
-          "--resume continues a one-JVM run; a cluster run cannot be resumed yet");
-    }
     if (port != null) {
       all.add("r3.cluster.port=" + port);
     }
@@ -149,8 +145,20 @@ final class TrainCommand implements Callable<Integer> {
       Backends b = ProductionBackends.build(c, System.err);
       if (cluster) {
         Duration limit = Coordinator.backstop(c).plus(ClusterConfig.of(c).joinTimeout());
-        RunSummary s =
-            ClusterNodes.startLearner(c, b, out != null ? out : Run.defaultDir(c)).await(limit);
+        Run learner;
+        if (resume != null) {
+          Resume r = Resume.load(resume, c, b.initialWeights(), force);
+          System.err.println(
+              "resuming "
+                  + resume
+                  + " at step "
+                  + r.state().step()
+                  + " as the learner node; start the rollout nodes again (./r3 node)");
+          learner = ClusterNodes.startLearner(c, b, resume, r);
+        } else {
+          learner = ClusterNodes.startLearner(c, b, out != null ? out : Run.defaultDir(c));
+        }
+        RunSummary s = learner.await(limit);
         System.out.println(report(s));
         System.out.println(wireReport());
         return 0;

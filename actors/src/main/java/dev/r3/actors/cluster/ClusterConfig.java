@@ -1,7 +1,6 @@
 package dev.r3.actors.cluster;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import dev.r3.actors.config.ConfigReader;
 import dev.r3.actors.config.R3Config;
@@ -85,12 +84,26 @@ public record ClusterConfig(
 
   /**
    * The pekko config of a cluster node: {@code r3-cluster-pekko} over the run's config, bound to
-   * {@code hostname:port}, with these roles and seed nodes.
+   * {@code hostname:port}, with these roles and seed nodes, over TLS when {@code r3.cluster.tls} of
+   * {@code base} says so ({@link ClusterTls}).
+   *
+   * @param base this node's own settings
    */
   public static Config nodeConfig(
       Config base, String hostname, int port, String role, List<String> seeds) {
+    return nodeConfig(base, hostname, port, role, seeds, System::getenv);
+  }
+
+  /** As above, reading environment variables (the TLS password) with {@code env}. */
+  static Config nodeConfig(
+      Config base,
+      String hostname,
+      int port,
+      String role,
+      List<String> seeds,
+      java.util.function.UnaryOperator<String> env) {
     Config overlay =
-        ConfigFactory.empty()
+        ClusterTls.overlay(base, env)
             .withValue(
                 "pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(hostname))
             .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(port))

@@ -3,6 +3,7 @@ package dev.r3.actors.cluster;
 import com.typesafe.config.Config;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.ports.Backends;
+import dev.r3.actors.run.Resume;
 import dev.r3.actors.run.Run;
 import dev.r3.actors.run.RunFiles;
 import dev.r3.actors.run.RunFiles.RunSummary;
@@ -21,6 +22,14 @@ public final class ClusterNodes {
    * when enough rollout nodes are ready.
    */
   public static Run startLearner(R3Config config, Backends backends, Path dir) {
+    return startLearner(config, backends, dir, null);
+  }
+
+  /**
+   * As above; with {@code resume}, the run in {@code dir} continues from its checkpoint (rollout
+   * nodes join afresh: they hold nothing a run needs back).
+   */
+  public static Run startLearner(R3Config config, Backends backends, Path dir, Resume resume) {
     ClusterConfig settings = ClusterConfig.of(config);
     if (config.rollout().maxNewTokens() < 1) {
       throw new IllegalArgumentException(
@@ -34,11 +43,19 @@ public final class ClusterNodes {
             settings.port(),
             ClusterConfig.LEARNER_ROLE,
             List.of(ClusterConfig.seed(me)));
+    announceTransport(pekko);
     CompletableFuture<RunSummary> done = new CompletableFuture<>();
     ClusterRecord record = new ClusterRecord();
+    RunFiles files;
+    if (resume == null) {
+      files = new RunFiles(dir);
+      Run.writeConfig(dir, config);
+    } else {
+      files = RunFiles.resumed(dir, resume.state().step(), resume.state().evals());
+    }
     ActorSystem<LearnerNode.Command> system =
         ActorSystem.create(
-            LearnerNode.create(config, settings, backends, new RunFiles(dir), done, record),
+            LearnerNode.create(config, settings, backends, files, done, record, resume),
             ClusterConfig.SYSTEM,
             pekko);
     // A signal ends a cluster run the way the JVM's shutdown does: the learner leaves the cluster.
@@ -50,7 +67,7 @@ public final class ClusterNodes {
    * (0 = any free port). The future completes with why the node ended.
    *
    * @param base the local config (reference.conf and the system properties)
-   * @param overrides r3 keys set on this node over the learner's settings
+   * @param overrides r3 keys set on this node over the learner's settings (and its own TLS)
    */
   public static Node startRollout(
       Config base,
@@ -61,12 +78,26 @@ public final class ClusterNodes {
       Function<R3Config, RolloutBackends> backends) {
     Config pekko =
         ClusterConfig.nodeConfig(
-            base, hostname, port, ClusterConfig.ROLLOUT_ROLE, List.of(ClusterConfig.seed(join)));
+            overrides.withFallback(base).resolve(),
+            hostname,
+            port,
+            ClusterConfig.ROLLOUT_ROLE,
+            List.of(ClusterConfig.seed(join)));
+    announceTransport(pekko);
     CompletableFuture<String> done = new CompletableFuture<>();
     ActorSystem<?> system =
         ActorSystem.create(
             RolloutNode.create(overrides, backends, done), ClusterConfig.SYSTEM, pekko);
     return new Node(system, done);
+  }
+
+  private static void announceTransport(Config pekko) {
+    System.err.println(
+        ClusterTls.on(pekko)
+            ? "cluster transport: tls-tcp (mutual authentication, key store "
+                + pekko.getString("pekko.remote.artery.ssl.config-ssl-engine.key-store")
+                + ")"
+            : "cluster transport: tcp (plain; r3.cluster.tls for anything but a private network)");
   }
 
   /** A started rollout node. */

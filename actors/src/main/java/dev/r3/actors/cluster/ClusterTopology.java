@@ -26,18 +26,29 @@ final class ClusterTopology implements Topology {
   private final ActorRef<WeightsPublisher.Command> publisher;
   private final ActorRef<LearnerNode.Command> node;
   private final ClusterRecord record;
+  private final ActorRef<RemoteActors.Command> remoteActors;
 
   ClusterTopology(
       ClusterSharding sharding,
       List<String> stations,
       ActorRef<WeightsPublisher.Command> publisher,
       ActorRef<LearnerNode.Command> node,
-      ClusterRecord record) {
+      ClusterRecord record,
+      ActorRef<RemoteActors.Command> remoteActors) {
     this.sharding = sharding;
     this.stations = List.copyOf(stations);
     this.publisher = publisher;
     this.node = node;
     this.record = record;
+    this.remoteActors = remoteActors;
+  }
+
+  /** The rollout nodes' actors report to the run's monitor through {@link RemoteActors}. */
+  @Override
+  public void monitor(dev.r3.actors.monitor.Supervised supervised) {
+    if (supervised.monitor() != null) {
+      remoteActors.tell(new RemoteActors.MonitorUp(supervised.monitor()));
+    }
   }
 
   @Override

@@ -5,6 +5,7 @@ import dev.r3.actors.learning.WeightsSnapshot;
 import dev.r3.actors.pipeline.Coordinator;
 import dev.r3.actors.pipeline.ReplayBuffer;
 import dev.r3.actors.ports.Backends;
+import dev.r3.actors.run.Resume;
 import dev.r3.actors.run.RunFiles;
 import dev.r3.actors.run.RunFiles.RunSummary;
 import dev.r3.actors.wire.WireMessage;
@@ -56,8 +57,13 @@ public final class LearnerNode {
    * The {@code r3} section of the run's settings (JSON), and the model's config.json.
    *
    * @param weightsVersion the version the publisher holds now
+   * @param actorReports where the node's supervised actors report (the run's monitor)
    */
-  public record RunSpec(String r3Json, String modelConfigJson, long weightsVersion)
+  public record RunSpec(
+      String r3Json,
+      String modelConfigJson,
+      long weightsVersion,
+      ActorRef<RemoteActors.Command> actorReports)
       implements WireMessage {}
 
   /** A rollout node has its settings, its weights cache and these stations (sharded entities). */
@@ -83,12 +89,14 @@ public final class LearnerNode {
       Backends backends,
       RunFiles files,
       CompletableFuture<RunSummary> done,
-      ClusterRecord record) {
+      ClusterRecord record,
+      Resume resume) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers ->
-                    new LearnerNode(ctx, timers, config, settings, backends, files, done, record)
+                    new LearnerNode(
+                            ctx, timers, config, settings, backends, files, done, record, resume)
                         .behavior()));
   }
 
@@ -100,7 +108,9 @@ public final class LearnerNode {
   private final RunFiles files;
   private final CompletableFuture<RunSummary> done;
   private final ClusterRecord record;
+  private final Resume resume;
   private final ActorRef<WeightsPublisher.Command> publisher;
+  private final ActorRef<RemoteActors.Command> remoteActors;
   private final Map<String, List<String>> ready = new LinkedHashMap<>();
   private final long startNanos = System.nanoTime();
   private boolean started;
@@ -115,7 +125,8 @@ public final class LearnerNode {
       Backends backends,
       RunFiles files,
       CompletableFuture<RunSummary> done,
-      ClusterRecord record) {
+      ClusterRecord record,
+      Resume resume) {
     this.ctx = ctx;
     this.config = config;
     this.settings = settings;
@@ -123,11 +134,14 @@ public final class LearnerNode {
     this.files = files;
     this.done = done;
     this.record = record;
-    this.publisher =
-        ctx.spawn(
-            WeightsPublisher.create(
-                new WeightsSnapshot(0, backends.initialWeights()), settings, record),
-            "weights");
+    this.resume = resume;
+    // A resumed run's nodes start from the checkpoint's weights (the learner's version then).
+    WeightsSnapshot first =
+        resume == null
+            ? new WeightsSnapshot(0, backends.initialWeights())
+            : new WeightsSnapshot(resume.state().version(), resume.weights());
+    this.publisher = ctx.spawn(WeightsPublisher.create(first, settings, record), "weights");
+    this.remoteActors = ctx.spawn(RemoteActors.create(), "remote-actors");
     StationShards.initProxy(ClusterSharding.get(ctx.getSystem()));
     ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
     Cluster.get(ctx.getSystem())
@@ -154,7 +168,11 @@ public final class LearnerNode {
   }
 
   private Behavior<Command> onGetRunSpec(GetRunSpec m) {
-    m.replyTo().tell(new RunSpec(config.json(), backends.initialWeights().config().toJson(), 0));
+    long version = resume == null ? 0 : resume.state().version();
+    m.replyTo()
+        .tell(
+            new RunSpec(
+                config.json(), backends.initialWeights().config().toJson(), version, remoteActors));
     return Behaviors.same();
   }
 
@@ -199,6 +217,7 @@ public final class LearnerNode {
       if (ready.remove(at) != null && buffer != null) {
         buffer.tell(new ReplayBuffer.NodeLost(at));
       }
+      remoteActors.tell(new RemoteActors.NodeGone(at));
     }
     return Behaviors.same();
   }
@@ -251,11 +270,16 @@ public final class LearnerNode {
             stations.size());
     ClusterTopology topology =
         new ClusterTopology(
-            ClusterSharding.get(ctx.getSystem()), stations, publisher, ctx.getSelf(), record);
+            ClusterSharding.get(ctx.getSystem()),
+            stations,
+            publisher,
+            ctx.getSelf(),
+            record,
+            remoteActors);
     ClusterSingleton.get(ctx.getSystem())
         .init(
             SingletonActor.of(
-                    Coordinator.create(config, backends, files, done, null, topology),
+                    Coordinator.create(config, backends, files, done, resume, topology),
                     "coordinator")
                 .withSettings(
                     org.apache.pekko.cluster.typed.ClusterSingletonSettings.create(ctx.getSystem())

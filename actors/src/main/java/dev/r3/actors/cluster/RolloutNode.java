@@ -3,6 +3,7 @@ package dev.r3.actors.cluster;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.r3.actors.config.R3Config;
+import dev.r3.actors.monitor.Supervised;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,7 +46,8 @@ public final class RolloutNode {
           Poll,
           GotStats,
           LearnerLost,
-          NoLearner {}
+          NoLearner,
+          ToReporter {}
 
   private record LearnerListing(Receptionist.Listing listing) implements Command {}
 
@@ -69,6 +71,9 @@ public final class RolloutNode {
   private enum NoLearner implements Command {
     INSTANCE
   }
+
+  /** A supervision event of an actor here, for the learner's monitor. */
+  private record ToReporter(dev.r3.actors.monitor.Monitor.Command event) implements Command {}
 
   /**
    * @param overrides r3 keys this node sets over the learner's (e.g. workers-per-node)
@@ -97,6 +102,7 @@ public final class RolloutNode {
   private ClusterConfig settings;
   private List<String> stations;
   private boolean ready;
+  private ActorRef<NodeReporter.Command> reporter;
 
   private RolloutNode(
       ActorContext<Command> ctx,
@@ -144,6 +150,12 @@ public final class RolloutNode {
         .onMessage(Reachability.class, this::onReachability)
         .onMessage(Poll.class, m -> onPoll())
         .onMessage(GotStats.class, this::onStats)
+        .onMessage(
+            ToReporter.class,
+            m -> {
+              reporter.tell(new NodeReporter.Local(m.event()));
+              return Behaviors.same();
+            })
         .onMessage(
             NoLearner.class, m -> finish(false, "no learner found within r3.cluster.join-timeout"))
         .onMessage(
@@ -208,10 +220,15 @@ public final class RolloutNode {
     ActorRef<WeightsCache.Command> cache =
         ctx.spawn(WeightsCache.create(settings, node), "weights");
     R3Config c = config;
+    reporter = ctx.spawn(NodeReporter.create(m.spec().actorReports(), node), "reporter");
+    Supervised supervised =
+        new Supervised(
+            ctx.messageAdapter(dev.r3.actors.monitor.Monitor.Command.class, ToReporter::new));
     StationShards.initHost(
         ClusterSharding.get(ctx.getSystem()),
         self,
-        id -> RolloutStation.create(id, c, b, cache, node));
+        id ->
+            supervised.report("station", RolloutStation.create(id, c, b, cache, node, supervised)));
     stations = new ArrayList<>();
     for (int k = 0; k < settings.workersPerNode(); k++) {
       stations.add(StationAllocation.stationId(node, k));

@@ -2,6 +2,7 @@ package dev.r3.actors.cluster;
 
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.learning.GroupPlayer;
+import dev.r3.actors.monitor.Supervised;
 import dev.r3.actors.pipeline.Coordinator;
 import dev.r3.actors.pipeline.EnvironmentActor;
 import dev.r3.actors.pipeline.GroupRollout;
@@ -57,9 +58,10 @@ public final class RolloutStation {
       R3Config config,
       RolloutBackends backends,
       ActorRef<WeightsCache.Command> cache,
-      String node) {
+      String node,
+      Supervised supervised) {
     return Behaviors.setup(
-        ctx -> new RolloutStation(ctx, id, config, backends, cache, node).behavior());
+        ctx -> new RolloutStation(ctx, id, config, backends, cache, node, supervised).behavior());
   }
 
   // ---- state ----
@@ -78,7 +80,8 @@ public final class RolloutStation {
       R3Config config,
       RolloutBackends backends,
       ActorRef<WeightsCache.Command> cache,
-      String node) {
+      String node,
+      Supervised supervised) {
     this.ctx = ctx;
     this.config = config;
     this.node = node;
@@ -92,28 +95,38 @@ public final class RolloutStation {
     this.worker =
         ctx.spawn(
             Behaviors.supervise(
-                    RolloutWorker.create(
-                        id,
-                        backends.generators(),
-                        GroupPlayer.of(
-                            backends.tasks().open(),
-                            backends.tokenizer(),
-                            sampling,
-                            Coordinator.budgets(config)),
-                        w -> cache.tell(new WeightsCache.Subscribe(w))))
+                    supervised.report(
+                        "rollout",
+                        RolloutWorker.create(
+                            id,
+                            backends.generators(),
+                            GroupPlayer.of(
+                                backends.tasks().open(),
+                                backends.tokenizer(),
+                                sampling,
+                                Coordinator.budgets(config)),
+                            w -> cache.tell(new WeightsCache.Subscribe(w)))))
                 .onFailure(backoff),
             "worker");
     this.env =
         ctx.spawn(
-            Behaviors.supervise(EnvironmentActor.create(backends.tasks(), backends.tokenizer()))
+            Behaviors.supervise(
+                    supervised.report(
+                        "environment",
+                        EnvironmentActor.create(backends.tasks(), backends.tokenizer())))
                 .onFailure(backoff),
             "env");
     this.reward =
         ctx.spawn(
-            Behaviors.supervise(RewardActor.create(backends.tasks(), backends.tokenizer()))
+            Behaviors.supervise(
+                    supervised.report(
+                        "reward", RewardActor.create(backends.tasks(), backends.tokenizer())))
                 .onFailure(SupervisorStrategy.restart()),
             "reward");
-    ctx.spawn(Watchdog.create(List.of(worker), config.watchdog(), config.timeouts()), "watchdog");
+    ctx.spawn(
+        supervised.report(
+            "watchdog", Watchdog.create(List.of(worker), config.watchdog(), config.timeouts())),
+        "watchdog");
     ctx.getLog().info("rollout station {} up on {}", id, node);
   }
 

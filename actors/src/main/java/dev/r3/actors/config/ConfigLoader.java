@@ -98,6 +98,16 @@ public final class ConfigLoader {
     }
   }
 
+  /** The {@code --set key=value} words alone (no file, no defaults), each key checked. */
+  public static Config overrides(List<String> sets) {
+    Config reference = ConfigFactory.defaultReference();
+    Config over = ConfigFactory.empty();
+    for (String kv : sets) {
+      over = parseOverride(kv, reference).withFallback(over);
+    }
+    return over;
+  }
+
   static Config parseOverride(String kv, Config reference) {
     int eq = kv.indexOf('=');
     if (eq <= 0) {

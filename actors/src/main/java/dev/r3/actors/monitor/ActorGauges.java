@@ -27,6 +27,16 @@ public final class ActorGauges {
     children.set(childCount);
   }
 
+  /** The counters of an actor on another node, as its node last reported them. */
+  public void reported(
+      long messages, long processingNanos, long lastMessageMillis, int busy, int children) {
+    this.messages.set(messages);
+    this.processingNanos.set(processingNanos);
+    this.lastMessageMillis.set(lastMessageMillis);
+    this.busy.set(busy);
+    this.children.set(children);
+  }
+
   public long messages() {
     return messages.get();
   }

@@ -32,6 +32,11 @@ public final class Supervised {
     this.monitor = monitor;
   }
 
+  /** Where the reports go; null for {@link #NONE}. */
+  public ActorRef<Monitor.Command> monitor() {
+    return monitor;
+  }
+
   /** {@code role}: what the actor is in the pipeline (coordinator, learner, rollout, ...). */
   public <T> Behavior<T> report(String role, Behavior<T> behavior) {
     if (monitor == null) {

@@ -29,7 +29,8 @@ public interface Topology {
 
   /**
    * The actors this topology spawns in this JVM report their life to the monitor through {@code
-   * supervised} (called before {@link #rollouts}); a cluster's rollout nodes report nothing yet.
+   * supervised} (called before {@link #rollouts}); a cluster's rollout nodes report theirs to the
+   * same monitor over the network.
    */
   default void monitor(dev.r3.actors.monitor.Supervised supervised) {}
 

@@ -50,7 +50,9 @@ public record Resume(
           "r3.timeouts.",
           "r3.watchdog.",
           "r3.faults.backoff-",
-          "r3.metrics.prometheus-port");
+          "r3.metrics.prometheus-port",
+          "r3.monitor.",
+          "r3.cluster.");
 
   private static final Pattern STEP = Pattern.compile("step-(\\d+)");
 

@@ -109,7 +109,8 @@ public final class Run {
 
   static final String CONFIG_FILE = "run-config.json";
 
-  private static void writeConfig(Path dir, R3Config config) {
+  /** Writes the run's settings where {@code --resume} reads them. */
+  public static void writeConfig(Path dir, R3Config config) {
     try {
       Files.writeString(
           dir.resolve(CONFIG_FILE), "{\"r3\":" + config.json() + "}\n", StandardCharsets.UTF_8);

@@ -8,6 +8,7 @@ import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.serializers.CollectionSerializer;
 import com.esotericsoftware.kryo.serializers.MapSerializer;
 import dev.r3.actors.cluster.LearnerNode;
+import dev.r3.actors.cluster.RemoteActors;
 import dev.r3.actors.cluster.RolloutStation;
 import dev.r3.actors.cluster.WeightsCache;
 import dev.r3.actors.cluster.WeightsPublisher;
@@ -102,7 +103,8 @@ final class WireRegistry {
           WeightsCache.ChunkUnavailable.class,
           LearnerNode.GetRunSpec.class,
           LearnerNode.RunSpec.class,
-          LearnerNode.NodeReady.class);
+          LearnerNode.NodeReady.class,
+          RemoteActors.Report.class);
 
   /** Field types of the messages. */
   public static final List<Class<?>> DATA =
@@ -118,7 +120,8 @@ final class WireRegistry {
           ModelConfig.class,
           HostTensor.class,
           OptimizerState.class,
-          GroupRollout.Order.class);
+          GroupRollout.Order.class,
+          RemoteActors.ActorEvent.class);
 
   /**
    * Nesting a message may reach (records in lists in records: about 6); more is a malformed frame

@@ -40,12 +40,20 @@ final class ClusterProcesses implements AutoCloseable {
 
   private final Path dir;
   private final List<Process> processes = new ArrayList<>();
+
+  /** Environment variables of every child (e.g. R3_TLS_PASSWORD). */
+  final java.util.Map<String, String> env = new java.util.HashMap<>();
+
   final int port;
 
   ClusterProcesses(Path dir) throws IOException {
     this.dir = dir;
+    this.port = freePort();
+  }
+
+  static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      this.port = s.getLocalPort();
+      return s.getLocalPort();
     }
   }
 
@@ -77,12 +85,47 @@ final class ClusterProcesses implements AutoCloseable {
     return start("learner", ChildJvm.r3(jvm, args));
   }
 
+  /** {@code r3 train --cluster --resume run}: the learner continuing {@code run}, as "name". */
+  Process learnerResuming(String name, int minNodes, Path run, List<String> more)
+      throws IOException {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "train",
+                "--cluster",
+                "--resume",
+                run.toString(),
+                "--port",
+                Integer.toString(port),
+                "--min-rollout-nodes",
+                Integer.toString(minNodes)));
+    for (String kv : TINY) {
+      args.add("--set");
+      args.add(kv);
+    }
+    for (String kv : more) {
+      args.add("--set");
+      args.add(kv);
+    }
+    List<String> jvm = new ArrayList<>(JVM);
+    jvm.add("-Dr3-cluster-pekko.pekko.cluster.split-brain-resolver.stable-after=2s");
+    return start(name, ChildJvm.r3(jvm, args));
+  }
+
   Process rolloutNode(String name) throws IOException {
-    return start(
-        name,
-        ChildJvm.r3(
-            JVM,
-            List.of("node", "--role", "rollout", "--join", "127.0.0.1:" + port, "--port", "0")));
+    return rolloutNode(name, List.of());
+  }
+
+  /** A rollout node with these settings of its own ({@code --set}). */
+  Process rolloutNode(String name, List<String> sets) throws IOException {
+    List<String> args =
+        new ArrayList<>(
+            List.of("node", "--role", "rollout", "--join", "127.0.0.1:" + port, "--port", "0"));
+    for (String kv : sets) {
+      args.add("--set");
+      args.add(kv);
+    }
+    return start(name, ChildJvm.r3(JVM, args));
   }
 
   Path log(String name) {
@@ -98,11 +141,10 @@ final class ClusterProcesses implements AutoCloseable {
   }
 
   private Process start(String name, List<String> cmd) throws IOException {
-    Process p =
-        new ProcessBuilder(cmd)
-            .redirectErrorStream(true)
-            .redirectOutput(log(name).toFile())
-            .start();
+    ProcessBuilder b =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log(name).toFile());
+    b.environment().putAll(env);
+    Process p = b.start();
     processes.add(p);
     return p;
   }

@@ -32,19 +32,31 @@ class ClusterRunTest {
    */
   private static final int STEPS = 400;
 
+  /**
+   * The node killed is the oldest rollout node, which hosts the shard coordinator (sharding runs on
+   * role rollout): its station must still move to the survivor once the coordinator has moved there
+   * too.
+   */
   @Test
-  void rolloutNodeKilled_isDowned_andTheRunFinishesOnTheOther() throws Exception {
+  void rolloutNodeKilled_isDowned_itsStationMoves_andTheRunFinishesOnTheOther() throws Exception {
     Path run = tmp.resolve("run");
     try (ClusterProcesses c = new ClusterProcesses(logs("kill-9"))) {
       Process learner = c.learner(2, STEPS, run, List.of());
-      Process survivor = c.rolloutNode("rollout-1");
-      Process victim = c.rolloutNode("rollout-2");
+      Process victim = c.rolloutNode("rollout-1");
+      // rollout-1 joins first, so it is the oldest rollout node and hosts the shard coordinator.
+      ClusterProcesses.await(
+          "rollout-1 up",
+          Duration.ofSeconds(120),
+          () -> c.output("learner").contains("[rollout]") || !learner.isAlive());
+      Process survivor = c.rolloutNode("rollout-2");
       ClusterProcesses.await(
           "5 steps with two rollout nodes (learner: " + c.log("learner") + ")",
           Duration.ofSeconds(120),
           () -> ClusterProcesses.steps(run) >= 5 || !learner.isAlive());
       assertThat(learner.isAlive()).as(c.output("learner")).isTrue();
-      String victimNode = nodeOf(c.output("rollout-2"));
+      String victimNode = nodeOf(c.output("rollout-1"));
+      String survivorLog = "rollout-2";
+      String survivorNode = nodeOf(c.output(survivorLog));
 
       victim.destroyForcibly(); // SIGKILL: no leaving, no goodbye
       int killedAt = ClusterProcesses.steps(run);
@@ -59,7 +71,7 @@ class ClusterRunTest {
       assertThat(learner.waitFor(300, TimeUnit.SECONDS)).as(c.output("learner")).isTrue();
       assertThat(learner.exitValue()).as(c.output("learner")).isZero();
       assertThat(survivor.waitFor(30, TimeUnit.SECONDS)).isTrue();
-      assertThat(survivor.exitValue()).as(c.output("rollout-1")).isZero();
+      assertThat(survivor.exitValue()).as(c.output(survivorLog)).isZero();
 
       JsonObject s = summary(run);
       assertThat(s.get("status").getAsString()).isEqualTo("finished");
@@ -76,6 +88,10 @@ class ClusterRunTest {
 
       JsonObject cluster = s.getAsJsonObject("cluster");
       assertThat(cluster.get("nodes_lost").getAsInt()).as(cluster.toString()).isEqualTo(1);
+      // The dead node's station was re-allocated to the survivor and took groups there.
+      assertThat(c.output(survivorLog))
+          .contains("rollout station " + victimNode + "-w0 up on " + survivorNode);
+      assertThat(cluster.get("shard_moves").getAsInt()).as(cluster.toString()).isEqualTo(1);
       JsonArray members = cluster.getAsJsonArray("members");
       assertThat(members).hasSize(3);
       long downed = 0;
@@ -92,20 +108,27 @@ class ClusterRunTest {
     }
   }
 
+  /** Over TLS (r3.cluster.tls, stores made by keytool), as a deployment off loopback runs. */
   @Test
-  void rolloutNodeJoiningLate_receivesWorkWithinSeconds() throws Exception {
+  void overTls_rolloutNodeJoiningLate_receivesWorkWithinSeconds() throws Exception {
     Path run = tmp.resolve("run");
+    TlsStores stores = TlsStores.shared();
+    List<String> tls = TlsStores.sets(stores.nodeKeys(), stores.trust());
     try (ClusterProcesses c = new ClusterProcesses(logs("late-join"))) {
+      c.env.put(ClusterTls.PASSWORD_ENV, TlsStores.PASSWORD);
+      int monitorPort = ClusterProcesses.freePort();
+      List<String> learnerSets = new java.util.ArrayList<>(tls);
+      learnerSets.add("r3.monitor.port=" + monitorPort);
       // Long enough that the run is still going when the late node is up; stopped once it has work.
-      Process learner = c.learner(1, 100_000, run, List.of());
-      Process first = c.rolloutNode("rollout-1");
+      Process learner = c.learner(1, 100_000, run, learnerSets);
+      Process first = c.rolloutNode("rollout-1", tls);
       ClusterProcesses.await(
           "3 steps with one rollout node",
           Duration.ofSeconds(120),
           () -> ClusterProcesses.steps(run) >= 3 || !learner.isAlive());
       assertThat(learner.isAlive()).as(c.output("learner")).isTrue();
 
-      c.rolloutNode("rollout-2");
+      c.rolloutNode("rollout-2", tls);
       ClusterProcesses.await(
           "the late node ready", Duration.ofSeconds(120), () -> ready(c.output("rollout-2")));
       String lateNode = nodeOf(c.output("rollout-2"));
@@ -123,6 +146,41 @@ class ClusterRunTest {
       assertThat(Double.parseDouble(seconds.group(1))).isLessThan(10);
       assertThat(c.output("rollout-2")).contains("rollout station " + lateNode + "-w0 up");
       assertThat(first.isAlive()).isTrue();
+      assertThat(c.output("learner")).contains("cluster transport: tls-tcp");
+      // The late node's actors are on the learner's monitor page, with their node.
+      ClusterProcesses.await(
+          "the late node's station, worker, environment, reward and watchdog on the monitor",
+          Duration.ofSeconds(30),
+          () -> {
+            java.util.Set<String> roles = new java.util.HashSet<>();
+            for (JsonElement e : monitorActors(monitorPort)) {
+              JsonObject a = e.getAsJsonObject();
+              if (a.get("node").getAsString().endsWith("@" + lateNode)
+                  && "running".equals(a.get("state").getAsString())) {
+                roles.add(a.get("role").getAsString());
+              }
+            }
+            return roles.containsAll(
+                List.of("station", "rollout", "environment", "reward", "watchdog"));
+          });
+      assertThat(c.output("rollout-2")).contains("cluster transport: tls-tcp");
+    }
+  }
+
+  /** The actors of the learner's monitor ({@code /api/state}); none while it does not answer. */
+  private static JsonArray monitorActors(int port) {
+    try {
+      var client = java.net.http.HttpClient.newHttpClient();
+      var response =
+          client.send(
+              java.net.http.HttpRequest.newBuilder(
+                      java.net.URI.create("http://127.0.0.1:" + port + "/api/state"))
+                  .timeout(Duration.ofSeconds(10))
+                  .build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString());
+      return JsonParser.parseString(response.body()).getAsJsonObject().getAsJsonArray("actors");
+    } catch (Exception e) {
+      return new JsonArray();
     }
   }
 

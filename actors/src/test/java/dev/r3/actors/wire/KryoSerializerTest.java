@@ -70,7 +70,8 @@ class KryoSerializerTest {
             dev.r3.actors.cluster.RolloutStation.Command.class,
             dev.r3.actors.cluster.WeightsPublisher.Command.class,
             dev.r3.actors.cluster.WeightsCache.Command.class,
-            dev.r3.actors.cluster.LearnerNode.Command.class)) {
+            dev.r3.actors.cluster.LearnerNode.Command.class,
+            dev.r3.actors.cluster.RemoteActors.Command.class)) {
       for (Class<?> c : protocol.getPermittedSubclasses()) {
         if (!NoSerializationVerificationNeeded.class.isAssignableFrom(c)) {
           assertThat(WireRegistry.MESSAGES).as(c.getName()).contains(c);

@@ -131,8 +131,23 @@ final class WireExamples {
     m.add(new WeightsCache.Chunk(3, 2, new byte[] {1, 2, 3}));
     m.add(new WeightsCache.ChunkUnavailable(3, 2, 5));
     m.add(new LearnerNode.GetRunSpec(any));
-    m.add(new LearnerNode.RunSpec("{\"experiment\":{}}", "{}", 0));
+    m.add(new LearnerNode.RunSpec("{\"experiment\":{}}", "{}", 0, any));
     m.add(new LearnerNode.NodeReady("127.0.0.1:25521", List.of("127.0.0.1:25521-w0")));
+    m.add(
+        new dev.r3.actors.cluster.RemoteActors.Report(
+            "127.0.0.1:25521",
+            List.of(
+                new dev.r3.actors.cluster.RemoteActors.ActorEvent(
+                    "/system/sharding/rollout-station/a/a/worker",
+                    "rollout",
+                    "failed",
+                    "java.lang.IllegalStateException: boom",
+                    1L,
+                    2L,
+                    3L,
+                    4L,
+                    0,
+                    1))));
     return m;
   }
 }
