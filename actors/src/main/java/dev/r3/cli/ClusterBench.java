@@ -94,6 +94,8 @@ final class ClusterBench {
     try (OutputStream logFile = Files.newOutputStream(dir.resolve("nodes.log"));
         PrintStream log = new PrintStream(logFile, true, StandardCharsets.UTF_8);
         LocalCluster cluster = new LocalCluster(log)) {
+      Thread hook = new Thread(cluster::close, "bench-cluster-stop"); // Ctrl-C stops the children
+      Runtime.getRuntime().addShutdownHook(hook);
       cluster.start(
           new LocalCluster.Plan(
               nodes,
@@ -108,6 +110,7 @@ final class ClusterBench {
       code = cluster.awaitLearner();
       clock.stop();
       watch.join();
+      Runtime.getRuntime().removeShutdownHook(hook);
     }
     double after = GemmProbe.modelShape().gflops();
     if (code != 0 || !Files.exists(run.resolve("summary.json"))) {

@@ -158,10 +158,11 @@ final class TrainCommand implements Callable<Integer> {
         } else {
           learner = ClusterNodes.startLearner(c, b, out != null ? out : Run.defaultDir(c));
         }
+        SignalStop.install(learner);
         RunSummary s = learner.await(limit);
         System.out.println(report(s));
         System.out.println(wireReport());
-        return 0;
+        return s.status() == RunStatus.INTERRUPTED ? INTERRUPTED : 0;
       }
       Run run;
       if (resume != null) {

@@ -58,8 +58,9 @@ public final class ClusterNodes {
             LearnerNode.create(config, settings, backends, files, done, record, resume),
             ClusterConfig.SYSTEM,
             pekko);
-    // A signal ends a cluster run the way the JVM's shutdown does: the learner leaves the cluster.
-    return Run.of(system, done, why -> system.terminate());
+    // A signal stops the run after the step in flight with a final checkpoint (as in one JVM);
+    // then the learner leaves the cluster and the rollout nodes exit.
+    return Run.of(system, done, why -> system.tell(new LearnerNode.Interrupt(why)));
   }
 
   /**

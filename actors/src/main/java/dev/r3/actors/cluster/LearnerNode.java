@@ -48,7 +48,7 @@ public final class LearnerNode {
 
   // ---- protocol ----
   public sealed interface Command extends WireMessage
-      permits GetRunSpec, NodeReady, Membership, Tick, BufferUp {}
+      permits GetRunSpec, NodeReady, Membership, Tick, BufferUp, Interrupt {}
 
   /** From a rollout node: the run's settings. */
   public record GetRunSpec(ActorRef<RunSpec> replyTo) implements Command {}
@@ -76,6 +76,12 @@ public final class LearnerNode {
   private enum Tick implements Command, NoSerializationVerificationNeeded {
     INSTANCE
   }
+
+  /**
+   * A signal (Ctrl-C, SIGTERM): the coordinator stops after the step in flight with a final
+   * checkpoint, as in one JVM; before training started the run just ends.
+   */
+  public record Interrupt(String why) implements Command, NoSerializationVerificationNeeded {}
 
   /** The coordinator's buffer is up (from {@link ClusterTopology}). */
   record BufferUp(ActorRef<ReplayBuffer.Command> buffer)
@@ -116,6 +122,7 @@ public final class LearnerNode {
   private boolean started;
   private final List<String> initialStations = new ArrayList<>();
   private ActorRef<ReplayBuffer.Command> buffer;
+  private ActorRef<Coordinator.Command> coordinator;
 
   private LearnerNode(
       ActorContext<Command> ctx,
@@ -164,6 +171,7 @@ public final class LearnerNode {
         .onMessage(Membership.class, this::onMembership)
         .onMessage(Tick.class, m -> onTick())
         .onMessage(BufferUp.class, this::onBufferUp)
+        .onMessage(Interrupt.class, this::onInterrupt)
         .build();
   }
 
@@ -247,6 +255,16 @@ public final class LearnerNode {
     return Behaviors.same();
   }
 
+  private Behavior<Command> onInterrupt(Interrupt m) {
+    if (coordinator != null) {
+      coordinator.tell(new Coordinator.Interrupt(m.why()));
+      return Behaviors.same();
+    }
+    done.completeExceptionally(
+        new IllegalStateException(m.why() + " while waiting for rollout nodes: nothing trained"));
+    return Behaviors.stopped();
+  }
+
   private Behavior<Command> onBufferUp(BufferUp m) {
     buffer = m.buffer();
     List<String> later = new ArrayList<>();
@@ -276,14 +294,16 @@ public final class LearnerNode {
             ctx.getSelf(),
             record,
             remoteActors);
-    ClusterSingleton.get(ctx.getSystem())
-        .init(
-            SingletonActor.of(
-                    Coordinator.create(config, backends, files, done, resume, topology),
-                    "coordinator")
-                .withSettings(
-                    org.apache.pekko.cluster.typed.ClusterSingletonSettings.create(ctx.getSystem())
-                        .withRole(ClusterConfig.LEARNER_ROLE)));
+    coordinator =
+        ClusterSingleton.get(ctx.getSystem())
+            .init(
+                SingletonActor.of(
+                        Coordinator.create(config, backends, files, done, resume, topology),
+                        "coordinator")
+                    .withSettings(
+                        org.apache.pekko.cluster.typed.ClusterSingletonSettings.create(
+                                ctx.getSystem())
+                            .withRole(ClusterConfig.LEARNER_ROLE)));
   }
 
   private String self() {

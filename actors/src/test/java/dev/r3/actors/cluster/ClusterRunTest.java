@@ -163,6 +163,21 @@ class ClusterRunTest {
             return roles.containsAll(
                 List.of("station", "rollout", "environment", "reward", "watchdog"));
           });
+
+      // SIGTERM: the learner stops after the step in flight with a final checkpoint (as in one
+      // JVM, so --cluster --resume continues it); then the rollout nodes see it leave and exit 0.
+      learner.destroy();
+      assertThat(learner.waitFor(120, TimeUnit.SECONDS)).as(c.output("learner")).isTrue();
+      assertThat(learner.exitValue()).as(c.output("learner")).isEqualTo(130);
+      JsonObject s = summary(run);
+      assertThat(s.get("status").getAsString()).isEqualTo("interrupted");
+      try (var dirs = Files.list(run.resolve("checkpoints"))) {
+        assertThat(dirs.anyMatch(d -> Files.isRegularFile(d.resolve("manifest.json"))))
+            .as("a final checkpoint")
+            .isTrue();
+      }
+      assertThat(first.waitFor(60, TimeUnit.SECONDS)).as(c.output("rollout-1")).isTrue();
+      assertThat(first.exitValue()).as(c.output("rollout-1")).isZero();
       assertThat(c.output("rollout-2")).contains("cluster transport: tls-tcp");
     }
   }
