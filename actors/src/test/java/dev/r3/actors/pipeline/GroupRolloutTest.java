@@ -135,7 +135,7 @@ class GroupRolloutTest {
     Generate first = w0.expectMessageClass(Generate.class);
     first.replyTo().tell(new RolloutWorker.Started(7, first.attempt(), "w0"));
     RolloutWorker.Cancel cancel =
-        w0.expectMessageClass(RolloutWorker.Cancel.class, Duration.ofSeconds(3));
+        w0.expectMessageClass(RolloutWorker.Cancel.class, Duration.ofSeconds(30));
     assertThat(cancel.attempt()).isEqualTo(first.attempt());
     Generate second = w1.expectMessageClass(Generate.class);
     assertThat(second.attempt()).isGreaterThan(first.attempt());
