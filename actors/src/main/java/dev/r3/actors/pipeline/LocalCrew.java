@@ -12,7 +12,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
  * {@link ReplayBuffer}, and asks the environment (chosen by group id), a worker (the station) and
  * the reward actor.
  */
-public record LocalCrew(
+record LocalCrew(
     List<ActorRef<EnvironmentActor.Command>> envs,
     List<ActorRef<RolloutWorker.Command>> workers,
     ActorRef<RewardActor.Command> reward)
