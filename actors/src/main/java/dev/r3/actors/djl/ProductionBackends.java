@@ -46,7 +46,7 @@ public final class ProductionBackends {
     return new RolloutBackends(
         () -> new EnvTask(GuardedEnvironment.wrap(env)),
         new EnvTokenizer(CharTokenizer.standard()),
-        new DjlGenerators(c.rollout().precision()));
+        new DjlGenerators(c.rollout().precision(), (long) c.rollout().prefixCacheMb() << 20));
   }
 
   /**
