@@ -87,7 +87,7 @@ final class PromptPrefill {
     deduplicatePrompts();
     lookUpCachedPrefixes();
     try {
-      MoeDecoder.Window win = prefillWindow();
+      DecoderWindow win = prefillWindow();
       collectPromptRouting(win);
     } finally {
       for (PrefixCache.Hit h : hits) {
@@ -188,7 +188,7 @@ final class PromptPrefill {
     }
   }
 
-  private MoeDecoder.Window prefillWindow() {
+  private DecoderWindow prefillWindow() {
     int rows = uniquePrompt.length;
     cache = new BatchKvCache(call, config, rows, capacity);
     int width = promptColumns - first;
@@ -209,15 +209,15 @@ final class PromptPrefill {
       }
       Arrays.fill(keyMask, u * promptColumns, u * promptColumns + rowPad[u], MoeDecoder.MASKED);
     }
-    MoeDecoder.Window win =
-        new MoeDecoder.Window(
+    DecoderWindow win =
+        new DecoderWindow(
             rows,
             width,
             promptColumns,
             ids,
             positions,
             computed,
-            MoeDecoder.Window.causal(width, promptColumns, first),
+            DecoderWindow.causal(width, promptColumns, first),
             keyMask,
             layers);
     replayRecordedRouting(win);
@@ -235,7 +235,7 @@ final class PromptPrefill {
     return win;
   }
 
-  private void collectPromptRouting(MoeDecoder.Window win) {
+  private void collectPromptRouting(DecoderWindow win) {
     int rows = uniquePrompt.length;
     promptRoute = new int[rows][];
     for (int u = 0; u < rows; u++) {
@@ -259,7 +259,7 @@ final class PromptPrefill {
    * Makes the window replay each row's recorded routing on the positions it computes (-1 elsewhere:
    * routed by the model).
    */
-  private void replayRecordedRouting(MoeDecoder.Window win) {
+  private void replayRecordedRouting(DecoderWindow win) {
     if (k == 0) {
       return;
     }
