@@ -1,5 +1,7 @@
 package dev.r3.cli;
 
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
 import dev.r3.env.CharTokenizer;
 import dev.r3.model.GemmProbe;
 import dev.r3.model.ModelBenchmark;
@@ -7,6 +9,10 @@ import dev.r3.model.ModelConfig;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.PrefixCacheBenchmark;
 import dev.r3.model.RolloutOptions;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -23,7 +29,9 @@ import picocli.CommandLine.Option;
     description = {
       "Throughput of the default model: trainer and decode tokens/s, GEMM rate, utilisation.",
       "Trainer tokens/s (forward + backward + AdamW, 16 x 128 tokens), rollout decode tokens/s at batch 1, 16",
-      "and 64, this machine's float32 GEMM rate, and model FLOPs utilisation (6 x active params x tokens/s / GEMM)."
+      "and 64, this machine's float32 GEMM rate, and model FLOPs utilisation (6 x active params x tokens/s / GEMM).",
+      "Each rate per second of wall time and per second of this process's CPU time (all threads): on a shared",
+      "machine the second measures the work, the first also the queue for the cores; the load average is printed."
     })
 final class BenchCommand implements Callable<Integer> {
 
@@ -51,10 +59,30 @@ final class BenchCommand implements Callable<Integer> {
               + " groups (G = 8) and on 4-turn episodes")
   boolean prefixCache;
 
+  @Option(
+      names = "--batches",
+      split = ",",
+      defaultValue = "1,16,64,256",
+      description = "decode batch widths (default: ${DEFAULT-VALUE})")
+  List<Integer> batches;
+
+  @Option(
+      names = "--json",
+      paramLabel = "FILE",
+      description =
+          "also write the figures to FILE: gemm_gflops, trainer_tokens_per_s, decode_tokens_per_s"
+              + " (keyed by batch), their _per_cpu_s twins, decode_arrays_per_step, load averages")
+  Path json;
+
   @Override
-  public Integer call() {
+  public Integer call() throws IOException {
     if (reps < 1 || newTokens < 1) {
       throw new IllegalArgumentException("--reps and --new-tokens must be >= 1");
+    }
+    for (int b : batches) {
+      if (b < 1) {
+        throw new IllegalArgumentException("--batches: every batch width must be >= 1, got " + b);
+      }
     }
     ModelConfig cfg = ModelConfig.defaultMoe(CharTokenizer.standard().vocabSize());
     ModelWeights w = ModelWeights.random(cfg, 1);
@@ -73,31 +101,61 @@ final class BenchCommand implements Callable<Integer> {
         cfg.vocabSize(),
         cfg.activeParameters() / 1e6,
         cfg.totalParameters() / 1e6);
-    System.out.println(
-        "threads: OMP_NUM_THREADS="
-            + System.getenv("OMP_NUM_THREADS")
-            + ", cores "
-            + Runtime.getRuntime().availableProcessors());
+    double loadBefore = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    System.out.printf(
+        "threads: OMP_NUM_THREADS=%s, cores %d; load average %.2f%n",
+        System.getenv("OMP_NUM_THREADS"), Runtime.getRuntime().availableProcessors(), loadBefore);
+    JsonObject out = new JsonObject();
+    out.addProperty("omp_num_threads", System.getenv("OMP_NUM_THREADS"));
+    out.addProperty("load_average_start", loadBefore);
 
     GemmProbe.Result gemm = GemmProbe.modelShape();
     System.out.printf(
         "gemm    float32 %dx%d by %dx%d: %.1f GFLOP/s (median), %.1f best%n",
         gemm.m(), gemm.k(), gemm.k(), gemm.n(), gemm.gflops(), gemm.bestGflops());
 
-    double train = ModelBenchmark.trainerTokensPerSecond(w, 16, 128, 2, reps);
+    out.addProperty("gemm_gflops", gemm.gflops());
+
+    ModelBenchmark.Rate trainer = ModelBenchmark.trainer(w, 16, 128, 2, reps);
+    double train = trainer.tokensPerSecond();
     double flops = ModelBenchmark.trainingFlopsPerToken(cfg);
     double mfu = flops * train / (gemm.gflops() * 1e9);
     System.out.printf(
-        "trainer 16 x 128 tokens, fwd+bwd+AdamW: %,.0f tokens/s; %.2f GFLOP/s at 6N = %.2f MFLOP/token;"
-            + " utilisation %.1f%% of the GEMM rate%n",
-        train, flops * train / 1e9, flops / 1e6, 100 * mfu);
+        "trainer 16 x 128 tokens, fwd+bwd+AdamW: %,.0f tokens/s (%,.0f per CPU second);"
+            + " %.2f GFLOP/s at 6N = %.2f MFLOP/token; utilisation %.1f%% of the GEMM rate%n",
+        train, trainer.tokensPerCpuSecond(), flops * train / 1e9, flops / 1e6, 100 * mfu);
+    out.addProperty("trainer_tokens_per_s", train);
+    out.addProperty("trainer_tokens_per_cpu_s", trainer.tokensPerCpuSecond());
+    out.addProperty("utilisation", mfu);
 
     RolloutOptions ro = RolloutOptions.defaults().withBf16Activations(bf16);
-    for (int batch : List.of(1, 16, 64)) {
-      double d = ModelBenchmark.decodeTokensPerSecond(w, ro, batch, newTokens, 1, reps);
+    JsonObject wall = new JsonObject();
+    JsonObject cpu = new JsonObject();
+    JsonObject arrays = new JsonObject();
+    for (int batch : batches) {
+      ModelBenchmark.DecodeRate d = ModelBenchmark.decode(w, ro, batch, newTokens, 1, reps);
       System.out.printf(
-          "decode  batch %2d, %d new tokens%s: %,.0f tokens/s%n",
-          batch, newTokens, bf16 ? " (bf16 activations)" : "", d);
+          "decode  batch %3d, %d new tokens%s: %,.0f tokens/s (%,.0f per CPU second);"
+              + " %.0f arrays per decode step%n",
+          batch,
+          newTokens,
+          bf16 ? " (bf16 activations)" : "",
+          d.rate().tokensPerSecond(),
+          d.rate().tokensPerCpuSecond(),
+          d.arraysPerStep());
+      wall.addProperty(Integer.toString(batch), d.rate().tokensPerSecond());
+      cpu.addProperty(Integer.toString(batch), d.rate().tokensPerCpuSecond());
+      arrays.addProperty(Integer.toString(batch), d.arraysPerStep());
+    }
+    out.add("decode_tokens_per_s", wall);
+    out.add("decode_tokens_per_cpu_s", cpu);
+    out.add("decode_arrays_per_step", arrays);
+    double loadAfter = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    System.out.printf("load average at the end %.2f%n", loadAfter);
+    out.addProperty("load_average_end", loadAfter);
+    if (json != null) {
+      Files.writeString(json, new GsonBuilder().setPrettyPrinting().create().toJson(out) + "\n");
+      System.out.println("wrote " + json);
     }
     return 0;
   }

@@ -35,6 +35,7 @@ final class RolloutCall {
   private int[] pad; // per sequence: columns before its first token
   private BatchKvCache cache;
   private int[] rowSeq; // cache row -> sequence
+  private final RolloutEngine.DecodeCounter counter;
 
   RolloutCall(
       MoeDecoder model,
@@ -42,8 +43,10 @@ final class RolloutCall {
       List<int[]> prompts,
       SamplingParams params,
       TurnOptions turn,
-      NDManager call) {
+      NDManager call,
+      RolloutEngine.DecodeCounter counter) {
     this.model = model;
+    this.counter = counter;
     this.config = model.config;
     this.prefixCache = prefixCache;
     this.call = call;
@@ -200,6 +203,7 @@ final class RolloutCall {
             return cache.columns(l, keyCount, scope);
           };
       logits = model.logits(model.forward(win, store, s)).toFloatArray(); // (R, 1, V)
+      counter.step(s);
     }
     int v = config.vocabSize();
     for (int r = 0; r < rows; r++) {
