@@ -35,6 +35,7 @@ public final class Monitor {
           ActorRestarting,
           ActorStopped,
           RunStarted,
+          History,
           StepLogged,
           EvalLogged,
           RunEnded,
@@ -54,6 +55,15 @@ public final class Monitor {
 
   /** The run's identity and its settings table (key, value rows). */
   public record RunStarted(String name, String dir, long totalSteps, List<String[]> settings)
+      implements Command {}
+
+  /**
+   * A resumed run's earlier rows (its metrics.jsonl and eval.jsonl up to the checkpoint it resumes
+   * from), told right after {@link RunStarted} and before any {@link StepLogged}: the page and the
+   * API show the whole run, not only what this process trained.
+   */
+  public record History(
+      long resumedFromStep, List<Map<String, Object>> steps, List<Map<String, Object>> evals)
       implements Command {}
 
   /** A metrics.jsonl row ({@link dev.r3.actors.run.StepRow}). */
@@ -118,6 +128,7 @@ public final class Monitor {
         .onMessage(ActorRestarting.class, m -> same(state.restarting(m.path())))
         .onMessage(ActorStopped.class, m -> same(state.stopped(m.path(), m.at())))
         .onMessage(RunStarted.class, this::onRunStarted)
+        .onMessage(History.class, m -> same(history(m)))
         .onMessage(StepLogged.class, this::onStep)
         .onMessage(EvalLogged.class, m -> same(evalLogged(m)))
         .onMessage(RunEnded.class, m -> same(ended(m)))
@@ -151,6 +162,11 @@ public final class Monitor {
   private Behavior<Command> onRunStarted(RunStarted m) {
     state.run(m.name(), m.dir(), m.totalSteps(), m.settings());
     return Behaviors.same();
+  }
+
+  private Object history(History m) {
+    state.history(m.resumedFromStep(), m.steps(), m.evals());
+    return m;
   }
 
   private Behavior<Command> onStep(StepLogged m) {

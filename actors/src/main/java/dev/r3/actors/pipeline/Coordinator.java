@@ -18,6 +18,7 @@ import dev.r3.actors.run.Resume;
 import dev.r3.actors.run.RunCheckpoints;
 import dev.r3.actors.run.RunFiles;
 import dev.r3.actors.run.RunFiles.RunSummary;
+import dev.r3.actors.run.RunHistory;
 import dev.r3.actors.run.RunStatus;
 import dev.r3.actors.run.StepRow;
 import dev.r3.actors.run.TrainingState;
@@ -225,6 +226,10 @@ public final class Coordinator {
             files.dir().toString(),
             config.experiment().totalSteps(),
             config.table()));
+    if (resume != null) {
+      RunHistory before = RunHistory.read(files.dir());
+      monitor.tell(new Monitor.History(resume.state().step(), before.steps(), before.evals()));
+    }
     Supervised.self(monitor, ctx, "coordinator");
 
     // ---- the pipeline ----

@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import kamon.Kamon;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -373,8 +372,6 @@ public final class ReplayBuffer {
       tokens += s.trajectory().generatedTokens();
     }
     tokensSinceBatch += tokens;
-    Kamon.counter("r3.rollout.tokens").withoutTags().increment(tokens);
-    Kamon.counter("r3.rollout.trajectories").withoutTags().increment(members.size());
     int misaligned = dropMisaligned(members);
     GroupWork.Admission a =
         GroupWork.admit(
@@ -635,8 +632,6 @@ public final class ReplayBuffer {
     }
     serve();
     admit();
-    Kamon.gauge("r3.buffer.size").withoutTags().update(waiting.size());
-    Kamon.gauge("r3.buffer.running").withoutTags().update(running.size());
   }
 
   /** How a group chaos held back ended (each is counted once). */
