@@ -31,7 +31,7 @@ class MetricsTest {
           .increment(42);
       HttpClient http = HttpClient.newHttpClient();
       String body = "";
-      for (int i = 0; i < 50 && !body.contains("r3_rollout_prefix_cache_hits"); i++) {
+      for (int i = 0; i < 150 && !body.contains("r3_rollout_prefix_cache_hits"); i++) {
         Thread.sleep(200);
         body =
             http.send(
