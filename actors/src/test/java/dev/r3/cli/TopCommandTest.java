@@ -27,6 +27,12 @@ import org.junit.jupiter.api.Test;
 class TopCommandTest {
   static final ActorTestKit kit = ActorTestKit.create();
 
+  @org.junit.jupiter.api.BeforeAll
+  static void kamon() {
+    // As ./r3 train does (Metrics.start); another test of this JVM may have stopped Kamon.
+    kamon.Kamon.initWithoutAttaching(com.typesafe.config.ConfigFactory.load());
+  }
+
   @AfterAll
   static void down() {
     kit.shutdownTestKit();

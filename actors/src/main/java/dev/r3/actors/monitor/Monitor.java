@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -115,7 +116,13 @@ public final class Monitor {
     this.url = url;
     timers.startTimerWithFixedDelay(Publish.INSTANCE, Duration.ofSeconds(1));
     if (s.enabled()) {
-      ctx.pipeToSelf(MonitorServer.start(ctx.getSystem(), ctx.getSelf(), s), ServerBound::new);
+      CompletionStage<MonitorServer> bound;
+      try {
+        bound = MonitorServer.start(ctx.getSystem(), ctx.getSelf(), s);
+      } catch (RuntimeException e) { // e.g. Kamon stopped: the run goes on without a server
+        bound = CompletableFuture.failedFuture(e);
+      }
+      ctx.pipeToSelf(bound, ServerBound::new);
     } else {
       url.complete("");
     }
