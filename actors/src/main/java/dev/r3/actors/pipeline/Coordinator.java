@@ -188,7 +188,7 @@ public final class Coordinator {
     Executor blocking =
         ctx.getSystem()
             .dispatchers()
-            .lookup(DispatcherSelector.fromConfig("r3-rollout-dispatcher"));
+            .lookup(DispatcherSelector.fromConfig("r3-background-dispatcher"));
     this.history = new RunCheckpoints(config, backends, files, blocking, resume);
     this.chaos =
         backends.chaos().enabled() || !config.chaos().enabled()
