@@ -76,7 +76,7 @@ final class PromptPrefill {
   PromptPrefill run() {
     deduplicatePrompts();
     lookUpCachedPrefixes();
-    MoeDecoder.Window win = prefillWindow();
+    DecoderWindow win = prefillWindow();
     collectPromptRouting(win);
     return this;
   }
@@ -161,7 +161,7 @@ final class PromptPrefill {
     }
   }
 
-  private MoeDecoder.Window prefillWindow() {
+  private DecoderWindow prefillWindow() {
     int rows = uniquePrompt.length;
     cache = new BatchKvCache(call, config, rows, capacity);
     int width = promptColumns - first;
@@ -182,15 +182,15 @@ final class PromptPrefill {
       }
       Arrays.fill(keyMask, u * promptColumns, u * promptColumns + rowPad[u], MoeDecoder.MASKED);
     }
-    MoeDecoder.Window win =
-        new MoeDecoder.Window(
+    DecoderWindow win =
+        new DecoderWindow(
             rows,
             width,
             promptColumns,
             ids,
             positions,
             computed,
-            MoeDecoder.Window.causal(width, promptColumns, first),
+            DecoderWindow.causal(width, promptColumns, first),
             keyMask,
             layers);
     try (NDManager s = call.newSubManager()) {
@@ -207,7 +207,7 @@ final class PromptPrefill {
     return win;
   }
 
-  private void collectPromptRouting(MoeDecoder.Window win) {
+  private void collectPromptRouting(DecoderWindow win) {
     int rows = uniquePrompt.length;
     promptRoute = new int[rows][];
     for (int u = 0; u < rows; u++) {

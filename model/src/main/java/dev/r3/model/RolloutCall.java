@@ -192,8 +192,8 @@ final class RolloutCall {
       }
       Arrays.fill(keyMask, r * keyCount, r * keyCount + pad[b], MoeDecoder.MASKED);
     }
-    MoeDecoder.Window win =
-        new MoeDecoder.Window(
+    DecoderWindow win =
+        new DecoderWindow(
             rows, 1, keyCount, ids, positions, computed, new float[keyCount], keyMask, layers);
     float[] logits;
     try (NDManager s = call.newSubManager()) {

@@ -34,7 +34,7 @@ import org.apache.pekko.cluster.typed.Subscribe;
  *
  * <p>Not restarted: it is the node.
  */
-public final class RolloutNode {
+final class RolloutNode {
 
   // ---- protocol (internal only: nothing else talks to it) ----
   sealed interface Command extends NoSerializationVerificationNeeded

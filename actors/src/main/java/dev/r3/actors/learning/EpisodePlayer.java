@@ -1,5 +1,6 @@
 package dev.r3.actors.learning;
 
+import dev.r3.actors.config.R3Config;
 import dev.r3.actors.ports.Generator;
 import dev.r3.actors.ports.Task;
 import dev.r3.actors.ports.Tokenizer;
@@ -58,6 +59,11 @@ public final class EpisodePlayer {
   public record Budgets(Duration parkAfter, Duration episode) {
     public static final Budgets DEFAULT =
         new Budgets(Duration.ofMillis(50), Duration.ofSeconds(60));
+
+    /** A run's budgets ({@code r3.env.park-after}, {@code r3.env.episode-timeout}). */
+    public static Budgets of(R3Config config) {
+      return new Budgets(config.env().parkAfter(), config.env().episodeTimeout());
+    }
   }
 
   /**
