@@ -164,8 +164,8 @@ final class BenchCommand implements Callable<Integer> {
     RolloutOptions base = RolloutOptions.defaults().withBf16Activations(bf16);
     System.out.println(
         "| scenario | prefix reuse | prompt tokens | prefill tokens computed | saved | hit rate |"
-            + " cache MiB | wall s |");
-    System.out.println("|---|---|---|---|---|---|---|---|");
+            + " cache MiB (budget) | nodes | evictions | wall s |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|");
     for (boolean reuse : new boolean[] {false, true}) {
       RolloutOptions o = PrefixCacheBenchmark.options(base, reuse, 64L << 20);
       print(PrefixCacheBenchmark.grpo(w, o, 8, 8, 32, 16));
@@ -174,22 +174,37 @@ final class BenchCommand implements Callable<Integer> {
       RolloutOptions o = PrefixCacheBenchmark.options(base, reuse, 64L << 20);
       print(PrefixCacheBenchmark.episodes(w, o, 8, 4, 32, 16, 8));
     }
+    for (long budget : new long[] {0, 64L << 20, 1L << 20}) {
+      RolloutOptions o = PrefixCacheBenchmark.options(base, budget > 0, budget);
+      print(PrefixCacheBenchmark.episodes(w, o, 2, 8, 4, 32, 16, 8), "group episodes");
+    }
     System.out.println(
         "grpo: 8 groups of G = 8 samples of a 32-token prompt, 16 new tokens each; episodes: 8 in"
-            + " one batch, 4 turns of 16 new tokens, an 8-token observation after each turn");
+            + " one batch, 4 turns of 16 new tokens, an 8-token observation after each turn;"
+            + " group episodes: 2 problems x G = 8 episodes of 4 such turns in one batch (the"
+            + " pipeline's shape), with a 64 MiB and a 1 MiB (evicting) cache");
     return 0;
   }
 
   private static void print(PrefixCacheBenchmark.Result r) {
+    print(r, r.scenario());
+  }
+
+  private static void print(PrefixCacheBenchmark.Result r, String scenario) {
     System.out.printf(
-        "| %s | %s | %,d | %,d | %.0f%% | %s | %.1f | %.2f |%n",
-        r.scenario(),
+        "| %s | %s | %,d | %,d | %.0f%% | %s | %s | %d | %d | %.2f |%n",
+        scenario,
         r.reuse() ? "on" : "off",
         r.promptTokens(),
         r.computedTokens(),
         100.0 * (r.promptTokens() - r.computedTokens()) / r.promptTokens(),
         Double.isNaN(r.hitRate()) ? "-" : String.format("%.2f", r.hitRate()),
-        r.cacheBytes() / (1024.0 * 1024.0),
+        r.budget() == 0
+            ? "-"
+            : String.format(
+                "%.2f (%.0f)", r.cacheBytes() / (1024.0 * 1024.0), r.budget() / (1024.0 * 1024.0)),
+        r.nodes(),
+        r.evictions(),
         r.seconds());
   }
 }

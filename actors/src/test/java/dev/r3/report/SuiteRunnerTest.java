@@ -260,4 +260,21 @@ class SuiteRunnerTest {
             "r3.experiment.seed=2"),
         cmd.subList(cp + 2, cmd.size()));
   }
+
+  @Test
+  void childCommands_passThePluginJarsOn() {
+    Suite.Entry e = new Suite.Entry("parrot", tmp.resolve("parrot.conf"), List.of());
+    SuiteRunner.RunSpec spec = new SuiteRunner.RunSpec(e, 1, tmp.resolve("seed-1"), List.of());
+    List<Path> jars = List.of(Path.of("/plugins/a.jar"), Path.of("/plugins/b.jar"));
+    List<String> train = ChildJvm.train(List.of(), jars).command(spec);
+    assertEquals(
+        List.of("--plugin", "/plugins/a.jar", "--plugin", "/plugins/b.jar"),
+        train.subList(train.size() - 4, train.size()));
+    List<String> measure =
+        ChildJvm.mismatch(List.of(), jars)
+            .command(tmp.resolve("ckpt"), tmp.resolve("m.json"), List.of("--quick"));
+    assertEquals(
+        List.of("--quick", "--plugin", "/plugins/a.jar", "--plugin", "/plugins/b.jar"),
+        measure.subList(measure.size() - 5, measure.size()));
+  }
 }

@@ -15,7 +15,10 @@ final class DecoderWindow {
   final float[] causal; // width*keys additive: 0 where key column <= query column, else MASKED
   final float[] keyMask; // rows*keys additive: 0 for a real key of that row, else MASKED
 
-  /** Per MoE layer: rows*width*k expert ids to replay, or null to route by this model's top-k. */
+  /**
+   * Per MoE layer: rows*width*k expert ids to replay (-1: route that slot by this model's top-k),
+   * or null to route every slot by this model's top-k.
+   */
   final int[][] replay;
 
   /**

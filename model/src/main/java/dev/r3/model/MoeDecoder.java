@@ -292,6 +292,15 @@ final class MoeDecoder {
       for (int i = 0; i < t.length; i++) {
         ids[i] = (int) t[i];
       }
+    } else if (partlyReplayed(ids)) { // -1 slots: routed by this model's top-k
+      long[] t = logits.topK(k, -1, true, true).get(1).toLongArray();
+      ids = ids.clone();
+      for (int i = 0; i < t.length; i++) {
+        if (ids[i] < 0) {
+          ids[i] = (int) t[i];
+        }
+      }
+      chosen = logits.gather(s.create(toLong(ids), new Shape(n, k)), 1);
     } else {
       chosen = c.normTopkProb() ? logits.gather(s.create(toLong(ids), new Shape(n, k)), 1) : null;
     }
@@ -305,6 +314,15 @@ final class MoeDecoder {
     NDArray selected = dispatch.outputs(views.experts, m, ids, win.computed, s); // (N, k, H)
     return bf(
         gates.reshape(n, 1, k).batchMatMul(selected).reshape(n, c.hiddenSize())); // sum_i g_i y_i
+  }
+
+  private static boolean partlyReplayed(int[] ids) {
+    for (int id : ids) {
+      if (id < 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static long[] toLong(int[] a) {

@@ -1,6 +1,5 @@
 package dev.r3.model;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -88,6 +87,7 @@ final class RolloutCall {
                 prefixCache,
                 call,
                 prompt,
+                recorded(),
                 promptColumns,
                 capacity,
                 prefixCache.sharesPrompts())
@@ -248,9 +248,25 @@ final class RolloutCall {
       int fed = prompt[b].length + count[b] - 1; // tokens whose KV exists: all but the last sampled
       int[] tokens = Arrays.copyOf(prompt[b], fed);
       System.arraycopy(generated[b], 0, tokens, prompt[b].length, fed - prompt[b].length);
-      NDArray kv = cache.copyRow(r, pad[b], fed, prefixCache.manager());
-      prefixCache.put(tokens, kv, record(b, fed));
+      int row = r;
+      int column = pad[b];
+      prefixCache.insert(
+          tokens,
+          record(b, fed),
+          (from, len, into) -> cache.copyRow(row, column + from, len, into));
     }
+  }
+
+  /** Per sequence, the routing its caller holds for its prompt's first positions, or null. */
+  private RoutingRecord[] recorded() {
+    if (turn.recorded() == null) {
+      return null;
+    }
+    RoutingRecord[] out = new RoutingRecord[n];
+    for (int b = 0; b < n; b++) {
+      out[b] = turn.recorded(b, n);
+    }
+    return out;
   }
 
   private RoutingRecord record(int b, int positions) {

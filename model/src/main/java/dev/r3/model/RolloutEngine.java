@@ -153,8 +153,36 @@ public final class RolloutEngine implements AutoCloseable {
         }
       }
     }
+    for (int i = 0; i < prompts.size(); i++) {
+      checkRecorded(i, prompts.get(i), turn.recorded(i, prompts.size()));
+    }
     try (NDManager call = manager.newSubManager()) {
       return new RolloutCall(model, prefixCache, prompts, params, turn, call, decodeCounter).run();
+    }
+  }
+
+  private void checkRecorded(int i, int[] prompt, RoutingRecord r) {
+    if (r == null) {
+      return;
+    }
+    int k = config.isMoe() ? config.topK() : 0;
+    if (r.positions() > prompt.length
+        || (k > 0
+            && r.positions() > 0
+            && (r.layers() != config.numLayers()
+                || r.k() != k
+                || r.numExperts() != config.numExperts()))) {
+      throw new IllegalArgumentException(
+          "prompt "
+              + i
+              + ": its recorded routing "
+              + r.shape()
+              + " does not fit a prompt of "
+              + prompt.length
+              + " tokens on "
+              + config.numLayers()
+              + " layers with top-"
+              + k);
     }
   }
 }
