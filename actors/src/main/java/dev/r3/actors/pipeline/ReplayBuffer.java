@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import kamon.Kamon;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -320,8 +319,6 @@ public final class ReplayBuffer {
       return Behaviors.same();
     }
     tokensSinceBatch += a.tokens();
-    Kamon.counter("r3.rollout.tokens").withoutTags().increment(a.tokens());
-    Kamon.counter("r3.rollout.trajectories").withoutTags().increment(m.scored().size());
     for (String why : a.misaligned()) {
       ctx.getLog().error("dropping {}", why);
     }
@@ -587,8 +584,6 @@ public final class ReplayBuffer {
     }
     serve();
     admit();
-    Kamon.gauge("r3.buffer.size").withoutTags().update(waiting.size());
-    Kamon.gauge("r3.buffer.running").withoutTags().update(running.size());
   }
 
   /** Starts groups while the staleness gate allows. */

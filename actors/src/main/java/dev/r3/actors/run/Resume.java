@@ -38,7 +38,7 @@ public record Resume(
 
   /**
    * Settings that do not change what is trained: where files go, how progress is shown, how long to
-   * wait, how often to checkpoint. Any other difference needs --force.
+   * wait, how often to checkpoint, where the monitor listens. Any other difference needs --force.
    */
   static final List<String> NOT_THE_EXPERIMENT =
       List.of(
