@@ -1,5 +1,7 @@
 package dev.r3.cli;
 
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
 import dev.r3.env.CharTokenizer;
 import dev.r3.model.GemmProbe;
 import dev.r3.model.ModelBenchmark;
@@ -7,6 +9,10 @@ import dev.r3.model.ModelConfig;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.PrefixCacheBenchmark;
 import dev.r3.model.RolloutOptions;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -23,7 +29,9 @@ import picocli.CommandLine.Option;
     description = {
       "Throughput of the default model: trainer and decode tokens/s, GEMM rate, utilisation.",
       "Trainer tokens/s (forward + backward + AdamW, 16 x 128 tokens), rollout decode tokens/s at batch 1, 16",
-      "and 64, this machine's float32 GEMM rate, and model FLOPs utilisation (6 x active params x tokens/s / GEMM)."
+      "and 64, this machine's float32 GEMM rate, and model FLOPs utilisation (6 x active params x tokens/s / GEMM).",
+      "Each rate per second of wall time and per second of this process's CPU time (all threads): on a shared",
+      "machine the second measures the work, the first also the queue for the cores; the load average is printed."
     })
 final class BenchCommand implements Callable<Integer> {
 
@@ -51,10 +59,30 @@ final class BenchCommand implements Callable<Integer> {
               + " groups (G = 8) and on 4-turn episodes")
   boolean prefixCache;
 
+  @Option(
+      names = "--batches",
+      split = ",",
+      defaultValue = "1,16,64,256",
+      description = "decode batch widths (default: ${DEFAULT-VALUE})")
+  List<Integer> batches;
+
+  @Option(
+      names = "--json",
+      paramLabel = "FILE",
+      description =
+          "also write the figures to FILE: gemm_gflops, trainer_tokens_per_s, decode_tokens_per_s"
+              + " (keyed by batch), their _per_cpu_s twins, decode_arrays_per_step, load averages")
+  Path json;
+
   @Override
-  public Integer call() {
+  public Integer call() throws IOException {
     if (reps < 1 || newTokens < 1) {
       throw new IllegalArgumentException("--reps and --new-tokens must be >= 1");
+    }
+    for (int b : batches) {
+      if (b < 1) {
+        throw new IllegalArgumentException("--batches: every batch width must be >= 1, got " + b);
+      }
     }
     ModelConfig cfg = ModelConfig.defaultMoe(CharTokenizer.standard().vocabSize());
     ModelWeights w = ModelWeights.random(cfg, 1);
@@ -73,31 +101,61 @@ final class BenchCommand implements Callable<Integer> {
         cfg.vocabSize(),
         cfg.activeParameters() / 1e6,
         cfg.totalParameters() / 1e6);
-    System.out.println(
-        "threads: OMP_NUM_THREADS="
-            + System.getenv("OMP_NUM_THREADS")
-            + ", cores "
-            + Runtime.getRuntime().availableProcessors());
+    double loadBefore = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    System.out.printf(
+        "threads: OMP_NUM_THREADS=%s, cores %d; load average %.2f%n",
+        System.getenv("OMP_NUM_THREADS"), Runtime.getRuntime().availableProcessors(), loadBefore);
+    JsonObject out = new JsonObject();
+    out.addProperty("omp_num_threads", System.getenv("OMP_NUM_THREADS"));
+    out.addProperty("load_average_start", loadBefore);
 
     GemmProbe.Result gemm = GemmProbe.modelShape();
     System.out.printf(
         "gemm    float32 %dx%d by %dx%d: %.1f GFLOP/s (median), %.1f best%n",
         gemm.m(), gemm.k(), gemm.k(), gemm.n(), gemm.gflops(), gemm.bestGflops());
 
-    double train = ModelBenchmark.trainerTokensPerSecond(w, 16, 128, 2, reps);
+    out.addProperty("gemm_gflops", gemm.gflops());
+
+    ModelBenchmark.Rate trainer = ModelBenchmark.trainer(w, 16, 128, 2, reps);
+    double train = trainer.tokensPerSecond();
     double flops = ModelBenchmark.trainingFlopsPerToken(cfg);
     double mfu = flops * train / (gemm.gflops() * 1e9);
     System.out.printf(
-        "trainer 16 x 128 tokens, fwd+bwd+AdamW: %,.0f tokens/s; %.2f GFLOP/s at 6N = %.2f MFLOP/token;"
-            + " utilisation %.1f%% of the GEMM rate%n",
-        train, flops * train / 1e9, flops / 1e6, 100 * mfu);
+        "trainer 16 x 128 tokens, fwd+bwd+AdamW: %,.0f tokens/s (%,.0f per CPU second);"
+            + " %.2f GFLOP/s at 6N = %.2f MFLOP/token; utilisation %.1f%% of the GEMM rate%n",
+        train, trainer.tokensPerCpuSecond(), flops * train / 1e9, flops / 1e6, 100 * mfu);
+    out.addProperty("trainer_tokens_per_s", train);
+    out.addProperty("trainer_tokens_per_cpu_s", trainer.tokensPerCpuSecond());
+    out.addProperty("utilisation", mfu);
 
     RolloutOptions ro = RolloutOptions.defaults().withBf16Activations(bf16);
-    for (int batch : List.of(1, 16, 64)) {
-      double d = ModelBenchmark.decodeTokensPerSecond(w, ro, batch, newTokens, 1, reps);
+    JsonObject wall = new JsonObject();
+    JsonObject cpu = new JsonObject();
+    JsonObject arrays = new JsonObject();
+    for (int batch : batches) {
+      ModelBenchmark.DecodeRate d = ModelBenchmark.decode(w, ro, batch, newTokens, 1, reps);
       System.out.printf(
-          "decode  batch %2d, %d new tokens%s: %,.0f tokens/s%n",
-          batch, newTokens, bf16 ? " (bf16 activations)" : "", d);
+          "decode  batch %3d, %d new tokens%s: %,.0f tokens/s (%,.0f per CPU second);"
+              + " %.0f arrays per decode step%n",
+          batch,
+          newTokens,
+          bf16 ? " (bf16 activations)" : "",
+          d.rate().tokensPerSecond(),
+          d.rate().tokensPerCpuSecond(),
+          d.arraysPerStep());
+      wall.addProperty(Integer.toString(batch), d.rate().tokensPerSecond());
+      cpu.addProperty(Integer.toString(batch), d.rate().tokensPerCpuSecond());
+      arrays.addProperty(Integer.toString(batch), d.arraysPerStep());
+    }
+    out.add("decode_tokens_per_s", wall);
+    out.add("decode_tokens_per_cpu_s", cpu);
+    out.add("decode_arrays_per_step", arrays);
+    double loadAfter = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    System.out.printf("load average at the end %.2f%n", loadAfter);
+    out.addProperty("load_average_end", loadAfter);
+    if (json != null) {
+      Files.writeString(json, new GsonBuilder().setPrettyPrinting().create().toJson(out) + "\n");
+      System.out.println("wrote " + json);
     }
     return 0;
   }
@@ -106,8 +164,8 @@ final class BenchCommand implements Callable<Integer> {
     RolloutOptions base = RolloutOptions.defaults().withBf16Activations(bf16);
     System.out.println(
         "| scenario | prefix reuse | prompt tokens | prefill tokens computed | saved | hit rate |"
-            + " cache MiB | wall s |");
-    System.out.println("|---|---|---|---|---|---|---|---|");
+            + " cache MiB (budget) | nodes | evictions | wall s |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|");
     for (boolean reuse : new boolean[] {false, true}) {
       RolloutOptions o = PrefixCacheBenchmark.options(base, reuse, 64L << 20);
       print(PrefixCacheBenchmark.grpo(w, o, 8, 8, 32, 16));
@@ -116,22 +174,37 @@ final class BenchCommand implements Callable<Integer> {
       RolloutOptions o = PrefixCacheBenchmark.options(base, reuse, 64L << 20);
       print(PrefixCacheBenchmark.episodes(w, o, 8, 4, 32, 16, 8));
     }
+    for (long budget : new long[] {0, 64L << 20, 1L << 20}) {
+      RolloutOptions o = PrefixCacheBenchmark.options(base, budget > 0, budget);
+      print(PrefixCacheBenchmark.episodes(w, o, 2, 8, 4, 32, 16, 8), "group episodes");
+    }
     System.out.println(
         "grpo: 8 groups of G = 8 samples of a 32-token prompt, 16 new tokens each; episodes: 8 in"
-            + " one batch, 4 turns of 16 new tokens, an 8-token observation after each turn");
+            + " one batch, 4 turns of 16 new tokens, an 8-token observation after each turn;"
+            + " group episodes: 2 problems x G = 8 episodes of 4 such turns in one batch (the"
+            + " pipeline's shape), with a 64 MiB and a 1 MiB (evicting) cache");
     return 0;
   }
 
   private static void print(PrefixCacheBenchmark.Result r) {
+    print(r, r.scenario());
+  }
+
+  private static void print(PrefixCacheBenchmark.Result r, String scenario) {
     System.out.printf(
-        "| %s | %s | %,d | %,d | %.0f%% | %s | %.1f | %.2f |%n",
-        r.scenario(),
+        "| %s | %s | %,d | %,d | %.0f%% | %s | %s | %d | %d | %.2f |%n",
+        scenario,
         r.reuse() ? "on" : "off",
         r.promptTokens(),
         r.computedTokens(),
         100.0 * (r.promptTokens() - r.computedTokens()) / r.promptTokens(),
         Double.isNaN(r.hitRate()) ? "-" : String.format("%.2f", r.hitRate()),
-        r.cacheBytes() / (1024.0 * 1024.0),
+        r.budget() == 0
+            ? "-"
+            : String.format(
+                "%.2f (%.0f)", r.cacheBytes() / (1024.0 * 1024.0), r.budget() / (1024.0 * 1024.0)),
+        r.nodes(),
+        r.evictions(),
         r.seconds());
   }
 }

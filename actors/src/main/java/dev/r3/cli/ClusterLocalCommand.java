@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
       "Runs one experiment on a local Pekko cluster: './r3 train --cluster' and N './r3 node' JVMs on",
       "127.0.0.1 (a free port), logs prefixed per node; all stopped at the end or on Ctrl-C."
     })
-public final class ClusterLocalCommand implements Callable<Integer> {
+final class ClusterLocalCommand implements Callable<Integer> {
 
   @Option(names = "--rollout-nodes", defaultValue = "2", paramLabel = "N")
   int rolloutNodes;

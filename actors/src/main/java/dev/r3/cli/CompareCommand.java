@@ -2,6 +2,8 @@ package dev.r3.cli;
 
 import dev.r3.report.Comparison;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -45,12 +47,20 @@ final class CompareCommand implements Callable<Integer> {
   Integer jobs;
 
   @Option(
+      names = "--plugin",
+      paramLabel = "JAR",
+      description =
+          "an environment plugin jar (repeatable): checked here, then passed to every child run")
+  List<Path> plugins = new ArrayList<>();
+
+  @Option(
       names = "--report-only",
       description = "regenerate the report from the runs on disk; start nothing")
   boolean reportOnly;
 
   @Override
   public Integer call() {
-    return Comparison.run(new Comparison.Options(suite, seeds, out, jobs, reportOnly), System.err);
+    return Comparison.run(
+        new Comparison.Options(suite, seeds, out, jobs, reportOnly, plugins), System.err);
   }
 }

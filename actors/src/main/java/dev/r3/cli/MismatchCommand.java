@@ -1,6 +1,7 @@
 package dev.r3.cli;
 
 import dev.r3.actors.config.EnvChoice;
+import dev.r3.env.Plugins;
 import dev.r3.model.RolloutPrecision;
 import dev.r3.sweep.MismatchExperiment;
 import java.io.IOException;
@@ -104,8 +105,16 @@ final class MismatchCommand implements Callable<Integer> {
       description = "output folder of --sweep (default: runs/sweep-NAME)")
   Path out;
 
+  @Option(
+      names = "--plugin",
+      paramLabel = "JAR",
+      description =
+          "an environment plugin jar to load (repeatable), for an environment it provides")
+  List<Path> plugins = new ArrayList<>();
+
   @Override
   public Integer call() throws IOException {
+    Plugins.load(plugins);
     if (sweep != null) {
       System.out.println(MismatchExperiment.sweep(sweep, out, System.err));
       return 0;

@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
       "model config and the weights come from the learner. Exits when the run ends (0) or when the",
       "learner is lost (3, with the reason)."
     })
-public final class NodeCommand implements Callable<Integer> {
+final class NodeCommand implements Callable<Integer> {
 
   @Option(names = "--role", defaultValue = "rollout", description = "only 'rollout'")
   String role;

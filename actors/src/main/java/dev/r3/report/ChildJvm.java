@@ -24,11 +24,17 @@ public final class ChildJvm {
 
   private ChildJvm() {}
 
-  /**
-   * {@code r3 train --config F --out SEED_DIR --set r3.monitor.port=0 --set k=v ...} for one run:
-   * it writes straight into its seed folder.
-   */
+  /** As {@link #train(List, List)} with no plugin jars. */
   static SuiteRunner.ChildCommand train(List<String> jvmOptions) {
+    return train(jvmOptions, List.of());
+  }
+
+  /**
+   * {@code r3 train --config F --out SEED_DIR --set r3.monitor.port=0 --set k=v ... --plugin JAR
+   * ...} for one run: it writes straight into its seed folder and loads the plugin jars this JVM
+   * loaded.
+   */
+  static SuiteRunner.ChildCommand train(List<String> jvmOptions, List<Path> plugins) {
     return spec -> {
       List<String> args =
           new ArrayList<>(
@@ -46,20 +52,32 @@ public final class ChildJvm {
         args.add("--set");
         args.add(kv);
       }
+      addPlugins(args, plugins);
       return r3(jvmOptions, args);
     };
   }
 
-  /** {@code r3 mismatch --checkpoint DIR --json FILE ...} for one trained model. */
-  static SuiteRunner.MeasureCommand mismatch(List<String> jvmOptions) {
+  /**
+   * {@code r3 mismatch --checkpoint DIR --json FILE ... --plugin JAR ...} for one trained model
+   * (its environment may come from a plugin).
+   */
+  static SuiteRunner.MeasureCommand mismatch(List<String> jvmOptions, List<Path> plugins) {
     return (checkpoint, json, extra) -> {
       List<String> args =
           new ArrayList<>(
               List.of(
                   "mismatch", "--checkpoint", checkpoint.toString(), "--json", json.toString()));
       args.addAll(extra);
+      addPlugins(args, plugins);
       return r3(jvmOptions, args);
     };
+  }
+
+  private static void addPlugins(List<String> args, List<Path> plugins) {
+    for (Path jar : plugins) {
+      args.add("--plugin");
+      args.add(jar.toString());
+    }
   }
 
   /** The command line of {@code r3 ARGS} in a new JVM with {@code jvmOptions}. */

@@ -1,5 +1,6 @@
 package dev.r3.report;
 
+import dev.r3.env.Plugins;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,8 +21,19 @@ public final class Comparison {
    * @param seeds seeds 1..N instead of the suite's; null keeps the suite's
    * @param jobs concurrent runs instead of the suite's parallelism; null keeps it
    * @param reportOnly regenerate the report from the runs on disk, start nothing
+   * @param plugins environment plugin jars: checked here first (a missing or broken jar fails
+   *     before any run starts, naming it), then passed to every child JVM with {@code --plugin}
    */
-  public record Options(Path suite, Integer seeds, Path out, Integer jobs, boolean reportOnly) {}
+  public record Options(
+      Path suite, Integer seeds, Path out, Integer jobs, boolean reportOnly, List<Path> plugins) {
+    public Options {
+      plugins = plugins == null ? List.of() : List.copyOf(plugins);
+    }
+
+    public Options(Path suite, Integer seeds, Path out, Integer jobs, boolean reportOnly) {
+      this(suite, seeds, out, jobs, reportOnly, List.of());
+    }
+  }
 
   /**
    * Runs and reports; 0 when every run of the suite finished, else 1 (the report is written either
@@ -36,12 +48,13 @@ public final class Comparison {
       throw new IllegalArgumentException("--jobs must be >= 1, got " + o.jobs());
     }
     if (!o.reportOnly()) {
+      List<Path> jars = Plugins.verify(o.plugins()); // each child run loads them
       int cores = Runtime.getRuntime().availableProcessors();
       int jobs = o.jobs() != null ? o.jobs() : suite.jobs(cores);
       new SuiteRunner(
               suite,
-              ChildJvm.train(suite.jvmOptions()),
-              ChildJvm.mismatch(suite.jvmOptions()),
+              ChildJvm.train(suite.jvmOptions(), jars),
+              ChildJvm.mismatch(suite.jvmOptions(), jars),
               jobs,
               cores,
               progress)

@@ -32,7 +32,7 @@ class SuiteRunnerTest {
       d="$1"; exp="$2"; seed="$3"
       echo "train $exp seed $seed threads=$OMP_NUM_THREADS"
       if [ "$exp" = bad ]; then echo "boom: loss is NaN" >&2; exit 3; fi
-      if [ "$exp" = slow ]; then sleep 5; fi
+      if [ "$exp" = slow ]; then sleep 60; fi
       if [ "$exp" = silent ]; then exit 0; fi
       mkdir -p "$d/$exp-20250101-000000"
       printf '{"step": 1, "reward_mean": 0.5, "accuracy": 0.4}\\n' > "$d/$exp-20250101-000000/metrics.jsonl"
@@ -165,7 +165,8 @@ class SuiteRunnerTest {
     assertEquals(SuiteRunner.Kind.FAILED, o.kind());
     assertEquals(SuiteRunner.TIMEOUT_EXIT, o.exitCode());
     assertTrue(RunDir.readExit(tmp.resolve("runs/t/slow/seed-1")).why().startsWith("timed out"));
-    assertTrue((System.nanoTime() - t0) / 1e9 < 4, "the child was not killed at the timeout");
+    // Not killed, the child would run 60 s: a wide margin for a loaded machine.
+    assertTrue((System.nanoTime() - t0) / 1e9 < 30, "the child was not killed at the timeout");
   }
 
   @Test
@@ -258,5 +259,22 @@ class SuiteRunnerTest {
             "--set",
             "r3.experiment.seed=2"),
         cmd.subList(cp + 2, cmd.size()));
+  }
+
+  @Test
+  void childCommands_passThePluginJarsOn() {
+    Suite.Entry e = new Suite.Entry("parrot", tmp.resolve("parrot.conf"), List.of());
+    SuiteRunner.RunSpec spec = new SuiteRunner.RunSpec(e, 1, tmp.resolve("seed-1"), List.of());
+    List<Path> jars = List.of(Path.of("/plugins/a.jar"), Path.of("/plugins/b.jar"));
+    List<String> train = ChildJvm.train(List.of(), jars).command(spec);
+    assertEquals(
+        List.of("--plugin", "/plugins/a.jar", "--plugin", "/plugins/b.jar"),
+        train.subList(train.size() - 4, train.size()));
+    List<String> measure =
+        ChildJvm.mismatch(List.of(), jars)
+            .command(tmp.resolve("ckpt"), tmp.resolve("m.json"), List.of("--quick"));
+    assertEquals(
+        List.of("--quick", "--plugin", "/plugins/a.jar", "--plugin", "/plugins/b.jar"),
+        measure.subList(measure.size() - 5, measure.size()));
   }
 }

@@ -1,9 +1,7 @@
 package dev.r3.env;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.SplittableRandom;
 
 /**
@@ -14,7 +12,7 @@ import java.util.SplittableRandom;
  * failed episode; everything else is passed through unchanged. Held-out (eval) calls are never
  * faulted, so evaluation measures the policy, not the chaos.
  */
-public final class FaultyEnvironment implements Environment {
+public final class FaultyEnvironment extends ForwardingEnvironment {
   /** The fault kinds, as reported to the listener. */
   public static final String THROW = "env_throw";
 
@@ -47,13 +45,12 @@ public final class FaultyEnvironment implements Environment {
 
   private static final double[] ABSURD = {Double.NaN, 1e30, -1.0};
 
-  private final Environment inner;
   private final Rates rates;
   private final Listener listener;
   private final SplittableRandom random;
 
   public FaultyEnvironment(Environment inner, Rates rates, long seed, Listener listener) {
-    this.inner = Objects.requireNonNull(inner, "inner");
+    super(inner);
     this.rates = Objects.requireNonNull(rates, "rates");
     this.listener = Objects.requireNonNull(listener, "listener");
     this.random = new SplittableRandom(seed);
@@ -99,55 +96,5 @@ public final class FaultyEnvironment implements Environment {
       }
       return f.score(task, completion);
     };
-  }
-
-  @Override
-  public String name() {
-    return inner.name();
-  }
-
-  @Override
-  public String description() {
-    return inner.description();
-  }
-
-  @Override
-  public boolean multiTurn() {
-    return inner.multiTurn();
-  }
-
-  @Override
-  public int maxTurns() {
-    return inner.maxTurns();
-  }
-
-  @Override
-  public int maxTokensPerTurn() {
-    return inner.maxTokensPerTurn();
-  }
-
-  @Override
-  public List<String> stopTokens() {
-    return inner.stopTokens();
-  }
-
-  @Override
-  public TaskSpec task(long seed, Split split) {
-    return inner.task(seed, split);
-  }
-
-  @Override
-  public Episode start(TaskSpec task) {
-    return inner.start(task);
-  }
-
-  @Override
-  public Optional<List<String>> oracle(TaskSpec task) {
-    return inner.oracle(task);
-  }
-
-  @Override
-  public List<SftExample> sftCorpus(int n, long seed) {
-    return inner.sftCorpus(n, seed);
   }
 }

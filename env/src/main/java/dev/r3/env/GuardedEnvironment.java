@@ -1,7 +1,6 @@
 package dev.r3.env;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -29,20 +28,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Every outcome this wrapper hands out (from episodes and from {@link #reward()}) is counted
  * once in {@link #stats()}.
  */
-public final class GuardedEnvironment implements Environment {
+public final class GuardedEnvironment extends ForwardingEnvironment {
   /** Budget per call when none is given. */
   public static final Duration DEFAULT_BUDGET = Duration.ofSeconds(5);
 
   private static final ExecutorService SHARED = Executors.newCachedThreadPool(daemonThreads());
 
-  private final Environment inner;
   private final Duration budget;
   private final ExecutorService executor;
   private final OutcomeStats stats;
 
   private GuardedEnvironment(
       Environment inner, Duration budget, ExecutorService executor, OutcomeStats stats) {
-    this.inner = Objects.requireNonNull(inner, "inner");
+    super(inner);
     this.budget = Objects.requireNonNull(budget, "budget");
     this.executor = Objects.requireNonNull(executor, "executor");
     this.stats = Objects.requireNonNull(stats, "stats");
@@ -66,10 +64,6 @@ public final class GuardedEnvironment implements Environment {
     return new GuardedEnvironment(inner, budgetPerCall, executor, stats);
   }
 
-  public Environment inner() {
-    return inner;
-  }
-
   public OutcomeStats stats() {
     return stats;
   }
@@ -78,37 +72,8 @@ public final class GuardedEnvironment implements Environment {
     return budget;
   }
 
-  // Plain properties are read directly: they are fixed at creation and cannot hang.
-
-  @Override
-  public String name() {
-    return inner.name();
-  }
-
-  @Override
-  public String description() {
-    return inner.description();
-  }
-
-  @Override
-  public boolean multiTurn() {
-    return inner.multiTurn();
-  }
-
-  @Override
-  public int maxTurns() {
-    return inner.maxTurns();
-  }
-
-  @Override
-  public int maxTokensPerTurn() {
-    return inner.maxTokensPerTurn();
-  }
-
-  @Override
-  public List<String> stopTokens() {
-    return inner.stopTokens();
-  }
+  // Plain properties (name, turns, stop tokens, oracle, SFT corpus) are read directly through
+  // ForwardingEnvironment: they are fixed at creation and cannot hang.
 
   /**
    * The inner task, under the budget.
@@ -169,16 +134,6 @@ public final class GuardedEnvironment implements Environment {
       stats.record(o);
       return o;
     };
-  }
-
-  @Override
-  public Optional<List<String>> oracle(TaskSpec task) {
-    return inner.oracle(task);
-  }
-
-  @Override
-  public List<SftExample> sftCorpus(int n, long seed) {
-    return inner.sftCorpus(n, seed);
   }
 
   @Override

@@ -57,6 +57,25 @@ public final class Plugins {
     return names;
   }
 
+  /**
+   * Checks {@code paths} as {@link #load} does without loading them here (for a JVM that only
+   * starts others that will, such as {@code ./r3 compare}).
+   *
+   * @return the jars as absolute paths, in order
+   * @throws EnvConfigException naming the first jar that is missing, unreadable or broken
+   */
+  public static List<Path> verify(List<Path> paths) {
+    List<Path> out = new ArrayList<>();
+    for (Path p : paths) {
+      Path jar = p.toAbsolutePath().normalize();
+      check(jar);
+      if (!out.contains(jar)) {
+        out.add(jar);
+      }
+    }
+    return out;
+  }
+
   /** The jars loaded so far (absolute paths), e.g. to pass on to a child JVM. */
   public static synchronized List<Path> loaded() {
     return List.copyOf(jars);

@@ -3,7 +3,7 @@ package dev.r3.env;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.r3.env.FaultyEnvironment.Fault;
+import dev.r3.env.MisbehavingEnvironment.Fault;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -15,7 +15,7 @@ class GuardedEnvironmentTest {
   private static final Duration BUDGET = Duration.ofMillis(200);
 
   private static GuardedEnvironment guard(Fault fault) {
-    return GuardedEnvironment.wrap(new FaultyEnvironment(fault), BUDGET);
+    return GuardedEnvironment.wrap(new MisbehavingEnvironment(fault), BUDGET);
   }
 
   private static Outcome end(Turn t) {
@@ -47,7 +47,7 @@ class GuardedEnvironmentTest {
 
   @Test
   void stepPastTimeBudget_endsEpisodeAsFailed_andFreesTheThread() throws Exception {
-    FaultyEnvironment inner = new FaultyEnvironment(Fault.HANG_STEP);
+    MisbehavingEnvironment inner = new MisbehavingEnvironment(Fault.HANG_STEP);
     GuardedEnvironment env = GuardedEnvironment.wrap(inner, BUDGET);
     long t0 = System.nanoTime();
     Outcome o = end(env.start(1, Split.TRAIN).step("ok"));
@@ -65,7 +65,7 @@ class GuardedEnvironmentTest {
   void callThatIgnoresInterrupts_stillReturnsOnTime() {
     GuardedEnvironment env =
         GuardedEnvironment.wrap(
-            new FaultyEnvironment(Fault.IGNORE_INTERRUPT), Duration.ofMillis(50));
+            new MisbehavingEnvironment(Fault.IGNORE_INTERRUPT), Duration.ofMillis(50));
     long t0 = System.nanoTime();
     assertThat(end(env.start(1, Split.TRAIN).step("ok")).reason()).isEqualTo(Reasons.ENV_TIMEOUT);
     assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(250);
@@ -130,9 +130,9 @@ class GuardedEnvironmentTest {
     ExecutorService pool = Executors.newFixedThreadPool(2);
     try {
       GuardedEnvironment bad =
-          GuardedEnvironment.wrap(new FaultyEnvironment(Fault.HANG_STEP), BUDGET, pool, stats);
+          GuardedEnvironment.wrap(new MisbehavingEnvironment(Fault.HANG_STEP), BUDGET, pool, stats);
       GuardedEnvironment good =
-          GuardedEnvironment.wrap(new FaultyEnvironment(Fault.NONE), BUDGET, pool, stats);
+          GuardedEnvironment.wrap(new MisbehavingEnvironment(Fault.NONE), BUDGET, pool, stats);
       for (int i = 0; i < 3; i++) {
         end(bad.start(i, Split.TRAIN).step("ok"));
         assertThat(end(good.start(i, Split.TRAIN).step("ok")).reward()).isEqualTo(1.0);
@@ -169,7 +169,7 @@ class GuardedEnvironmentTest {
     pool.shutdownNow();
     GuardedEnvironment env =
         GuardedEnvironment.wrap(
-            new FaultyEnvironment(Fault.NONE), BUDGET, pool, new OutcomeStats());
+            new MisbehavingEnvironment(Fault.NONE), BUDGET, pool, new OutcomeStats());
     assertThat(env.start(1, Split.TRAIN).outcome())
         .map(Outcome::reason)
         .contains(Reasons.ENV_EXCEPTION);
@@ -178,7 +178,7 @@ class GuardedEnvironmentTest {
   @Test
   void budget_mustBePositive() {
     assertThatThrownBy(
-            () -> GuardedEnvironment.wrap(new FaultyEnvironment(Fault.NONE), Duration.ZERO))
+            () -> GuardedEnvironment.wrap(new MisbehavingEnvironment(Fault.NONE), Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -1,5 +1,6 @@
 package dev.r3.model;
 
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -9,30 +10,61 @@ import java.util.SplittableRandom;
  * Throughput of the two engines on one model, measured the same way every time so that runs can be
  * compared: trainer tokens/s (forward + backward + AdamW on full sequences) and rollout decode
  * tokens/s at a given batch width. A benchmark, not a test: nothing here asserts a speed.
+ *
+ * <p>Every figure comes twice: per second of wall time, and per second of this process's CPU time
+ * (all its threads: the engine's intra-op threads included). On a machine shared with other jobs
+ * the wall rate measures the queue for the cores as much as the work; the CPU-time rate measures
+ * the work (it still rises a little under contention: caches and memory bandwidth are shared too).
  */
 public final class ModelBenchmark {
   private ModelBenchmark() {}
 
-  /** Median and best seconds of {@code reps} timed calls. */
-  public record Timing(double medianSeconds, double bestSeconds, int reps) {
+  /**
+   * Median and best seconds of {@code reps} timed calls, and the median process CPU seconds per
+   * call (NaN where the JVM cannot tell).
+   */
+  public record Timing(
+      double medianSeconds, double bestSeconds, int reps, double medianCpuSeconds) {
     /**
      * From the seconds of each timed call (sorted in place); an even count takes the middle pair's
      * mean.
      */
     static Timing of(double[] seconds) {
-      Arrays.sort(seconds);
-      int n = seconds.length;
-      double median = n % 2 == 1 ? seconds[n / 2] : (seconds[n / 2 - 1] + seconds[n / 2]) / 2;
-      return new Timing(median, seconds[0], n);
+      double[] none = new double[seconds.length];
+      Arrays.fill(none, Double.NaN);
+      return of(seconds, none);
+    }
+
+    /** From wall and CPU seconds of each timed call (both sorted in place). */
+    static Timing of(double[] seconds, double[] cpuSeconds) {
+      return new Timing(median(seconds), seconds[0], seconds.length, median(cpuSeconds));
+    }
+
+    private static double median(double[] v) {
+      Arrays.sort(v);
+      int n = v.length;
+      return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     }
   }
+
+  /** Tokens per second of wall time and per second of process CPU time (medians of the calls). */
+  public record Rate(double tokensPerSecond, double tokensPerCpuSecond) {
+    static Rate of(double tokensPerCall, Timing t) {
+      return new Rate(tokensPerCall / t.medianSeconds(), tokensPerCall / t.medianCpuSeconds());
+    }
+  }
+
+  /**
+   * A decode figure: the rate, and the DJL arrays each decode step creates (every op result and
+   * every view is one: a count of the per-op calls the step pays overhead for).
+   */
+  public record DecodeRate(Rate rate, double arraysPerStep) {}
 
   /**
    * Trainer tokens per second: {@code batch} random sequences of {@code length} tokens, one AdamW
    * step each call (negative log-likelihood over every position), routing recomputed.
    */
-  public static double trainerTokensPerSecond(
-      ModelWeights w, int batch, int length, int warmup, int reps) {
+  public static Rate trainer(ModelWeights w, int batch, int length, int warmup, int reps) {
     List<Sequence> seqs = randomSequences(w.config(), batch, length, 7);
     Timing t;
     try (Trainer trainer = new Trainer(w, TrainerOptions.defaults())) {
@@ -44,14 +76,14 @@ public final class ModelBenchmark {
                   trainer.trainStep(
                       seqs, RoutingMode.RECOMPUTE, null, PolicyLoss.negativeLogLikelihood()));
     }
-    return (double) batch * length / t.medianSeconds();
+    return Rate.of((double) batch * length, t);
   }
 
   /**
    * Rollout decode tokens per second at batch width {@code batch}: prompts of 8 tokens, exactly
    * {@code newTokens} generated per sequence (EOS disabled), prefill included in the time.
    */
-  public static double decodeTokensPerSecond(
+  public static DecodeRate decode(
       ModelWeights w, RolloutOptions opts, int batch, int newTokens, int warmup, int reps) {
     List<int[]> prompts = new ArrayList<>();
     for (Sequence s : randomSequences(w.config(), batch, 8, 11)) {
@@ -59,10 +91,14 @@ public final class ModelBenchmark {
     }
     SamplingParams sp = new SamplingParams(1f, 1f, newTokens, -1, 5);
     Timing t;
+    double arrays;
     try (RolloutEngine engine = new RolloutEngine(w, opts.withPrefixCacheBytes(0))) {
       t = time(warmup, reps, () -> engine.generate(prompts, sp));
+      engine.countDecodeArrays(true);
+      engine.generate(prompts, sp);
+      arrays = engine.decodeArraysPerStep();
     }
-    return (double) batch * newTokens / t.medianSeconds();
+    return new DecodeRate(Rate.of((double) batch * newTokens, t), arrays);
   }
 
   /**
@@ -80,12 +116,24 @@ public final class ModelBenchmark {
       body.run();
     }
     double[] s = new double[reps];
+    double[] cpu = new double[reps];
     for (int i = 0; i < reps; i++) {
+      long c0 = processCpuNanos();
       long t0 = System.nanoTime();
       body.run();
       s[i] = (System.nanoTime() - t0) / 1e9;
+      cpu[i] = c0 < 0 ? Double.NaN : (processCpuNanos() - c0) / 1e9;
     }
-    return Timing.of(s);
+    return Timing.of(s, cpu);
+  }
+
+  /** CPU time of this process, all threads, in nanoseconds; -1 where the JVM cannot tell. */
+  static long processCpuNanos() {
+    if (ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getProcessCpuTime();
+    }
+    return -1;
   }
 
   private static List<Sequence> randomSequences(ModelConfig c, int batch, int length, long seed) {

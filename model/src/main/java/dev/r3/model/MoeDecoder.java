@@ -65,66 +65,6 @@ final class MoeDecoder {
     ExpertDispatch.Experts experts; // MoE only
   }
 
-  /**
-   * One forward call over {@code rows} x {@code width} token slots attending to {@code keys} key
-   * columns (the width new ones last). Host-side inputs; see the two engines for how they fill it.
-   */
-  static final class Window {
-    final int rows;
-    final int width;
-    final int keys;
-    final long[] ids; // rows*width token ids (any valid id on padding)
-    final long[] positions; // rows*width position within the unpadded sequence (0 on padding)
-    final boolean[]
-        computed; // rows*width: false for padding and already-cached tokens (outputs unused)
-    final float[] causal; // width*keys additive: 0 where key column <= query column, else MASKED
-    final float[] keyMask; // rows*keys additive: 0 for a real key of that row, else MASKED
-
-    /** Per MoE layer: rows*width*k expert ids to replay, or null to route by this model's top-k. */
-    final int[][] replay;
-
-    /**
-     * Filled by forward: per MoE layer, the rows*width*k expert ids used (descending gate when
-     * routed).
-     */
-    final int[][] used;
-
-    Window(
-        int rows,
-        int width,
-        int keys,
-        long[] ids,
-        long[] positions,
-        boolean[] computed,
-        float[] causal,
-        float[] keyMask,
-        int layers) {
-      this.rows = rows;
-      this.width = width;
-      this.keys = keys;
-      this.ids = ids;
-      this.positions = positions;
-      this.computed = computed;
-      this.causal = causal;
-      this.keyMask = keyMask;
-      this.replay = new int[layers][];
-      this.used = new int[layers][];
-    }
-
-    /**
-     * Causal mask for queries at columns {@code first .. first+width-1} over key columns 0..keys-1.
-     */
-    static float[] causal(int width, int keys, int first) {
-      float[] m = new float[width * keys];
-      for (int i = 0; i < width; i++) {
-        for (int j = first + i + 1; j < keys; j++) {
-          m[i * keys + j] = MASKED;
-        }
-      }
-      return m;
-    }
-  }
-
   /** Where attention keys come from: the new ones only (trainer) or a KV cache (rollout engine). */
   interface KvStore {
     /**
@@ -336,7 +276,7 @@ final class MoeDecoder {
    * MoE feed-forward of one layer: m (N, H) -> (N, H). Routes by the router's own top-k unless the
    * window replays ids for this layer; records the ids used in {@code win.used[li]}.
    */
-  private NDArray moe(int li, NDArray m, Views views, Window win, NDManager s) {
+  private NDArray moe(int li, NDArray m, Views views, DecoderWindow win, NDManager s) {
     Layer p = layers[li];
     ModelConfig c = config;
     int n = (int) m.getShape().get(0);
@@ -352,6 +292,15 @@ final class MoeDecoder {
       for (int i = 0; i < t.length; i++) {
         ids[i] = (int) t[i];
       }
+    } else if (partlyReplayed(ids)) { // -1 slots: routed by this model's top-k
+      long[] t = logits.topK(k, -1, true, true).get(1).toLongArray();
+      ids = ids.clone();
+      for (int i = 0; i < t.length; i++) {
+        if (ids[i] < 0) {
+          ids[i] = (int) t[i];
+        }
+      }
+      chosen = logits.gather(s.create(toLong(ids), new Shape(n, k)), 1);
     } else {
       chosen = c.normTopkProb() ? logits.gather(s.create(toLong(ids), new Shape(n, k)), 1) : null;
     }
@@ -367,6 +316,15 @@ final class MoeDecoder {
         gates.reshape(n, 1, k).batchMatMul(selected).reshape(n, c.hiddenSize())); // sum_i g_i y_i
   }
 
+  private static boolean partlyReplayed(int[] ids) {
+    for (int id : ids) {
+      if (id < 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static long[] toLong(int[] a) {
     long[] out = new long[a.length];
     for (int i = 0; i < a.length; i++) {
@@ -378,7 +336,7 @@ final class MoeDecoder {
   // ---------------------------------------------------------------- block and model
 
   /** Runs the window through every layer; returns the final-normed hidden states (R, W, H). */
-  NDArray forward(Window win, KvStore kv, NDManager s) {
+  NDArray forward(DecoderWindow win, KvStore kv, NDManager s) {
     ModelConfig c = config;
     int r = win.rows;
     int w = win.width;

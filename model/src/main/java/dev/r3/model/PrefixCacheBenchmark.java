@@ -20,6 +20,9 @@ public final class PrefixCacheBenchmark {
    * @param seconds wall time of all calls
    * @param hitRate cache hits per lookup (NaN without the cache)
    * @param cacheBytes bytes held by the cache at the end
+   * @param budget the cache's byte budget (0: no cache)
+   * @param nodes radix-tree nodes held at the end
+   * @param evictions nodes evicted during the scenario
    */
   public record Result(
       String scenario,
@@ -28,7 +31,10 @@ public final class PrefixCacheBenchmark {
       long computedTokens,
       double seconds,
       double hitRate,
-      long cacheBytes) {}
+      long cacheBytes,
+      long budget,
+      int nodes,
+      long evictions) {}
 
   /** Prefix reuse on (prompt sharing and a cache of {@code cacheBytes}) or off (neither). */
   public static RolloutOptions options(RolloutOptions base, boolean reuse, long cacheBytes) {
@@ -68,6 +74,25 @@ public final class PrefixCacheBenchmark {
       int promptLength,
       int newTokens,
       int observationTokens) {
+    return episodes(w, opts, episodes, 1, turns, promptLength, newTokens, observationTokens);
+  }
+
+  /**
+   * {@code problems} x {@code g} episodes of {@code turns} turns in one batch, the g episodes of a
+   * problem starting from one prompt (GRPO over whole episodes, as the pipeline plays them); each
+   * turn as in {@link #episodes(ModelWeights, RolloutOptions, int, int, int, int, int)}, every
+   * episode getting its own observations. Turn t of every episode draws from its own sampler
+   * stream, so the episodes of a problem diverge from their first turn.
+   */
+  public static Result episodes(
+      ModelWeights w,
+      RolloutOptions opts,
+      int problems,
+      int g,
+      int turns,
+      int promptLength,
+      int newTokens,
+      int observationTokens) {
     SamplingParams sp = new SamplingParams(1f, 1f, newTokens, -1, 4);
     SplittableRandom rnd = new SplittableRandom(19);
     try (RolloutEngine e = new RolloutEngine(w, opts)) {
@@ -75,8 +100,11 @@ public final class PrefixCacheBenchmark {
       PrefixCache.Stats before = e.prefixCacheStats();
       long t0 = System.nanoTime();
       List<int[]> seqs = new ArrayList<>();
-      for (int i = 0; i < episodes; i++) {
-        seqs.add(random(rnd, w.config(), promptLength));
+      for (int i = 0; i < problems; i++) {
+        int[] prompt = random(rnd, w.config(), promptLength);
+        for (int j = 0; j < g; j++) {
+          seqs.add(prompt);
+        }
       }
       for (int t = 0; t < turns; t++) {
         List<Generation> out = e.generate(seqs, sp.withSeed(t));
@@ -104,7 +132,10 @@ public final class PrefixCacheBenchmark {
         b.computedTokens() - a.computedTokens(),
         seconds,
         lookups == 0 ? Double.NaN : (double) (b.hits() - a.hits()) / lookups,
-        b.bytes());
+        b.bytes(),
+        opts.prefixCacheBytes(),
+        b.entries(),
+        b.evictions() - a.evictions());
   }
 
   private static int[] random(SplittableRandom rnd, ModelConfig c, int n) {

@@ -24,7 +24,13 @@ import java.util.Map;
  *       prefix's from its entry and the rest from this pass, so the record stays complete.
  * </ol>
  *
- * Prompts are right-aligned in {@code promptColumns} columns (left padding): column c of row u
+ * A prompt may come with the routing record its caller already holds for its first positions (an
+ * episode's earlier turns): the lookup stops where the cached routing differs from it, and the
+ * window replays it on the positions it computes again (after an eviction, in a fresh engine), so
+ * the KV of those positions comes from the recorded experts and the record stays the one the
+ * earlier turns were scored with.
+ *
+ * <p>Prompts are right-aligned in {@code promptColumns} columns (left padding): column c of row u
  * holds the token at position {@code c - rowPad[u]}.
  */
 final class PromptPrefill {
@@ -33,6 +39,7 @@ final class PromptPrefill {
   private final PrefixCache prefixCache;
   private final NDManager call;
   private final int[][] prompt; // per sequence
+  private final RoutingRecord[] recorded; // per sequence, or null: routing held for its prefix
   private final int promptColumns;
   private final int capacity;
   private final int layers;
@@ -42,6 +49,7 @@ final class PromptPrefill {
   // deduplicatePrompts
   private int[] uniqueRow; // sequence -> row of its prompt
   private int[][] uniquePrompt; // row -> prompt
+  private RoutingRecord[] uniqueRecorded; // row -> routing held for its prefix, or null
   private int[] rowPad; // row -> columns before its first token
   // lookUpCachedPrefixes
   private PrefixCache.Hit[] hits; // row -> stored prefix, or null
@@ -57,6 +65,7 @@ final class PromptPrefill {
       PrefixCache prefixCache,
       NDManager call,
       int[][] prompt,
+      RoutingRecord[] recorded,
       int promptColumns,
       int capacity,
       boolean sharePrompts) {
@@ -66,6 +75,7 @@ final class PromptPrefill {
     this.prefixCache = prefixCache;
     this.call = call;
     this.prompt = prompt;
+    this.recorded = recorded;
     this.promptColumns = promptColumns;
     this.capacity = capacity;
     this.layers = config.numLayers();
@@ -76,8 +86,16 @@ final class PromptPrefill {
   PromptPrefill run() {
     deduplicatePrompts();
     lookUpCachedPrefixes();
-    MoeDecoder.Window win = prefillWindow();
-    collectPromptRouting(win);
+    try {
+      DecoderWindow win = prefillWindow();
+      collectPromptRouting(win);
+    } finally {
+      for (PrefixCache.Hit h : hits) {
+        if (h != null) {
+          h.release();
+        }
+      }
+    }
     return this;
   }
 
@@ -116,19 +134,23 @@ final class PromptPrefill {
   private void deduplicatePrompts() {
     Map<List<Integer>, Integer> seen = new HashMap<>();
     List<int[]> uniq = new ArrayList<>();
+    List<RoutingRecord> uniqRecorded = new ArrayList<>();
     uniqueRow = new int[prompt.length];
     for (int b = 0; b < prompt.length; b++) {
-      List<Integer> key =
-          sharePrompts ? Arrays.stream(prompt[b]).boxed().toList() : List.of(-1 - b); // unique
+      RoutingRecord r = recorded == null ? null : recorded[b];
+      // Rows are shared by identical prompts holding identical records (or none).
+      List<Integer> key = sharePrompts ? promptKey(prompt[b], r) : List.of(-1 - b); // unique
       Integer u = seen.get(key);
       if (u == null) {
         u = uniq.size();
         seen.put(key, u);
         uniq.add(prompt[b]);
+        uniqRecorded.add(r);
       }
       uniqueRow[b] = u;
     }
     uniquePrompt = uniq.toArray(new int[0][]);
+    uniqueRecorded = uniqRecorded.toArray(new RoutingRecord[0]);
     rowPad = new int[uniquePrompt.length];
     for (int u = 0; u < uniquePrompt.length; u++) {
       rowPad[u] = promptColumns - uniquePrompt[u].length;
@@ -141,7 +163,8 @@ final class PromptPrefill {
     first = promptColumns - 1;
     long computed = 0;
     for (int u = 0; u < rows; u++) {
-      hits[u] = prefixCache.enabled() ? prefixCache.lookup(uniquePrompt[u]) : null;
+      hits[u] =
+          prefixCache.enabled() ? prefixCache.lookup(uniquePrompt[u], uniqueRecorded[u]) : null;
       first = Math.min(first, rowPad[u] + cached(u));
       computed += uniquePrompt[u].length - cached(u);
     }
@@ -155,13 +178,17 @@ final class PromptPrefill {
   /** Called per layer after the window's own entries are written: cached prefixes win. */
   private void restoreCachedPrefixes(int layer, NDManager scope) {
     for (int u = 0; u < hits.length; u++) {
-      if (hits[u] != null) {
-        cache.restore(layer, u, rowPad[u], hits[u].entry().kv, hits[u].length(), scope);
+      if (hits[u] == null) {
+        continue;
+      }
+      for (PrefixSegment seg : hits[u].segments()) {
+        int used = Math.min(seg.length(), hits[u].length() - seg.start);
+        cache.restore(layer, u, rowPad[u] + seg.start, seg.kv, used, scope);
       }
     }
   }
 
-  private MoeDecoder.Window prefillWindow() {
+  private DecoderWindow prefillWindow() {
     int rows = uniquePrompt.length;
     cache = new BatchKvCache(call, config, rows, capacity);
     int width = promptColumns - first;
@@ -182,17 +209,18 @@ final class PromptPrefill {
       }
       Arrays.fill(keyMask, u * promptColumns, u * promptColumns + rowPad[u], MoeDecoder.MASKED);
     }
-    MoeDecoder.Window win =
-        new MoeDecoder.Window(
+    DecoderWindow win =
+        new DecoderWindow(
             rows,
             width,
             promptColumns,
             ids,
             positions,
             computed,
-            MoeDecoder.Window.causal(width, promptColumns, first),
+            DecoderWindow.causal(width, promptColumns, first),
             keyMask,
             layers);
+    replayRecordedRouting(win);
     try (NDManager s = call.newSubManager()) {
       MoeDecoder.KvStore store =
           (l, kNew, vNew, scope) -> {
@@ -207,7 +235,7 @@ final class PromptPrefill {
     return win;
   }
 
-  private void collectPromptRouting(MoeDecoder.Window win) {
+  private void collectPromptRouting(DecoderWindow win) {
     int rows = uniquePrompt.length;
     promptRoute = new int[rows][];
     for (int u = 0; u < rows; u++) {
@@ -215,7 +243,7 @@ final class PromptPrefill {
       int[] r = new int[len * layers * k];
       int cached = cached(u);
       if (cached > 0 && k > 0) {
-        System.arraycopy(hits[u].entry().routing.toIntArray(), 0, r, 0, cached * layers * k);
+        System.arraycopy(hits[u].routingIds(), 0, r, 0, cached * layers * k);
       }
       for (int p = cached; p < len && k > 0; p++) {
         int slot = u * win.width + (rowPad[u] + p - first);
@@ -225,6 +253,52 @@ final class PromptPrefill {
       }
       promptRoute[u] = r;
     }
+  }
+
+  /**
+   * Makes the window replay each row's recorded routing on the positions it computes (-1 elsewhere:
+   * routed by the model).
+   */
+  private void replayRecordedRouting(DecoderWindow win) {
+    if (k == 0) {
+      return;
+    }
+    boolean any = false;
+    for (RoutingRecord r : uniqueRecorded) {
+      any |= r != null && r.positions() > 0;
+    }
+    if (!any) {
+      return;
+    }
+    for (int l = 0; l < layers; l++) {
+      int[] ids = new int[win.rows * win.width * k];
+      Arrays.fill(ids, -1);
+      for (int u = 0; u < win.rows; u++) {
+        RoutingRecord r = uniqueRecorded[u];
+        int upTo = r == null ? 0 : r.positions();
+        for (int p = cached(u); p < upTo; p++) {
+          int slot = u * win.width + (rowPad[u] + p - first);
+          for (int j = 0; j < k; j++) {
+            ids[slot * k + j] = r.expert(p, l, j);
+          }
+        }
+      }
+      win.replay[l] = ids;
+    }
+  }
+
+  private static List<Integer> promptKey(int[] tokens, RoutingRecord r) {
+    List<Integer> key = new ArrayList<>(tokens.length + 1);
+    for (int t : tokens) {
+      key.add(t);
+    }
+    key.add(-1); // separator: the record's ids follow
+    if (r != null) {
+      for (int id : r.toIntArray()) {
+        key.add(id);
+      }
+    }
+    return key;
   }
 
   private int cached(int u) {

@@ -1,6 +1,5 @@
 package dev.r3.model;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -36,6 +35,7 @@ final class RolloutCall {
   private int[] pad; // per sequence: columns before its first token
   private BatchKvCache cache;
   private int[] rowSeq; // cache row -> sequence
+  private final RolloutEngine.DecodeCounter counter;
 
   RolloutCall(
       MoeDecoder model,
@@ -43,8 +43,10 @@ final class RolloutCall {
       List<int[]> prompts,
       SamplingParams params,
       TurnOptions turn,
-      NDManager call) {
+      NDManager call,
+      RolloutEngine.DecodeCounter counter) {
     this.model = model;
+    this.counter = counter;
     this.config = model.config;
     this.prefixCache = prefixCache;
     this.call = call;
@@ -85,6 +87,7 @@ final class RolloutCall {
                 prefixCache,
                 call,
                 prompt,
+                recorded(),
                 promptColumns,
                 capacity,
                 prefixCache.sharesPrompts())
@@ -189,8 +192,8 @@ final class RolloutCall {
       }
       Arrays.fill(keyMask, r * keyCount, r * keyCount + pad[b], MoeDecoder.MASKED);
     }
-    MoeDecoder.Window win =
-        new MoeDecoder.Window(
+    DecoderWindow win =
+        new DecoderWindow(
             rows, 1, keyCount, ids, positions, computed, new float[keyCount], keyMask, layers);
     float[] logits;
     try (NDManager s = call.newSubManager()) {
@@ -200,6 +203,7 @@ final class RolloutCall {
             return cache.columns(l, keyCount, scope);
           };
       logits = model.logits(model.forward(win, store, s)).toFloatArray(); // (R, 1, V)
+      counter.step(s);
     }
     int v = config.vocabSize();
     for (int r = 0; r < rows; r++) {
@@ -244,9 +248,25 @@ final class RolloutCall {
       int fed = prompt[b].length + count[b] - 1; // tokens whose KV exists: all but the last sampled
       int[] tokens = Arrays.copyOf(prompt[b], fed);
       System.arraycopy(generated[b], 0, tokens, prompt[b].length, fed - prompt[b].length);
-      NDArray kv = cache.copyRow(r, pad[b], fed, prefixCache.manager());
-      prefixCache.put(tokens, kv, record(b, fed));
+      int row = r;
+      int column = pad[b];
+      prefixCache.insert(
+          tokens,
+          record(b, fed),
+          (from, len, into) -> cache.copyRow(row, column + from, len, into));
     }
+  }
+
+  /** Per sequence, the routing its caller holds for its prompt's first positions, or null. */
+  private RoutingRecord[] recorded() {
+    if (turn.recorded() == null) {
+      return null;
+    }
+    RoutingRecord[] out = new RoutingRecord[n];
+    for (int b = 0; b < n; b++) {
+      out[b] = turn.recorded(b, n);
+    }
+    return out;
   }
 
   private RoutingRecord record(int b, int positions) {

@@ -30,6 +30,7 @@ public final class RolloutEngine implements AutoCloseable {
   private final NDManager manager;
   private final MoeDecoder model;
   private final PrefixCache prefixCache;
+  private final DecodeCounter decodeCounter = new DecodeCounter();
 
   public RolloutEngine(ModelWeights weights, RolloutOptions opts) {
     this.config = weights.config();
@@ -51,6 +52,37 @@ public final class RolloutEngine implements AutoCloseable {
   /** Dispatch override for tests and benchmarks (AUTO picks by token count). */
   void setDispatch(ExpertDispatch.Mode d) {
     model.dispatch.mode = d;
+  }
+
+  /**
+   * Benchmarks: from now on, count the DJL arrays (op results and views) each decode step creates.
+   * Off by default: counting walks the step's arrays once per step.
+   */
+  synchronized void countDecodeArrays(boolean on) {
+    decodeCounter.enabled = on;
+    decodeCounter.steps = 0;
+    decodeCounter.arrays = 0;
+  }
+
+  /** Mean arrays per decode step since counting started; NaN before any step. */
+  synchronized double decodeArraysPerStep() {
+    return decodeCounter.steps == 0
+        ? Double.NaN
+        : (double) decodeCounter.arrays / decodeCounter.steps;
+  }
+
+  /** Arrays created per decode step, summed while enabled (benchmarks only). */
+  static final class DecodeCounter {
+    boolean enabled;
+    long steps;
+    long arrays;
+
+    void step(NDManager scope) {
+      if (enabled) {
+        steps++;
+        arrays += scope.getManagedArrays().size();
+      }
+    }
   }
 
   /** Prefix-cache counters (lookups, hits, reused tokens, stored entries and bytes). */
@@ -121,8 +153,36 @@ public final class RolloutEngine implements AutoCloseable {
         }
       }
     }
+    for (int i = 0; i < prompts.size(); i++) {
+      checkRecorded(i, prompts.get(i), turn.recorded(i, prompts.size()));
+    }
     try (NDManager call = manager.newSubManager()) {
-      return new RolloutCall(model, prefixCache, prompts, params, turn, call).run();
+      return new RolloutCall(model, prefixCache, prompts, params, turn, call, decodeCounter).run();
+    }
+  }
+
+  private void checkRecorded(int i, int[] prompt, RoutingRecord r) {
+    if (r == null) {
+      return;
+    }
+    int k = config.isMoe() ? config.topK() : 0;
+    if (r.positions() > prompt.length
+        || (k > 0
+            && r.positions() > 0
+            && (r.layers() != config.numLayers()
+                || r.k() != k
+                || r.numExperts() != config.numExperts()))) {
+      throw new IllegalArgumentException(
+          "prompt "
+              + i
+              + ": its recorded routing "
+              + r.shape()
+              + " does not fit a prompt of "
+              + prompt.length
+              + " tokens on "
+              + config.numLayers()
+              + " layers with top-"
+              + k);
     }
   }
 }

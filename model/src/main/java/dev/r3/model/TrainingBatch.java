@@ -15,7 +15,7 @@ final class TrainingBatch {
   final int width;
   final long[] targets;
   final float[] trained;
-  final MoeDecoder.Window window;
+  final DecoderWindow window;
   private final ModelConfig config;
 
   /**
@@ -91,14 +91,14 @@ final class TrainingBatch {
       }
     }
     this.window =
-        new MoeDecoder.Window(
+        new DecoderWindow(
             rows,
             width,
             width,
             ids,
             positions,
             computed,
-            MoeDecoder.Window.causal(width, width, 0),
+            DecoderWindow.causal(width, width, 0),
             keyMask,
             config.numLayers());
   }

@@ -313,4 +313,28 @@ class RolloutEngineTest {
       assertThat(differing).isLessThanOrEqualTo(1);
     }
   }
+
+  @Test
+  void decodeArrayCount_isKeptOnlyWhileCounting_andCountsEveryOpOfAStep() {
+    ModelWeights w = ModelWeights.random(Tiny.moe(0.1f), 25);
+    try (RolloutEngine e =
+        new RolloutEngine(w, RolloutOptions.defaults().withPrefixCacheBytes(0))) {
+      e.generate(List.of(MID, LONG), sampling(6, 3));
+      assertThat(e.decodeArraysPerStep()).isNaN();
+      e.countDecodeArrays(true);
+      e.generate(List.of(MID, LONG), sampling(6, 3));
+      // at least a few ops per layer (norms, projections, attention, router, experts)
+      assertThat(e.decodeArraysPerStep()).isGreaterThan(20.0 * w.config().numLayers());
+      e.countDecodeArrays(false);
+      assertThat(e.decodeArraysPerStep()).isNaN();
+      assertThat(e.liveArrays()).isEqualTo(liveAfterLoad(w)); // counting keeps no array alive
+    }
+  }
+
+  private static int liveAfterLoad(ModelWeights w) {
+    try (RolloutEngine fresh =
+        new RolloutEngine(w, RolloutOptions.defaults().withPrefixCacheBytes(0))) {
+      return fresh.liveArrays();
+    }
+  }
 }

@@ -12,7 +12,7 @@ import java.util.Map;
  * weight-sync bytes and seconds, and bytes per trajectory on the wire. Written by the learner
  * node's actors, read when the summary is written: every method is synchronized.
  */
-public final class ClusterRecord {
+final class ClusterRecord {
   private final Map<String, Member> members = new LinkedHashMap<>();
   private final List<Map<String, Object>> syncs = new ArrayList<>();
   private int nodesLost;

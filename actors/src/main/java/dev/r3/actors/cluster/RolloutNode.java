@@ -34,7 +34,7 @@ import org.apache.pekko.cluster.typed.Subscribe;
  *
  * <p>Not restarted: it is the node.
  */
-public final class RolloutNode {
+final class RolloutNode {
 
   // ---- protocol (internal only: nothing else talks to it) ----
   sealed interface Command extends NoSerializationVerificationNeeded
@@ -204,7 +204,12 @@ public final class RolloutNode {
             config.env().name(),
             config.rollout().precision(),
             settings.workersPerNode());
-    RolloutBackends b = backends.apply(config);
+    RolloutBackends b;
+    try {
+      b = backends.apply(config); // loads the run's plugin jars: a missing one ends the node here
+    } catch (RuntimeException e) {
+      return finish(false, "cannot build this run's rollouts here: " + e.getMessage());
+    }
     ActorRef<WeightsCache.Command> cache =
         ctx.spawn(WeightsCache.create(settings, node), "weights");
     R3Config c = config;

@@ -1,8 +1,8 @@
 package dev.r3.actors.cluster;
 
 import dev.r3.actors.config.R3Config;
+import dev.r3.actors.learning.EpisodePlayer;
 import dev.r3.actors.learning.GroupPlayer;
-import dev.r3.actors.pipeline.Coordinator;
 import dev.r3.actors.pipeline.EnvironmentActor;
 import dev.r3.actors.pipeline.GroupRollout;
 import dev.r3.actors.pipeline.ReplayBuffer;
@@ -99,7 +99,7 @@ public final class RolloutStation {
                             backends.tasks().open(),
                             backends.tokenizer(),
                             sampling,
-                            Coordinator.budgets(config)),
+                            EpisodePlayer.Budgets.of(config)),
                         w -> cache.tell(new WeightsCache.Subscribe(w))))
                 .onFailure(backoff),
             "worker");

@@ -22,7 +22,7 @@ import java.util.Map;
  * <p>Layout (little-endian): magic "R3W1", transport (1 byte), config JSON (int length + UTF-8),
  * tensor count, then per tensor: name (int length + UTF-8), rank, dims, values.
  */
-public final class WeightsCodec {
+final class WeightsCodec {
   private WeightsCodec() {}
 
   private static final int MAGIC = 0x52335731; // "R3W1"

@@ -3,6 +3,7 @@ package dev.r3.actors.djl;
 import ai.djl.ndarray.NDArray;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.ports.PolicyTrainer;
+import dev.r3.model.ModelConfig;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.OptimizerState;
 import dev.r3.model.PolicyLoss;
@@ -62,6 +63,11 @@ public final class DjlTrainer implements PolicyTrainer {
         a.misHigh(),
         a.decoupledPpo(),
         a.klCoef());
+  }
+
+  @Override
+  public ModelConfig config() {
+    return trainer.config();
   }
 
   @Override

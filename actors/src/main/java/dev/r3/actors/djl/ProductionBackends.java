@@ -11,6 +11,7 @@ import dev.r3.env.Environment;
 import dev.r3.env.Environments;
 import dev.r3.env.FaultyEnvironment;
 import dev.r3.env.GuardedEnvironment;
+import dev.r3.env.Plugins;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.io.Checkpoint;
 import java.io.IOException;
@@ -35,14 +36,17 @@ public final class ProductionBackends {
 
   /**
    * What a rollout node needs (environments, tokenizer, engines): no warm start and no weights,
-   * which come from the learner.
+   * which come from the learner. The run's plugin jars ({@code r3.env.plugins}, the learner's
+   * paths) are loaded here first: a node without the same jar at that path fails at start naming it
+   * ({@link dev.r3.env.EnvConfigException}).
    */
   public static RolloutBackends rollouts(R3Config c) {
+    Plugins.load(c.env().plugins().stream().map(Path::of).toList());
     Environment env = Environments.create(c.env().name(), c.env().params());
     return new RolloutBackends(
         () -> new EnvTask(GuardedEnvironment.wrap(env)),
         new EnvTokenizer(CharTokenizer.standard()),
-        new DjlGenerators(c.rollout().precision()));
+        new DjlGenerators(c.rollout().precision(), (long) c.rollout().prefixCacheMb() << 20));
   }
 
   /**

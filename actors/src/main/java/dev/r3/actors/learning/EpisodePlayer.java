@@ -1,5 +1,6 @@
 package dev.r3.actors.learning;
 
+import dev.r3.actors.config.R3Config;
 import dev.r3.actors.ports.Generator;
 import dev.r3.actors.ports.Task;
 import dev.r3.actors.ports.Tokenizer;
@@ -36,7 +37,10 @@ import java.util.concurrent.TimeoutException;
  * sampled them with) and observation tokens (mask 0). Its routing record covers all T - 1
  * positions: each call adds the positions no earlier call fed (the last sampled token of the
  * previous turn and the observation, which the engine routed when it prefilled them, then the new
- * turn); see {@link RoutingPieces}.
+ * turn); see {@link RoutingPieces}. Each turn hands the engine the record held so far, which it
+ * replays wherever it prefills those positions again (an evicted prefix, a fresh engine), so the KV
+ * a turn attends to comes from the experts its record names; a turn whose earlier positions come
+ * back routed otherwise is an error naming the episode.
  */
 public final class EpisodePlayer {
   /** Sampler streams per episode: turn t of episode j draws from stream j * TURN_STREAMS + t. */
@@ -58,6 +62,11 @@ public final class EpisodePlayer {
   public record Budgets(Duration parkAfter, Duration episode) {
     public static final Budgets DEFAULT =
         new Budgets(Duration.ofMillis(50), Duration.ofSeconds(60));
+
+    /** A run's budgets ({@code r3.env.park-after}, {@code r3.env.episode-timeout}). */
+    public static Budgets of(R3Config config) {
+      return new Budgets(config.env().parkAfter(), config.env().episodeTimeout());
+    }
   }
 
   /**
@@ -151,12 +160,15 @@ public final class EpisodePlayer {
   private void playTurn(Generator g, SamplingParams params, List<Live> ready) {
     List<int[]> prompts = new ArrayList<>(ready.size());
     long[] streams = new long[ready.size()];
+    RoutingRecord[] recorded = new RoutingRecord[ready.size()];
     for (int i = 0; i < ready.size(); i++) {
       Live l = ready.get(i);
       prompts.add(Arrays.copyOf(l.tokens, l.length));
       streams[i] = l.start.stream() * TURN_STREAMS + l.turns;
+      recorded[i] = l.routing.positions() == 0 ? null : l.routing.complete(l.routing.positions());
     }
-    List<Generation> out = g.generateTurn(prompts, params, new TurnOptions(stopIds, streams));
+    List<Generation> out =
+        g.generateTurn(prompts, params, new TurnOptions(stopIds, streams, recorded));
     if (out.size() != ready.size()) {
       throw new IllegalStateException(
           "generator returned " + out.size() + " completions for " + ready.size() + " prompts");
@@ -291,7 +303,16 @@ public final class EpisodePlayer {
                 + all.length
                 + " tokens");
       }
-      routing.add(routing.positions(), r.slice(routing.positions(), r.positions()));
+      int held = routing.positions();
+      if (held > 0 && !r.prefix(held).equals(routing.complete(held))) {
+        throw new IllegalStateException(
+            "episode "
+                + start.id()
+                + ": the engine routed the earlier turns' "
+                + held
+                + " positions otherwise than their record (a re-prefill that did not replay it)");
+      }
+      routing.add(held, r.slice(held, r.positions()));
       grow(all.length);
       for (int t = length; t < all.length; t++) {
         tokens[t] = all[t];

@@ -82,7 +82,7 @@ public final class RlStep {
     List<float[]> mu = new ArrayList<>(n);
     List<RoutingRecord> rolloutRouting = new ArrayList<>(n);
     long trainedTokens = 0;
-    ModelConfig mc = trainer.weights().config();
+    ModelConfig mc = trainer.config(); // not weights(): that copies every parameter to the host
     for (Trajectory t : trajs) {
       seqs.add(t.sequence());
       mu.add(alignedBehaviour(t));

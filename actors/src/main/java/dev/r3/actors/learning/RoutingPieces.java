@@ -8,7 +8,7 @@ import dev.r3.model.RoutingRecord;
  * routed_experts_start_len}). A piece that starts anywhere else (a lost or a reordered piece) is an
  * error naming the trajectory, never a silent gap or overlap.
  */
-public final class RoutingPieces {
+final class RoutingPieces {
   private final String trajectory;
   private RoutingRecord record;
 

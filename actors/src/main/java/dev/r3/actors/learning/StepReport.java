@@ -14,4 +14,37 @@ public record StepReport(
     LedgerCounts ledger,
     double rolloutTokensPerSecond,
     double trainTokensPerSecond,
-    double learnerBusyFrac) {}
+    double learnerBusyFrac) {
+
+  /**
+   * The report of the step that published {@code version} from a batch of {@code trajectories} that
+   * left the buffer with {@code batchLedger}: the batch now counts as trained.
+   *
+   * @param wallSeconds wall time since the previous step ended
+   */
+  public static StepReport of(
+      long version,
+      StepStats stats,
+      LedgerCounts batchLedger,
+      long trajectories,
+      double rolloutTokensPerSecond,
+      double wallSeconds) {
+    LedgerCounts l = batchLedger;
+    LedgerCounts ledger =
+        new LedgerCounts(
+            l.produced(),
+            l.trained() + trajectories,
+            l.inTraining() - trajectories,
+            l.buffered(),
+            l.dropped(),
+            l.abandonedGroups());
+    return new StepReport(
+        version,
+        version,
+        stats,
+        ledger,
+        rolloutTokensPerSecond,
+        stats.trainedTokens() / Math.max(1e-9, stats.seconds()),
+        Math.min(1.0, stats.seconds() / Math.max(1e-9, wallSeconds)));
+  }
+}

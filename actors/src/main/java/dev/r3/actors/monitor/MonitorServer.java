@@ -33,7 +33,7 @@ import org.apache.pekko.stream.javadsl.Source;
  * use falls back to a free one. With a token set, every request must carry it ({@code
  * Authorization: Bearer TOKEN}, or {@code ?token=TOKEN} for the browser's page and event stream).
  */
-public final class MonitorServer {
+final class MonitorServer {
   private static final Duration ASK = Duration.ofSeconds(5);
   private static final Duration PUSH_EVERY = Duration.ofMillis(500);
   private static final int PAGE_ROWS = 2000;

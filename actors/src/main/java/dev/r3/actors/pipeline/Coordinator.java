@@ -4,13 +4,11 @@ import dev.r3.actors.chaos.Chaos;
 import dev.r3.actors.chaos.ChaosLog;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.learning.DropReason;
-import dev.r3.actors.learning.EpisodePlayer;
 import dev.r3.actors.learning.Evaluator;
 import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.StepReport;
 import dev.r3.actors.learning.WeightsSnapshot;
 import dev.r3.actors.monitor.Monitor;
-import dev.r3.actors.monitor.MonitorSettings;
 import dev.r3.actors.monitor.Supervised;
 import dev.r3.actors.ports.Backends;
 import dev.r3.actors.run.ProgressBar;
@@ -18,12 +16,10 @@ import dev.r3.actors.run.Resume;
 import dev.r3.actors.run.RunCheckpoints;
 import dev.r3.actors.run.RunFiles;
 import dev.r3.actors.run.RunFiles.RunSummary;
-import dev.r3.actors.run.RunStatus;
 import dev.r3.actors.run.StepRow;
 import dev.r3.actors.run.TrainingState;
 import dev.r3.actors.wire.WireMessage;
 import dev.r3.model.OptimizerState;
-import dev.r3.model.SamplingParams;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -99,23 +95,6 @@ public final class Coordinator {
 
   private record ChildStopped(String who) implements Command, NoSerializationVerificationNeeded {}
 
-  public static Behavior<Command> create(
-      R3Config config, Backends backends, RunFiles files, CompletableFuture<RunSummary> done) {
-    return create(config, backends, files, done, null);
-  }
-
-  /**
-   * @param resume the checkpoint to continue from; null for a new run
-   */
-  public static Behavior<Command> create(
-      R3Config config,
-      Backends backends,
-      RunFiles files,
-      CompletableFuture<RunSummary> done,
-      Resume resume) {
-    return create(config, backends, files, done, resume, Topology.local());
-  }
-
   /**
    * @param topology where the rollout side comes from (this JVM, or a cluster)
    */
@@ -138,9 +117,28 @@ public final class Coordinator {
       Resume resume,
       Topology topology,
       CompletableFuture<String> monitorUrl) {
+    return create(
+        config,
+        backends,
+        files,
+        done,
+        resume,
+        topology,
+        PipelineSpawner.spawning(config, backends, topology, monitorUrl));
+  }
+
+  /** With {@code pipeline}: what the coordinator spawns (a test gives it probes). */
+  static Behavior<Command> create(
+      R3Config config,
+      Backends backends,
+      RunFiles files,
+      CompletableFuture<RunSummary> done,
+      Resume resume,
+      Topology topology,
+      PipelineSpawner pipeline) {
     return Behaviors.setup(
         ctx ->
-            new Coordinator(ctx, config, backends, files, done, resume, topology, monitorUrl)
+            new Coordinator(ctx, config, backends, files, done, resume, topology, pipeline)
                 .behavior());
   }
 
@@ -149,10 +147,8 @@ public final class Coordinator {
   private final R3Config config;
   private final Backends backends;
   private final Topology topology;
+  private final PipelineSpawner pipeline;
   private RunFiles files; // reopened when a learner restart rewinds the run
-  private final CompletableFuture<RunSummary> done;
-  private final Executor blocking;
-  private final Evaluator evaluator;
   private final ProgressBar progress;
   // Read by the workers' subscription callback on their threads; replaced by a learner restart.
   private volatile ActorRef<Learner.Command> learner;
@@ -162,7 +158,7 @@ public final class Coordinator {
   private final Chaos chaos;
   private final ActorRef<ReplayBuffer.Command> buffer;
   private final ActorRef<Monitor.Command> monitor;
-  private final Supervised supervised;
+  private final RunEnding ending;
   private final RunCheckpoints history;
   private final List<Path> checkpoints = new ArrayList<>();
   private final java.util.Set<Long> checkpointed = new java.util.HashSet<>(); // steps written
@@ -181,33 +177,22 @@ public final class Coordinator {
       CompletableFuture<RunSummary> done,
       Resume resume,
       Topology topology,
-      CompletableFuture<String> monitorUrl) {
+      PipelineSpawner pipeline) {
     this.ctx = ctx;
     this.topology = topology;
+    this.pipeline = pipeline;
     this.config = config;
     this.backends = backends;
     this.files = files;
-    this.done = done;
-    this.blocking =
+    Executor blocking =
         ctx.getSystem()
             .dispatchers()
-            .lookup(DispatcherSelector.fromConfig("r3-rollout-dispatcher"));
+            .lookup(DispatcherSelector.fromConfig("r3-background-dispatcher"));
     this.history = new RunCheckpoints(config, backends, files, blocking, resume);
     this.chaos =
         backends.chaos().enabled() || !config.chaos().enabled()
             ? backends.chaos()
             : new Chaos(config.chaos(), new ChaosLog());
-    var r = config.rollout();
-    int eos = backends.tokenizer().eosId();
-    this.evaluator =
-        new Evaluator(
-            backends.tasks(),
-            backends.tokenizer(),
-            backends.generators(),
-            config.experiment().seed(),
-            config.eval().size(),
-            new SamplingParams(config.eval().temperature(), 1f, r.maxNewTokens(), eos, 0),
-            budgets(config));
     this.progress =
         new ProgressBar(
             System.err, config.experiment().totalSteps(), config.experiment().progressBar());
@@ -216,9 +201,7 @@ public final class Coordinator {
             "experiment {} -> {}\n{}", config.experiment().name(), files.dir(), config.tableText());
 
     // ---- the monitor: every actor below reports its life to it (Supervised.report) ----
-    monitor =
-        ctx.spawn(Monitor.create(MonitorSettings.from(config.source()), monitorUrl), "monitor");
-    supervised = new Supervised(monitor);
+    monitor = pipeline.monitor(ctx);
     monitor.tell(
         new Monitor.RunStarted(
             config.experiment().name(),
@@ -226,6 +209,7 @@ public final class Coordinator {
             config.experiment().totalSteps(),
             config.table()));
     Supervised.self(monitor, ctx, "coordinator");
+    ending = new RunEnding(config, history, topology, chaos, monitor, done, ctx.getLog());
 
     // ---- the pipeline ----
     TrainingState from = resume == null ? null : resume.state();
@@ -235,27 +219,16 @@ public final class Coordinator {
             : new Learner.Origin(
                 from.version(), resume.weights(), resume.optimizer(), from.nextGroupId(), null);
     spawnLearner(origin);
-    topology.monitor(supervised);
-    GroupRunner crew = topology.rollouts(ctx, config, backends, () -> learner, chaos);
     buffer =
-        ctx.spawn(
-            supervised.report(
-                "buffer",
-                ReplayBuffer.create(
-                    config,
-                    backends.initialWeights().config(),
-                    crew,
-                    from == null
-                        ? ReplayBuffer.Origin.FRESH
-                        : new ReplayBuffer.Origin(
-                            from.version(),
-                            from.nextGroupId(),
-                            from.acceptedGroups(),
-                            from.ledger()),
-                    chaos)),
-            "buffer");
+        pipeline.buffer(
+            ctx,
+            from == null
+                ? ReplayBuffer.Origin.FRESH
+                : new ReplayBuffer.Origin(
+                    from.version(), from.nextGroupId(), from.acceptedGroups(), from.ledger()),
+            () -> learner,
+            chaos);
     ctx.watchWith(buffer, new ChildStopped("buffer"));
-    topology.bufferStarted(buffer);
     learner.tell(new Learner.Start(buffer));
     if (from == null) {
       evaluate(0, new WeightsSnapshot(0, backends.initialWeights()));
@@ -269,11 +242,6 @@ public final class Coordinator {
               resume.checkpoint(),
               resume.forced().isEmpty() ? "" : " with changed settings " + resume.forced());
     }
-  }
-
-  /** The environment time budgets of multi-turn episodes. */
-  public static EpisodePlayer.Budgets budgets(R3Config config) {
-    return new EpisodePlayer.Budgets(config.env().parkAfter(), config.env().episodeTimeout());
   }
 
   private Behavior<Command> behavior() {
@@ -410,18 +378,7 @@ public final class Coordinator {
 
   private void spawnLearner(Learner.Origin origin) {
     learnerName = learnerRestarts == 0 ? "learner" : "learner-" + learnerRestarts;
-    learner =
-        ctx.spawn(
-            supervised.report(
-                "learner",
-                Learner.create(
-                    config,
-                    backends.trainers(),
-                    backends.initialWeights(),
-                    origin,
-                    ctx.getSelf(),
-                    chaos)),
-            learnerName);
+    learner = pipeline.learner(ctx, learnerName, origin, chaos);
     ctx.watchWith(learner, new ChildStopped(learnerName));
   }
 
@@ -431,13 +388,7 @@ public final class Coordinator {
     if (!ledger.closed()) {
       return fail("ledger does not balance at the end of the run: " + ledger);
     }
-    RunSummary summary = summary(RunStatus.FINISHED, null, ledger);
-    files.summary(summary, config.json(), topology.summarySections());
-    files.close();
-    ctx.getLog()
-        .info("run finished in {} s: {}", String.format("%.1f", summary.wallSeconds()), ledger);
-    monitor.tell(new Monitor.RunEnded(RunStatus.FINISHED.label(), null));
-    done.complete(summary);
+    ending.finished(files, steps, ledger, checkpoints);
     return Behaviors.stopped();
   }
 
@@ -477,9 +428,7 @@ public final class Coordinator {
 
   private void evaluate(long step, WeightsSnapshot w) {
     pending++;
-    CompletableFuture<Evaluator.Result> f =
-        CompletableFuture.supplyAsync(() -> evaluator.evaluate(w.version(), w.weights()), blocking);
-    history.evalStarted(step, f);
+    CompletableFuture<Evaluator.Result> f = history.evaluate(step, w);
     ctx.pipeToSelf(f, (res, err) -> new EvalDone(step, res, err));
   }
 
@@ -501,7 +450,7 @@ public final class Coordinator {
     if (lastStepDone && pending == 0 && !draining) {
       draining = true;
       if (interrupted != null) {
-        finishInterrupted();
+        ending.interrupted(files, steps, interrupted, lastLedger, checkpoints);
         return;
       }
       ActorRef<ReplayBuffer.Drained> adapter =
@@ -510,65 +459,8 @@ public final class Coordinator {
     }
   }
 
-  /**
-   * Interrupted and checkpointed: the ledger is the last step's (what was buffered or in flight is
-   * counted lost_in_crash when the run is resumed).
-   */
-  private void finishInterrupted() {
-    RunSummary summary = summary(RunStatus.INTERRUPTED, interrupted, lastLedger);
-    files.summary(summary, config.json(), topology.summarySections());
-    files.close();
-    ctx.getLog()
-        .warn(
-            "run interrupted at step {}; ./r3 train --resume {} continues it", steps, files.dir());
-    monitor.tell(new Monitor.RunEnded(RunStatus.INTERRUPTED.label(), interrupted));
-    done.complete(summary);
-  }
-
-  private RunSummary summary(RunStatus status, String failure, LedgerCounts ledger) {
-    double wall = history.wallSeconds();
-    List<Evaluator.Result> evals = history.evals();
-    Evaluator.Result initialEval =
-        evals.isEmpty() || evals.get(0).version() != 0 ? null : evals.get(0);
-    Evaluator.Result finalEval =
-        !evals.isEmpty()
-                && evals.get(evals.size() - 1).version() >= config.experiment().totalSteps()
-            ? evals.get(evals.size() - 1)
-            : null;
-    if (chaos.enabled()) {
-      files.faults(chaos.log().table());
-    }
-    return new RunSummary(
-        config.experiment().name(),
-        files.dir(),
-        status,
-        failure,
-        steps,
-        initialEval,
-        finalEval,
-        List.copyOf(evals),
-        ledger,
-        wall,
-        List.copyOf(checkpoints),
-        history.resumes());
-  }
-
   private Behavior<Command> fail(String reason) {
-    ctx.getLog().error("run failed: {}", reason);
-    try {
-      // What is known at the failure: the ledger as of the last step (the buffer may be gone).
-      files.summary(
-          summary(RunStatus.FAILED, reason, lastLedger), config.json(), topology.summarySections());
-    } catch (RuntimeException e) {
-      ctx.getLog().warn("could not write summary.json of the failed run: {}", e.toString());
-    }
-    try {
-      files.close();
-    } catch (RuntimeException ignored) {
-      // closing is best effort on failure
-    }
-    monitor.tell(new Monitor.RunEnded(RunStatus.FAILED.label(), reason));
-    done.completeExceptionally(new IllegalStateException(reason));
+    ending.failed(files, steps, reason, lastLedger, checkpoints);
     return Behaviors.stopped();
   }
 

@@ -6,11 +6,10 @@ import java.util.List;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 
 /**
- * Where the {@link ReplayBuffer}'s group rollouts run: the seam between one JVM ({@link
- * ReplayBuffer.Crew}: {@link GroupRollout} children beside the buffer) and a cluster (the rollout
- * runs on a rollout node, next to its worker, environment and reward actors, and reports to the
- * buffer over the network). The buffer balances groups over {@link #stations()} and keeps the
- * ledger either way.
+ * Where the {@link ReplayBuffer}'s group rollouts run: the seam between one JVM ({@link LocalCrew}:
+ * {@link GroupRollout} children beside the buffer) and a cluster (the rollout runs on a rollout
+ * node, next to its worker, environment and reward actors, and reports to the buffer over the
+ * network). The buffer balances groups over {@link #stations()} and keeps the ledger either way.
  */
 public interface GroupRunner {
 

@@ -2,7 +2,6 @@ package dev.r3.actors.pipeline;
 
 import dev.r3.actors.chaos.Chaos;
 import dev.r3.actors.config.R3Config;
-import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.RlStep;
 import dev.r3.actors.learning.StepReport;
 import dev.r3.actors.learning.StepStats;
@@ -151,8 +150,7 @@ public final class Learner {
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
   private final R3Config config;
-  private final PolicyTrainer.Factory trainers;
-  private final ModelWeights initial;
+  private final LearnerTrainers trainers; // opened and closed on the learner thread
   private final Origin origin;
   private final ActorRef<Coordinator.Command> coordinator;
   private final Chaos chaos;
@@ -160,9 +158,6 @@ public final class Learner {
   private final RlStep rlStep;
   private final Set<ActorRef<RolloutWorker.Command>> subscribers = new LinkedHashSet<>();
   private final ActorRef<Batch> batchAdapter;
-  // Touched only on the learner dispatcher's single thread.
-  private PolicyTrainer trainer;
-  private PolicyTrainer reference;
   private ActorRef<ReplayBuffer.Command> buffer;
   private WeightsSnapshot snapshot;
   private boolean stepping;
@@ -184,8 +179,8 @@ public final class Learner {
     this.chaos = chaos;
     this.timers = timers;
     this.config = config;
-    this.trainers = trainers;
-    this.initial = initial;
+    this.trainers =
+        new LearnerTrainers(trainers, config, origin.policy(), origin.optimizer(), initial);
     this.origin = origin;
     this.nextGroupId = origin.nextGroupId();
     this.coordinator = coordinator;
@@ -268,17 +263,17 @@ public final class Learner {
         CompletableFuture.supplyAsync(
             () -> {
               try {
-                openTrainers();
+                PolicyTrainer policy = trainers.policy();
                 if (chaos.failLearnerAt(version + 1)) {
                   throw new IllegalStateException(
                       "chaos: injected learner failure in step " + (version + 1));
                 }
-                StepStats stats = rlStep.run(trainer, reference, version, batch.groups());
+                StepStats stats = rlStep.run(policy, trainers.reference(), version, batch.groups());
                 return new StepDone(
                     batch,
                     stats,
-                    new WeightsSnapshot(version + 1, trainer.weights()),
-                    export ? trainer.optimizerState() : null,
+                    new WeightsSnapshot(version + 1, policy.weights()),
+                    export ? policy.optimizerState() : null,
                     null);
               } catch (RuntimeException | Error e) {
                 return new StepDone(batch, null, null, null, e);
@@ -319,24 +314,14 @@ public final class Learner {
     Kamon.timer("r3.learner.step_seconds").withoutTags().record((long) (s.seconds() * 1e9));
     Kamon.gauge("r3.learner.version").withoutTags().update(snapshot.version());
     Kamon.counter("r3.learner.tokens").withoutTags().increment(s.trainedTokens());
-    var l = m.batch().ledger();
-    var ledger =
-        new LedgerCounts(
-            l.produced(),
-            l.trained() + m.batch().trajectories(),
-            l.inTraining() - m.batch().trajectories(),
-            l.buffered(),
-            l.dropped(),
-            l.abandonedGroups());
     StepReport report =
-        new StepReport(
-            snapshot.version(),
+        StepReport.of(
             snapshot.version(),
             s,
-            ledger,
+            m.batch().ledger(),
+            m.batch().trajectories(),
             m.batch().rolloutTokensPerSecond(),
-            s.trainedTokens() / Math.max(1e-9, s.seconds()),
-            Math.min(1.0, s.seconds() / Math.max(1e-9, wall)));
+            wall);
     coordinator.tell(
         new Coordinator.StepCompleted(report, snapshot, m.optimizer(), m.batch().nextGroupId()));
     if (snapshot.version() >= config.experiment().totalSteps()) {
@@ -354,16 +339,7 @@ public final class Learner {
       return Behaviors.same(); // a timer of a state already left
     }
     if (m.stepping()) {
-      return failRun(
-          "learner step "
-              + (m.version() + 1)
-              + " still running after r3.timeouts.step = "
-              + config.timeouts().step()
-              + " (the learner thread is busy in RlStep: "
-              + config.learner().miniSteps()
-              + " mini-steps on "
-              + config.learner().batchGroups()
-              + " groups)");
+      return failRun(LearnerStall.stepStillRunning(config, m.version()));
     }
     ctx.ask(
         ReplayBuffer.Status.class,
@@ -378,34 +354,8 @@ public final class Learner {
     if (stepping || m.version() != snapshot.version()) {
       return Behaviors.same(); // the batch came after all
     }
-    String held =
-        m.status() == null
-            ? "the buffer did not answer a status request within "
-                + config.timeouts().ask()
-                + " ("
-                + m.error()
-                + ")"
-            : "the buffer held "
-                + m.status().queued()
-                + " fresh groups waiting (a batch needs "
-                + config.learner().batchGroups()
-                + "), "
-                + m.status().running()
-                + " groups running, "
-                + m.status().accepted()
-                + " accepted, at version "
-                + m.status().version()
-                + "; ledger "
-                + m.status().ledger();
     return failRun(
-        "no batch from the replay buffer ("
-            + buffer.path()
-            + ") within r3.timeouts.step = "
-            + config.timeouts().step()
-            + " at version "
-            + m.version()
-            + ": "
-            + held);
+        LearnerStall.noBatch(config, buffer.path().toString(), m.version(), m.status(), m.error()));
   }
 
   private Behavior<Command> failRun(String reason) {
@@ -415,15 +365,7 @@ public final class Learner {
   }
 
   private Behavior<Command> onPostStop() {
-    executor.execute(
-        () -> {
-          if (trainer != null) {
-            trainer.close();
-          }
-          if (reference != null) {
-            reference.close();
-          }
-        });
+    executor.execute(trainers::close);
     return Behaviors.same();
   }
 
@@ -450,26 +392,12 @@ public final class Learner {
           OptimizerState opt = null;
           String error = null;
           try {
-            openTrainers();
-            opt = trainer.optimizerState();
+            opt = trainers.policy().optimizerState();
           } catch (RuntimeException | Error e) {
             error = String.valueOf(e);
           }
           coordinator.tell(new Coordinator.LearnerStopped(w, opt, next, error));
         },
         executor);
-  }
-
-  /** Runs on the learner thread. */
-  private void openTrainers() {
-    if (trainer == null) {
-      trainer = trainers.open(origin.policy(), config);
-      if (origin.optimizer() != null) {
-        trainer.restoreOptimizerState(origin.optimizer());
-      }
-      if (config.algorithm().klCoef() > 0) {
-        reference = trainers.open(initial, config);
-      }
-    }
   }
 }

@@ -3,6 +3,7 @@ package dev.r3.actors.pipeline;
 import dev.r3.actors.chaos.Chaos;
 import dev.r3.actors.chaos.ChaosMonkey;
 import dev.r3.actors.config.R3Config;
+import dev.r3.actors.learning.EpisodePlayer;
 import dev.r3.actors.learning.GroupPlayer;
 import dev.r3.actors.monitor.Supervised;
 import dev.r3.actors.ports.Backends;
@@ -55,7 +56,7 @@ final class LocalTopology implements Topology {
                                   backends.tasks().open(),
                                   backends.tokenizer(),
                                   sampling,
-                                  Coordinator.budgets(config)),
+                                  EpisodePlayer.Budgets.of(config)),
                               w -> learner.get().tell(new Learner.SubscribeWeights(w)))))
                   .onFailure(
                       SupervisorStrategy.restartWithBackoff(
@@ -91,7 +92,7 @@ final class LocalTopology implements Topology {
                   ChaosMonkey.create(workers, chaos, f.backoffMax().plus(config.timeouts().ask()))),
               "chaos-monkey");
     }
-    return new ReplayBuffer.Crew(envs, List.copyOf(workers), reward);
+    return new LocalCrew(envs, List.copyOf(workers), reward);
   }
 
   @Override

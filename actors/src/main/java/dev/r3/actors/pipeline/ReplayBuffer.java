@@ -1,26 +1,22 @@
 package dev.r3.actors.pipeline;
 
 import dev.r3.actors.chaos.Chaos;
-import dev.r3.actors.chaos.ChaosLog;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.learning.DropReason;
-import dev.r3.actors.learning.GroupWork;
+import dev.r3.actors.learning.GroupAcceptance;
 import dev.r3.actors.learning.Ledger;
 import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.ScoredGroup;
 import dev.r3.actors.learning.ScoredTrajectory;
 import dev.r3.actors.learning.StalenessGate;
+import dev.r3.actors.learning.WaitingGroups;
 import dev.r3.actors.wire.WireMessage;
 import dev.r3.env.Seeds;
 import dev.r3.model.ModelConfig;
-import dev.r3.model.RoutingMismatchException;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 import kamon.Kamon;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -177,54 +173,6 @@ public final class ReplayBuffer {
   private record PlacementDue(long groupId, int launch)
       implements Command, NoSerializationVerificationNeeded {}
 
-  /** Who does the work of a group in one JVM: group rollouts are children of the buffer. */
-  public record Crew(
-      List<ActorRef<EnvironmentActor.Command>> envs,
-      List<ActorRef<RolloutWorker.Command>> workers,
-      ActorRef<RewardActor.Command> reward)
-      implements GroupRunner {
-    @Override
-    public int stations() {
-      return workers.size();
-    }
-
-    @Override
-    public Launched launch(
-        ActorContext<Command> ctx,
-        GroupRollout.Order order,
-        int station,
-        R3Config config,
-        Chaos chaos) {
-      GroupRollout.Spec spec =
-          GroupRollout.Spec.of(
-              order,
-              envs.get((int) (order.groupId() % envs.size())),
-              workers,
-              station,
-              reward,
-              config.timeouts(),
-              config.faults().maxRetries());
-      ActorRef<GroupRollout.Command> child =
-          ctx.spawn(GroupRollout.create(spec, ctx.getSelf(), chaos), "group-" + order.groupId());
-      return new Launched() {
-        @Override
-        public void abort(String why) {
-          child.tell(new GroupRollout.Abort(why));
-        }
-
-        @Override
-        public void abort(String why, DropReason reason) {
-          child.tell(new GroupRollout.Abort(why, reason));
-        }
-
-        @Override
-        public void giveUp(ActorContext<Command> c) {
-          c.stop(child);
-        }
-      };
-    }
-  }
-
   /**
    * Where the buffer starts: version 0 of a new run, or the checkpoint of a resumed one.
    *
@@ -262,25 +210,16 @@ public final class ReplayBuffer {
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
   private final R3Config config;
-  private final ModelConfig model;
   private final GroupRunner crew;
   private final StalenessGate gate;
   private final Ledger ledger;
   private final Chaos chaos;
-  // Groups chaos holds back until they are stale (still counted as running), and their ids.
-  private final List<GroupFinished> held = new ArrayList<>();
-  private final Set<Long> delayed = new HashSet<>();
-  private final TreeMap<Long, ScoredGroup> waiting = new TreeMap<>();
-  private final Map<Long, Integer> running = new HashMap<>(); // group id -> worker index
-  private final Map<Long, Long> admittedAt = new HashMap<>(); // running group id -> version
+  private final GroupAcceptance acceptance;
+  private final WaitingGroups waiting;
+  private final RunningGroups running;
+  private final HeldBack held; // groups chaos holds back until they are stale
   // Rollout children that have not closed yet (running, or lingering for a cancelled attempt).
   private final Map<Long, GroupRunner.Launched> open = new HashMap<>();
-  // Cluster: what each running group was ordered, where it was placed, how often its node was lost.
-  private final Map<Long, GroupRollout.Order> orders = new HashMap<>();
-  private final Map<Long, String> placedOn = new HashMap<>();
-  private final Map<Long, Integer> nodeLosses = new HashMap<>();
-  private final Map<Long, Integer> launches = new HashMap<>();
-  private int[] workerLoad;
   private long version;
   private long nextGroupId;
   private long accepted;
@@ -304,11 +243,18 @@ public final class ReplayBuffer {
     this.chaos = chaos;
     this.timers = timers;
     this.config = config;
-    this.model = model;
     this.crew = crew;
     this.gate = new StalenessGate(config.learner().staleness(), config.learner().batchGroups());
-    this.workerLoad = new int[crew.stations()];
     this.ledger = origin.ledger() == null ? new Ledger() : Ledger.resumedFrom(origin.ledger());
+    this.acceptance =
+        new GroupAcceptance(
+            ledger,
+            model,
+            config.algorithm().routing() == R3Config.Routing.R3,
+            config.algorithm().dynamicSampling());
+    this.waiting = new WaitingGroups(ledger, gate);
+    this.running = new RunningGroups(crew.stations());
+    this.held = new HeldBack(chaos.log());
     this.version = origin.version();
     this.nextGroupId = origin.nextGroupId();
     this.accepted = origin.acceptedGroups();
@@ -339,15 +285,14 @@ public final class ReplayBuffer {
     if (m.closed()) {
       open.remove(m.groupId());
     }
-    if (!running.containsKey(m.groupId())) {
+    if (!running.contains(m.groupId())) {
       return Behaviors.same();
     }
     if (drainReplyTo == null && chaos.holdGroup()) {
       // Delayed on its way: no longer running (it must not hold a place at the staleness gate,
       // or held groups could starve the learner), let in once it is past the staleness bound.
       release(m.groupId());
-      held.add(m);
-      delayed.add(m.groupId());
+      held.hold(m);
       afterChange();
       return Behaviors.same();
     }
@@ -359,47 +304,33 @@ public final class ReplayBuffer {
 
   /** A finished group, released from the running set, enters the ledger and the buffer. */
   private Behavior<Command> accept(GroupFinished m) {
-    List<ScoredTrajectory> members = new ArrayList<>(m.scored());
-    if (m.version() > version) {
-      // Generated by weights of steps a learner restart undid: no learner will have them.
-      ledger.producedAndDropped(members.size(), DropReason.LOST_IN_CRASH);
-      delayedOutcome(m.groupId(), "lost_in_crash");
+    GroupAcceptance.Outcome a =
+        acceptance.accept(m.groupId(), m.episodeSeed(), m.version(), version, m.scored());
+    if (a.lostInCrash()) {
+      held.ended(m.groupId(), "lost_in_crash");
       afterChange();
       return Behaviors.same();
     }
-    ledger.produced(members.size());
-    long tokens = 0;
-    for (ScoredTrajectory s : m.scored()) {
-      tokens += s.trajectory().generatedTokens();
-    }
-    tokensSinceBatch += tokens;
-    Kamon.counter("r3.rollout.tokens").withoutTags().increment(tokens);
-    Kamon.counter("r3.rollout.trajectories").withoutTags().increment(members.size());
-    int misaligned = dropMisaligned(members);
-    GroupWork.Admission a =
-        GroupWork.admit(
-            m.groupId(),
-            m.episodeSeed(),
-            m.version(),
-            members,
-            config.algorithm().dynamicSampling());
-    ledger.drop(misaligned, DropReason.ROUTING_MISALIGNED);
-    ledger.drop(a.failed(), DropReason.FAILED_EPISODE);
-    ledger.drop(a.invalid(), DropReason.INVALID_SAMPLE);
-    ledger.drop(a.allEqual(), DropReason.ALL_EQUAL);
-    if (a.kept() == null) {
-      delayedOutcome(m.groupId(), "dropped_all_equal_or_failed");
+    tokensSinceBatch += a.tokens();
+    Kamon.counter("r3.rollout.tokens").withoutTags().increment(a.tokens());
+    Kamon.counter("r3.rollout.trajectories").withoutTags().increment(m.scored().size());
+    for (String why : a.misaligned()) {
+      ctx.getLog().error("dropping {}", why);
     }
     if (a.kept() != null) {
       accepted++;
-      waiting.put(m.groupId(), a.kept());
+      waiting.add(a.kept());
       uselessInARow = 0;
-    } else if (++uselessInARow % USELESS_WARNING == 0) {
-      ctx.getLog()
-          .warn(
-              "the last {} groups were all dropped (rewards all equal or failed): the policy may earn "
-                  + "no reward at all (no warm start?); rollouts go on until the batch fills",
-              uselessInARow);
+    } else {
+      held.ended(m.groupId(), "dropped_all_equal_or_failed");
+      if (++uselessInARow % USELESS_WARNING == 0) {
+        ctx.getLog()
+            .warn(
+                "the last {} groups were all dropped (rewards all equal or failed): the policy may"
+                    + " earn no reward at all (no warm start?); rollouts go on until the batch"
+                    + " fills",
+                uselessInARow);
+      }
     }
     ctx.getLog()
         .debug(
@@ -483,24 +414,22 @@ public final class ReplayBuffer {
     long before = ledger.counts().droppedTotal();
     ledger.untrain(ledger.counts().trained() - m.trainedAtCheckpoint(), DropReason.LOST_IN_CRASH);
     ledger.dropInTraining(DropReason.LOST_IN_CRASH);
-    var it = waiting.values().iterator();
-    while (it.hasNext()) {
-      ScoredGroup g = it.next();
-      if (g.version() > m.version()) {
-        it.remove();
-        ledger.drop(g.members().size(), DropReason.LOST_IN_CRASH);
-        delayedOutcome(g.groupId(), "lost_in_crash");
-      }
+    for (ScoredGroup g : waiting.dropGeneratedAfter(m.version(), DropReason.LOST_IN_CRASH)) {
+      held.ended(g.groupId(), "lost_in_crash");
     }
-    for (Map.Entry<Long, Long> e : new ArrayList<>(admittedAt.entrySet())) {
-      GroupRunner.Launched child = open.get(e.getKey());
-      if (e.getValue() > m.version() && child != null) {
-        // Its attempts ask for weights no learner will publish again: it would wait for ever.
-        child.abort(
-            "admitted at v" + e.getValue() + ", undone by the learner restart",
-            DropReason.LOST_IN_CRASH);
-      }
-    }
+    running
+        .admittedAfter(m.version())
+        .forEach(
+            (id, admittedAt) -> {
+              GroupRunner.Launched child = open.get(id);
+              if (child != null) {
+                // Its attempts ask for weights no learner will publish again: it would wait for
+                // ever.
+                child.abort(
+                    "admitted at v" + admittedAt + ", undone by the learner restart",
+                    DropReason.LOST_IN_CRASH);
+              }
+            });
     version = m.version();
     accepted = m.acceptedGroups() + waiting.size();
     demand = null;
@@ -540,10 +469,8 @@ public final class ReplayBuffer {
   }
 
   private Behavior<Command> onGroupPlaced(GroupPlaced m) {
-    if (running.containsKey(m.groupId())) {
-      placedOn.put(m.groupId(), m.node());
-    }
-    if (m.station() >= 0 && m.station() < workerLoad.length) {
+    running.placed(m.groupId(), m.node());
+    if (m.station() >= 0 && m.station() < running.stations()) {
       crew.placed(m.station(), m.node());
     }
     return Behaviors.same();
@@ -551,26 +478,14 @@ public final class ReplayBuffer {
 
   private Behavior<Command> onStationsJoined(StationsJoined m) {
     crew.addStations(m.stations());
-    workerLoad = java.util.Arrays.copyOf(workerLoad, crew.stations());
+    running.grow(crew.stations());
     ctx.getLog().info("{} rollout stations joined: {}", m.stations().size(), m.stations());
     afterChange();
     return Behaviors.same();
   }
 
   private Behavior<Command> onNodeLost(NodeLost m) {
-    // Placed there, or launched at a station that lives there and never confirmed (the launch went
-    // to the node as it died).
-    List<Long> lost = new ArrayList<>();
-    for (var e : running.entrySet()) {
-      String at = placedOn.get(e.getKey());
-      if (at == null) {
-        at = crew.nodeOf(e.getValue());
-      }
-      if (m.node().equals(at) && open.containsKey(e.getKey())) {
-        lost.add(e.getKey());
-      }
-    }
-    for (long id : lost) {
+    for (long id : running.lostWith(m.node(), crew::nodeOf, open::containsKey)) {
       reissue(id, "lost with node " + m.node());
     }
     afterChange();
@@ -578,13 +493,13 @@ public final class ReplayBuffer {
   }
 
   private Behavior<Command> onPlacementDue(PlacementDue m) {
-    if (running.containsKey(m.groupId())
-        && !placedOn.containsKey(m.groupId())
-        && launches.getOrDefault(m.groupId(), 0) == m.launch()) {
+    if (running.contains(m.groupId())
+        && !running.isPlaced(m.groupId())
+        && running.launches(m.groupId()) == m.launch()) {
       reissue(
           m.groupId(),
           "not taken by station "
-              + running.get(m.groupId())
+              + running.stationOf(m.groupId())
               + " within "
               + config.timeouts().ask());
       afterChange();
@@ -592,32 +507,27 @@ public final class ReplayBuffer {
     return Behaviors.same();
   }
 
+  // ---- the rules ----
+
   /** Cluster: launches a running group again at another station, or drops it after max-retries. */
   private void reissue(long id, String why) {
-    placedOn.remove(id);
     open.remove(id);
-    int losses = nodeLosses.merge(id, 1, Integer::sum);
+    int losses = running.lost(id);
     if (drainReplyTo != null || losses > config.faults().maxRetries()) {
       release(id);
       ledger.abandoned(DropReason.NODE_LOST);
       ctx.getLog().warn("group {} {}: dropped (node_lost)", id, why);
       return;
     }
-    Integer before = running.get(id);
-    if (before != null) {
-      workerLoad[before]--;
-    }
-    int next = leastLoadedWorker(before == null ? -1 : before);
-    workerLoad[next]++;
-    running.put(id, next);
-    launch(orders.get(id), next);
+    int next = running.move(id);
+    launch(running.order(id), next);
     ctx.getLog().warn("group {} {}: re-issued to station {}", id, why, next);
   }
 
   private void launch(GroupRollout.Order order, int station) {
     open.put(order.groupId(), crew.launch(ctx, order, station, config, chaos));
     if (crew.confirmsPlacement()) {
-      int n = launches.merge(order.groupId(), 1, Integer::sum);
+      int n = running.launched(order.groupId());
       timers.startSingleTimer(
           "placement-" + order.groupId(),
           new PlacementDue(order.groupId(), n),
@@ -625,10 +535,11 @@ public final class ReplayBuffer {
     }
   }
 
-  // ---- the rules ----
-
   private void afterChange() {
-    releaseHeld();
+    for (GroupFinished g :
+        held.release(version, config.learner().staleness(), drainReplyTo != null)) {
+      accept(g);
+    }
     if (drainReplyTo != null) {
       finishDrainIfIdle();
       return;
@@ -639,41 +550,10 @@ public final class ReplayBuffer {
     Kamon.gauge("r3.buffer.running").withoutTags().update(running.size());
   }
 
-  /** How a group chaos held back ended (each is counted once). */
-  private void delayedOutcome(long groupId, String how) {
-    if (delayed.remove(groupId)) {
-      chaos.log().handled(ChaosLog.STALE_DELAY, how);
-    }
-  }
-
-  /** Lets held groups in once they are past the staleness bound (or at once when draining). */
-  private void releaseHeld() {
-    if (held.isEmpty()) {
-      return;
-    }
-    int eta = config.learner().staleness();
-    List<GroupFinished> ready = new ArrayList<>();
-    held.removeIf(
-        g -> {
-          boolean go = drainReplyTo != null || version - g.version() > eta || g.version() > version;
-          if (go) {
-            ready.add(g);
-          }
-          return go;
-        });
-    for (GroupFinished g : ready) {
-      accept(g);
-    }
-  }
-
   /** Starts groups while the staleness gate allows. */
   private void admit() {
     while (drainReplyTo == null && gate.mayAdmit(accepted, running.size(), version)) {
       long id = nextGroupId++;
-      int worker = leastLoadedWorker();
-      workerLoad[worker]++;
-      running.put(id, worker);
-      admittedAt.put(id, version);
       GroupRollout.Order order =
           new GroupRollout.Order(
               id,
@@ -681,8 +561,7 @@ public final class ReplayBuffer {
               Seeds.sampling(config.experiment().seed(), id),
               version,
               config.rollout().groupSize());
-      orders.put(id, order);
-      launch(order, worker);
+      launch(order, running.admit(order, version));
     }
   }
 
@@ -691,35 +570,20 @@ public final class ReplayBuffer {
     if (demand == null) {
       return;
     }
-    var it = waiting.values().iterator();
-    while (it.hasNext()) {
-      ScoredGroup g = it.next();
-      if (!gate.fresh(g.version(), version)) {
-        it.remove();
-        accepted--; // the gate counts groups that can still be trained: this one no longer can
-        ledger.drop(g.members().size(), DropReason.STALE);
-        delayedOutcome(g.groupId(), "dropped_stale");
-        ctx.getLog()
-            .info("group {} (v{}) is stale at v{}: dropped", g.groupId(), g.version(), version);
-      }
+    for (ScoredGroup g : waiting.dropStale(version)) {
+      accepted--; // the gate counts groups that can still be trained: this one no longer can
+      held.ended(g.groupId(), "dropped_stale");
+      ctx.getLog()
+          .info("group {} (v{}) is stale at v{}: dropped", g.groupId(), g.version(), version);
     }
-    int b = config.learner().batchGroups();
-    if (waiting.size() < b) {
+    List<ScoredGroup> groups = waiting.takeBatch();
+    if (groups == null) {
       return;
-    }
-    List<ScoredGroup> groups = new ArrayList<>(b);
-    for (int i = 0; i < b; i++) {
-      groups.add(waiting.pollFirstEntry().getValue());
     }
     long now = System.nanoTime();
     double rate = tokensSinceBatch / Math.max(1e-9, (now - lastBatchNanos) / 1e9);
     tokensSinceBatch = 0;
     lastBatchNanos = now;
-    long trajectories = 0;
-    for (ScoredGroup g : groups) {
-      trajectories += g.members().size();
-    }
-    ledger.startTraining(trajectories);
     demand
         .replyTo()
         .tell(new Batch(nextBatchId++, version, groups, ledger.counts(), rate, nextGroupId));
@@ -727,67 +591,24 @@ public final class ReplayBuffer {
   }
 
   private void finishDrainIfIdle() {
-    if (drainReplyTo == null || !running.isEmpty() || !open.isEmpty()) {
+    if (drainReplyTo == null || running.size() > 0 || !open.isEmpty()) {
       return;
     }
-    for (ScoredGroup g : waiting.values()) {
-      ledger.drop(g.members().size(), DropReason.RUN_ENDED);
-      delayedOutcome(g.groupId(), "dropped_run_ended");
+    for (ScoredGroup g : waiting.dropAll(DropReason.RUN_ENDED)) {
+      held.ended(g.groupId(), "dropped_run_ended");
     }
-    waiting.clear();
     timers.cancelAll();
     drainReplyTo.tell(new Drained(ledger.counts()));
     drainReplyTo = null;
   }
 
-  /** Under R3 a record that does not fit its tokens is an engine bug: drop the sample, say so. */
-  private int dropMisaligned(List<ScoredTrajectory> members) {
-    if (config.algorithm().routing() != R3Config.Routing.R3 || !model.isMoe()) {
-      return 0;
-    }
-    int dropped = 0;
-    var it = members.iterator();
-    while (it.hasNext()) {
-      var t = it.next().trajectory();
-      try {
-        t.routing().checkAligned(t.id(), t.tokens().length, model.numLayers(), model.topK());
-      } catch (RoutingMismatchException e) {
-        ctx.getLog().error("dropping {}: {}", t.id(), e.getMessage());
-        it.remove();
-        dropped++;
-      }
-    }
-    return dropped;
-  }
-
   private boolean release(long groupId) {
-    admittedAt.remove(groupId);
-    Integer worker = running.remove(groupId);
-    if (worker == null) {
+    if (!running.release(groupId)) {
       return false;
     }
-    orders.remove(groupId);
-    placedOn.remove(groupId);
-    nodeLosses.remove(groupId);
-    if (launches.remove(groupId) != null) {
+    if (crew.confirmsPlacement()) {
       timers.cancel("placement-" + groupId);
     }
-    workerLoad[worker]--;
     return true;
-  }
-
-  private int leastLoadedWorker() {
-    return leastLoadedWorker(-1);
-  }
-
-  /** The least loaded station other than {@code avoid} (when there is another). */
-  private int leastLoadedWorker(int avoid) {
-    int best = avoid == 0 && workerLoad.length > 1 ? 1 : 0;
-    for (int i = 0; i < workerLoad.length; i++) {
-      if (i != avoid && workerLoad[i] < workerLoad[best]) {
-        best = i;
-      }
-    }
-    return best;
   }
 }

@@ -1,6 +1,7 @@
 package dev.r3.actors.ports;
 
 import dev.r3.actors.config.R3Config;
+import dev.r3.model.ModelConfig;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.OptimizerState;
 import dev.r3.model.RoutingMode;
@@ -24,8 +25,16 @@ public interface PolicyTrainer extends AutoCloseable {
   /** One optimizer step on one mini-batch. */
   MiniStepResult step(MiniBatch batch);
 
-  /** The current weights (an immutable snapshot). */
+  /** The current weights (an immutable snapshot: a copy of every parameter to the host). */
   ModelWeights weights();
+
+  /**
+   * The model's shape. A trainer that holds its weights on a device overrides this: the default
+   * copies every weight to the host just to read it.
+   */
+  default ModelConfig config() {
+    return weights().config();
+  }
 
   /**
    * The optimizer's state on the host (moments, step count, learning rate), for a checkpoint a run

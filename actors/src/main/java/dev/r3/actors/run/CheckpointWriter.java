@@ -17,7 +17,7 @@ import java.util.Map;
  * and {@code training-state.json}, with a SHA-256 manifest. A crash while writing leaves the
  * previous checkpoint as it was.
  */
-public final class CheckpointWriter {
+final class CheckpointWriter {
   private CheckpointWriter() {}
 
   public static void write(

@@ -2,11 +2,13 @@ package dev.r3.actors.run;
 
 import dev.r3.actors.config.EnvMetadata;
 import dev.r3.actors.config.R3Config;
+import dev.r3.actors.learning.EpisodePlayer;
 import dev.r3.actors.learning.Evaluator;
 import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.WeightsSnapshot;
 import dev.r3.actors.ports.Backends;
 import dev.r3.model.OptimizerState;
+import dev.r3.model.SamplingParams;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -19,10 +21,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
 /**
- * The coordinator's record of what a checkpoint must hold: evaluations done and in flight, groups
- * trained, wall time and resumes over the whole run (a resumed run starts from the checkpoint's). A
- * checkpoint waits for the evaluations started before it, so that its eval history is complete up
- * to its step. Used from the coordinator's thread only; the writing runs on {@code blocking}.
+ * The coordinator's record of what a checkpoint must hold: evaluations (run here, off the
+ * coordinator's thread) done and in flight, groups trained, wall time and resumes over the whole
+ * run (a resumed run starts from the checkpoint's). A checkpoint waits for the evaluations started
+ * before it, so that its eval history is complete up to its step. Used from the coordinator's
+ * thread only; the writing runs on {@code blocking}.
  */
 public final class RunCheckpoints {
   private final R3Config config;
@@ -31,6 +34,7 @@ public final class RunCheckpoints {
   private final Executor blocking;
   private final Map<String, String> settings;
   private final String referenceSha256;
+  private final Evaluator evaluator;
   private final List<TrainingState.ResumeRecord> resumes = new ArrayList<>();
   private final List<Evaluator.Result> evals = new ArrayList<>();
   private final Map<Long, CompletableFuture<Evaluator.Result>> evalsInFlight =
@@ -50,6 +54,20 @@ public final class RunCheckpoints {
     this.blocking = blocking;
     this.settings = Resume.settings(config);
     this.referenceSha256 = TrainingState.digest(backends.initialWeights());
+    this.evaluator =
+        new Evaluator(
+            backends.tasks(),
+            backends.tokenizer(),
+            backends.generators(),
+            config.experiment().seed(),
+            config.eval().size(),
+            new SamplingParams(
+                config.eval().temperature(),
+                1f,
+                config.rollout().maxNewTokens(),
+                backends.tokenizer().eosId(),
+                0),
+            EpisodePlayer.Budgets.of(config));
     if (resume != null) {
       TrainingState s = resume.state();
       resumes.addAll(s.resumes());
@@ -72,8 +90,15 @@ public final class RunCheckpoints {
     resumes.add(r.record(files.dir()));
   }
 
-  public void evalStarted(long step, CompletableFuture<Evaluator.Result> f) {
+  /**
+   * Starts the held-out evaluation of {@code w} for step {@code step} on the blocking executor; a
+   * checkpoint written meanwhile waits for it.
+   */
+  public CompletableFuture<Evaluator.Result> evaluate(long step, WeightsSnapshot w) {
+    CompletableFuture<Evaluator.Result> f =
+        CompletableFuture.supplyAsync(() -> evaluator.evaluate(w.version(), w.weights()), blocking);
     evalsInFlight.put(step, f);
+    return f;
   }
 
   public void evalDone(long step, Evaluator.Result r) {

@@ -63,7 +63,13 @@ class ChaosRunTest {
                 "r3.chaos.enabled=on",
                 "r3.chaos.worker-kills.per-step=0.5",
                 "r3.chaos.worker-kills.max-delay=300ms",
-                "r3.timeouts.step=90s",
+                // An attempt that never answers is re-issued long before the learner's progress
+                // deadline gives up on the run (defaults: generate 120 s, queue 300 s; the run
+                // failed
+                // once at load average 20+ with three groups running past a 90 s step deadline).
+                "r3.timeouts.generate=30s",
+                "r3.timeouts.queue=60s",
+                "r3.timeouts.step=300s",
                 "r3.chaos.stale-groups=0.1",
                 "r3.chaos.env.throw=0.03",
                 "r3.chaos.env.timeout=0.01",
@@ -82,7 +88,7 @@ class ChaosRunTest {
     R3Config c = config();
     Backends b = ProductionBackends.build(c, new PrintStream(OutputStream.nullOutputStream()));
     Path dir = tmp.resolve("run");
-    RunSummary s = Run.start(c, b, dir).await(Duration.ofSeconds(300));
+    RunSummary s = Run.start(c, b, dir).await(Duration.ofSeconds(600));
 
     assertThat(s.status()).isEqualTo(RunStatus.FINISHED);
     assertThat(s.steps()).isEqualTo(24);

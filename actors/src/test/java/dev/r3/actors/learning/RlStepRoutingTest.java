@@ -8,6 +8,7 @@ import dev.r3.actors.djl.ModelSizes;
 import dev.r3.actors.ports.PolicyTrainer;
 import dev.r3.actors.testkit.EchoTask;
 import dev.r3.actors.testkit.Fixtures;
+import dev.r3.model.ModelConfig;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.RoutingMode;
 import dev.r3.model.RoutingRecord;
@@ -48,6 +49,13 @@ class RlStepRoutingTest {
   }
 
   @Test
+  void step_readsTheModelShapeWithoutCopyingTheWeightsToTheHost() {
+    for (R3Config.Routing routing : R3Config.Routing.values()) {
+      assertThat(run(routing).weightCopies).as(routing.name()).isZero();
+    }
+  }
+
+  @Test
   void r3_replaysTheRolloutRecords_recomputeReplaysNothing() {
     Observed r3 = run(R3Config.Routing.R3);
     assertThat(r3.scoreModes.get(0)).isEqualTo(RoutingMode.REPLAY);
@@ -67,6 +75,7 @@ class RlStepRoutingTest {
     final List<RoutingRecord> stepReplay = new ArrayList<>();
     List<RoutingRecord> rollout;
     List<RoutingRecord> naturalAfter;
+    int weightCopies; // weights() calls during RlStep.run
   }
 
   private Observed run(R3Config.Routing routing) {
@@ -137,7 +146,13 @@ class RlStepRoutingTest {
 
       @Override
       public ModelWeights weights() {
+        seen.weightCopies++;
         return t.weights();
+      }
+
+      @Override
+      public ModelConfig config() {
+        return t.config();
       }
     };
   }

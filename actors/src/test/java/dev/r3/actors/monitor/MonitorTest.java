@@ -73,7 +73,7 @@ class MonitorTest {
     a.tell("hello");
     TestProbe<Object> probe = kit.createTestProbe();
     probe.awaitAssert(
-        Duration.ofSeconds(3),
+        Duration.ofSeconds(30),
         () -> {
           JsonObject w = actor(state(monitor), "worker-restarts");
           assertThat(w.get("restarts").getAsLong()).isEqualTo(2);
@@ -98,7 +98,7 @@ class MonitorTest {
     b.tell("stop");
     TestProbe<Object> probe = kit.createTestProbe();
     probe.awaitAssert(
-        Duration.ofSeconds(3),
+        Duration.ofSeconds(30),
         () -> {
           JsonObject s = state(monitor);
           JsonObject l = actor(s, "learner-fails");
@@ -123,19 +123,19 @@ class MonitorTest {
             Behaviors.supervise(sup.report("environment", fragile()))
                 .onFailure(
                     SupervisorStrategy.restartWithBackoff(
-                        Duration.ofSeconds(2), Duration.ofSeconds(2), 0)),
+                        Duration.ofSeconds(8), Duration.ofSeconds(8), 0)),
             "env-backoff");
     a.tell("boom");
     TestProbe<Object> probe = kit.createTestProbe();
     probe.awaitAssert(
-        Duration.ofSeconds(1),
+        Duration.ofSeconds(6), // within the 8 s backoff
         () -> {
           assertThat(actor(state(monitor), "env-backoff").get("state").getAsString())
               .isEqualTo("restarting");
           return null;
         });
     probe.awaitAssert(
-        Duration.ofSeconds(5),
+        Duration.ofSeconds(30),
         () -> {
           JsonObject e = actor(state(monitor), "env-backoff");
           assertThat(e.get("state").getAsString()).isEqualTo("running");

@@ -7,6 +7,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.ports.Backends;
+import dev.r3.actors.ports.Generator;
 import dev.r3.actors.ports.PolicyTrainer;
 import dev.r3.actors.run.Run;
 import dev.r3.actors.run.RunFiles.RunSummary;
@@ -22,6 +23,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -95,5 +98,41 @@ class CoordinatorTest {
         .contains("learner failed")
         .contains("optimizer exploded");
     assertThat(o.get("steps").getAsLong()).isGreaterThanOrEqualTo(1);
+  }
+
+  @Test
+  void evaluationsAndCheckpoints_runOnTheBackgroundDispatcher_neverOnARolloutWorkersThread()
+      throws Exception {
+    R3Config c =
+        Fixtures.config(
+            tmp, "r3.experiment.total-steps=2", "r3.eval.every=1", "r3.checkpoint.every=1");
+    Set<String> evalThreads = ConcurrentHashMap.newKeySet();
+    Set<String> checkpointThreads = ConcurrentHashMap.newKeySet();
+    Generator.Factory rollout = BigramPolicy.generators();
+    Generator.Factory generators =
+        w -> {
+          String t = Thread.currentThread().getName();
+          if (!t.contains("r3-rollout-dispatcher")) { // rollout workers open theirs there
+            evalThreads.add(t);
+          }
+          return rollout.open(w);
+        };
+    Backends f = Fixtures.backends();
+    Backends b =
+        new Backends(
+            f.tasks(),
+            f.tokenizer(),
+            generators,
+            f.trainers(),
+            (dir, weights, tokenizer, meta) -> {
+              checkpointThreads.add(Thread.currentThread().getName());
+              f.checkpointer().save(dir, weights, tokenizer, meta);
+            },
+            f.initialWeights());
+    Run.start(c, b, tmp.resolve("run")).await(Duration.ofSeconds(60));
+    assertThat(evalThreads).isNotEmpty().allMatch(t -> t.contains("r3-background-dispatcher"));
+    assertThat(checkpointThreads)
+        .isNotEmpty()
+        .allMatch(t -> t.contains("r3-background-dispatcher"));
   }
 }

@@ -3,14 +3,13 @@ package dev.r3.actors.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.r3.actors.config.R3Config;
-import dev.r3.actors.learning.DropReason;
 import dev.r3.actors.learning.ScoredTrajectory;
 import dev.r3.actors.learning.Trajectory;
+import dev.r3.actors.learning.WeightsSnapshot;
 import dev.r3.actors.pipeline.RolloutWorker.Generate;
 import dev.r3.actors.ports.Generator;
-import dev.r3.actors.run.Run;
-import dev.r3.actors.run.RunFiles.RunSummary;
 import dev.r3.actors.testkit.BigramPolicy;
+import dev.r3.actors.testkit.EchoTask;
 import dev.r3.actors.testkit.Fixtures;
 import dev.r3.model.Generation;
 import dev.r3.model.ModelWeights;
@@ -20,10 +19,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -134,7 +135,7 @@ class GroupRolloutTest {
     Generate first = w0.expectMessageClass(Generate.class);
     first.replyTo().tell(new RolloutWorker.Started(7, first.attempt(), "w0"));
     RolloutWorker.Cancel cancel =
-        w0.expectMessageClass(RolloutWorker.Cancel.class, Duration.ofSeconds(3));
+        w0.expectMessageClass(RolloutWorker.Cancel.class, Duration.ofSeconds(30));
     assertThat(cancel.attempt()).isEqualTo(first.attempt());
     Generate second = w1.expectMessageClass(Generate.class);
     assertThat(second.attempt()).isGreaterThan(first.attempt());
@@ -142,45 +143,76 @@ class GroupRolloutTest {
   }
 
   @Test
-  void groupsQueuedBehindASlowWorker_doNotTimeOut_theDeadlineRunsFromTheBatchStart() {
-    // One worker, each batch 150 ms, up to (eta + 1) * B = 4 groups queued on it: the last one
-    // waits ~450 ms, longer than the 400 ms generate timeout. Timed from the ask, as before,
-    // healthy
-    // work timed out and was re-issued; timed from the batch start, nothing is.
-    R3Config c =
-        Fixtures.config(
-            tmp,
-            "r3.experiment.total-steps=4",
-            "r3.rollout.workers=1",
-            "r3.rollout.group-size=4",
-            "r3.learner.batch-groups=2",
-            "r3.learner.staleness=1",
-            "r3.timeouts.generate=400ms",
-            "r3.watchdog.stall-timeout=5s",
-            "r3.eval.every=0",
-            "r3.checkpoint.every=0");
-    Slow slow = new Slow(BigramPolicy.generators(), 4, 150);
-    RunSummary s =
-        Run.start(c, Fixtures.backends(slow), tmp.resolve("run")).await(Duration.ofSeconds(60));
-    assertThat(s.ledger().closed()).isTrue();
-    assertThat(s.ledger().dropped(DropReason.TIMED_OUT)).isZero();
-    assertThat(s.ledger().abandonedGroupsByReason()).isEmpty();
-    assertThat(slow.calls.get() * 4)
-        .as("every batch generated was delivered once: no attempt wasted on a retry")
-        .isEqualTo(s.ledger().produced());
+  void anAttemptQueuedOnABusyWorker_isNotTimedOut_itsDeadlineRunsFromTheBatchStart() {
+    // Queued three generate-timeouts long without starting: nothing is cancelled or re-issued
+    // (timed from the ask, as it once was, healthy work queued behind other groups timed out).
+    // Once its worker reports the batch started, the generate deadline applies.
+    R3Config c = Fixtures.config(tmp, "r3.timeouts.generate=200ms", "r3.timeouts.queue=60s");
+    TestProbe<RolloutWorker.Command> w0 = kit.createTestProbe();
+    TestProbe<RolloutWorker.Command> w1 = kit.createTestProbe();
+    TestProbe<ReplayBuffer.Command> parent = kit.createTestProbe();
+    var spec =
+        new GroupRollout.Spec(
+            7,
+            11,
+            13,
+            0,
+            4,
+            kit.spawn(FakeCrew.env(), "env-" + ids.incrementAndGet()),
+            List.of(w0.getRef(), w1.getRef()),
+            0,
+            kit.spawn(FakeCrew.reward(), "reward-" + ids.incrementAndGet()),
+            c.timeouts(),
+            3);
+    kit.spawn(GroupRollout.create(spec, parent.getRef()), "group-" + ids.incrementAndGet());
+    Generate queued = w0.expectMessageClass(Generate.class, Duration.ofSeconds(30));
+
+    w0.expectNoMessage(Duration.ofMillis(600));
+    w1.expectNoMessage(Duration.ofMillis(10));
+    parent.expectNoMessage(Duration.ofMillis(10));
+
+    queued.replyTo().tell(new RolloutWorker.Started(7, queued.attempt(), "w0"));
+    RolloutWorker.Cancel cancel =
+        w0.expectMessageClass(RolloutWorker.Cancel.class, Duration.ofSeconds(30));
+    assertThat(cancel.attempt()).isEqualTo(queued.attempt());
   }
 
-  /** Group generations (batches of {@code groupSize}) take {@code millis}; counts them. */
-  static final class Slow implements Generator.Factory {
-    final Generator.Factory base;
-    final int groupSize;
-    final long millis;
-    final AtomicLong calls = new AtomicLong();
+  @Test
+  void aWorker_reportsABatchStartedWhenItStarts_notWhileItWaitsInTheQueue() throws Exception {
+    // The other half of the deadline: the worker's Started means "running", so the time a request
+    // spends queued behind a slow batch is not charged to it. The slow batch is held by the test.
+    Gated gated = new Gated(BigramPolicy.generators());
+    ActorRef<RolloutWorker.Command> w =
+        kit.spawn(
+            RolloutWorker.create(
+                "w", gated, new SamplingParams(1f, 1f, 2, EchoTask.EOS, 0), self -> {}),
+            "worker-" + ids.incrementAndGet());
+    w.tell(new RolloutWorker.UseWeights(new WeightsSnapshot(0, BigramPolicy.initial())));
+    TestProbe<RolloutWorker.GenerateReply> first = kit.createTestProbe();
+    TestProbe<RolloutWorker.GenerateReply> second = kit.createTestProbe();
+    w.tell(new Generate(1, 1, 5, new int[] {1, 8}, 4, 0, 42, first.getRef()));
+    first.expectMessageClass(RolloutWorker.Started.class, Duration.ofSeconds(30));
+    assertThat(gated.entered.await(30, TimeUnit.SECONDS)).isTrue(); // the first batch is running
+    w.tell(new Generate(2, 1, 6, new int[] {1, 8}, 4, 0, 43, second.getRef()));
 
-    Slow(Generator.Factory base, int groupSize, long millis) {
+    second.expectNoMessage(Duration.ofMillis(500)); // queued behind the held batch: not started
+
+    gated.release.countDown();
+    first.expectMessageClass(RolloutWorker.Generated.class, Duration.ofSeconds(30));
+    RolloutWorker.Started started =
+        second.expectMessageClass(RolloutWorker.Started.class, Duration.ofSeconds(30));
+    assertThat(started.groupId()).isEqualTo(2);
+    second.expectMessageClass(RolloutWorker.Generated.class, Duration.ofSeconds(30));
+  }
+
+  /** Generation that holds its first batch until the test releases it. */
+  static final class Gated implements Generator.Factory {
+    final Generator.Factory base;
+    final CountDownLatch entered = new CountDownLatch(1);
+    final CountDownLatch release = new CountDownLatch(1);
+
+    Gated(Generator.Factory base) {
       this.base = base;
-      this.groupSize = groupSize;
-      this.millis = millis;
     }
 
     @Override
@@ -189,13 +221,13 @@ class GroupRolloutTest {
       return new Generator() {
         @Override
         public List<Generation> generate(List<int[]> prompts, SamplingParams params) {
-          if (prompts.size() == groupSize) {
-            calls.incrementAndGet();
-            try {
-              Thread.sleep(millis);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
+          entered.countDown();
+          try {
+            if (!release.await(60, TimeUnit.SECONDS)) {
+              throw new IllegalStateException("the test never released the batch");
             }
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
           }
           return g.generate(prompts, params);
         }

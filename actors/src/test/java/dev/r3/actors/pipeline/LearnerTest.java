@@ -101,7 +101,7 @@ class LearnerTest {
     ReplayBuffer.TakeBatch take = r.buffer().expectMessageClass(ReplayBuffer.TakeBatch.class);
     take.replyTo().tell(batch());
     Coordinator.LearnerFailed f =
-        r.coordinator().expectMessageClass(Coordinator.LearnerFailed.class, Duration.ofSeconds(5));
+        r.coordinator().expectMessageClass(Coordinator.LearnerFailed.class, Duration.ofSeconds(30));
     assertThat(f.reason()).contains("learner step 1 still running after r3.timeouts.step");
   }
 

@@ -89,7 +89,7 @@ class LedgerPropertyTest {
             kit.spawn(FakeCrew.worker("w0", script, sent), "w0-" + n),
             kit.spawn(FakeCrew.worker("w1", script, sent), "w1-" + n));
     var crew =
-        new ReplayBuffer.Crew(
+        new LocalCrew(
             List.of(kit.spawn(FakeCrew.env(), "env-" + n)),
             workers,
             kit.spawn(FakeCrew.reward(), "reward-" + n));

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ReplayBufferTest {
   static final ActorTestKit kit = ActorTestKit.create();
   static final AtomicInteger ids = new AtomicInteger();
-  static final Duration WAIT = Duration.ofSeconds(10);
+  static final Duration WAIT = Duration.ofSeconds(60); // a backstop, not a speed check
 
   @TempDir Path tmp;
 
@@ -67,7 +67,7 @@ class ReplayBufferTest {
             kit.spawn(FakeCrew.worker("w0", script, sent), "w0-" + n),
             kit.spawn(FakeCrew.worker("w1", script, sent), "w1-" + n));
     var crew =
-        new ReplayBuffer.Crew(
+        new LocalCrew(
             List.of(kit.spawn(FakeCrew.env(), "env-" + n)),
             workers,
             kit.spawn(FakeCrew.reward(), "reward-" + n));
@@ -109,7 +109,8 @@ class ReplayBufferTest {
         "r3.learner.staleness=0",
         "r3.learner.batch-groups=2");
     TestProbe<Void> idle = kit.createTestProbe();
-    idle.expectNoMessage(Duration.ofMillis(300));
+    idle.awaitAssert(WAIT, () -> assertThat(requests.get()).isEqualTo(2));
+    idle.expectNoMessage(Duration.ofMillis(300)); // and no third one
     assertThat(requests.get()).isEqualTo(2);
   }
 
@@ -120,11 +121,19 @@ class ReplayBufferTest {
     Rig r =
         rig(
             g ->
-                new Deliver(
-                    -1, Duration.ofMillis(g.groupId() == 0 ? 2000 : g.groupId() == 1 ? 150 : 0)),
+                g.groupId() == 0
+                    ? new Hang(false)
+                    : new Deliver(-1, Duration.ofMillis(g.groupId() == 1 ? 150 : 0)),
             "r3.learner.staleness=1",
             "r3.learner.batch-groups=2");
-    Thread.sleep(400);
+    TestProbe<ReplayBuffer.Status> status = kit.createTestProbe();
+    status.awaitAssert(
+        WAIT,
+        () -> {
+          r.buffer().tell(new ReplayBuffer.GetStatus(status.getRef()));
+          assertThat(status.receiveMessage(WAIT).queued()).isEqualTo(3); // groups 1, 2, 3
+          return null;
+        });
     Batch b = r.step(0);
     assertThat(b.groups()).extracting(ScoredGroup::groupId).containsExactly(1L, 2L);
   }

@@ -27,7 +27,7 @@ class WatchdogTest {
 
   R3Config config() {
     return Fixtures.config(
-        tmp, "r3.watchdog.interval=100ms", "r3.watchdog.stall-timeout=1s", "r3.timeouts.ask=200ms");
+        tmp, "r3.watchdog.interval=100ms", "r3.watchdog.stall-timeout=1s", "r3.timeouts.ask=2s");
   }
 
   @Test
@@ -40,7 +40,7 @@ class WatchdogTest {
     RolloutWorker.Restart r =
         w
             .fishForMessage(
-                Duration.ofSeconds(3),
+                Duration.ofSeconds(30),
                 m ->
                     m instanceof RolloutWorker.Restart
                         ? FishingOutcomes.complete()
@@ -72,7 +72,7 @@ class WatchdogTest {
     RolloutWorker.Restart r =
         w
             .fishForMessage(
-                Duration.ofSeconds(3),
+                Duration.ofSeconds(30),
                 m ->
                     m instanceof RolloutWorker.Restart
                         ? FishingOutcomes.complete()

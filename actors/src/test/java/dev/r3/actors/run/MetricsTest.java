@@ -29,7 +29,7 @@ class MetricsTest {
       Kamon.counter("r3.rollout.tokens").withoutTags().increment(42);
       HttpClient http = HttpClient.newHttpClient();
       String body = "";
-      for (int i = 0; i < 50 && !body.contains("r3_rollout_tokens"); i++) {
+      for (int i = 0; i < 150 && !body.contains("r3_rollout_tokens"); i++) {
         Thread.sleep(200);
         body =
             http.send(

@@ -1,15 +1,9 @@
 package dev.r3.env.tasks;
 
-import dev.r3.env.Episode;
-import dev.r3.env.Outcome;
 import dev.r3.env.ParamSpec;
 import dev.r3.env.Params;
-import dev.r3.env.Reasons;
-import dev.r3.env.RewardFunction;
 import dev.r3.env.TaskSpec;
-import dev.r3.env.Turn;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +22,7 @@ import java.util.SplittableRandom;
  * <p>The store is drawn with the problem from the episode seed ({@link TaskSpec#data()} holds it,
  * {@code p=37,q=48}), so the reward function grades a transcript exactly as the episode does.
  */
-final class LookupTask extends TaskBase {
+final class LookupTask extends ToolCallTask {
   static final String NAME = "lookup";
   static final String DESCRIPTION =
       "look values up in a hidden store (<calc>look k</calc>), combine them with the calculator,"
@@ -48,14 +42,12 @@ final class LookupTask extends TaskBase {
   private final boolean mul;
   private final int digits;
   private final int terms;
-  private final int maxCalls;
 
   LookupTask(Params params) {
     super(NAME, DESCRIPTION, params);
     this.mul = params.get("op").equals("mul");
     this.digits = params.getInt("digits");
     this.terms = params.getInt("terms");
-    this.maxCalls = params.getInt("maxCalls");
   }
 
   @Override
@@ -79,32 +71,11 @@ final class LookupTask extends TaskBase {
   }
 
   @Override
-  public boolean multiTurn() {
-    return true;
-  }
-
-  @Override
-  public int maxTurns() {
-    return maxCalls + 1;
-  }
-
-  @Override
   public int maxTokensPerTurn() {
     int look = LOOK.length() + 1;
     int expr = terms * digits + terms - 1;
     int answer = mul ? terms * digits : digits + 1;
     return Math.max(Math.max(look, expr) + 2, answer) + 2; // a call or the answer, EOS, one spare
-  }
-
-  @Override
-  public List<String> stopTokens() {
-    return List.of(CalcTask.CALL_CLOSE);
-  }
-
-  @Override
-  public Episode start(TaskSpec task) {
-    checkOwn(task);
-    return new LookupEpisode(task);
   }
 
   /** Look every key up, compute with the calculator, copy the result. */
@@ -115,22 +86,14 @@ final class LookupTask extends TaskBase {
     List<String> turns = new ArrayList<>();
     List<String> values = new ArrayList<>();
     for (String k : store.keySet()) {
-      turns.add(CalcTask.CALL_OPEN + LOOK + k + CalcTask.CALL_CLOSE);
+      turns.add(CALL_OPEN + LOOK + k + CALL_CLOSE);
     }
     for (String entry : task.data().split(",")) {
       values.add(entry.substring(entry.indexOf('=') + 1));
     }
-    turns.add(CalcTask.CALL_OPEN + String.join(mul ? "*" : "+", values) + CalcTask.CALL_CLOSE);
+    turns.add(CALL_OPEN + String.join(mul ? "*" : "+", values) + CALL_CLOSE);
     turns.add(task.expected());
     return Optional.of(turns);
-  }
-
-  @Override
-  public RewardFunction reward() {
-    return (task, transcript) -> {
-      checkOwn(task);
-      return grade(task, transcript == null ? "" : transcript);
-    };
   }
 
   /** The store of a task, in the prompt's key order. */
@@ -143,90 +106,16 @@ final class LookupTask extends TaskBase {
     return m;
   }
 
+  @Override
+  String tool(TaskSpec task, String call) {
+    return answer(store(task), call);
+  }
+
   /** The tools: a lookup ({@code look k}) or the calculator; {@code error} for anything else. */
   static String answer(Map<String, String> store, String call) {
     if (call.startsWith(LOOK)) {
-      return store.getOrDefault(call.substring(LOOK.length()).strip(), CalcTask.ERROR);
+      return store.getOrDefault(call.substring(LOOK.length()).strip(), ERROR);
     }
     return CalcTask.calculate(call);
-  }
-
-  private static boolean hasCall(String turn) {
-    int open = turn.indexOf(CalcTask.CALL_OPEN);
-    return open >= 0 && turn.indexOf(CalcTask.CALL_CLOSE, open + CalcTask.CALL_OPEN.length()) >= 0;
-  }
-
-  private Outcome grade(TaskSpec task, String transcript) {
-    List<String> turns = CalcTask.modelTurns(transcript);
-    int calls = 0;
-    for (String t : turns) {
-      Outcome tooLong = Grading.tooLong(t, maxTokensPerTurn());
-      if (tooLong != null) {
-        return tooLong;
-      }
-      calls += hasCall(t) ? 1 : 0;
-    }
-    if (calls > maxCalls) {
-      return Outcome.zero("", Reasons.TOO_MANY_CALLS, calls + " calls > limit " + maxCalls);
-    }
-    String last = turns.get(turns.size() - 1).strip();
-    if (hasCall(last)) {
-      return Outcome.zero("", Reasons.NO_ANSWER, "transcript ends with a call");
-    }
-    if (last.contains(CalcTask.CALL_OPEN) || last.contains(CalcTask.CALL_CLOSE)) {
-      return Outcome.zero(
-          Grading.shown(last), Reasons.BAD_TOOL_CALL, "unterminated or stray tool token");
-    }
-    return Grading.integerAnswer(last, task.expected());
-  }
-
-  private final class LookupEpisode implements Episode {
-    private final TaskSpec task;
-    private final Map<String, String> store;
-    private final StringBuilder transcript = new StringBuilder();
-    private int turns;
-    private int calls;
-    private Outcome outcome;
-
-    LookupEpisode(TaskSpec task) {
-      this.task = task;
-      this.store = new HashMap<>(store(task));
-    }
-
-    @Override
-    public TaskSpec task() {
-      return task;
-    }
-
-    @Override
-    public String firstObservation() {
-      return task.prompt();
-    }
-
-    @Override
-    public Turn step(String modelOutput) {
-      if (outcome != null) {
-        throw new IllegalStateException("lookup episode is over: " + outcome);
-      }
-      String out = modelOutput == null ? "" : modelOutput;
-      transcript.append(out);
-      turns++;
-      boolean fits = TOKENS.length(out) <= maxTokensPerTurn();
-      if (fits && hasCall(out) && calls < maxCalls && turns < maxTurns()) {
-        calls++;
-        int open = out.indexOf(CalcTask.CALL_OPEN) + CalcTask.CALL_OPEN.length();
-        String call = out.substring(open, out.indexOf(CalcTask.CALL_CLOSE, open));
-        String observation = CalcTask.RESULT_OPEN + answer(store, call) + CalcTask.RESULT_CLOSE;
-        transcript.append(observation);
-        return new Turn.Continue(observation);
-      }
-      outcome = grade(task, transcript.toString());
-      return new Turn.Done(outcome);
-    }
-
-    @Override
-    public Optional<Outcome> outcome() {
-      return Optional.ofNullable(outcome);
-    }
   }
 }

@@ -4,7 +4,7 @@ import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 
 /** A test environment that misbehaves in one chosen way. */
-final class FaultyEnvironment implements Environment {
+final class MisbehavingEnvironment implements Environment {
   enum Fault {
     NONE,
     THROW_TASK,
@@ -24,7 +24,7 @@ final class FaultyEnvironment implements Environment {
   /** Released when a hanging call is interrupted, so tests can see the thread was freed. */
   final CountDownLatch interrupted = new CountDownLatch(1);
 
-  FaultyEnvironment(Fault fault) {
+  MisbehavingEnvironment(Fault fault) {
     this.fault = fault;
   }
 
