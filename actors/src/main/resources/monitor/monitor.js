@@ -173,7 +173,8 @@ function drawState(s) {
   $("run-name").textContent = run.name || "(run)";
   const st = $("status");
   st.textContent = run.status; st.className = "badge " + run.status;
-  $("step").textContent = `step ${run.step} / ${run.total_steps}`;
+  $("step").textContent = `step ${run.step} / ${run.total_steps}` +
+    (run.resumed_from_step != null ? ` (resumed from step ${run.resumed_from_step})` : "");
   $("progress-bar").style.width = (run.total_steps ? (100 * run.step) / run.total_steps : 0) + "%";
   $("elapsed").textContent = formatDuration(run.elapsed_s);
   const fail = $("failure");
@@ -217,6 +218,7 @@ function drawActors(actors) {
     tr.append(name, el("td", {}, a.role), el("td", {}, el("span", { class: "state " + a.state }, a.state + why)),
       el("td", { class: "num restarts" + (a.restarts ? " some" : "") }, a.restarts),
       el("td", { class: "fail", title: lf }, lf.length > 160 ? lf.slice(0, 160) + "…" : lf),
+      el("td", { class: "num mailbox" }, a.mailbox == null ? "" : a.mailbox),
       el("td", { class: "num" }, a.busy + a.in_flight), el("td", { class: "num" }, fmt(a.messages)),
       el("td", { class: "num" }, fmt(a.processing_ms_mean, 2)), el("td", {}, ago(a.last_message_at)), el("td", { class: "node" }, a.node));
     rows.push(tr);

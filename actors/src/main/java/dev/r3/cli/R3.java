@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
       SoakCommand.class,
       NodeCommand.class,
       ClusterLocalCommand.class,
+      TopCommand.class,
     })
 public final class R3 implements Runnable {
 

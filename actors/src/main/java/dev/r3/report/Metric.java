@@ -1,39 +1,30 @@
 package dev.r3.report;
 
-import java.util.List;
+import dev.r3.actors.run.MetricNames;
 
 /**
- * The metrics the report reads from {@code metrics.jsonl}, each with the key names it accepts. The
- * pipeline's writer may use the flat names of the contract ({@code mismatch_kl}) or namespaced ones
- * ({@code mismatch/kl}, nested objects flatten to the same form); the first alias present in a line
- * wins.
+ * The metrics the report reads from a run's {@code metrics.jsonl} and {@code eval.jsonl}, each by
+ * its one name in the run's vocabulary ({@link MetricNames}); a nested object in a line reads as
+ * the same {@code a/b} name.
  */
 enum Metric {
-  STEP("step"),
-  REWARD("reward_mean", "reward/mean", "rewards/mean", "reward"),
-  /**
-   * Eval accuracy on held-out prompts: from {@code eval.jsonl} when the run has one, else from eval
-   * keys of {@code metrics.jsonl} (see {@link MetricsLog#series}).
-   */
-  EVAL_ACCURACY("eval_accuracy", "eval/accuracy"),
-  /**
-   * The contract's {@code accuracy}: eval accuracy when logged on eval steps only, else rollout
-   * accuracy.
-   */
-  ACCURACY("accuracy"),
-  MISMATCH_KL("mismatch_kl", "mismatch/kl"),
-  EXTREME_2("extreme_2", "mismatch/extreme_2", "mismatch/f2", "f2"),
-  ROUTER_DISAGREEMENT("router_disagreement", "routing/disagreement", "routing/router_disagreement"),
-  LOSS("loss", "losses/loss", "losses/total"),
-  GRAD_NORM("grad_norm", "losses/grad_norm");
+  STEP(MetricNames.STEP),
+  REWARD(MetricNames.REWARD_MEAN),
+  /** Held-out eval accuracy: from {@code eval.jsonl}, else from the same key in metrics.jsonl. */
+  EVAL_ACCURACY(MetricNames.EVAL_ACCURACY),
+  MISMATCH_KL(MetricNames.MISMATCH_KL),
+  EXTREME_2(MetricNames.EXTREME_2),
+  ROUTER_DISAGREEMENT(MetricNames.ROUTER_DISAGREEMENT),
+  LOSS(MetricNames.LOSS),
+  GRAD_NORM(MetricNames.GRAD_NORM);
 
-  private final List<String> keys;
+  private final String key;
 
-  Metric(String... keys) {
-    this.keys = List.of(keys);
+  Metric(String key) {
+    this.key = key;
   }
 
-  List<String> keys() {
-    return keys;
+  String key() {
+    return key;
   }
 }

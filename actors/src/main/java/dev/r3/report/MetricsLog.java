@@ -3,6 +3,7 @@ package dev.r3.report;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import dev.r3.actors.run.MetricNames;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -13,8 +14,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A run's {@code metrics.jsonl}, one row per learner step (and its {@code eval.jsonl}, one row per
@@ -23,20 +22,11 @@ import java.util.regex.Pattern;
  * malformed line elsewhere is skipped and counted, and a key a row lacks is simply absent from that
  * row's series.
  *
- * <p>Eval accuracy is looked for in that order: {@code eval.jsonl} ({@code eval_accuracy} or {@code
- * accuracy}); {@code eval_accuracy} in metrics.jsonl; metrics.jsonl's {@code accuracy} if it is
- * logged on at most half the steps (then it is the eval-steps-only accuracy of the contract; logged
- * on every step it is the rollouts' own accuracy, which is not eval accuracy and is not used as
- * such).
+ * <p>Keys are the run's vocabulary ({@link MetricNames}), nothing else. Eval accuracy ({@code
+ * eval/accuracy}) comes from {@code eval.jsonl}, else from the same key in metrics.jsonl; the
+ * rollouts' own accuracy ({@code reward/accuracy}) is never taken for it.
  */
 final class MetricsLog {
-  /**
-   * A per-layer disagreement key: {@code router_disagreement_layer[3]}, {@code
-   * routing/disagreement/layer_3}.
-   */
-  private static final Pattern LAYER_KEY =
-      Pattern.compile(".*disagreement.*?(?:layer_?|/|\\[)(\\d+)\\]?$");
-
   private final List<Map<String, Double>> rows;
   private final boolean truncated;
   private final int malformed;
@@ -56,11 +46,7 @@ final class MetricsLog {
   static MetricsLog readRun(Path dir) {
     MetricsLog m = read(dir.resolve(RunDir.METRICS));
     MetricsLog e = read(dir.resolve(RunDir.EVALS));
-    Series evals = e.raw(Metric.EVAL_ACCURACY);
-    if (evals.isEmpty()) {
-      evals = e.raw(Metric.ACCURACY);
-    }
-    return new MetricsLog(m.rows, m.truncated, m.malformed, evals);
+    return new MetricsLog(m.rows, m.truncated, m.malformed, e.raw(Metric.EVAL_ACCURACY));
   }
 
   /** Reads {@code file}; a missing file is an empty log. */
@@ -123,21 +109,13 @@ final class MetricsLog {
     if (m != Metric.EVAL_ACCURACY) {
       return raw(m);
     }
-    if (!evalFile.isEmpty()) {
-      return evalFile;
-    }
-    Series named = raw(Metric.EVAL_ACCURACY);
-    if (!named.isEmpty()) {
-      return named;
-    }
-    Series acc = raw(Metric.ACCURACY);
-    return 2 * acc.size() <= rows.size() ? acc : Series.EMPTY;
+    return evalFile.isEmpty() ? raw(Metric.EVAL_ACCURACY) : evalFile;
   }
 
   private Series raw(Metric m) {
     List<double[]> pts = new ArrayList<>();
     for (int i = 0; i < rows.size(); i++) {
-      Double v = JsonFlat.first(rows.get(i), m.keys());
+      Double v = rows.get(i).get(m.key());
       if (v != null && Double.isFinite(v)) {
         pts.add(new double[] {step(i), v});
       }
@@ -154,7 +132,7 @@ final class MetricsLog {
     double from = -1;
     boolean sawFinite = false;
     for (int i = 0; i < rows.size(); i++) {
-      Double v = JsonFlat.first(rows.get(i), m.keys());
+      Double v = rows.get(i).get(m.key());
       if (v == null) {
         continue;
       }
@@ -181,11 +159,11 @@ final class MetricsLog {
     TreeMap<Integer, double[]> sums = new TreeMap<>(); // layer -> {sum, count}
     for (Map<String, Double> row : rows) {
       for (Map.Entry<String, Double> kv : row.entrySet()) {
-        Matcher mt = LAYER_KEY.matcher(kv.getKey());
-        if (!mt.matches() || kv.getKey().contains("any_layer") || !Double.isFinite(kv.getValue())) {
+        int layer = MetricNames.layerOf(kv.getKey());
+        if (layer < 0 || !Double.isFinite(kv.getValue())) {
           continue;
         }
-        double[] s = sums.computeIfAbsent(Integer.parseInt(mt.group(1)), k -> new double[2]);
+        double[] s = sums.computeIfAbsent(layer, k -> new double[2]);
         s[0] += kv.getValue();
         s[1]++;
       }
@@ -200,7 +178,7 @@ final class MetricsLog {
   }
 
   private double step(int row) {
-    Double s = rows.get(row).get("step");
+    Double s = rows.get(row).get(MetricNames.STEP);
     return s != null && Double.isFinite(s) ? s : row + 1;
   }
 

@@ -89,8 +89,8 @@ class CollapseDetectorTest {
   void fromLog_readsNonFiniteGradNormAndFallsBackToReward() {
     MetricsLog log =
         logOf(
-            "{\"step\": 1, \"reward_mean\": 0.5, \"grad_norm\": 1}",
-            "{\"step\": 2, \"reward_mean\": 0.5, \"grad_norm\": Infinity}");
+            "{\"step\": 1, \"reward/mean\": 0.5, \"losses/grad_norm\": 1}",
+            "{\"step\": 2, \"reward/mean\": 0.5, \"losses/grad_norm\": Infinity}");
     assertEquals(Metric.REWARD, CollapseDetector.signal(log));
     assertEquals(2, rule.detect(log).step());
   }

@@ -29,12 +29,15 @@ final class Fixtures {
    */
   static String step(int s, double kl, IntFunction<Double> acc) {
     String eval =
-        s % 5 == 0 ? String.format(Locale.ROOT, ", \"accuracy\": %.4f", acc.apply(s)) : "";
+        s % 5 == 0 ? String.format(Locale.ROOT, ", \"eval/accuracy\": %.4f", acc.apply(s)) : "";
     return String.format(
         Locale.ROOT,
-        "{\"step\": %d, \"version\": %d, \"reward_mean\": %.4f, \"mismatch_kl\": %.3e, \"extreme_2\": %.4f, "
-            + "\"router_disagreement\": %.4f, \"router_disagreement_layer\": [%.3f, %.3f, %.3f], \"loss\": 0.1, "
-            + "\"grad_norm\": 0.5, \"produced\": %d, \"trained\": %d, \"dropped\": 0%s}",
+        "{\"step\": %d, \"version\": %d, \"reward/mean\": %.4f, \"mismatch/kl\": %.3e,"
+            + " \"mismatch/extreme_2\": %.4f, \"routing/disagreement\": %.4f,"
+            + " \"routing/disagreement/layer_0\": %.3f, \"routing/disagreement/layer_1\": %.3f,"
+            + " \"routing/disagreement/layer_2\": %.3f, \"losses/loss\": 0.1,"
+            + " \"losses/grad_norm\": 0.5, \"ledger/produced\": %d, \"ledger/trained\": %d,"
+            + " \"ledger/dropped\": 0%s}",
         s,
         s,
         Math.min(1.0, 0.1 + 0.02 * s),

@@ -17,7 +17,7 @@ class MetricsLogTest {
   void truncatedLastLine_isDroppedAndFlagged() {
     Fixtures.write(
         dir.resolve("metrics.jsonl"),
-        "{\"step\": 1, \"loss\": 0.5}\n{\"step\": 2, \"loss\": 0.4}\n{\"step\": 3, \"lo");
+        "{\"step\": 1, \"losses/loss\": 0.5}\n{\"step\": 2, \"losses/loss\": 0.4}\n{\"step\": 3, \"lo");
     MetricsLog log = MetricsLog.read(dir.resolve("metrics.jsonl"));
     assertEquals(2, log.rows());
     assertTrue(log.truncated());
@@ -28,7 +28,7 @@ class MetricsLogTest {
   void malformedMiddleLine_isSkippedAndCounted() {
     Fixtures.write(
         dir.resolve("metrics.jsonl"),
-        "{\"step\": 1, \"loss\": 0.5}\nnot json {\n\n{\"step\": 3, \"loss\": 0.3}\n");
+        "{\"step\": 1, \"losses/loss\": 0.5}\nnot json {\n\n{\"step\": 3, \"losses/loss\": 0.3}\n");
     MetricsLog log = MetricsLog.read(dir.resolve("metrics.jsonl"));
     assertEquals(2, log.rows());
     assertEquals(1, log.malformedLines());
@@ -39,13 +39,26 @@ class MetricsLogTest {
   void absentKeys_leaveGapsNotZeros() {
     Fixtures.write(
         dir.resolve("metrics.jsonl"),
-        "{\"step\": 1, \"reward_mean\": 0.2}\n{\"step\": 2, \"reward_mean\": 0.3, \"accuracy\": 0.5}\n"
-            + "{\"step\": 3, \"accuracy\": null}\n");
+        "{\"step\": 1, \"reward/mean\": 0.2}\n{\"step\": 2, \"reward/mean\": 0.3,"
+            + " \"losses/grad_norm\": 0.5}\n{\"step\": 3, \"losses/grad_norm\": null}\n");
     MetricsLog log = MetricsLog.read(dir.resolve("metrics.jsonl"));
-    assertArrayEquals(new double[] {2}, log.series(Metric.ACCURACY).steps());
-    assertArrayEquals(new double[] {0.5}, log.series(Metric.ACCURACY).values());
+    assertArrayEquals(new double[] {2}, log.series(Metric.GRAD_NORM).steps());
+    assertArrayEquals(new double[] {0.5}, log.series(Metric.GRAD_NORM).values());
     assertTrue(log.series(Metric.MISMATCH_KL).isEmpty());
     assertEquals(Double.NaN, log.series(Metric.MISMATCH_KL).mean());
+    assertEquals(0, log.layerDisagreement().length);
+  }
+
+  @Test
+  void oldFlatNames_areNotRead_onlyTheVocabulary() {
+    Fixtures.write(
+        dir.resolve("metrics.jsonl"),
+        "{\"step\": 1, \"reward_mean\": 0.2, \"mismatch_kl\": 1e-3, \"loss\": 0.5,"
+            + " \"router_disagreement_layer\": [0.1], \"reward/mean\": 0.4}\n");
+    MetricsLog log = MetricsLog.read(dir.resolve("metrics.jsonl"));
+    assertArrayEquals(new double[] {0.4}, log.series(Metric.REWARD).values());
+    assertTrue(log.series(Metric.MISMATCH_KL).isEmpty());
+    assertTrue(log.series(Metric.LOSS).isEmpty());
     assertEquals(0, log.layerDisagreement().length);
   }
 
@@ -64,7 +77,7 @@ class MetricsLogTest {
   void nonFiniteValues_areLeftOutOfSeriesButFound() {
     Fixtures.write(
         dir.resolve("metrics.jsonl"),
-        "{\"step\": 1, \"loss\": 0.5}\n{\"step\": 2, \"loss\": NaN}\n{\"step\": 3, \"loss\": \"Infinity\"}\n");
+        "{\"step\": 1, \"losses/loss\": 0.5}\n{\"step\": 2, \"losses/loss\": NaN}\n{\"step\": 3, \"losses/loss\": \"Infinity\"}\n");
     MetricsLog log = MetricsLog.read(dir.resolve("metrics.jsonl"));
     assertEquals(1, log.series(Metric.LOSS).size());
     assertEquals(2.0, log.nonFiniteFrom(Metric.LOSS));
@@ -75,15 +88,15 @@ class MetricsLogTest {
   void nonFiniteThatRecovers_isNotTrailing_andNullCountsAsNonFinite() {
     Fixtures.write(
         dir.resolve("a.jsonl"),
-        "{\"step\": 1, \"loss\": NaN}\n{\"step\": 2, \"loss\": 0.4}\n{\"step\": 3}\n");
+        "{\"step\": 1, \"losses/loss\": NaN}\n{\"step\": 2, \"losses/loss\": 0.4}\n{\"step\": 3}\n");
     assertEquals(-1.0, MetricsLog.read(dir.resolve("a.jsonl")).nonFiniteFrom(Metric.LOSS));
     Fixtures.write(
         dir.resolve("b.jsonl"),
-        "{\"step\": 1, \"loss\": 0.5}\n{\"step\": 2, \"loss\": null}\n{\"step\": 3, \"loss\": NaN}\n");
+        "{\"step\": 1, \"losses/loss\": 0.5}\n{\"step\": 2, \"losses/loss\": null}\n{\"step\": 3, \"losses/loss\": NaN}\n");
     assertEquals(2.0, MetricsLog.read(dir.resolve("b.jsonl")).nonFiniteFrom(Metric.LOSS));
     Fixtures.write(
         dir.resolve("c.jsonl"),
-        "{\"step\": 1, \"grad_norm\": null}\n{\"step\": 2, \"grad_norm\": null}\n");
+        "{\"step\": 1, \"losses/grad_norm\": null}\n{\"step\": 2, \"losses/grad_norm\": null}\n");
     assertEquals(
         -1.0,
         MetricsLog.read(dir.resolve("c.jsonl")).nonFiniteFrom(Metric.GRAD_NORM)); // never measured
@@ -91,40 +104,34 @@ class MetricsLogTest {
 
   @Test
   void evalAccuracy_comesFromEvalJsonl_notFromPerStepRolloutAccuracy() {
-    // The pipeline's own format: accuracy on every step is the rollouts' accuracy; evals live
-    // apart.
+    // Every step logs the rollouts' own accuracy (reward/accuracy): never eval accuracy.
     Fixtures.metrics(
-        dir, 10, s -> "{\"step\": " + s + ", \"accuracy\": 0.9, \"router_disagreement\": null}");
+        dir,
+        10,
+        s -> "{\"step\": " + s + ", \"reward/accuracy\": 0.9, \"routing/disagreement\": null}");
     assertTrue(MetricsLog.readRun(dir).series(Metric.EVAL_ACCURACY).isEmpty());
     Fixtures.write(
         dir.resolve("eval.jsonl"),
-        "{\"step\": 0, \"eval_accuracy\": 0.2}\n{\"step\": 10, \"eval_accuracy\": 0.4}\n");
+        "{\"step\": 0, \"eval/accuracy\": 0.2}\n{\"step\": 10, \"eval/accuracy\": 0.4}\n");
     Series eval = MetricsLog.readRun(dir).series(Metric.EVAL_ACCURACY);
     assertArrayEquals(new double[] {0, 10}, eval.steps());
     assertArrayEquals(new double[] {0.2, 0.4}, eval.values());
   }
 
   @Test
-  void evalAccuracy_fromAccuracyLoggedOnEvalStepsOnly() {
+  void evalAccuracy_fromMetricsJsonl_whenThereIsNoEvalJsonl() {
     Fixtures.metrics(
-        dir, 10, s -> "{\"step\": " + s + (s % 5 == 0 ? ", \"accuracy\": 0.5" : "") + "}");
+        dir, 10, s -> "{\"step\": " + s + (s % 5 == 0 ? ", \"eval/accuracy\": 0.5" : "") + "}");
     assertArrayEquals(
         new double[] {5, 10}, MetricsLog.readRun(dir).series(Metric.EVAL_ACCURACY).steps());
   }
 
   @Test
-  void perLayerDisagreement_fromArrayOrNamedKeys() {
-    Fixtures.write(
-        dir.resolve("a.jsonl"),
-        "{\"step\": 1, \"router_disagreement_layer\": [0.1, 0.3]}\n{\"step\": 2, \"router_disagreement_layer\": [0.3, 0.5]}\n");
+  void perLayerDisagreement_fromTheLayerKeys() {
     Fixtures.write(
         dir.resolve("b.jsonl"),
         "{\"step\": 1, \"routing/disagreement/layer_0\": 0.2, \"routing/disagreement/layer_2\": 0.4,"
             + " \"routing/token_any_layer\": 0.9}\n");
-    assertArrayEquals(
-        new double[] {0.2, 0.4},
-        MetricsLog.read(dir.resolve("a.jsonl")).layerDisagreement(),
-        1e-12);
     double[] b = MetricsLog.read(dir.resolve("b.jsonl")).layerDisagreement();
     assertEquals(3, b.length);
     assertEquals(0.2, b[0], 1e-12);
@@ -141,7 +148,7 @@ class MetricsLogTest {
 
   @Test
   void rowsWithoutStep_areNumberedFromOne() {
-    Fixtures.write(dir.resolve("metrics.jsonl"), "{\"loss\": 1}\n{\"loss\": 2}\n");
+    Fixtures.write(dir.resolve("metrics.jsonl"), "{\"losses/loss\": 1}\n{\"losses/loss\": 2}\n");
     assertArrayEquals(
         new double[] {1, 2},
         MetricsLog.read(dir.resolve("metrics.jsonl")).series(Metric.LOSS).steps());

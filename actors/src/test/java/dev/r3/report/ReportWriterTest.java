@@ -37,7 +37,7 @@ class ReportWriterTest {
     Fixtures.write(
         g2.resolve("metrics.jsonl"),
         read(g2.resolve("metrics.jsonl"))
-            + "{\"step\": 21, \"loss\": NaN, \"mismatch_kl\": NaN}\n{\"step\": 22, \"lo");
+            + "{\"step\": 21, \"losses/loss\": NaN, \"mismatch/kl\": NaN}\n{\"step\": 22, \"lo");
     RunDir.writeExit(g2, new RunDir.Exit(134, "exit code 134", 30, "fatal: aborted"));
     // GRPO+R3 at M = 8: both seeds healthy, low mismatch, one with a mismatch.json.
     for (int seed = 1; seed <= 2; seed++) {
@@ -164,8 +164,8 @@ class ReportWriterTest {
     Path d = tmp.resolve("runs/s/kl/seed-1");
     Fixtures.write(
         d.resolve("metrics.jsonl"),
-        "{\"step\": 1, \"mismatch_kl\": 0}\n{\"step\": 2, \"mismatch_kl\": NaN}\n"
-            + "{\"step\": 3, \"mismatch_kl\": -1e-5}\n{\"step\": 4, \"mismatch_kl\": 1e-4}\n");
+        "{\"step\": 1, \"mismatch/kl\": 0}\n{\"step\": 2, \"mismatch/kl\": NaN}\n"
+            + "{\"step\": 3, \"mismatch/kl\": -1e-5}\n{\"step\": 4, \"mismatch/kl\": 1e-4}\n");
     RunResult r = RunResult.load("kl", 1, d, CollapseDetector.DEFAULT);
     List<ExperimentSummary> exps =
         ExperimentSummary.of(

@@ -35,7 +35,7 @@ class SuiteRunnerTest {
       if [ "$exp" = slow ]; then sleep 60; fi
       if [ "$exp" = silent ]; then exit 0; fi
       mkdir -p "$d/$exp-20250101-000000"
-      printf '{"step": 1, "reward_mean": 0.5, "accuracy": 0.4}\\n' > "$d/$exp-20250101-000000/metrics.jsonl"
+      printf '{"step": 1, "reward/mean": 0.5, "reward/accuracy": 0.4}\\n' > "$d/$exp-20250101-000000/metrics.jsonl"
       mkdir -p "$d/$exp-20250101-000000/checkpoints/step-2" "$d/$exp-20250101-000000/checkpoints/step-10"
       printf '{"final_eval_accuracy": 0.5, "config": {"rollout": {"precision": "fp8"}, "env": {"name": "add", "params": {"digits": "1"}}}}' \
         > "$d/$exp-20250101-000000/summary.json"

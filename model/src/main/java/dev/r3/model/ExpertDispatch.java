@@ -22,8 +22,8 @@ import java.util.function.UnaryOperator;
  *       is uneven).
  * </ul>
  *
- * AUTO picks by a cost model of op overhead plus expert FLOPs, per layer and call. Which way runs
- * changes speed only, never the math.
+ * AUTO picks by a cost model of op overhead plus expert FLOPs, per layer and call, and GATHER
+ * whenever no expert has more than one token. Which way runs changes speed only, never the math.
  */
 final class ExpertDispatch {
 
@@ -113,6 +113,13 @@ final class ExpertDispatch {
    * loads GROUPED, large uneven loads GATHER.
    */
   Mode choose(int n, int[] load) {
+    if (maxLoad(load) <= 1) {
+      // Every expert has at most one token (always so for one token, as in a batch-1 decode step):
+      // GATHER runs only the k routed experts, GROUPED all E with one padded row each. The products
+      // are the same single-row GEMMs, bit for bit (ExpertDispatchTest). Measured at one token on
+      // the default model: 170-220 us of CPU per layer against 235-275 for GROUPED.
+      return Mode.GATHER;
+    }
     double perTokenExpert = 6.0 * config.hiddenSize() * config.moeIntermediateSize() / EXPERT_FLOPS;
     int cap = 1;
     int loaded = 0;
@@ -130,6 +137,14 @@ final class ExpertDispatch {
       return Mode.DENSE;
     }
     return grouped <= gather ? Mode.GROUPED : Mode.GATHER;
+  }
+
+  private static int maxLoad(int[] load) {
+    int cap = 0;
+    for (int x : load) {
+      cap = Math.max(cap, x);
+    }
+    return cap;
   }
 
   /** Few tokens: every expert on every token in two GEMMs, then pick each token's k outputs. */

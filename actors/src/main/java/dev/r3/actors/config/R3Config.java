@@ -157,7 +157,8 @@ public record R3Config(
       Duration queue,
       Duration score,
       Duration step,
-      Duration shutdown) {}
+      Duration shutdown,
+      Duration groupLease) {}
 
   public record Faults(
       int maxRetries,
@@ -242,7 +243,8 @@ public record R3Config(
                 r.duration("r3.timeouts.queue"),
                 r.duration("r3.timeouts.score"),
                 r.duration("r3.timeouts.step"),
-                r.duration("r3.timeouts.shutdown")),
+                r.duration("r3.timeouts.shutdown"),
+                r.duration("r3.timeouts.group-lease")),
             new Faults(
                 r.atLeast("r3.faults.max-retries", 0),
                 r.duration("r3.faults.backoff-min"),

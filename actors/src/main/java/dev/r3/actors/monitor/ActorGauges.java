@@ -14,6 +14,12 @@ public final class ActorGauges {
   private final AtomicLong lastMessageMillis = new AtomicLong();
   private final AtomicInteger busy = new AtomicInteger();
   private final AtomicInteger children = new AtomicInteger();
+  private volatile AtomicInteger mailbox; // the CountingMailbox's count; null when none
+
+  /** The actor's mailbox count ({@link CountingMailbox}); set at each (re)start. */
+  void mailbox(AtomicInteger depth) {
+    this.mailbox = depth;
+  }
 
   void begin(long nowMillis) {
     busy.incrementAndGet();
@@ -43,6 +49,12 @@ public final class ActorGauges {
   /** 1 while a message is being processed. */
   public int busy() {
     return busy.get();
+  }
+
+  /** Messages waiting in the mailbox; -1 when the actor has no {@link CountingMailbox}. */
+  public int mailbox() {
+    AtomicInteger m = mailbox;
+    return m == null ? -1 : m.get();
   }
 
   /**

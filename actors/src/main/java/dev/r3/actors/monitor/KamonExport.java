@@ -12,8 +12,9 @@ import kamon.tag.TagSet;
  * {@code r3_routing_disagreement_layer{layer="3"}}), and per supervised actor (tags {@code actor},
  * {@code role}) {@code r3_actor_restarts}, {@code r3_actor_failures_total}, {@code
  * r3_actor_running}, {@code r3_actor_messages}, {@code r3_actor_processing_seconds} (mean per
- * message over the last second) and {@code r3_actor_mailbox} (in-flight: busy + live children).
- * Kamon's reporters (the monitor's {@code /metrics}, or the embedded Prometheus server of {@code
+ * message over the last second), {@code r3_actor_mailbox} (messages waiting, counted by {@link
+ * CountingMailbox}) and {@code r3_actor_in_flight} (busy + live children). Kamon's reporters (the
+ * monitor's {@code /metrics}, or the embedded Prometheus server of {@code
  * r3.metrics.prometheus-port}) scrape them.
  */
 final class KamonExport {
@@ -60,15 +61,20 @@ final class KamonExport {
       long[] last = lastCounts.computeIfAbsent(e.path, p -> new long[2]);
       long dm = messages - last[0];
       if (dm > 0) {
-        Kamon.gauge(MetricNames.prometheus(MetricNames.ACTOR_PROCESSING) + "_seconds")
+        Kamon.gauge(MetricNames.prometheus(MetricNames.ACTOR_PROCESSING))
             .withTags(tags)
             .update((nanos - last[1]) / 1e9 / dm);
       }
       last[0] = messages;
       last[1] = nanos;
-      Kamon.gauge(MetricNames.prometheus(MetricNames.ACTOR_MAILBOX))
+      Kamon.gauge(MetricNames.prometheus(MetricNames.ACTOR_IN_FLIGHT))
           .withTags(tags)
           .update(e.gauges.busy() + e.gauges.children());
+      if (e.gauges.mailbox() >= 0) {
+        Kamon.gauge(MetricNames.prometheus(MetricNames.ACTOR_MAILBOX))
+            .withTags(tags)
+            .update(e.gauges.mailbox());
+      }
     }
   }
 }

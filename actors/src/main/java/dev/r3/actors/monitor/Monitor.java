@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -35,6 +36,7 @@ public final class Monitor {
           ActorRestarting,
           ActorStopped,
           RunStarted,
+          History,
           StepLogged,
           EvalLogged,
           RunEnded,
@@ -54,6 +56,15 @@ public final class Monitor {
 
   /** The run's identity and its settings table (key, value rows). */
   public record RunStarted(String name, String dir, long totalSteps, List<String[]> settings)
+      implements Command {}
+
+  /**
+   * A resumed run's earlier rows (its metrics.jsonl and eval.jsonl up to the checkpoint it resumes
+   * from), told right after {@link RunStarted} and before any {@link StepLogged}: the page and the
+   * API show the whole run, not only what this process trained.
+   */
+  public record History(
+      long resumedFromStep, List<Map<String, Object>> steps, List<Map<String, Object>> evals)
       implements Command {}
 
   /** A metrics.jsonl row ({@link dev.r3.actors.run.StepRow}). */
@@ -105,7 +116,13 @@ public final class Monitor {
     this.url = url;
     timers.startTimerWithFixedDelay(Publish.INSTANCE, Duration.ofSeconds(1));
     if (s.enabled()) {
-      ctx.pipeToSelf(MonitorServer.start(ctx.getSystem(), ctx.getSelf(), s), ServerBound::new);
+      CompletionStage<MonitorServer> bound;
+      try {
+        bound = MonitorServer.start(ctx.getSystem(), ctx.getSelf(), s);
+      } catch (RuntimeException e) { // e.g. Kamon stopped: the run goes on without a server
+        bound = CompletableFuture.failedFuture(e);
+      }
+      ctx.pipeToSelf(bound, ServerBound::new);
     } else {
       url.complete("");
     }
@@ -118,6 +135,7 @@ public final class Monitor {
         .onMessage(ActorRestarting.class, m -> same(state.restarting(m.path())))
         .onMessage(ActorStopped.class, m -> same(state.stopped(m.path(), m.at())))
         .onMessage(RunStarted.class, this::onRunStarted)
+        .onMessage(History.class, m -> same(history(m)))
         .onMessage(StepLogged.class, this::onStep)
         .onMessage(EvalLogged.class, m -> same(evalLogged(m)))
         .onMessage(RunEnded.class, m -> same(ended(m)))
@@ -151,6 +169,11 @@ public final class Monitor {
   private Behavior<Command> onRunStarted(RunStarted m) {
     state.run(m.name(), m.dir(), m.totalSteps(), m.settings());
     return Behaviors.same();
+  }
+
+  private Object history(History m) {
+    state.history(m.resumedFromStep(), m.steps(), m.evals());
+    return m;
   }
 
   private Behavior<Command> onStep(StepLogged m) {

@@ -55,6 +55,7 @@ final class MonitorState {
   private long totalSteps;
   private List<String[]> settings = List.of();
   private String status = "starting";
+  private long resumedFrom = -1;
   private String failure;
   private final long startedAt = System.currentTimeMillis();
   private long endedAt;
@@ -128,6 +129,26 @@ final class MonitorState {
     return e;
   }
 
+  /**
+   * A resumed run's earlier rows, before its own: rows at or after the first row already held are
+   * left out (they are this process's).
+   */
+  void history(long fromStep, List<Map<String, Object>> steps, List<Map<String, Object>> earlier) {
+    resumedFrom = fromStep;
+    long firstOwn = rows.isEmpty() ? Long.MAX_VALUE : stepOf(rows.get(0));
+    List<Map<String, Object>> before = new ArrayList<>();
+    for (Map<String, Object> r : steps) {
+      if (stepOf(r) < firstOwn) {
+        before.add(r);
+      }
+    }
+    rows.addAll(0, before);
+    while (rows.size() > maxRows) {
+      rows.remove(0);
+    }
+    evals.addAll(0, earlier);
+  }
+
   void step(Map<String, Object> row) {
     rows.add(row);
     if (rows.size() > maxRows) {
@@ -169,6 +190,7 @@ final class MonitorState {
     run.addProperty("failure", failure);
     run.addProperty("step", lastStep());
     run.addProperty("total_steps", totalSteps);
+    run.addProperty("resumed_from_step", resumedFrom < 0 ? null : resumedFrom);
     run.addProperty("started_at", Instant.ofEpochMilli(startedAt).toString());
     long end = endedAt > 0 ? endedAt : System.currentTimeMillis();
     run.addProperty("elapsed_s", (end - startedAt) / 1000.0);
@@ -216,6 +238,8 @@ final class MonitorState {
     a.addProperty("messages", e.gauges.messages());
     long n = e.gauges.messages();
     a.addProperty("processing_ms_mean", n == 0 ? 0.0 : e.gauges.processingNanos() / 1e6 / n);
+    int mailbox = e.gauges.mailbox();
+    a.addProperty("mailbox", mailbox < 0 ? null : mailbox);
     a.addProperty("busy", e.gauges.busy());
     a.addProperty("in_flight", e.gauges.children());
     return a;

@@ -8,6 +8,7 @@ import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.Signal;
 import org.apache.pekko.actor.typed.TypedActorContext;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
@@ -40,6 +41,7 @@ public final class Supervised {
     ActorGauges gauges = new ActorGauges(); // one per spawned name: restarts keep counting
     return Behaviors.setup(
         ctx -> {
+          gauges.mailbox(CountingMailbox.depthOf(Adapter.toClassic(ctx.getSelf())));
           monitor.tell(
               new Monitor.ActorStarted(
                   ctx.getSelf().path().toStringWithoutAddress(),

@@ -16,6 +16,7 @@ import dev.r3.actors.run.Resume;
 import dev.r3.actors.run.RunCheckpoints;
 import dev.r3.actors.run.RunFiles;
 import dev.r3.actors.run.RunFiles.RunSummary;
+import dev.r3.actors.run.RunHistory;
 import dev.r3.actors.run.StepRow;
 import dev.r3.actors.run.TrainingState;
 import dev.r3.actors.wire.WireMessage;
@@ -208,6 +209,10 @@ public final class Coordinator {
             files.dir().toString(),
             config.experiment().totalSteps(),
             config.table()));
+    if (resume != null) {
+      RunHistory before = RunHistory.read(files.dir());
+      monitor.tell(new Monitor.History(resume.state().step(), before.steps(), before.evals()));
+    }
     Supervised.self(monitor, ctx, "coordinator");
     ending = new RunEnding(config, history, topology, chaos, monitor, done, ctx.getLog());
 

@@ -15,7 +15,6 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import kamon.Kamon;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -311,9 +310,6 @@ public final class Learner {
     }
     buffer.tell(new ReplayBuffer.BatchTrained(m.batch().batchId(), m.batch().trajectories()));
     buffer.tell(new ReplayBuffer.VersionAdvanced(snapshot.version()));
-    Kamon.timer("r3.learner.step_seconds").withoutTags().record((long) (s.seconds() * 1e9));
-    Kamon.gauge("r3.learner.version").withoutTags().update(snapshot.version());
-    Kamon.counter("r3.learner.tokens").withoutTags().increment(s.trainedTokens());
     StepReport report =
         StepReport.of(
             snapshot.version(),

@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import kamon.Kamon;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -54,7 +53,8 @@ public final class ReplayBuffer {
           GroupPlaced,
           StationsJoined,
           NodeLost,
-          PlacementDue {}
+          PlacementDue,
+          LeaseExpired {}
 
   /**
    * From a {@link GroupRollout}: the group's scored samples, generated at {@code version}.
@@ -174,6 +174,12 @@ public final class ReplayBuffer {
       implements Command, NoSerializationVerificationNeeded {}
 
   /**
+   * Cluster: launch number {@code launch} of {@code groupId} has run {@code timeouts.group-lease}.
+   */
+  private record LeaseExpired(long groupId, int launch)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  /**
    * Where the buffer starts: version 0 of a new run, or the checkpoint of a resumed one.
    *
    * @param acceptedGroups groups already trained on (the staleness gate counts them)
@@ -278,6 +284,7 @@ public final class ReplayBuffer {
         .onMessage(StationsJoined.class, this::onStationsJoined)
         .onMessage(NodeLost.class, this::onNodeLost)
         .onMessage(PlacementDue.class, this::onPlacementDue)
+        .onMessage(LeaseExpired.class, this::onLeaseExpired)
         .build();
   }
 
@@ -312,8 +319,6 @@ public final class ReplayBuffer {
       return Behaviors.same();
     }
     tokensSinceBatch += a.tokens();
-    Kamon.counter("r3.rollout.tokens").withoutTags().increment(a.tokens());
-    Kamon.counter("r3.rollout.trajectories").withoutTags().increment(m.scored().size());
     for (String why : a.misaligned()) {
       ctx.getLog().error("dropping {}", why);
     }
@@ -485,6 +490,7 @@ public final class ReplayBuffer {
   }
 
   private Behavior<Command> onNodeLost(NodeLost m) {
+    running.nodeGone(m.node());
     for (long id : running.lostWith(m.node(), crew::nodeOf, open::containsKey)) {
       reissue(id, "lost with node " + m.node());
     }
@@ -504,6 +510,34 @@ public final class ReplayBuffer {
               + config.timeouts().ask());
       afterChange();
     }
+    return Behaviors.same();
+  }
+
+  /**
+   * Cluster: nothing on the learner node times a remote rollout out (its deadlines run on its node
+   * and are lost with it, as is a lost report), so a group may hold its place at the staleness gate
+   * for {@code timeouts.group-lease} at most: re-issued if its node is gone, else dropped
+   * timed_out.
+   */
+  private Behavior<Command> onLeaseExpired(LeaseExpired m) {
+    long id = m.groupId();
+    if (!running.contains(id) || running.launches(id) != m.launch()) {
+      return Behaviors.same();
+    }
+    String why = "running longer than r3.timeouts.group-lease = " + config.timeouts().groupLease();
+    if (running.onGoneNode(id, crew::nodeOf)) {
+      reissue(id, why + " on a node that is gone");
+    } else {
+      GroupRunner.Launched rollout = open.remove(id);
+      if (rollout != null) {
+        rollout.abort(why, DropReason.TIMED_OUT);
+      }
+      ctx.getLog()
+          .warn("group {} {} (station {}): dropped (timed_out)", id, why, running.stationOf(id));
+      release(id);
+      ledger.abandoned(DropReason.TIMED_OUT);
+    }
+    afterChange();
     return Behaviors.same();
   }
 
@@ -532,6 +566,10 @@ public final class ReplayBuffer {
           "placement-" + order.groupId(),
           new PlacementDue(order.groupId(), n),
           config.timeouts().ask());
+      timers.startSingleTimer(
+          "lease-" + order.groupId(),
+          new LeaseExpired(order.groupId(), n),
+          config.timeouts().groupLease());
     }
   }
 
@@ -546,8 +584,6 @@ public final class ReplayBuffer {
     }
     serve();
     admit();
-    Kamon.gauge("r3.buffer.size").withoutTags().update(waiting.size());
-    Kamon.gauge("r3.buffer.running").withoutTags().update(running.size());
   }
 
   /** Starts groups while the staleness gate allows. */
@@ -608,6 +644,7 @@ public final class ReplayBuffer {
     }
     if (crew.confirmsPlacement()) {
       timers.cancel("placement-" + groupId);
+      timers.cancel("lease-" + groupId);
     }
     return true;
   }

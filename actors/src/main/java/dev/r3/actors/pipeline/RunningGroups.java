@@ -3,9 +3,11 @@ package dev.r3.actors.pipeline;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.IntFunction;
 import java.util.function.LongPredicate;
 
@@ -22,6 +24,7 @@ final class RunningGroups {
   private final Map<Long, String> placedOn = new HashMap<>();
   private final Map<Long, Integer> nodeLosses = new HashMap<>();
   private final Map<Long, Integer> launches = new HashMap<>();
+  private final Set<String> goneNodes = new HashSet<>();
   private int[] load;
 
   RunningGroups(int stations) {
@@ -129,6 +132,25 @@ final class RunningGroups {
       }
     }
     return lost;
+  }
+
+  /** {@code node} was downed: it runs nothing any more. */
+  void nodeGone(String node) {
+    goneNodes.add(node);
+  }
+
+  /**
+   * Whether a running group sits on a node that is gone: placed there (a confirmation that arrived
+   * after the node was lost), or launched at a station {@code nodeOf} puts there and never
+   * confirmed.
+   */
+  boolean onGoneNode(long groupId, IntFunction<String> nodeOf) {
+    Integer station = stationOf.get(groupId);
+    if (station == null) {
+      return false;
+    }
+    String at = placedOn.get(groupId);
+    return goneNodes.contains(at != null ? at : nodeOf.apply(station));
   }
 
   /** {@code groupId}'s placement is lost; returns how often that happened to it. */

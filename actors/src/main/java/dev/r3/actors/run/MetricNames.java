@@ -42,6 +42,7 @@ public final class MetricNames {
   public static final String CLIP_FRAC = "losses/clip_frac";
   public static final String IS_WEIGHT_MEAN = "losses/is_weight_mean";
   public static final String MIS_DROPPED_FRAC = "losses/mis_dropped_frac";
+  public static final String LOSS_TOKENS = "losses/tokens";
   public static final String GRAD_NORM = "losses/grad_norm";
 
   // ---- training-inference mismatch (DESIGN.md section 2) ----
@@ -74,13 +75,99 @@ public final class MetricNames {
   public static final String LEDGER_IN_TRAINING = "ledger/in_training";
   private static final String DROPPED_PREFIX = LEDGER_DROPPED + "/";
 
-  // ---- actor series (published by the monitor; Prometheus only) ----
+  // ---- rollout engine counters (rollout workers; Prometheus only) ----
+  /**
+   * Counter, tag {@code kind} = {@code computed} or {@code saved} (prompt sharing, prefix cache)
+   */
+  public static final String ROLLOUT_PREFILL_TOKENS = "rollout/prefill_tokens";
+
+  public static final String ROLLOUT_PREFIX_CACHE_LOOKUPS = "rollout/prefix_cache_lookups";
+  public static final String ROLLOUT_PREFIX_CACHE_HITS = "rollout/prefix_cache_hits";
+  public static final String ROLLOUT_PREFIX_CACHE_BYTES = "rollout/prefix_cache_bytes";
+
+  /** Histogram: one routing record's bytes per trajectory. */
+  public static final String ROLLOUT_ROUTING_BYTES = "rollout/routing_bytes";
+
+  // ---- actor series (published by the monitor; Prometheus only; tags actor, role) ----
   public static final String ACTOR_RESTARTS = "actor/restarts";
+
+  /** Counter. */
   public static final String ACTOR_FAILURES = "actor/failures";
-  public static final String ACTOR_PROCESSING = "actor/processing";
+
+  /** Mean seconds per message over the last second. */
+  public static final String ACTOR_PROCESSING = "actor/processing_seconds";
+
   public static final String ACTOR_MESSAGES = "actor/messages";
+
+  /** Messages waiting in the actor's mailbox (counted by {@code CountingMailbox}). */
   public static final String ACTOR_MAILBOX = "actor/mailbox";
+
+  /** Requests in flight: busy (0 or 1) + live children (the buffer's group rollouts). */
+  public static final String ACTOR_IN_FLIGHT = "actor/in_flight";
+
   public static final String ACTOR_RUNNING = "actor/running";
+
+  /**
+   * Every name of the vocabulary, with the per-layer and per-reason families as {@code
+   * routing/disagreement/layer} and {@code ledger/dropped/by_reason}: what {@code metrics.jsonl},
+   * {@code eval.jsonl} and the Prometheus endpoint may carry (README "Watching a run").
+   */
+  public static final List<String> ALL =
+      List.of(
+          STEP,
+          VERSION,
+          REWARD_MEAN,
+          REWARD_ACCURACY,
+          EVAL_ACCURACY,
+          EVAL_REWARD_MEAN,
+          EVAL_EPISODES,
+          EVAL_SECONDS,
+          EVAL_TURNS_MEAN,
+          LOSS,
+          PG_LOSS,
+          KL_LOSS,
+          APPROX_KL,
+          CLIP_FRAC,
+          IS_WEIGHT_MEAN,
+          MIS_DROPPED_FRAC,
+          LOSS_TOKENS,
+          GRAD_NORM,
+          MISMATCH_KL,
+          EXTREME_1_5,
+          EXTREME_2,
+          EXTREME_5,
+          MISMATCH_TOKENS,
+          ROUTER_DISAGREEMENT,
+          TOKEN_ANY_LAYER,
+          ROUTED_POSITIONS,
+          LAYER_PREFIX.substring(0, LAYER_PREFIX.length() - 1),
+          STALENESS_MEAN,
+          STALENESS_MAX,
+          BATCH_GROUPS,
+          BATCH_SEQUENCES,
+          BATCH_TOKENS,
+          STEP_SECONDS,
+          ROLLOUT_TOKENS_PER_S,
+          TRAIN_TOKENS_PER_S,
+          LEARNER_BUSY_FRAC,
+          LEDGER_PRODUCED,
+          LEDGER_TRAINED,
+          LEDGER_DROPPED,
+          LEDGER_DROPPED + "/by_reason",
+          LEDGER_BUFFERED,
+          LEDGER_IN_TRAINING,
+          ROLLOUT_PREFILL_TOKENS,
+          ROLLOUT_PREFIX_CACHE_LOOKUPS,
+          ROLLOUT_PREFIX_CACHE_HITS,
+          ROLLOUT_PREFIX_CACHE_BYTES,
+          ROLLOUT_ROUTING_BYTES,
+          ACTOR_RESTARTS,
+          ACTOR_FAILURES,
+          ACTOR_PROCESSING,
+          ACTOR_MESSAGES,
+          ACTOR_MAILBOX,
+          ACTOR_IN_FLIGHT,
+          ACTOR_RUNNING);
 
   /** The curves the monitor page draws, in its order. */
   public static final List<String> CURVES =
@@ -150,6 +237,19 @@ public final class MetricNames {
   public static String prometheus(String name) {
     return prometheusSeries(name).family();
   }
+
+  /**
+   * Whether a Prometheus metric family (as a {@code # TYPE} line names it) is one of the
+   * vocabulary's: {@code r3_} + a name of {@link #ALL}, with the suffix Kamon's reporter adds to a
+   * counter ({@code _total}).
+   */
+  public static boolean isVocabularyFamily(String family) {
+    String f = family.endsWith("_total") ? family.substring(0, family.length() - 6) : family;
+    return FAMILIES.contains(f) || FAMILIES.contains(family);
+  }
+
+  private static final java.util.Set<String> FAMILIES =
+      ALL.stream().map(MetricNames::family).collect(java.util.stream.Collectors.toSet());
 
   private static String family(String name) {
     return "r3_" + PROMETHEUS_UNSAFE.matcher(name).replaceAll("_");

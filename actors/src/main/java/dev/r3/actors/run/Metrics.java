@@ -6,10 +6,10 @@ import dev.r3.actors.config.R3Config;
 import kamon.Kamon;
 
 /**
- * Kamon for a run: metrics under the {@code r3.} namespace ({@code r3.rollout.trajectories}, {@code
- * r3.learner.step_seconds}, {@code r3.buffer.size}, ...), exposed on a Prometheus endpoint at
- * 127.0.0.1:{@code r3.metrics.prometheus-port} when that port is set (0 = no endpoint). No agent is
- * attached: the pipeline records its own metrics.
+ * Kamon for a run: the series of the one vocabulary ({@link MetricNames#prometheus}: {@code
+ * r3_reward_mean}, {@code r3_actor_restarts}, ...), served by the monitor's {@code /metrics} and,
+ * when {@code r3.metrics.prometheus-port} is set (0 = none), by Kamon's own endpoint at
+ * 127.0.0.1:port. No agent is attached: the pipeline and the monitor record their own metrics.
  */
 public final class Metrics {
   private Metrics() {}

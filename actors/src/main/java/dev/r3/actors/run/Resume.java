@@ -38,7 +38,7 @@ public record Resume(
 
   /**
    * Settings that do not change what is trained: where files go, how progress is shown, how long to
-   * wait, how often to checkpoint. Any other difference needs --force.
+   * wait, how often to checkpoint, where the monitor listens. Any other difference needs --force.
    */
   static final List<String> NOT_THE_EXPERIMENT =
       List.of(
@@ -50,7 +50,8 @@ public record Resume(
           "r3.timeouts.",
           "r3.watchdog.",
           "r3.faults.backoff-",
-          "r3.metrics.prometheus-port");
+          "r3.metrics.prometheus-port",
+          "r3.monitor.");
 
   private static final Pattern STEP = Pattern.compile("step-(\\d+)");
 

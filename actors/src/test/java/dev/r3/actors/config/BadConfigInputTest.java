@@ -83,6 +83,7 @@ class BadConfigInputTest {
             "timeouts.env=-1s",
             "timeouts.step=0ms",
             "timeouts.shutdown=0s",
+            "timeouts.group-lease=0s",
             "faults.max-retries=-1",
             "faults.backoff-min=0s",
             "faults.backoff-random=1.5",

@@ -89,6 +89,49 @@ class MonitorTest {
   }
 
   @Test
+  void busyActor_showsTheMessagesWaitingInItsMailbox_thenZero() throws Exception {
+    ActorRef<Monitor.Command> monitor = monitor();
+    Supervised sup = new Supervised(monitor);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    ActorRef<String> a =
+        kit.spawn(
+            sup.report(
+                "learner",
+                Behaviors.receive(String.class)
+                    .onMessageEquals(
+                        "block",
+                        () -> {
+                          release.await();
+                          return Behaviors.same();
+                        })
+                    .onAnyMessage(m -> Behaviors.same())
+                    .build()),
+            "mailbox-depth");
+    a.tell("block");
+    for (int i = 0; i < 7; i++) {
+      a.tell("queued-" + i);
+    }
+    TestProbe<Object> probe = kit.createTestProbe();
+    probe.awaitAssert(
+        Duration.ofSeconds(10),
+        () -> {
+          JsonObject w = actor(state(monitor), "mailbox-depth");
+          assertThat(w.get("mailbox").getAsInt()).isEqualTo(7);
+          assertThat(w.get("busy").getAsInt()).isEqualTo(1);
+          return null;
+        });
+    release.countDown();
+    probe.awaitAssert(
+        Duration.ofSeconds(10),
+        () -> {
+          JsonObject w = actor(state(monitor), "mailbox-depth");
+          assertThat(w.get("mailbox").getAsInt()).isZero();
+          assertThat(w.get("messages").getAsLong()).isEqualTo(8);
+          return null;
+        });
+  }
+
+  @Test
   void actorThatFailsWithoutRestart_staysListedStoppedWithItsFailure() {
     ActorRef<Monitor.Command> monitor = monitor();
     Supervised sup = new Supervised(monitor);

@@ -26,10 +26,12 @@ class MetricsTest {
             null, List.of("metrics.prometheus-port=" + port, "kamon.metric.tick-interval=200ms"));
     Metrics.start(c);
     try {
-      Kamon.counter("r3.rollout.tokens").withoutTags().increment(42);
+      Kamon.counter(MetricNames.prometheus(MetricNames.ROLLOUT_PREFIX_CACHE_HITS))
+          .withoutTags()
+          .increment(42);
       HttpClient http = HttpClient.newHttpClient();
       String body = "";
-      for (int i = 0; i < 150 && !body.contains("r3_rollout_tokens"); i++) {
+      for (int i = 0; i < 150 && !body.contains("r3_rollout_prefix_cache_hits"); i++) {
         Thread.sleep(200);
         body =
             http.send(
@@ -38,7 +40,7 @@ class MetricsTest {
                     HttpResponse.BodyHandlers.ofString())
                 .body();
       }
-      assertThat(body).contains("r3_rollout_tokens_total");
+      assertThat(body).contains("r3_rollout_prefix_cache_hits_total");
     } finally {
       Metrics.stop();
     }
