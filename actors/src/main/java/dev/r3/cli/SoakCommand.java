@@ -1,8 +1,5 @@
 package dev.r3.cli;
 
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import dev.r3.actors.config.ConfigLoader;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.djl.ProductionBackends;
@@ -26,7 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -109,6 +105,16 @@ final class SoakCommand implements Callable<Integer> {
                     "soak-"
                         + LocalDateTime.now()
                             .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    MemoryUsage startHeap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+    if (startHeap.getCommitted() < startHeap.getMax()) {
+      System.err.printf(
+          Locale.ROOT,
+          "soak: the Java heap is not fixed (committed %d MiB of max %d MiB): its growth will show"
+              + " as RSS growth; ./r3 soak fixes it (-Xms2g -Xmx2g -XX:+AlwaysPreTouch) unless"
+              + " R3_JAVA_OPTS says otherwise%n",
+          startHeap.getCommitted() >> 20,
+          startHeap.getMax() >> 20);
+    }
     Metrics.start(c);
     long start = System.nanoTime();
     int[] iteration = {0};
@@ -156,19 +162,6 @@ final class SoakCommand implements Callable<Integer> {
       sampler.shutdown();
       System.gc();
       Thread.sleep(2000);
-      try (NDManager probe = Engine.getInstance().newBaseManager()) {
-        NDManager sys = probe.getParentManager();
-        Map<String, Integer> by = new TreeMap<>();
-        for (NDArray a : sys.getManagedArrays()) {
-          NDManager m = a.getManager();
-          while (m.getParentManager() != sys) {
-            m = m.getParentManager();
-          }
-          by.merge(m.getName() + " " + System.identityHashCode(m), 1, Integer::sum);
-          if (by.size() == 1) System.err.println("DEBUG " + a.getShape() + " " + a.getDataType());
-        }
-        System.err.println("DEBUG live by base manager: " + by);
-      }
       sampler.awaitTermination(10, TimeUnit.SECONDS);
       log.add(sample((System.nanoTime() - start) / 1e9, iteration[0]));
       SoakLog.Verdict v =

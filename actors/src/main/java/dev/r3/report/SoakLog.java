@@ -16,7 +16,9 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import java.util.function.ToDoubleFunction;
+import java.util.function.ToLongFunction;
 import javax.imageio.ImageIO;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
@@ -26,8 +28,8 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * The measurements of a soak run: one {@link Sample} per interval appended to {@code soak.jsonl} as
- * it is taken, a four-panel PNG (RSS, live NDArrays, heap, threads over minutes, the end of the
- * warm-up marked), and the verdict on resident memory.
+ * it is taken, a six-panel PNG (RSS, RSS outside the heap, live NDArrays, heap used and committed,
+ * threads over minutes, the end of the warm-up marked), and the verdict on resident memory.
  *
  * <p>The verdict compares peaks, not single samples: RSS moves with the phase a run is in
  * (evaluation, checkpoint, a new actor system), so the baseline is the highest RSS in the first
@@ -55,7 +57,16 @@ public final class SoakLog implements AutoCloseable {
       long liveArrays,
       long heapUsedBytes,
       long heapCommittedBytes,
-      int threads) {}
+      int threads) {
+
+    /**
+     * Resident memory outside the committed Java heap (native: libtorch, malloc arenas, metaspace,
+     * code cache, thread stacks), in KiB; -1 when RSS could not be read.
+     */
+    public long outsideHeapKb() {
+      return rssKb > 0 ? rssKb - heapCommittedBytes / 1024 : -1;
+    }
+  }
 
   /**
    * @param baselineKb highest RSS in the window after warm-up
@@ -63,7 +74,14 @@ public final class SoakLog implements AutoCloseable {
    * @param growth endKb / baselineKb - 1 (NaN when the soak was too short for two windows)
    */
   public record Verdict(
-      double baselineKb, double endKb, double growth, double limit, boolean passed, String why) {}
+      double baselineKb,
+      double endKb,
+      double growth,
+      double outsideHeapBaselineKb,
+      double outsideHeapEndKb,
+      double limit,
+      boolean passed,
+      String why) {}
 
   private final Path dir;
   private final BufferedWriter out;
@@ -110,12 +128,21 @@ public final class SoakLog implements AutoCloseable {
         samples.stream().filter(s -> s.seconds() >= warmupSeconds && s.rssKb() > 0).toList();
     if (after.isEmpty()) {
       return new Verdict(
-          Double.NaN, Double.NaN, Double.NaN, limit, false, "no sample after warm-up");
+          Double.NaN,
+          Double.NaN,
+          Double.NaN,
+          Double.NaN,
+          Double.NaN,
+          limit,
+          false,
+          "no sample after warm-up");
     }
     double last = after.get(after.size() - 1).seconds();
     double first = after.get(0).seconds();
     if (last - first < 2 * windowSeconds) {
       return new Verdict(
+          Double.NaN,
+          Double.NaN,
           Double.NaN,
           Double.NaN,
           Double.NaN,
@@ -125,29 +152,35 @@ public final class SoakLog implements AutoCloseable {
               "too short: %.0f s after warm-up, two windows of %.0f s needed",
               last - first, windowSeconds));
     }
-    double base =
-        after.stream()
-            .filter(s -> s.seconds() < first + windowSeconds)
-            .mapToLong(Sample::rssKb)
-            .max()
-            .orElseThrow();
-    double end =
-        after.stream()
-            .filter(s -> s.seconds() > last - windowSeconds)
-            .mapToLong(Sample::rssKb)
-            .max()
-            .orElseThrow();
+    double base = peak(after, s -> s.seconds() < first + windowSeconds, Sample::rssKb);
+    double end = peak(after, s -> s.seconds() > last - windowSeconds, Sample::rssKb);
+    double outBase = peak(after, s -> s.seconds() < first + windowSeconds, Sample::outsideHeapKb);
+    double outEnd = peak(after, s -> s.seconds() > last - windowSeconds, Sample::outsideHeapKb);
     double growth = end / base - 1;
     boolean ok = growth <= limit;
     return new Verdict(
         base,
         end,
         growth,
+        outBase,
+        outEnd,
         limit,
         ok,
         String.format(
-            "RSS peak %.0f MiB after warm-up, %.0f MiB at the end: %+.1f%% (limit %+.1f%%)",
-            base / 1024, end / 1024, 100 * growth, 100 * limit));
+            "RSS peak %.0f MiB after warm-up, %.0f MiB at the end: %+.1f%% (limit %+.1f%%);"
+                + " outside the Java heap %.0f -> %.0f MiB (%+.1f%%)",
+            base / 1024,
+            end / 1024,
+            100 * growth,
+            100 * limit,
+            outBase / 1024,
+            outEnd / 1024,
+            100 * (outEnd / outBase - 1)));
+  }
+
+  private static double peak(
+      List<Sample> samples, Predicate<Sample> in, ToLongFunction<Sample> measure) {
+    return samples.stream().filter(in).mapToLong(measure).max().orElseThrow();
   }
 
   /** Writes {@code soak.png} (four panels) and {@code soak.json} (the verdict and settings). */
@@ -158,6 +191,8 @@ public final class SoakLog implements AutoCloseable {
     m.put("baseline_rss_kb", finite(v.baselineKb()));
     m.put("end_rss_kb", finite(v.endKb()));
     m.put("rss_growth", finite(v.growth()));
+    m.put("baseline_outside_heap_kb", finite(v.outsideHeapBaselineKb()));
+    m.put("end_outside_heap_kb", finite(v.outsideHeapEndKb()));
     m.put("limit", v.limit());
     m.put("passed", v.passed());
     m.put("verdict", v.why());
@@ -175,12 +210,19 @@ public final class SoakLog implements AutoCloseable {
     List<XYChart> panels =
         List.of(
             panel("Resident set size", "MiB", s -> s.rssKb() / 1024.0, warmupSeconds),
+            panel(
+                "RSS outside the Java heap", "MiB", s -> s.outsideHeapKb() / 1024.0, warmupSeconds),
             panel("Live NDArrays", "arrays", s -> s.liveArrays(), warmupSeconds),
             panel("Java heap used", "MiB", s -> s.heapUsedBytes() / 1048576.0, warmupSeconds),
+            panel(
+                "Java heap committed",
+                "MiB",
+                s -> s.heapCommittedBytes() / 1048576.0,
+                warmupSeconds),
             panel("Threads", "threads", s -> s.threads(), warmupSeconds));
     int w = 640;
     int h = 380;
-    BufferedImage img = new BufferedImage(2 * w, 2 * h, BufferedImage.TYPE_INT_RGB);
+    BufferedImage img = new BufferedImage(2 * w, 3 * h, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = img.createGraphics();
     for (int i = 0; i < panels.size(); i++) {
       g.drawImage(BitmapEncoder.getBufferedImage(panels.get(i)), (i % 2) * w, (i / 2) * h, null);

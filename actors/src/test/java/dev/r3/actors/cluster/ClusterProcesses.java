@@ -2,6 +2,7 @@ package dev.r3.actors.cluster;
 
 import dev.r3.report.ChildJvm;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -149,16 +150,38 @@ final class ClusterProcesses implements AutoCloseable {
     return p;
   }
 
-  /** Waits until {@code condition} holds, failing after {@code limit}. */
+  /**
+   * Waits until {@code condition} holds, failing after {@code limit} stretched by the machine's
+   * load: the limits are set for a machine that runs this test alone, and three JVMs training on
+   * two shared cores at load average 30 need several times longer (measured: 5 steps not reached in
+   * 2 minutes). A hang still fails, later.
+   */
   static void await(String what, Duration limit, BooleanSupplier condition)
       throws InterruptedException {
-    long end = System.nanoTime() + limit.toNanos();
+    double stretch = loadStretch();
+    long end = System.nanoTime() + Math.round(limit.toNanos() * stretch);
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > end) {
-        throw new AssertionError("timed out after " + limit + " waiting for " + what);
+        throw new AssertionError(
+            String.format(
+                "timed out after %s (x%.1f for load average %.1f) waiting for %s",
+                limit,
+                stretch,
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+                what));
       }
       Thread.sleep(200);
     }
+  }
+
+  /**
+   * 1 on a machine with a runnable thread per core or fewer, up to 6 as the load average per core
+   * rises (read once per wait).
+   */
+  static double loadStretch() {
+    double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    int cores = Runtime.getRuntime().availableProcessors();
+    return load < 0 ? 1 : Math.max(1, Math.min(6, load / (2.0 * cores)));
   }
 
   /** Lines in the run's metrics.jsonl so far. */

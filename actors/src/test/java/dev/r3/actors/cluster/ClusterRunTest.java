@@ -71,9 +71,14 @@ class ClusterRunTest {
                       .contains("member removed: " + victimNode + " [rollout] (was Down)")
                   || !learner.isAlive());
 
-      assertThat(learner.waitFor(300, TimeUnit.SECONDS)).as(c.output("learner")).isTrue();
+      assertThat(
+              learner.waitFor(Math.round(300 * ClusterProcesses.loadStretch()), TimeUnit.SECONDS))
+          .as(c.output("learner"))
+          .isTrue();
       assertThat(learner.exitValue()).as(c.output("learner")).isZero();
-      assertThat(survivor.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(
+              survivor.waitFor(Math.round(30 * ClusterProcesses.loadStretch()), TimeUnit.SECONDS))
+          .isTrue();
       assertThat(survivor.exitValue()).as(c.output(survivorLog)).isZero();
 
       JsonObject s = summary(run);
