@@ -28,9 +28,11 @@ class ClusterRunTest {
    * about 10 s after the kill (unreachable after ~4 s, then the resolver's stable-after), and on a
    * quiet machine the tiny model trains ~10 steps a second, so 150 steps could end before the
    * removal (seen in a fresh-clone CI run: the groups were dropped by the placement deadline
-   * instead).
+   * instead). The dead node's station moves only when the next group is launched to it after the
+   * removal (about 6 s later): a fresh-clone CI run of 400 steps ended 8 s after the removal with
+   * the station not yet moved, so the run is long enough to outlast the move by a wide margin.
    */
-  private static final int STEPS = 400;
+  private static final int STEPS = 1500;
 
   /**
    * The node killed is the oldest rollout node, which hosts the shard coordinator (sharding runs on
