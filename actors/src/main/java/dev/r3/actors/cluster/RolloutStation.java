@@ -1,9 +1,8 @@
 package dev.r3.actors.cluster;
 
 import dev.r3.actors.config.R3Config;
-import dev.r3.actors.learning.EpisodePlayer;
-import dev.r3.actors.learning.GroupPlayer;
 import dev.r3.actors.monitor.Supervised;
+import dev.r3.actors.pipeline.CrewActors;
 import dev.r3.actors.pipeline.EnvironmentActor;
 import dev.r3.actors.pipeline.GroupRollout;
 import dev.r3.actors.pipeline.ReplayBuffer;
@@ -11,14 +10,12 @@ import dev.r3.actors.pipeline.RewardActor;
 import dev.r3.actors.pipeline.RolloutWorker;
 import dev.r3.actors.pipeline.Watchdog;
 import dev.r3.actors.wire.WireMessage;
-import dev.r3.model.SamplingParams;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
@@ -85,44 +82,21 @@ public final class RolloutStation {
     this.ctx = ctx;
     this.config = config;
     this.node = node;
-    var r = config.rollout();
-    var f = config.faults();
-    SupervisorStrategy backoff =
-        SupervisorStrategy.restartWithBackoff(f.backoffMin(), f.backoffMax(), f.backoffRandom());
-    SamplingParams sampling =
-        new SamplingParams(
-            r.temperature(), r.topP(), r.maxNewTokens(), backends.tokenizer().eosId(), 0);
     this.worker =
-        ctx.spawn(
-            Behaviors.supervise(
-                    supervised.report(
-                        "rollout",
-                        RolloutWorker.create(
-                            id,
-                            backends.generators(),
-                            GroupPlayer.of(
-                                backends.tasks().open(),
-                                backends.tokenizer(),
-                                sampling,
-                                EpisodePlayer.Budgets.of(config)),
-                            w -> cache.tell(new WeightsCache.Subscribe(w)))))
-                .onFailure(backoff),
-            "worker");
+        CrewActors.worker(
+            ctx,
+            supervised,
+            config,
+            id,
+            "worker",
+            backends.generators(),
+            backends.tasks(),
+            backends.tokenizer(),
+            w -> cache.tell(new WeightsCache.Subscribe(w)));
     this.env =
-        ctx.spawn(
-            Behaviors.supervise(
-                    supervised.report(
-                        "environment",
-                        EnvironmentActor.create(backends.tasks(), backends.tokenizer())))
-                .onFailure(backoff),
-            "env");
-    this.reward =
-        ctx.spawn(
-            Behaviors.supervise(
-                    supervised.report(
-                        "reward", RewardActor.create(backends.tasks(), backends.tokenizer())))
-                .onFailure(SupervisorStrategy.restart()),
-            "reward");
+        CrewActors.environment(
+            ctx, supervised, config, "env", backends.tasks(), backends.tokenizer());
+    this.reward = CrewActors.reward(ctx, supervised, backends.tasks(), backends.tokenizer());
     ctx.spawn(
         supervised.report(
             "watchdog", Watchdog.create(List.of(worker), config.watchdog(), config.timeouts())),

@@ -3,18 +3,13 @@ package dev.r3.actors.pipeline;
 import dev.r3.actors.chaos.Chaos;
 import dev.r3.actors.chaos.ChaosMonkey;
 import dev.r3.actors.config.R3Config;
-import dev.r3.actors.learning.EpisodePlayer;
-import dev.r3.actors.learning.GroupPlayer;
 import dev.r3.actors.monitor.Supervised;
 import dev.r3.actors.ports.Backends;
-import dev.r3.model.SamplingParams;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
  * The one-JVM topology: {@code r3.rollout.workers} rollout workers (restarted with backoff) that
@@ -38,48 +33,26 @@ final class LocalTopology implements Topology {
       Backends backends,
       Supplier<ActorRef<Learner.Command>> learner,
       Chaos chaos) {
-    var r = config.rollout();
     var f = config.faults();
-    SamplingParams sampling = sampling(config, backends.tokenizer().eosId());
     List<ActorRef<EnvironmentActor.Command>> envs = new ArrayList<>();
-    for (int i = 0; i < r.workers(); i++) {
+    for (int i = 0; i < config.rollout().workers(); i++) {
       String name = "rollout-" + i;
       workers.add(
-          ctx.spawn(
-              Behaviors.supervise(
-                      supervised.report(
-                          "rollout",
-                          RolloutWorker.create(
-                              name,
-                              backends.generators(),
-                              GroupPlayer.of(
-                                  backends.tasks().open(),
-                                  backends.tokenizer(),
-                                  sampling,
-                                  EpisodePlayer.Budgets.of(config)),
-                              w -> learner.get().tell(new Learner.SubscribeWeights(w)))))
-                  .onFailure(
-                      SupervisorStrategy.restartWithBackoff(
-                          f.backoffMin(), f.backoffMax(), f.backoffRandom())),
-              name));
+          CrewActors.worker(
+              ctx,
+              supervised,
+              config,
+              name,
+              name,
+              backends.generators(),
+              backends.tasks(),
+              backends.tokenizer(),
+              w -> learner.get().tell(new Learner.SubscribeWeights(w))));
       envs.add(
-          ctx.spawn(
-              Behaviors.supervise(
-                      supervised.report(
-                          "environment",
-                          EnvironmentActor.create(backends.tasks(), backends.tokenizer())))
-                  .onFailure(
-                      SupervisorStrategy.restartWithBackoff(
-                          f.backoffMin(), f.backoffMax(), f.backoffRandom())),
-              "env-" + i));
+          CrewActors.environment(
+              ctx, supervised, config, "env-" + i, backends.tasks(), backends.tokenizer()));
     }
-    var reward =
-        ctx.spawn(
-            Behaviors.supervise(
-                    supervised.report(
-                        "reward", RewardActor.create(backends.tasks(), backends.tokenizer())))
-                .onFailure(SupervisorStrategy.restart()),
-            "reward");
+    var reward = CrewActors.reward(ctx, supervised, backends.tasks(), backends.tokenizer());
     ctx.spawn(
         supervised.report(
             "watchdog", Watchdog.create(workers, config.watchdog(), config.timeouts())),
@@ -107,11 +80,5 @@ final class LocalTopology implements Topology {
     for (ActorRef<RolloutWorker.Command> w : workers) {
       learner.tell(new Learner.SubscribeWeights(w));
     }
-  }
-
-  /** The rollout sampling settings of a run (the seed comes with each request). */
-  static SamplingParams sampling(R3Config config, int eos) {
-    var r = config.rollout();
-    return new SamplingParams(r.temperature(), r.topP(), r.maxNewTokens(), eos, 0);
   }
 }

@@ -8,6 +8,7 @@ import dev.r3.actors.learning.RlStep;
 import dev.r3.actors.learning.ScoredGroup;
 import dev.r3.actors.learning.StepStats;
 import dev.r3.actors.learning.Trajectory;
+import dev.r3.actors.pipeline.CrewActors;
 import dev.r3.actors.ports.Backends;
 import dev.r3.actors.ports.Generator;
 import dev.r3.actors.ports.PolicyTrainer;
@@ -31,17 +32,11 @@ public final class SynchronousLoop {
   public static Result run(R3Config c, Backends b) {
     var r = c.rollout();
     long seed = c.experiment().seed();
-    SamplingParams sampling =
-        new SamplingParams(r.temperature(), r.topP(), r.maxNewTokens(), b.tokenizer().eosId(), 0);
+    SamplingParams sampling = CrewActors.sampling(c, b.tokenizer().eosId());
     RlStep rlStep =
         new RlStep(c.algorithm(), c.learner().miniSteps(), c.metrics().routerDisagreement());
     Task task = b.tasks().open();
-    GroupPlayer player =
-        GroupPlayer.of(
-            task,
-            b.tokenizer(),
-            sampling,
-            new EpisodePlayer.Budgets(c.env().parkAfter(), c.env().episodeTimeout()));
+    GroupPlayer player = GroupPlayer.of(task, b.tokenizer(), sampling, EpisodePlayer.Budgets.of(c));
     List<StepStats> steps = new ArrayList<>();
     try (PolicyTrainer trainer = b.trainers().open(b.initialWeights(), c);
         PolicyTrainer reference =
