@@ -143,17 +143,23 @@ final class TrainCommand implements Callable<Integer> {
     Metrics.start(c);
     try {
       Backends b = ProductionBackends.build(c, System.err);
+      Resume r = null;
+      if (resume != null) {
+        r = Resume.load(resume, c, b.initialWeights(), force);
+        System.err.println(
+            "resuming "
+                + resume
+                + " at step "
+                + r.state().step()
+                + (r.forced().isEmpty() ? "" : " (--force: " + r.forced() + ")")
+                + (cluster
+                    ? " as the learner node; start the rollout nodes again (./r3 node)"
+                    : ""));
+      }
       if (cluster) {
         Duration limit = Coordinator.backstop(c).plus(ClusterConfig.of(c).joinTimeout());
         Run learner;
-        if (resume != null) {
-          Resume r = Resume.load(resume, c, b.initialWeights(), force);
-          System.err.println(
-              "resuming "
-                  + resume
-                  + " at step "
-                  + r.state().step()
-                  + " as the learner node; start the rollout nodes again (./r3 node)");
+        if (r != null) {
           learner = ClusterNodes.startLearner(c, b, resume, r);
         } else {
           learner = ClusterNodes.startLearner(c, b, out != null ? out : Run.defaultDir(c));
@@ -165,14 +171,7 @@ final class TrainCommand implements Callable<Integer> {
         return s.status() == RunStatus.INTERRUPTED ? INTERRUPTED : 0;
       }
       Run run;
-      if (resume != null) {
-        Resume r = Resume.load(resume, c, b.initialWeights(), force);
-        System.err.println(
-            "resuming "
-                + resume
-                + " at step "
-                + r.state().step()
-                + (r.forced().isEmpty() ? "" : " (--force: " + r.forced() + ")"));
+      if (r != null) {
         run = Run.start(c, b, resume, r);
       } else {
         run = Run.start(c, b, out != null ? out : Run.defaultDir(c));
