@@ -81,7 +81,14 @@ public final class SoakLog implements AutoCloseable {
       double outsideHeapEndKb,
       double limit,
       boolean passed,
-      String why) {}
+      String why) {
+
+    /** A soak that cannot be judged (no measurement to compare): a failure. */
+    static Verdict undecided(double limit, String why) {
+      return new Verdict(
+          Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, limit, false, why);
+    }
+  }
 
   private final Path dir;
   private final BufferedWriter out;
@@ -127,27 +134,13 @@ public final class SoakLog implements AutoCloseable {
     List<Sample> after =
         samples.stream().filter(s -> s.seconds() >= warmupSeconds && s.rssKb() > 0).toList();
     if (after.isEmpty()) {
-      return new Verdict(
-          Double.NaN,
-          Double.NaN,
-          Double.NaN,
-          Double.NaN,
-          Double.NaN,
-          limit,
-          false,
-          "no sample after warm-up");
+      return Verdict.undecided(limit, "no sample after warm-up");
     }
     double last = after.get(after.size() - 1).seconds();
     double first = after.get(0).seconds();
     if (last - first < 2 * windowSeconds) {
-      return new Verdict(
-          Double.NaN,
-          Double.NaN,
-          Double.NaN,
-          Double.NaN,
-          Double.NaN,
+      return Verdict.undecided(
           limit,
-          false,
           String.format(
               "too short: %.0f s after warm-up, two windows of %.0f s needed",
               last - first, windowSeconds));
