@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.r3.report.ChildJvm;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -45,27 +46,35 @@ class KillAndResumeTest {
         .start();
   }
 
-  @Test
-  void killedMidStep_thenResumed_endsAtItsPlannedStep_withABalancedLedger() throws Exception {
-    Path conf = Files.writeString(tmp.resolve("kill.conf"), EXPERIMENT);
-    Path run = tmp.resolve("run");
-    Process first =
-        start(
-            tmp.resolve("first.log"),
-            "train",
-            "--config",
-            conf.toString(),
-            "--out",
-            run.toString());
-    Path metrics = run.resolve("metrics.jsonl");
+  /** {@code ./r3 train} of {@link #EXPERIMENT} into {@code run}, logging to {@code <name>.log}. */
+  private Process train(String name, Path run) throws Exception {
+    Path conf = Files.writeString(tmp.resolve(name + ".conf"), EXPERIMENT);
+    return start(
+        tmp.resolve(name + ".log"), "train", "--config", conf.toString(), "--out", run.toString());
+  }
+
+  interface Condition {
+    boolean holds() throws IOException;
+  }
+
+  /** Waits (at most 120 s) until {@code condition} holds or {@code p} has ended. */
+  private static void awaitWhileAlive(Process p, Condition condition) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    while (System.nanoTime() < deadline && first.isAlive()) {
-      if (Files.isRegularFile(run.resolve("checkpoints/step-3/manifest.json"))
-          && Files.readAllLines(metrics).size() >= 4) {
-        break;
-      }
+    while (System.nanoTime() < deadline && p.isAlive() && !condition.holds()) {
       Thread.sleep(10);
     }
+  }
+
+  @Test
+  void killedMidStep_thenResumed_endsAtItsPlannedStep_withABalancedLedger() throws Exception {
+    Path run = tmp.resolve("run");
+    Process first = train("first", run);
+    Path metrics = run.resolve("metrics.jsonl");
+    awaitWhileAlive(
+        first,
+        () ->
+            Files.isRegularFile(run.resolve("checkpoints/step-3/manifest.json"))
+                && Files.readAllLines(metrics).size() >= 4);
     assertThat(first.isAlive())
         .as("still running at the kill: %s", Files.readString(tmp.resolve("first.log")))
         .isTrue();
@@ -105,23 +114,11 @@ class KillAndResumeTest {
 
   @Test
   void sigterm_stopsCleanlyWithAFinalCheckpoint_andResumeFinishesTheRun() throws Exception {
-    Path conf = Files.writeString(tmp.resolve("term.conf"), EXPERIMENT);
     Path run = tmp.resolve("term");
-    Process first =
-        start(
-            tmp.resolve("term-first.log"),
-            "train",
-            "--config",
-            conf.toString(),
-            "--out",
-            run.toString());
+    Process first = train("term-first", run);
     Path metrics = run.resolve("metrics.jsonl");
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    while (System.nanoTime() < deadline
-        && first.isAlive()
-        && !(Files.isRegularFile(metrics) && Files.readAllLines(metrics).size() >= 2)) {
-      Thread.sleep(10);
-    }
+    awaitWhileAlive(
+        first, () -> Files.isRegularFile(metrics) && Files.readAllLines(metrics).size() >= 2);
     first.destroy(); // SIGTERM
     assertThat(first.waitFor(60, TimeUnit.SECONDS)).isTrue();
     String log = Files.readString(tmp.resolve("term-first.log"));

@@ -59,55 +59,32 @@ final class ClusterProcesses implements AutoCloseable {
   }
 
   Process learner(int minNodes, int steps, Path out, List<String> more) throws IOException {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "train",
-                "--cluster",
-                "--port",
-                Integer.toString(port),
-                "--min-rollout-nodes",
-                Integer.toString(minNodes),
-                "--out",
-                out.toString(),
-                "--set",
-                "r3.experiment.total-steps=" + steps));
-    for (String kv : TINY) {
-      args.add("--set");
-      args.add(kv);
-    }
-    for (String kv : more) {
-      args.add("--set");
-      args.add(kv);
-    }
-    // Lost nodes downed quickly (the resolver's stable-after), so the test does not wait 5 s more.
-    List<String> jvm = new ArrayList<>(JVM);
-    jvm.add("-Dr3-cluster-pekko.pekko.cluster.split-brain-resolver.stable-after=2s");
-    return start("learner", ChildJvm.r3(jvm, args));
+    List<String> sets = new ArrayList<>(more);
+    sets.add(0, "r3.experiment.total-steps=" + steps);
+    return startLearner(
+        "learner", List.of("train", "--cluster", "--out", out.toString()), minNodes, sets);
   }
 
   /** {@code r3 train --cluster --resume run}: the learner continuing {@code run}, as "name". */
   Process learnerResuming(String name, int minNodes, Path run, List<String> more)
       throws IOException {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "train",
-                "--cluster",
-                "--resume",
-                run.toString(),
-                "--port",
-                Integer.toString(port),
-                "--min-rollout-nodes",
-                Integer.toString(minNodes)));
-    for (String kv : TINY) {
+    return startLearner(
+        name, List.of("train", "--cluster", "--resume", run.toString()), minNodes, more);
+  }
+
+  /** {@code command} on this cluster's port with the tiny settings, then {@code more}. */
+  private Process startLearner(String name, List<String> command, int minNodes, List<String> more)
+      throws IOException {
+    List<String> args = new ArrayList<>(command);
+    args.addAll(List.of("--port", Integer.toString(port)));
+    args.addAll(List.of("--min-rollout-nodes", Integer.toString(minNodes)));
+    List<String> sets = new ArrayList<>(TINY);
+    sets.addAll(more);
+    for (String kv : sets) {
       args.add("--set");
       args.add(kv);
     }
-    for (String kv : more) {
-      args.add("--set");
-      args.add(kv);
-    }
+    // Lost nodes downed quickly (the resolver's stable-after), so the test does not wait 5 s more.
     List<String> jvm = new ArrayList<>(JVM);
     jvm.add("-Dr3-cluster-pekko.pekko.cluster.split-brain-resolver.stable-after=2s");
     return start(name, ChildJvm.r3(jvm, args));

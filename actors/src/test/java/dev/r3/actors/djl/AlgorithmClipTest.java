@@ -74,14 +74,7 @@ class AlgorithmClipTest {
             "r3.timeouts.generate=60s",
             "r3.watchdog.stall-timeout=60s");
     ModelWeights init = ModelWeights.random(ModelSizes.of("tiny", EchoTask.VOCAB), 3);
-    Backends b =
-        new Backends(
-            EchoTask::new,
-            new EchoTask.DigitTokenizer(),
-            new DjlGenerators(RolloutPrecision.FP32),
-            DjlTrainer.factory(),
-            Fixtures.backends().checkpointer(),
-            init);
+    Backends b = Fixtures.djlEcho(RolloutPrecision.FP32, Fixtures.backends().checkpointer(), init);
     Run.start(c, b, tmp.resolve("run")).await(Duration.ofSeconds(120));
 
     // Mini-steps 2-4 see weights that moved after step 1: their sequence ratios leave

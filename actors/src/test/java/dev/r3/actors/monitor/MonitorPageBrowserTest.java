@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.r3.actors.config.R3Config;
-import dev.r3.actors.djl.DjlGenerators;
-import dev.r3.actors.djl.DjlTrainer;
 import dev.r3.actors.djl.ModelSizes;
 import dev.r3.actors.pipeline.RolloutWorker;
 import dev.r3.actors.ports.Backends;
@@ -77,14 +75,7 @@ class MonitorPageBrowserTest {
             "r3.timeouts.generate=60s",
             "r3.watchdog.stall-timeout=60s");
     ModelWeights init = ModelWeights.random(ModelSizes.of("tiny", EchoTask.VOCAB), 3);
-    Backends b =
-        new Backends(
-            EchoTask::new,
-            new EchoTask.DigitTokenizer(),
-            new DjlGenerators(RolloutPrecision.BF16),
-            DjlTrainer.factory(),
-            (dir, w, tokenizer, meta) -> {},
-            init);
+    Backends b = Fixtures.djlEcho(RolloutPrecision.BF16, (dir, w, tokenizer, meta) -> {}, init);
     Run run = Run.start(c, b, tmp.resolve("run"));
     WebDriver driver = null;
     try {

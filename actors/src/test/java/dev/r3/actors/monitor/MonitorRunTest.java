@@ -8,8 +8,6 @@ import com.google.gson.JsonParser;
 import com.typesafe.config.ConfigFactory;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.djl.CheckpointFiles;
-import dev.r3.actors.djl.DjlGenerators;
-import dev.r3.actors.djl.DjlTrainer;
 import dev.r3.actors.djl.ModelSizes;
 import dev.r3.actors.ports.Backends;
 import dev.r3.actors.run.MetricNames;
@@ -87,13 +85,7 @@ class MonitorRunTest {
   }
 
   static Backends djl() {
-    return new Backends(
-        EchoTask::new,
-        new EchoTask.DigitTokenizer(),
-        new DjlGenerators(RolloutPrecision.BF16),
-        DjlTrainer.factory(),
-        CheckpointFiles.writer(),
-        INIT);
+    return Fixtures.djlEcho(RolloutPrecision.BF16, CheckpointFiles.writer(), INIT);
   }
 
   static String get(String url) throws Exception {

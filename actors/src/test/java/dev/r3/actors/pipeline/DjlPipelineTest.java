@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.r3.actors.config.R3Config;
-import dev.r3.actors.djl.DjlGenerators;
-import dev.r3.actors.djl.DjlTrainer;
 import dev.r3.actors.djl.ModelSizes;
 import dev.r3.actors.ports.Backends;
 import dev.r3.actors.run.Run;
@@ -56,11 +54,8 @@ class DjlPipelineTest {
             "r3.watchdog.stall-timeout=60s");
     ModelWeights init = ModelWeights.random(ModelSizes.of("tiny", EchoTask.VOCAB), 3);
     Backends b =
-        new Backends(
-            EchoTask::new,
-            new EchoTask.DigitTokenizer(),
-            new DjlGenerators(RolloutPrecision.BF16),
-            DjlTrainer.factory(),
+        Fixtures.djlEcho(
+            RolloutPrecision.BF16,
             (dir, w, tokenizer, meta) -> {
               Checkpoint.save(dir, w, meta);
               tokenizer.save(dir);

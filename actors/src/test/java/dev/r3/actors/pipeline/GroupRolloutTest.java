@@ -118,20 +118,7 @@ class GroupRolloutTest {
     TestProbe<RolloutWorker.Command> w0 = kit.createTestProbe();
     TestProbe<RolloutWorker.Command> w1 = kit.createTestProbe();
     TestProbe<ReplayBuffer.Command> parent = kit.createTestProbe();
-    var spec =
-        new GroupRollout.Spec(
-            7,
-            11,
-            13,
-            0,
-            4,
-            kit.spawn(FakeCrew.env(), "env-" + ids.incrementAndGet()),
-            List.of(w0.getRef(), w1.getRef()),
-            0,
-            kit.spawn(FakeCrew.reward(), "reward-" + ids.incrementAndGet()),
-            c.timeouts(),
-            3);
-    kit.spawn(GroupRollout.create(spec, parent.getRef()), "group-" + ids.incrementAndGet());
+    startGroupOnTwoWorkers(c, w0, w1, parent);
     Generate first = w0.expectMessageClass(Generate.class);
     first.replyTo().tell(new RolloutWorker.Started(7, first.attempt(), "w0"));
     RolloutWorker.Cancel cancel =
@@ -151,20 +138,7 @@ class GroupRolloutTest {
     TestProbe<RolloutWorker.Command> w0 = kit.createTestProbe();
     TestProbe<RolloutWorker.Command> w1 = kit.createTestProbe();
     TestProbe<ReplayBuffer.Command> parent = kit.createTestProbe();
-    var spec =
-        new GroupRollout.Spec(
-            7,
-            11,
-            13,
-            0,
-            4,
-            kit.spawn(FakeCrew.env(), "env-" + ids.incrementAndGet()),
-            List.of(w0.getRef(), w1.getRef()),
-            0,
-            kit.spawn(FakeCrew.reward(), "reward-" + ids.incrementAndGet()),
-            c.timeouts(),
-            3);
-    kit.spawn(GroupRollout.create(spec, parent.getRef()), "group-" + ids.incrementAndGet());
+    startGroupOnTwoWorkers(c, w0, w1, parent);
     Generate queued = w0.expectMessageClass(Generate.class, Duration.ofSeconds(30));
 
     w0.expectNoMessage(Duration.ofMillis(600));
@@ -238,5 +212,29 @@ class GroupRolloutTest {
         }
       };
     }
+  }
+
+  /**
+   * Group 7 (4 rollouts, up to 3 retries) on two probe workers, with a fake environment and reward.
+   */
+  private void startGroupOnTwoWorkers(
+      R3Config c,
+      TestProbe<RolloutWorker.Command> w0,
+      TestProbe<RolloutWorker.Command> w1,
+      TestProbe<ReplayBuffer.Command> parent) {
+    var spec =
+        new GroupRollout.Spec(
+            7,
+            11,
+            13,
+            0,
+            4,
+            kit.spawn(FakeCrew.env(), "env-" + ids.incrementAndGet()),
+            List.of(w0.getRef(), w1.getRef()),
+            0,
+            kit.spawn(FakeCrew.reward(), "reward-" + ids.incrementAndGet()),
+            c.timeouts(),
+            3);
+    kit.spawn(GroupRollout.create(spec, parent.getRef()), "group-" + ids.incrementAndGet());
   }
 }

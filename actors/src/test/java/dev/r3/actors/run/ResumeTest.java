@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.djl.CheckpointFiles;
-import dev.r3.actors.djl.DjlGenerators;
-import dev.r3.actors.djl.DjlTrainer;
 import dev.r3.actors.djl.ModelSizes;
 import dev.r3.actors.learning.DropReason;
 import dev.r3.actors.learning.LedgerCounts;
@@ -62,13 +60,7 @@ class ResumeTest {
   }
 
   private static Backends djl() {
-    return new Backends(
-        EchoTask::new,
-        new EchoTask.DigitTokenizer(),
-        new DjlGenerators(RolloutPrecision.BF16),
-        DjlTrainer.factory(),
-        CheckpointFiles.writer(),
-        INIT);
+    return Fixtures.djlEcho(RolloutPrecision.BF16, CheckpointFiles.writer(), INIT);
   }
 
   @Test

@@ -2,9 +2,13 @@ package dev.r3.actors.testkit;
 
 import dev.r3.actors.config.ConfigLoader;
 import dev.r3.actors.config.R3Config;
+import dev.r3.actors.djl.DjlGenerators;
+import dev.r3.actors.djl.DjlTrainer;
 import dev.r3.actors.ports.Backends;
 import dev.r3.actors.ports.Checkpointer;
 import dev.r3.actors.ports.Generator;
+import dev.r3.model.ModelWeights;
+import dev.r3.model.RolloutPrecision;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -64,6 +68,21 @@ public final class Fixtures {
         BigramPolicy.trainers(),
         checkpointer(),
         BigramPolicy.initial());
+  }
+
+  /**
+   * The echo task on the real DJL engine and trainer: the backends of the tests that train a tiny
+   * MoE model for real.
+   */
+  public static Backends djlEcho(
+      RolloutPrecision precision, Checkpointer checkpointer, ModelWeights initial) {
+    return new Backends(
+        EchoTask::new,
+        new EchoTask.DigitTokenizer(),
+        new DjlGenerators(precision),
+        DjlTrainer.factory(),
+        checkpointer,
+        initial);
   }
 
   static Checkpointer checkpointer() {
