@@ -37,10 +37,11 @@ import java.util.concurrent.TimeoutException;
  * sampled them with) and observation tokens (mask 0). Its routing record covers all T - 1
  * positions: each call adds the positions no earlier call fed (the last sampled token of the
  * previous turn and the observation, which the engine routed when it prefilled them, then the new
- * turn); see {@link RoutingPieces}. Each turn hands the engine the record held so far, which it
- * replays wherever it prefills those positions again (an evicted prefix, a fresh engine), so the KV
- * a turn attends to comes from the experts its record names; a turn whose earlier positions come
- * back routed otherwise is an error naming the episode.
+ * turn); see {@link RoutingPieces}. Each such piece also goes to a {@link RoutingSink} as soon as
+ * its turn is played (a rollout worker ships it to the replay buffer). Each turn hands the engine
+ * the record held so far, which it replays wherever it prefills those positions again (an evicted
+ * prefix, a fresh engine), so the KV a turn attends to comes from the experts its record names; a
+ * turn whose earlier positions come back routed otherwise is an error naming the episode.
  */
 public final class EpisodePlayer {
   /** Sampler streams per episode: turn t of episode j draws from stream j * TURN_STREAMS + t. */
@@ -123,9 +124,20 @@ public final class EpisodePlayer {
 
   /** Plays every episode to its end; results in the order of {@code starts}. */
   public List<Played> play(Generator g, SamplingParams params, List<Start> starts) {
+    return play(g, params, starts, RoutingSink.NONE);
+  }
+
+  /**
+   * Plays every episode to its end, sending each turn's new routing positions to {@code pieces}
+   * (episode i of {@code starts} as sample i) as soon as the turn is played; results in the order
+   * of {@code starts}.
+   */
+  public List<Played> play(
+      Generator g, SamplingParams params, List<Start> starts, RoutingSink pieces) {
     List<Live> all = new ArrayList<>(starts.size());
-    for (Start s : starts) {
-      all.add(new Live(s, task.start(s.seed(), s.split()), g.maxContext()));
+    for (int i = 0; i < starts.size(); i++) {
+      Start s = starts.get(i);
+      all.add(new Live(i, s, task.start(s.seed(), s.split()), g.maxContext(), pieces));
     }
     SamplingParams turnParams =
         rules.maxTokensPerTurn() < params.maxNewTokens()
@@ -248,6 +260,8 @@ public final class EpisodePlayer {
   }
 
   private final class Live {
+    final int index;
+    final RoutingSink pieces;
     final Start start;
     final Task.Episode episode;
     final RoutingPieces routing;
@@ -264,7 +278,9 @@ public final class EpisodePlayer {
     long waitingSince;
     long envNanos;
 
-    Live(Start start, Task.Episode episode, int maxContext) {
+    Live(int index, Start start, Task.Episode episode, int maxContext, RoutingSink pieces) {
+      this.index = index;
+      this.pieces = pieces;
       this.start = start;
       this.maxContext = maxContext;
       this.episode = episode;
@@ -312,7 +328,9 @@ public final class EpisodePlayer {
                 + held
                 + " positions otherwise than their record (a re-prefill that did not replay it)");
       }
-      routing.add(held, r.slice(held, r.positions()));
+      RoutingRecord piece = r.slice(held, r.positions());
+      routing.add(held, piece);
+      pieces.piece(index, held, piece);
       grow(all.length);
       for (int t = length; t < all.length; t++) {
         tokens[t] = all[t];

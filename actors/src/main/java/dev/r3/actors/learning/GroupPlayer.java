@@ -16,6 +16,10 @@ import java.util.List;
 @FunctionalInterface
 public interface GroupPlayer {
 
+  /**
+   * @param pieces receives each trajectory's routing record in pieces as the rollout produces them
+   *     (sample j as j); the returned trajectories carry their whole records as well
+   */
   List<Trajectory> play(
       Generator generator,
       long version,
@@ -23,13 +27,20 @@ public interface GroupPlayer {
       long episodeSeed,
       int[] prompt,
       int samples,
-      long samplingSeed);
+      long samplingSeed,
+      RoutingSink pieces);
 
-  /** One turn per sample: {@link GroupWork#generate}. */
+  /** One turn per sample ({@link GroupWork#generate}): each record is one piece. */
   static GroupPlayer singleTurn(SamplingParams sampling) {
-    return (g, version, groupId, episodeSeed, prompt, samples, samplingSeed) ->
-        GroupWork.generate(
-            g, version, groupId, episodeSeed, prompt, samples, sampling, samplingSeed);
+    return (g, version, groupId, episodeSeed, prompt, samples, samplingSeed, pieces) -> {
+      List<Trajectory> out =
+          GroupWork.generate(
+              g, version, groupId, episodeSeed, prompt, samples, sampling, samplingSeed);
+      for (Trajectory t : out) {
+        pieces.piece(t.sample(), 0, t.routing());
+      }
+      return out;
+    };
   }
 
   /**
@@ -43,9 +54,18 @@ public interface GroupPlayer {
       return singleTurn(sampling);
     }
     EpisodePlayer episodes = new EpisodePlayer(task, tokenizer, budgets);
-    return (g, version, groupId, episodeSeed, prompt, samples, samplingSeed) ->
+    return (g, version, groupId, episodeSeed, prompt, samples, samplingSeed, pieces) ->
         episodes(
-            episodes, g, version, groupId, episodeSeed, prompt, samples, sampling, samplingSeed);
+            episodes,
+            g,
+            version,
+            groupId,
+            episodeSeed,
+            prompt,
+            samples,
+            sampling,
+            samplingSeed,
+            pieces);
   }
 
   /** G episodes of one task with one seed; sample j is stream j. */
@@ -58,13 +78,15 @@ public interface GroupPlayer {
       int[] prompt,
       int samples,
       SamplingParams sampling,
-      long samplingSeed) {
+      long samplingSeed,
+      RoutingSink pieces) {
     List<EpisodePlayer.Start> starts = new ArrayList<>(samples);
     for (int j = 0; j < samples; j++) {
       starts.add(
           new EpisodePlayer.Start("g" + groupId + "-s" + j, episodeSeed, Split.TRAIN, prompt, j));
     }
-    List<EpisodePlayer.Played> played = player.play(g, sampling.withSeed(samplingSeed), starts);
+    List<EpisodePlayer.Played> played =
+        player.play(g, sampling.withSeed(samplingSeed), starts, pieces);
     List<Trajectory> out = new ArrayList<>(samples);
     for (int j = 0; j < samples; j++) {
       EpisodePlayer.Played p = played.get(j);

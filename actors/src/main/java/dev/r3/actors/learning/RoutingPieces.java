@@ -8,7 +8,7 @@ import dev.r3.model.RoutingRecord;
  * routed_experts_start_len}). A piece that starts anywhere else (a lost or a reordered piece) is an
  * error naming the trajectory, never a silent gap or overlap.
  */
-final class RoutingPieces {
+public final class RoutingPieces {
   private final String trajectory;
   private RoutingRecord record;
 
@@ -64,7 +64,8 @@ final class RoutingPieces {
               + " positions, its "
               + (positions + 1)
               + " tokens need "
-              + positions);
+              + positions
+              + (positions() < positions ? " (a piece is missing)" : ""));
     }
     return record == null ? RoutingRecord.empty(0) : record;
   }

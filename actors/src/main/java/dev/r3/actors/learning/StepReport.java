@@ -6,6 +6,8 @@ package dev.r3.actors.learning;
  * @param step learner steps done (1 for the first)
  * @param version the policy version this step published (one per step)
  * @param learnerBusyFrac the step's share of the wall time since the previous step ended
+ * @param rollout prefill, prefix-cache and routing-transport counters of the groups finished since
+ *     the previous batch
  */
 public record StepReport(
     long step,
@@ -14,7 +16,8 @@ public record StepReport(
     LedgerCounts ledger,
     double rolloutTokensPerSecond,
     double trainTokensPerSecond,
-    double learnerBusyFrac) {
+    double learnerBusyFrac,
+    RolloutCounters rollout) {
 
   /**
    * The report of the step that published {@code version} from a batch of {@code trajectories} that
@@ -28,7 +31,8 @@ public record StepReport(
       LedgerCounts batchLedger,
       long trajectories,
       double rolloutTokensPerSecond,
-      double wallSeconds) {
+      double wallSeconds,
+      RolloutCounters rollout) {
     LedgerCounts l = batchLedger;
     LedgerCounts ledger =
         new LedgerCounts(
@@ -45,6 +49,7 @@ public record StepReport(
         ledger,
         rolloutTokensPerSecond,
         stats.trainedTokens() / Math.max(1e-9, stats.seconds()),
-        Math.min(1.0, stats.seconds() / Math.max(1e-9, wallSeconds)));
+        Math.min(1.0, stats.seconds() / Math.max(1e-9, wallSeconds)),
+        rollout);
   }
 }

@@ -16,7 +16,8 @@ import dev.r3.model.Sequence;
  * @param logProbs one per response token: the rollout log-probability of a model token, 0 on an
  *     observation token
  * @param routing the experts the rollout engine used at all T - 1 fed positions, observation tokens
- *     included
+ *     included; null between a rollout worker and the replay buffer, which assembles it from the
+ *     pieces the worker shipped turn by turn ({@link RoutingAssembly})
  * @param lossMask per token (length T), 1 on model-generated tokens; null = every response token
  *     (single turn)
  * @param turns model turns played (1 for a single-turn task)
@@ -64,7 +65,32 @@ public record Trajectory(
   }
 
   public String id() {
+    return id(groupId, sample);
+  }
+
+  /** The id of sample {@code sample} of group {@code groupId}: {@code g7-s3}. */
+  public static String id(long groupId, int sample) {
     return "g" + groupId + "-s" + sample;
+  }
+
+  /**
+   * This trajectory with another routing record; null while the record travels in pieces ({@link
+   * RoutingSink}).
+   */
+  public Trajectory withRouting(RoutingRecord r) {
+    return new Trajectory(
+        groupId,
+        sample,
+        episodeSeed,
+        version,
+        tokens,
+        promptLength,
+        logProbs,
+        r,
+        stoppedAtEos,
+        lossMask,
+        turns,
+        envFailure);
   }
 
   public int generatedTokens() {

@@ -13,11 +13,13 @@ import dev.r3.actors.pipeline.RolloutWorker.Generate;
 import dev.r3.actors.pipeline.RolloutWorker.GenerateReply;
 import dev.r3.actors.pipeline.RolloutWorker.Generated;
 import dev.r3.actors.pipeline.RolloutWorker.GenerationFailed;
+import dev.r3.actors.pipeline.RolloutWorker.RoutingPiece;
 import dev.r3.actors.pipeline.RolloutWorker.Started;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -30,10 +32,11 @@ import org.apache.pekko.serialization.SerializationExtension;
 /**
  * The life of one admitted group, as a per-request child of the {@link ReplayBuffer}: ask an
  * environment actor for the prompt, a rollout worker for G samples, the reward actor for their
- * scores, then report to the buffer and stop. A failed or timed-out step is re-issued (generation
- * goes to the next worker) up to {@code max-retries} times, after which the group is reported
- * abandoned with a reason the ledger records. The same seeds are sent on every retry, so a
- * re-issued group yields the same samples.
+ * scores, then report to the buffer and stop. The worker's routing pieces of the current attempt
+ * are passed on to the buffer as they arrive, ahead of the report (one sender, so in order). A
+ * failed or timed-out step is re-issued (generation goes to the next worker) up to {@code
+ * max-retries} times, after which the group is reported abandoned with a reason the ledger records.
+ * The same seeds are sent on every retry, so a re-issued group yields the same samples.
  *
  * <p>Generation is not an ask: its deadline ({@code timeouts.generate}) runs from the moment the
  * worker reports the batch {@link Started}, so time spent queued behind other groups on a busy
@@ -159,6 +162,8 @@ public final class GroupRollout {
   private final Chaos chaos;
   // Attempts sent to a worker that has not yet answered with a result or a failure.
   private final Map<Integer, ActorRef<RolloutWorker.Command>> outstanding = new HashMap<>();
+  // Names this rollout's attempts to the buffer's routing assembly (unique across re-launches).
+  private final String rolloutKey = Long.toHexString(ThreadLocalRandom.current().nextLong());
   private Phase phase = Phase.PROMPT;
   private int failures; // of the current step, against max-retries
   private int retries;
@@ -252,6 +257,14 @@ public final class GroupRollout {
       r = chaos.overTheWire(g, SerializationExtension.get(Adapter.toClassic(ctx.getSystem())));
     }
     boolean current = phase == Phase.GENERATING && r.attempt() == attempt;
+    if (r instanceof RoutingPiece p) {
+      if (current) { // a superseded attempt's pieces are not this group's any more
+        parent.tell(
+            new ReplayBuffer.RoutingPiece(
+                spec.groupId(), attemptKey(), p.sample(), p.from(), p.routing()));
+      }
+      return Behaviors.same();
+    }
     if (r instanceof Started) {
       if (current) {
         timers.startSingleTimer(
@@ -323,7 +336,9 @@ public final class GroupRollout {
               generated.worker(),
               generated.seconds(),
               retries,
-              outstanding.isEmpty()));
+              outstanding.isEmpty(),
+              attemptKey(),
+              generated.counters()));
       return afterReport();
     }
     return retryOrAbandon("scoring", null, m.error(), DropReason.FAILED_EPISODE, this::askScore);
@@ -374,6 +389,11 @@ public final class GroupRollout {
             failures + 1);
     again.run();
     return Behaviors.same();
+  }
+
+  /** The current attempt as the buffer's routing assembly knows it. */
+  private String attemptKey() {
+    return rolloutKey + "/" + attempt;
   }
 
   /** Trajectories a worker delivered for this group and that are still this group's. */

@@ -317,7 +317,8 @@ public final class Learner {
             m.batch().ledger(),
             m.batch().trajectories(),
             m.batch().rolloutTokensPerSecond(),
-            wall);
+            wall,
+            m.batch().rollout());
     coordinator.tell(
         new Coordinator.StepCompleted(report, snapshot, m.optimizer(), m.batch().nextGroupId()));
     if (snapshot.version() >= config.experiment().totalSteps()) {

@@ -6,6 +6,8 @@ import dev.r3.actors.learning.DropReason;
 import dev.r3.actors.learning.GroupAcceptance;
 import dev.r3.actors.learning.Ledger;
 import dev.r3.actors.learning.LedgerCounts;
+import dev.r3.actors.learning.RolloutCounters;
+import dev.r3.actors.learning.RoutingAssembly;
 import dev.r3.actors.learning.ScoredGroup;
 import dev.r3.actors.learning.ScoredTrajectory;
 import dev.r3.actors.learning.StalenessGate;
@@ -13,6 +15,7 @@ import dev.r3.actors.learning.WaitingGroups;
 import dev.r3.actors.wire.WireMessage;
 import dev.r3.env.Seeds;
 import dev.r3.model.ModelConfig;
+import dev.r3.model.RoutingRecord;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -40,6 +43,7 @@ public final class ReplayBuffer {
   // ---- protocol ----
   public sealed interface Command extends WireMessage
       permits GroupFinished,
+          RoutingPiece,
           GroupAbandoned,
           LateTrajectories,
           GroupClosed,
@@ -57,9 +61,12 @@ public final class ReplayBuffer {
           LeaseExpired {}
 
   /**
-   * From a {@link GroupRollout}: the group's scored samples, generated at {@code version}.
+   * From a {@link GroupRollout}: the group's scored samples, generated at {@code version}. Samples
+   * without a routing record get the one their {@link RoutingPiece}s of {@code routingAttempt} make
+   * ({@link RoutingAssembly}).
    *
    * @param closed the rollout has nothing outstanding; otherwise a {@link GroupClosed} follows
+   * @param counters the batch's prefill counters
    */
   public record GroupFinished(
       long groupId,
@@ -69,7 +76,18 @@ public final class ReplayBuffer {
       String worker,
       double seconds,
       int retries,
-      boolean closed)
+      boolean closed,
+      String routingAttempt,
+      RolloutCounters counters)
+      implements Command {}
+
+  /**
+   * From a {@link GroupRollout}, as the worker produced it: positions {@code from ..} of the
+   * routing record of sample {@code sample}, shipped by attempt {@code attempt} (see {@link
+   * RoutingAssembly}).
+   */
+  public record RoutingPiece(
+      long groupId, String attempt, int sample, int from, RoutingRecord routing)
       implements Command {}
 
   /**
@@ -140,6 +158,8 @@ public final class ReplayBuffer {
    * @param rolloutTokensPerSecond generated tokens per second of wall time since the previous batch
    * @param nextGroupId the first group id not yet admitted when the batch left: where a run resumed
    *     from the step trained on this batch starts admitting again
+   * @param rollout prefill and routing-transport counters of the groups finished since the previous
+   *     batch
    */
   public record Batch(
       long batchId,
@@ -147,7 +167,8 @@ public final class ReplayBuffer {
       List<ScoredGroup> groups,
       LedgerCounts ledger,
       double rolloutTokensPerSecond,
-      long nextGroupId)
+      long nextGroupId,
+      RolloutCounters rollout)
       implements WireMessage {
     public long trajectories() {
       long n = 0;
@@ -224,6 +245,8 @@ public final class ReplayBuffer {
   private final WaitingGroups waiting;
   private final RunningGroups running;
   private final HeldBack held; // groups chaos holds back until they are stale
+  private final RoutingAssembly routing = new RoutingAssembly();
+  private RolloutCounters rolloutSinceBatch = RolloutCounters.NONE;
   // Rollout children that have not closed yet (running, or lingering for a cancelled attempt).
   private final Map<Long, GroupRunner.Launched> open = new HashMap<>();
   private long version;
@@ -270,6 +293,7 @@ public final class ReplayBuffer {
     admit();
     return Behaviors.receive(Command.class)
         .onMessage(GroupFinished.class, this::onGroupFinished)
+        .onMessage(RoutingPiece.class, this::onRoutingPiece)
         .onMessage(GroupAbandoned.class, this::onGroupAbandoned)
         .onMessage(LateTrajectories.class, this::onLateTrajectories)
         .onMessage(GroupClosed.class, this::onGroupClosed)
@@ -295,6 +319,7 @@ public final class ReplayBuffer {
     if (!running.contains(m.groupId())) {
       return Behaviors.same();
     }
+    m = assembled(m);
     if (drainReplyTo == null && chaos.holdGroup()) {
       // Delayed on its way: no longer running (it must not hold a place at the staleness gate,
       // or held groups could starve the learner), let in once it is past the staleness bound.
@@ -309,8 +334,35 @@ public final class ReplayBuffer {
     return accept(m);
   }
 
+  private Behavior<Command> onRoutingPiece(RoutingPiece m) {
+    if (running.contains(m.groupId())) {
+      routing.add(m.groupId(), m.attempt(), m.sample(), m.from(), m.routing());
+    }
+    return Behaviors.same();
+  }
+
+  /** The group with its routing records assembled from their pieces (errors logged, named). */
+  private GroupFinished assembled(GroupFinished m) {
+    RoutingAssembly.Assembled a = routing.complete(m.groupId(), m.routingAttempt(), m.scored());
+    for (String error : a.errors()) {
+      ctx.getLog().error("group {}: {}", m.groupId(), error);
+    }
+    return new GroupFinished(
+        m.groupId(),
+        m.episodeSeed(),
+        m.version(),
+        a.scored(),
+        m.worker(),
+        m.seconds(),
+        m.retries(),
+        m.closed(),
+        m.routingAttempt(),
+        m.counters().plus(a.transport()));
+  }
+
   /** A finished group, released from the running set, enters the ledger and the buffer. */
   private Behavior<Command> accept(GroupFinished m) {
+    rolloutSinceBatch = rolloutSinceBatch.plus(m.counters());
     GroupAcceptance.Outcome a =
         acceptance.accept(m.groupId(), m.episodeSeed(), m.version(), version, m.scored());
     if (a.lostInCrash()) {
@@ -546,6 +598,7 @@ public final class ReplayBuffer {
   /** Cluster: launches a running group again at another station, or drops it after max-retries. */
   private void reissue(long id, String why) {
     open.remove(id);
+    routing.discard(id);
     int losses = running.lost(id);
     if (drainReplyTo != null || losses > config.faults().maxRetries()) {
       release(id);
@@ -622,7 +675,16 @@ public final class ReplayBuffer {
     lastBatchNanos = now;
     demand
         .replyTo()
-        .tell(new Batch(nextBatchId++, version, groups, ledger.counts(), rate, nextGroupId));
+        .tell(
+            new Batch(
+                nextBatchId++,
+                version,
+                groups,
+                ledger.counts(),
+                rate,
+                nextGroupId,
+                rolloutSinceBatch));
+    rolloutSinceBatch = RolloutCounters.NONE;
     demand = null;
   }
 
@@ -639,6 +701,7 @@ public final class ReplayBuffer {
   }
 
   private boolean release(long groupId) {
+    routing.discard(groupId);
     if (!running.release(groupId)) {
       return false;
     }

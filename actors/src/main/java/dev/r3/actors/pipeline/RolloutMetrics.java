@@ -1,5 +1,6 @@
 package dev.r3.actors.pipeline;
 
+import dev.r3.actors.learning.RolloutCounters;
 import dev.r3.actors.learning.Trajectory;
 import dev.r3.actors.ports.Generator;
 import dev.r3.actors.run.MetricNames;
@@ -33,14 +34,14 @@ final class RolloutMetrics {
 
   private RolloutMetrics() {}
 
-  /** Records one finished batch of {@code g}. */
-  static void afterBatch(Generator g, List<Trajectory> trajectories) {
+  /** Records one finished batch of {@code g}; returns its prefill counters. */
+  static RolloutCounters afterBatch(Generator g, List<Trajectory> trajectories) {
     for (Trajectory t : trajectories) {
       Kamon.histogram(ROUTING_BYTES).withoutTags().record(t.routing().byteSize());
     }
     PrefixCache.Stats now = g.prefixCacheStats();
     if (now == null) {
-      return;
+      return RolloutCounters.NONE;
     }
     PrefixCache.Stats before;
     synchronized (LAST) {
@@ -55,5 +56,11 @@ final class RolloutMetrics {
         .increment(now.lookups() - (before == null ? 0 : before.lookups()));
     Kamon.counter(HITS).withoutTags().increment(now.hits() - (before == null ? 0 : before.hits()));
     Kamon.gauge(CACHE_BYTES).withoutTags().update(now.bytes());
+    return RolloutCounters.prefill(
+        prompt,
+        computed,
+        now.lookups() - (before == null ? 0 : before.lookups()),
+        now.hits() - (before == null ? 0 : before.hits()),
+        now.bytes());
   }
 }

@@ -1,10 +1,12 @@
 package dev.r3.actors.pipeline;
 
 import dev.r3.actors.learning.GroupPlayer;
+import dev.r3.actors.learning.RolloutCounters;
 import dev.r3.actors.learning.Trajectory;
 import dev.r3.actors.learning.WeightsSnapshot;
 import dev.r3.actors.ports.Generator;
 import dev.r3.actors.wire.WireMessage;
+import dev.r3.model.RoutingRecord;
 import dev.r3.model.SamplingParams;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -28,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * time, on the rollout dispatcher: the actor itself stays responsive (weights, pings) while a batch
  * generates. A batch of a multi-turn task plays its episodes to their end, every turn on the same
  * engine. New weights are taken between batches; every trajectory is stamped with the version that
- * made it. A request that needs a newer version than the worker holds waits for it.
+ * made it. A request that needs a newer version than the worker holds waits for it. Routing records
+ * travel in pieces, each sent to the requester as soon as a turn has produced it ({@link
+ * RoutingPiece}: only the positions not sent before), and the trajectories follow without them.
  *
  * <p>On restart (a failed batch, or the watchdog's {@link Restart}) the worker loses its engine and
  * its queue: every queued or in-flight request is answered {@link GenerationFailed} first, so the
@@ -93,7 +97,7 @@ public final class RolloutWorker {
   }
 
   public sealed interface GenerateReply extends WireMessage
-      permits Started, Generated, GenerationFailed {
+      permits Started, RoutingPiece, Generated, GenerationFailed {
     long groupId();
 
     int attempt();
@@ -102,14 +106,40 @@ public final class RolloutWorker {
   /** The batch of this request started on the worker. */
   public record Started(long groupId, int attempt, String worker) implements GenerateReply {}
 
+  /**
+   * Positions {@code from .. from + routing.positions() - 1} of sample {@code sample}'s routing
+   * record, sent as soon as the engine has them (a turn of a multi-turn episode: only the positions
+   * no earlier piece held), before the batch's {@link Generated}.
+   */
+  public record RoutingPiece(long groupId, int attempt, int sample, int from, RoutingRecord routing)
+      implements GenerateReply {}
+
+  /**
+   * The batch's trajectories. Those whose routing came in {@link RoutingPiece}s carry none (routing
+   * null): the replay buffer assembles them.
+   *
+   * @param counters the batch's prefill and prefix-cache counters
+   */
   public record Generated(
       long groupId,
       int attempt,
       String worker,
       long version,
       List<Trajectory> trajectories,
-      double seconds)
-      implements GenerateReply {}
+      double seconds,
+      RolloutCounters counters)
+      implements GenerateReply {
+    /** Trajectories with their whole records and no counters. */
+    public Generated(
+        long groupId,
+        int attempt,
+        String worker,
+        long version,
+        List<Trajectory> trajectories,
+        double seconds) {
+      this(groupId, attempt, worker, version, trajectories, seconds, RolloutCounters.NONE);
+    }
+  }
 
   /**
    * @param started false when the request was still queued (the worker restarted before reaching
@@ -128,7 +158,12 @@ public final class RolloutWorker {
 
   // ---- internal ----
   private record BatchDone(
-      long token, long version, Generator generator, List<Trajectory> result, Throwable error)
+      long token,
+      long version,
+      Generator generator,
+      List<Trajectory> result,
+      RolloutCounters counters,
+      Throwable error)
       implements Command, NoSerializationVerificationNeeded {}
 
   /** Thrown to restart the worker. */
@@ -328,8 +363,14 @@ public final class RolloutWorker {
       return Behaviors.same();
     }
     double seconds = (System.nanoTime() - inFlightSince) / 1e9;
+    List<Trajectory> shipped = new ArrayList<>(m.result().size());
+    for (Trajectory t : m.result()) {
+      shipped.add(t.withRouting(null)); // sent in pieces already
+    }
     req.replyTo()
-        .tell(new Generated(req.groupId(), req.attempt(), name, m.version(), m.result(), seconds));
+        .tell(
+            new Generated(
+                req.groupId(), req.attempt(), name, m.version(), shipped, seconds, m.counters()));
     startNext();
     return Behaviors.same();
   }
@@ -396,18 +437,24 @@ public final class RolloutWorker {
                         req.episodeSeed(),
                         req.prompt(),
                         req.samples(),
-                        req.samplingSeed());
-                RolloutMetrics.afterBatch(g, t);
-                return new BatchDone(token, w.version(), g, t, null);
+                        req.samplingSeed(),
+                        (sample, from, piece) ->
+                            req.replyTo()
+                                .tell(
+                                    new RoutingPiece(
+                                        req.groupId(), req.attempt(), sample, from, piece)));
+                RolloutCounters counters = RolloutMetrics.afterBatch(g, t);
+                return new BatchDone(token, w.version(), g, t, counters, null);
               } catch (RuntimeException | Error e) {
-                return new BatchDone(token, w.version(), g, null, e);
+                return new BatchDone(token, w.version(), g, null, null, e);
               }
             },
             executor);
     inFlightWork = work;
     ctx.pipeToSelf(
         work,
-        (done, err) -> done != null ? done : new BatchDone(token, w.version(), null, null, err));
+        (done, err) ->
+            done != null ? done : new BatchDone(token, w.version(), null, null, null, err));
   }
 
   /** Also called off the actor's thread (the end of an orphaned batch): logs without ctx. */

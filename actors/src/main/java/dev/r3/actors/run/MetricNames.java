@@ -67,6 +67,22 @@ public final class MetricNames {
   public static final String TRAIN_TOKENS_PER_S = "throughput/train_tokens_per_s";
   public static final String LEARNER_BUSY_FRAC = "throughput/learner_busy_frac";
 
+  // ---- prefill and routing transport of the groups a step's batch took (RolloutCounters) ----
+  /** Prompt tokens the rollout engines computed (not shared in a group, not from the cache). */
+  public static final String PREFILL_TOKENS_COMPUTED = "rollout/prefill_tokens_computed";
+
+  /** Prompt tokens reused: a group's shared prefill or the prefix cache. */
+  public static final String PREFILL_TOKENS_SAVED = "rollout/prefill_tokens_saved";
+
+  /** Prefix-cache hits per lookup. */
+  public static final String PREFIX_CACHE_HIT_RATE = "rollout/prefix_cache_hit_rate";
+
+  /** Routing bytes a trajectory's record came in (one byte per id, all its pieces). */
+  public static final String ROUTING_BYTES_PER_TRAJECTORY = "routing/bytes_per_trajectory";
+
+  public static final String ROUTING_BYTES_PER_PIECE = "routing/bytes_per_piece";
+  public static final String ROUTING_PIECES_PER_TRAJECTORY = "routing/pieces_per_trajectory";
+
   // ---- the ledger ----
   public static final String LEDGER_PRODUCED = "ledger/produced";
   public static final String LEDGER_TRAINED = "ledger/trained";
@@ -150,6 +166,12 @@ public final class MetricNames {
           ROLLOUT_TOKENS_PER_S,
           TRAIN_TOKENS_PER_S,
           LEARNER_BUSY_FRAC,
+          PREFILL_TOKENS_COMPUTED,
+          PREFILL_TOKENS_SAVED,
+          PREFIX_CACHE_HIT_RATE,
+          ROUTING_BYTES_PER_TRAJECTORY,
+          ROUTING_BYTES_PER_PIECE,
+          ROUTING_PIECES_PER_TRAJECTORY,
           LEDGER_PRODUCED,
           LEDGER_TRAINED,
           LEDGER_DROPPED,

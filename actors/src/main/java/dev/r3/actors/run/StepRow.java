@@ -3,6 +3,7 @@ package dev.r3.actors.run;
 import static dev.r3.actors.run.MetricNames.*;
 
 import dev.r3.actors.learning.LedgerCounts;
+import dev.r3.actors.learning.RolloutCounters;
 import dev.r3.actors.learning.StepReport;
 import dev.r3.actors.learning.StepStats;
 import java.util.LinkedHashMap;
@@ -41,6 +42,14 @@ public final class StepRow {
     m.put(ROLLOUT_TOKENS_PER_S, num(r.rolloutTokensPerSecond()));
     m.put(TRAIN_TOKENS_PER_S, num(r.trainTokensPerSecond()));
     m.put(LEARNER_BUSY_FRAC, num(r.learnerBusyFrac()));
+    RolloutCounters c = r.rollout();
+    m.put(PREFILL_TOKENS_COMPUTED, c.computedTokens());
+    m.put(PREFILL_TOKENS_SAVED, c.savedTokens());
+    m.put(PREFIX_CACHE_HIT_RATE, num(c.hitRate()));
+    m.put(ROLLOUT_PREFIX_CACHE_BYTES, c.cacheBytes());
+    m.put(ROUTING_BYTES_PER_TRAJECTORY, num(c.routingBytesPerTrajectory()));
+    m.put(ROUTING_BYTES_PER_PIECE, num(c.routingBytesPerPiece()));
+    m.put(ROUTING_PIECES_PER_TRAJECTORY, num(c.piecesPerTrajectory()));
     m.put(LEDGER_PRODUCED, l.produced());
     m.put(LEDGER_TRAINED, l.trained());
     m.put(LEDGER_DROPPED, l.droppedTotal());

@@ -5,6 +5,7 @@ import dev.r3.actors.learning.EpisodePlayer;
 import dev.r3.actors.learning.GroupPlayer;
 import dev.r3.actors.learning.GroupWork;
 import dev.r3.actors.learning.RlStep;
+import dev.r3.actors.learning.RoutingSink;
 import dev.r3.actors.learning.ScoredGroup;
 import dev.r3.actors.learning.StepStats;
 import dev.r3.actors.learning.Trajectory;
@@ -52,7 +53,14 @@ public final class SynchronousLoop {
             int[] prompt = GroupWork.prompt(task, b.tokenizer(), episode);
             List<Trajectory> trajs =
                 player.play(
-                    g, version, id, episode, prompt, r.groupSize(), Seeds.sampling(seed, id));
+                    g,
+                    version,
+                    id,
+                    episode,
+                    prompt,
+                    r.groupSize(),
+                    Seeds.sampling(seed, id),
+                    RoutingSink.NONE);
             GroupWork.Admission a =
                 GroupWork.admit(
                     id,

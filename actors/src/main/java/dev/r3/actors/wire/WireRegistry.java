@@ -14,6 +14,7 @@ import dev.r3.actors.cluster.WeightsCache;
 import dev.r3.actors.cluster.WeightsPublisher;
 import dev.r3.actors.learning.DropReason;
 import dev.r3.actors.learning.LedgerCounts;
+import dev.r3.actors.learning.RolloutCounters;
 import dev.r3.actors.learning.ScoredGroup;
 import dev.r3.actors.learning.ScoredTrajectory;
 import dev.r3.actors.learning.StepReport;
@@ -104,7 +105,10 @@ final class WireRegistry {
           LearnerNode.GetRunSpec.class,
           LearnerNode.RunSpec.class,
           LearnerNode.NodeReady.class,
-          RemoteActors.Report.class);
+          RemoteActors.Report.class,
+          // incremental routing transport
+          RolloutWorker.RoutingPiece.class,
+          ReplayBuffer.RoutingPiece.class);
 
   /** Field types of the messages. */
   public static final List<Class<?>> DATA =
@@ -121,7 +125,8 @@ final class WireRegistry {
           HostTensor.class,
           OptimizerState.class,
           GroupRollout.Order.class,
-          RemoteActors.ActorEvent.class);
+          RemoteActors.ActorEvent.class,
+          RolloutCounters.class);
 
   /**
    * Nesting a message may reach (records in lists in records: about 6); more is a malformed frame

@@ -7,9 +7,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Bytes of trajectories received over the wire in this JVM (the learner node): every {@link
- * ReplayBuffer.GroupFinished} the Kryo serializer reads, with its trajectory and routing-id counts,
- * so the bytes per trajectory can be set against an encoding with int32 routing ids (SGLang's),
- * which would take 3 more bytes per id.
+ * ReplayBuffer.GroupFinished} and {@link ReplayBuffer.RoutingPiece} (the routing records, shipped
+ * in pieces) the Kryo serializer reads, with its trajectory and routing-id counts, so the bytes per
+ * trajectory can be set against an encoding with int32 routing ids (SGLang's), which would take 3
+ * more bytes per id.
  */
 public final class WireStats {
   private WireStats() {}
@@ -22,13 +23,19 @@ public final class WireStats {
     if (message instanceof ReplayBuffer.GroupFinished g && !g.scored().isEmpty()) {
       long ids = 0;
       for (var s : g.scored()) {
-        var r = s.trajectory().routing();
-        ids += (long) r.positions() * r.layers() * r.k();
+        ids += ids(s.trajectory().routing()); // null: it came in pieces (counted below)
       }
       GROUP_BYTES.addAndGet(bytes);
       TRAJECTORIES.addAndGet(g.scored().size());
       ROUTING_IDS.addAndGet(ids);
+    } else if (message instanceof ReplayBuffer.RoutingPiece p) {
+      GROUP_BYTES.addAndGet(bytes);
+      ROUTING_IDS.addAndGet(ids(p.routing()));
     }
+  }
+
+  private static long ids(dev.r3.model.RoutingRecord r) {
+    return r == null ? 0 : (long) r.positions() * r.layers() * r.k();
   }
 
   public static long trajectories() {

@@ -16,7 +16,7 @@ class StepReportTest {
     var batchLedger = new LedgerCounts(40, 10, 8, 19, dropped);
     var stats = new StepStats(2, 8, 500, 0.5, 0.25, 0, 0, 0, 1.0, 1.0, 0, 0.5, 1, 2.0, Map.of());
 
-    StepReport r = StepReport.of(3, stats, batchLedger, 8, 123.0, 4.0);
+    StepReport r = StepReport.of(3, stats, batchLedger, 8, 123.0, 4.0, RolloutCounters.NONE);
 
     assertThat(r.step()).isEqualTo(3);
     assertThat(r.version()).isEqualTo(3);
@@ -34,6 +34,7 @@ class StepReportTest {
     var stats = new StepStats(1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2.0, Map.of());
     var ledger = new LedgerCounts(1, 0, 1, 0, new long[DropReason.values().length]);
 
-    assertThat(StepReport.of(1, stats, ledger, 1, 0, 1.0).learnerBusyFrac()).isEqualTo(1.0);
+    assertThat(StepReport.of(1, stats, ledger, 1, 0, 1.0, RolloutCounters.NONE).learnerBusyFrac())
+        .isEqualTo(1.0);
   }
 }

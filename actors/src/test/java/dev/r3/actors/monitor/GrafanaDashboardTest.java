@@ -8,6 +8,7 @@ import com.google.gson.JsonParser;
 import com.typesafe.config.ConfigFactory;
 import dev.r3.actors.learning.DropReason;
 import dev.r3.actors.learning.LedgerCounts;
+import dev.r3.actors.learning.RolloutCounters;
 import dev.r3.actors.learning.StepReport;
 import dev.r3.actors.learning.StepStats;
 import dev.r3.actors.run.StepRow;
@@ -85,7 +86,8 @@ class GrafanaDashboardTest {
             2, 16, 64, 0.5, 0.5, 2e-4, 1e-3, 0.01, 0.1, 1.5, 0.02, 0.5, 1, 0.2, diagnostics);
     long[] dropped = new long[DropReason.values().length];
     dropped[DropReason.STALE.ordinal()] = 3;
-    return new StepReport(7, 7, s, new LedgerCounts(40, 32, 0, 5, dropped), 900, 1200, 0.6);
+    return new StepReport(
+        7, 7, s, new LedgerCounts(40, 32, 0, 5, dropped), 900, 1200, 0.6, RolloutCounters.NONE);
   }
 
   @Test

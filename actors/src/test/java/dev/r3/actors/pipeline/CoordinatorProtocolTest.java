@@ -7,6 +7,7 @@ import dev.r3.actors.config.R3Config;
 import dev.r3.actors.djl.CheckpointFiles;
 import dev.r3.actors.learning.DropReason;
 import dev.r3.actors.learning.LedgerCounts;
+import dev.r3.actors.learning.RolloutCounters;
 import dev.r3.actors.learning.StepReport;
 import dev.r3.actors.learning.StepStats;
 import dev.r3.actors.learning.WeightsSnapshot;
@@ -169,7 +170,9 @@ class CoordinatorProtocolTest {
   /** What a learner reports after step {@code step} on a batch of 8 trajectories. */
   static Coordinator.StepCompleted stepCompleted(long step, long nextGroupId) {
     var stats = new StepStats(2, 8, 16, 0.5, 0.5, 0, 0, 0, 1, 1, 0, 0, 0, 0.01, Map.of());
-    var report = new StepReport(step, step, stats, ledger(8 * step, 8 * step, 0), 1, 1, 0.5);
+    var report =
+        new StepReport(
+            step, step, stats, ledger(8 * step, 8 * step, 0), 1, 1, 0.5, RolloutCounters.NONE);
     var weights = new WeightsSnapshot(step, BigramPolicy.initial());
     return new Coordinator.StepCompleted(report, weights, null, nextGroupId);
   }

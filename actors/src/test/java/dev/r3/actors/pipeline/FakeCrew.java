@@ -33,13 +33,21 @@ final class FakeCrew {
   private FakeCrew() {}
 
   /** What a scripted worker does with one request. */
-  sealed interface Action permits Deliver, Fail, Hang {}
+  sealed interface Action permits Deliver, DeliverInPieces, Fail, Hang {}
 
   /**
    * Start at once, deliver after {@code delay}, stamped with {@code version} (or the request's
    * minimum version when negative).
    */
   record Deliver(long version, Duration delay) implements Action {}
+
+  /**
+   * Start and deliver at once, as the real worker does: each routing record in two pieces (position
+   * 0, then position 1) ahead of the trajectories, which carry none; sample {@code mangled}'s
+   * pieces are lost ({@code lose} = its second piece never sent) or swapped (sent second piece
+   * first).
+   */
+  record DeliverInPieces(int mangled, boolean lose) implements Action {}
 
   /** Answer failed at once. */
   record Fail(boolean started) implements Action {}
@@ -107,7 +115,31 @@ final class FakeCrew {
                       return Behaviors.same();
                     }
                     g.replyTo().tell(new Started(g.groupId(), g.attempt(), name));
-                    if (a instanceof Deliver d) {
+                    if (a instanceof DeliverInPieces p) {
+                      Generated whole = delivered(name, g, g.minVersion(), sent);
+                      List<Trajectory> stripped = new ArrayList<>();
+                      for (Trajectory t : whole.trajectories()) {
+                        RolloutWorker.RoutingPiece first =
+                            new RolloutWorker.RoutingPiece(
+                                g.groupId(), g.attempt(), t.sample(), 0, t.routing().slice(0, 1));
+                        RolloutWorker.RoutingPiece second =
+                            new RolloutWorker.RoutingPiece(
+                                g.groupId(), g.attempt(), t.sample(), 1, t.routing().slice(1, 2));
+                        boolean mangled = t.sample() == p.mangled();
+                        if (mangled && !p.lose()) {
+                          g.replyTo().tell(second);
+                        }
+                        g.replyTo().tell(first);
+                        if (!mangled) {
+                          g.replyTo().tell(second);
+                        }
+                        stripped.add(t.withRouting(null));
+                      }
+                      g.replyTo()
+                          .tell(
+                              new Generated(
+                                  g.groupId(), g.attempt(), name, g.minVersion(), stripped, 0.01));
+                    } else if (a instanceof Deliver d) {
                       long v = d.version() < 0 ? g.minVersion() : d.version();
                       ctx.scheduleOnce(d.delay(), g.replyTo(), delivered(name, g, v, sent));
                     } else {

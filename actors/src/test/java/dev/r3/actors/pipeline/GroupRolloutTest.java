@@ -172,11 +172,11 @@ class GroupRolloutTest {
     second.expectNoMessage(Duration.ofMillis(500)); // queued behind the held batch: not started
 
     gated.release.countDown();
-    first.expectMessageClass(RolloutWorker.Generated.class, Duration.ofSeconds(30));
+    RolloutWorkerTest.result(first, RolloutWorker.Generated.class);
     RolloutWorker.Started started =
         second.expectMessageClass(RolloutWorker.Started.class, Duration.ofSeconds(30));
     assertThat(started.groupId()).isEqualTo(2);
-    second.expectMessageClass(RolloutWorker.Generated.class, Duration.ofSeconds(30));
+    RolloutWorkerTest.result(second, RolloutWorker.Generated.class);
   }
 
   /** Generation that holds its first batch until the test releases it. */

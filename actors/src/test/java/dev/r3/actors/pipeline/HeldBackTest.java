@@ -3,6 +3,7 @@ package dev.r3.actors.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.r3.actors.chaos.ChaosLog;
+import dev.r3.actors.learning.RolloutCounters;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -10,7 +11,8 @@ import org.junit.jupiter.api.Test;
 class HeldBackTest {
 
   static ReplayBuffer.GroupFinished finished(long id, long version) {
-    return new ReplayBuffer.GroupFinished(id, id, version, List.of(), "w0", 0.1, 0, true);
+    return new ReplayBuffer.GroupFinished(
+        id, id, version, List.of(), "w0", 0.1, 0, true, "", RolloutCounters.NONE);
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.learning.DropReason;
 import dev.r3.actors.learning.LedgerCounts;
+import dev.r3.actors.learning.RolloutCounters;
 import dev.r3.actors.learning.ScoredGroup;
 import dev.r3.actors.learning.ScoredTrajectory;
 import dev.r3.actors.learning.Trajectory;
@@ -74,7 +75,8 @@ class LearnerTest {
               "scripted"));
     }
     LedgerCounts ledger = new LedgerCounts(2, 0, 2, 0, new long[DropReason.values().length]);
-    return new Batch(0, 0, List.of(new ScoredGroup(0, 1, 0, members)), ledger, 1.0, 1);
+    return new Batch(
+        0, 0, List.of(new ScoredGroup(0, 1, 0, members)), ledger, 1.0, 1, RolloutCounters.NONE);
   }
 
   @Test

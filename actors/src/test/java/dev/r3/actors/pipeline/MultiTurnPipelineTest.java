@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Whole multi-turn episodes through the actor pipeline (every message serialized): each trained
  * sequence is a three-turn transcript whose observations are masked out and whose routing record
- * covers every position; the ledger balances.
+ * covers every position, shipped turn by turn in pieces that the buffer assembles; the ledger
+ * balances.
  */
 class MultiTurnPipelineTest {
 
@@ -87,6 +88,20 @@ class MultiTurnPipelineTest {
         observations += q.trained(i) ? 0 : 1;
       }
       assertThat(observations).as("sequence %s", q.id()).isEqualTo(RelayTask.TURNS - 1);
+    }
+    // Each turn shipped its new routing positions as one piece; the buffer assembled them.
+    List<String> steps = Files.readAllLines(tmp.resolve("run/metrics.jsonl"));
+    assertThat(steps).hasSize(4);
+    for (String line : steps) {
+      var row = JsonParser.parseString(line).getAsJsonObject();
+      assertThat(row.get("routing/pieces_per_trajectory").getAsDouble())
+          .as("%s", line)
+          .isEqualTo(RelayTask.TURNS);
+      assertThat(row.get("routing/bytes_per_trajectory").getAsDouble()).isPositive();
+      assertThat(row.get("routing/bytes_per_piece").getAsDouble())
+          .isCloseTo(
+              row.get("routing/bytes_per_trajectory").getAsDouble() / RelayTask.TURNS,
+              org.assertj.core.data.Offset.offset(1e-9));
     }
     List<String> evals = Files.readAllLines(tmp.resolve("run/eval.jsonl"));
     assertThat(evals).isNotEmpty();

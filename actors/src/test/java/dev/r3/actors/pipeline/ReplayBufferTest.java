@@ -7,6 +7,7 @@ import dev.r3.actors.learning.DropReason;
 import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.ScoredGroup;
 import dev.r3.actors.pipeline.FakeCrew.Deliver;
+import dev.r3.actors.pipeline.FakeCrew.DeliverInPieces;
 import dev.r3.actors.pipeline.FakeCrew.Hang;
 import dev.r3.actors.pipeline.ReplayBuffer.Batch;
 import dev.r3.actors.testkit.BigramPolicy;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterAll;
@@ -159,6 +161,56 @@ class ReplayBufferTest {
     assertThat(l.trained()).isEqualTo(4);
     assertThat(l.produced()).as("everything sent is counted once").isEqualTo(r.sent().get());
     assertThat(l.closed()).as("%s", l).isTrue();
+  }
+
+  @Test
+  void routingPieces_assembleOneRecordPerTrajectory_aLostOrReorderedPieceDropsItsTrajectory() {
+    // The workers ship every routing record in two pieces ahead of the trajectories (which carry
+    // none), as the real worker does per turn. In even groups sample 1's second piece is lost, in
+    // odd groups its two pieces arrive in the wrong order: each time an error names g<id>-s1 and
+    // that trajectory is dropped (routing_misaligned), never trained with a gap; the others get
+    // the record their pieces make.
+    Rig r =
+        rig(
+            g -> new DeliverInPieces(1, g.groupId() % 2 == 0),
+            "r3.learner.staleness=0",
+            "r3.learner.batch-groups=2",
+            "r3.rollout.group-size=4");
+    Batch b =
+        LoggingTestKit.custom(
+                e ->
+                    e.level() == org.slf4j.event.Level.ERROR
+                        && e.message()
+                            .matches(".*routing of trajectory g[01]-s1[: ].*a piece is missing.*"))
+            .withOccurrences(2)
+            .expect(kit.system(), () -> r.step(0));
+    assertThat(b.groups()).extracting(ScoredGroup::groupId).containsExactly(0L, 1L);
+    for (ScoredGroup g : b.groups()) {
+      assertThat(g.members())
+          .extracting(m -> m.trajectory().sample())
+          .as("sample 1 dropped")
+          .containsExactly(0, 2, 3);
+      assertThat(g.members())
+          .allSatisfy(
+              m -> {
+                var t = m.trajectory();
+                var whole = FakeCrew.delivered("w", generateOf(t), 0, new AtomicLong());
+                assertThat(t.routing()).isEqualTo(whole.trajectories().get(t.sample()).routing());
+              });
+    }
+    assertThat(b.rollout().trajectories()).isEqualTo(6); // 2 groups x 3 assembled
+    assertThat(b.rollout().routingPieces()).isEqualTo(7 + 8); // group 0 lost one of its 8
+    LedgerCounts l = r.drain();
+    assertThat(l.dropped(DropReason.ROUTING_MISALIGNED))
+        .as("one per finished group: %s", l)
+        .isEqualTo(l.produced() / 4);
+    assertThat(l.closed()).as("%s", l).isTrue();
+  }
+
+  /** The request {@link FakeCrew} answered with {@code t}'s group. */
+  private static RolloutWorker.Generate generateOf(dev.r3.actors.learning.Trajectory t) {
+    return new RolloutWorker.Generate(
+        t.groupId(), 1, t.episodeSeed(), new int[] {t.tokens()[0], t.tokens()[1]}, 4, 0, 0, null);
   }
 
   @Test

@@ -13,6 +13,8 @@ import dev.r3.actors.testkit.EchoTask;
 import dev.r3.actors.testkit.FaultyGenerators;
 import dev.r3.model.SamplingParams;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -40,11 +42,22 @@ class RolloutWorkerTest {
     return new Generate(group, 1, 5, new int[] {1, 8}, 4, minVersion, 42, replyTo);
   }
 
-  /** The next reply that ends a request ({@link RolloutWorker.Started} replies skipped). */
+  /**
+   * The next reply that ends a request ({@link RolloutWorker.Started} and {@link
+   * RolloutWorker.RoutingPiece} replies skipped).
+   */
   static GenerateReply result(TestProbe<GenerateReply> replies) {
+    return result(replies, new ArrayList<>());
+  }
+
+  /** The next reply that ends a request; the routing pieces before it go to {@code pieces}. */
+  static GenerateReply result(
+      TestProbe<GenerateReply> replies, List<RolloutWorker.RoutingPiece> pieces) {
     while (true) {
-      GenerateReply r = replies.receiveMessage(Duration.ofSeconds(10));
-      if (!(r instanceof RolloutWorker.Started)) {
+      GenerateReply r = replies.receiveMessage(Duration.ofSeconds(30));
+      if (r instanceof RolloutWorker.RoutingPiece p) {
+        pieces.add(p);
+      } else if (!(r instanceof RolloutWorker.Started)) {
         return r;
       }
     }
@@ -57,7 +70,7 @@ class RolloutWorkerTest {
   }
 
   @Test
-  void waitsForTheVersionItNeeds_andStampsTrajectoriesWithIt() {
+  void waitsForTheVersionItNeeds_andStampsTrajectoriesWithIt_routingShippedAsPiecesFirst() {
     TestProbe<GenerateReply> replies = kit.createTestProbe();
     ActorRef<RolloutWorker.Command> w =
         kit.spawn(
@@ -67,14 +80,26 @@ class RolloutWorkerTest {
     w.tell(generate(1, 1, replies.getRef()));
     replies.expectNoMessage(Duration.ofMillis(300));
     w.tell(new RolloutWorker.UseWeights(new WeightsSnapshot(1, BigramPolicy.initial())));
-    Generated g = result(replies, Generated.class);
+    List<RolloutWorker.RoutingPiece> pieces = new ArrayList<>();
+    GenerateReply r = result(replies, pieces);
+    assertThat(r).isInstanceOf(Generated.class);
+    Generated g = (Generated) r;
     assertThat(g.version()).isEqualTo(1);
     assertThat(g.trajectories())
         .hasSize(4)
         .allSatisfy(
             t -> {
               assertThat(t.version()).isEqualTo(1);
-              assertThat(t.routing().positions()).isEqualTo(t.tokens().length - 1);
+              assertThat(t.routing()).isNull(); // it came ahead, in one piece per sample
+              assertThat(pieces)
+                  .filteredOn(p -> p.sample() == t.sample())
+                  .singleElement()
+                  .satisfies(
+                      p -> {
+                        assertThat(p.from()).isZero();
+                        assertThat(p.attempt()).isEqualTo(1);
+                        assertThat(p.routing().positions()).isEqualTo(t.tokens().length - 1);
+                      });
             });
   }
 

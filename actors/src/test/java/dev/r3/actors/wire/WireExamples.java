@@ -6,6 +6,7 @@ import dev.r3.actors.cluster.WeightsCache;
 import dev.r3.actors.cluster.WeightsPublisher;
 import dev.r3.actors.learning.DropReason;
 import dev.r3.actors.learning.LedgerCounts;
+import dev.r3.actors.learning.RolloutCounters;
 import dev.r3.actors.learning.ScoredGroup;
 import dev.r3.actors.learning.ScoredTrajectory;
 import dev.r3.actors.learning.StepReport;
@@ -85,12 +86,17 @@ final class WireExamples {
     m.add(new RolloutWorker.UseWeights(snap));
     m.add(new RolloutWorker.Ping(any));
     m.add(new RolloutWorker.Restart("stalled"));
-    m.add(new RolloutWorker.Generated(7, 2, "rollout-0", 3, new ArrayList<>(List.of(t)), 0.25));
+    RolloutCounters counters = new RolloutCounters(512, 96, 24, 18, 1 << 20, 16, 48, 3_072);
+    m.add(
+        new RolloutWorker.Generated(
+            7, 2, "rollout-0", 3, new ArrayList<>(List.of(t.withRouting(null))), 0.25, counters));
     m.add(new RolloutWorker.GenerationFailed(7, 2, "rollout-0", "restarting", true));
     m.add(new RolloutWorker.Pong("rollout-0", 3, true, 120, 5, 1));
     m.add(new RewardActor.Score(7, List.of(t), any));
     m.add(new RewardActor.Scored(7, List.of(st)));
-    m.add(new ReplayBuffer.GroupFinished(7, 99, 3, List.of(st), "rollout-0", 0.2, 1, true));
+    m.add(
+        new ReplayBuffer.GroupFinished(
+            7, 99, 3, List.of(st), "rollout-0", 0.2, 1, true, "5f3a/2", counters));
     m.add(new ReplayBuffer.GroupAbandoned(7, 4, DropReason.WORKER_FAILED, "gave up", false));
     m.add(new RolloutWorker.Started(7, 2, "rollout-0"));
     m.add(new RolloutWorker.Cancel(7, 2));
@@ -101,7 +107,7 @@ final class WireExamples {
     m.add(new ReplayBuffer.BatchTrained(2, 8));
     m.add(new ReplayBuffer.Drain(any));
     m.add(new ReplayBuffer.GetStatus(any));
-    m.add(new ReplayBuffer.Batch(2, 4, List.of(g), ledger, 123.5, 17));
+    m.add(new ReplayBuffer.Batch(2, 4, List.of(g), ledger, 123.5, 17, counters));
     m.add(new ReplayBuffer.Drained(ledger));
     m.add(new ReplayBuffer.Status(ledger, 4, 1, 2, 9));
     m.add(new Learner.Start(any));
@@ -110,7 +116,7 @@ final class WireExamples {
     OptimizerState opt = OptimizerState.fresh(BigramPolicy.config(), 1e-3f);
     m.add(
         new Coordinator.StepCompleted(
-            new StepReport(4, 4, stats, ledger, 100, 200, 0.7), snap, opt, 17));
+            new StepReport(4, 4, stats, ledger, 100, 200, 0.7, counters), snap, opt, 17));
     m.add(new Coordinator.LearnerFailed("nan"));
     m.add(new Learner.Interrupt());
     m.add(new Coordinator.LearnerStopped(snap, opt, 17, null));
@@ -148,6 +154,8 @@ final class WireExamples {
                     4L,
                     0,
                     1))));
+    m.add(new RolloutWorker.RoutingPiece(7, 2, 1, 1, t.routing().slice(1, 3)));
+    m.add(new ReplayBuffer.RoutingPiece(7, "5f3a/2", 1, 1, t.routing().slice(1, 3)));
     return m;
   }
 }
