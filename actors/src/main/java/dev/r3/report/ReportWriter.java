@@ -132,6 +132,7 @@ final class ReportWriter {
       }
     }
     b.append(anyCollapse ? "\n" : "No run collapsed.\n\n");
+    SeedStatistics.markdown(b, exps);
 
     b.append("## Plots\n\n");
     if (charts.isEmpty()) {
@@ -306,6 +307,7 @@ final class ReportWriter {
     }
     o.add("experiments", experiments);
     o.add("runs", runs);
+    o.add("statistics", SeedStatistics.json(exps));
     JsonArray plots = new JsonArray();
     charts.forEach(c -> plots.add(c.file().getFileName().toString()));
     o.add("plots", plots);
