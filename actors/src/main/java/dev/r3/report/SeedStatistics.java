@@ -54,7 +54,7 @@ final class SeedStatistics {
   static void markdown(StringBuilder b, List<ExperimentSummary> exps) {
     b.append("## Over seeds: collapses and 95% intervals\n\n");
     b.append(
-        "| method | setting | collapsed | crash steps | final accuracy (mean [95% CI]) | "
+        "| method | setting | collapsed / runs started | crash steps | final accuracy (mean [95% CI]) | "
             + "best accuracy (mean [95% CI]) |\n|---|---|---|---|---|---|\n");
     for (ExperimentSummary e : exps) {
       b.append("| ")
@@ -64,7 +64,7 @@ final class SeedStatistics {
           .append(" | ")
           .append(e.collapsed())
           .append("/")
-          .append(e.runs().size())
+          .append(e.runs().stream().filter(r -> r.status() != RunResult.Status.MISSING).count())
           .append(" | ")
           .append(e.crashSteps())
           .append(" | ")
