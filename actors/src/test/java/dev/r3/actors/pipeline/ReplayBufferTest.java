@@ -170,12 +170,9 @@ class ReplayBufferTest {
     // odd groups its two pieces arrive in the wrong order: each time an error names g<id>-s1 and
     // that trajectory is dropped (routing_misaligned), never trained with a gap; the others get
     // the record their pieces make.
-    Rig r =
-        rig(
-            g -> new DeliverInPieces(1, g.groupId() % 2 == 0),
-            "r3.learner.staleness=0",
-            "r3.learner.batch-groups=2",
-            "r3.rollout.group-size=4");
+    // The buffer admits and the scripted workers deliver as soon as it is spawned: the errors are
+    // awaited from before the rig exists.
+    Rig[] r = new Rig[1];
     Batch b =
         LoggingTestKit.custom(
                 e ->
@@ -183,7 +180,17 @@ class ReplayBufferTest {
                         && e.message()
                             .matches(".*routing of trajectory g[01]-s1[: ].*a piece is missing.*"))
             .withOccurrences(2)
-            .expect(kit.system(), () -> r.step(0));
+            .expect(
+                kit.system(),
+                () -> {
+                  r[0] =
+                      rig(
+                          g -> new DeliverInPieces(1, g.groupId() % 2 == 0),
+                          "r3.learner.staleness=0",
+                          "r3.learner.batch-groups=2",
+                          "r3.rollout.group-size=4");
+                  return r[0].step(0);
+                });
     assertThat(b.groups()).extracting(ScoredGroup::groupId).containsExactly(0L, 1L);
     for (ScoredGroup g : b.groups()) {
       assertThat(g.members())
@@ -200,7 +207,7 @@ class ReplayBufferTest {
     }
     assertThat(b.rollout().trajectories()).isEqualTo(6); // 2 groups x 3 assembled
     assertThat(b.rollout().routingPieces()).isEqualTo(7 + 8); // group 0 lost one of its 8
-    LedgerCounts l = r.drain();
+    LedgerCounts l = r[0].drain();
     assertThat(l.dropped(DropReason.ROUTING_MISALIGNED))
         .as("one per finished group: %s", l)
         .isEqualTo(l.produced() / 4);
