@@ -239,6 +239,24 @@ class DeployManifestsTest {
   }
 
   @Test
+  void imageScript_buildsTheImageTheManifestsRun_withTheEntryPoint() throws Exception {
+    String script = Files.readString(DEPLOY.resolve("build-image.sh"));
+    Matcher tag = Pattern.compile("TAG=\"\\$\\{R3_IMAGE:-([^}]+)}\"").matcher(script);
+    assertThat(tag.find()).as("the image tag in build-image.sh").isTrue();
+    for (Map<String, Object> w : k8s()) {
+      if (List.of("StatefulSet", "Deployment").contains(w.get("kind"))) {
+        List<Map<String, Object>> containers = at(w, "spec", "template", "spec", "containers");
+        assertThat(containers.get(0)).containsEntry("image", tag.group(1));
+      }
+    }
+    Map<String, Object> compose = documents(DEPLOY.resolve("compose.yaml")).get(0);
+    assertThat((Object) at(compose, "x-r3", "image")).isEqualTo(tag.group(1));
+    String entry = "ENTRYPOINT [\"/opt/r3/deploy/entrypoint.sh\"]";
+    assertThat(script).contains(entry).contains("deploy/entrypoint.sh \\");
+    assertThat(Files.readString(DEPLOY.resolve("Dockerfile"))).contains(entry);
+  }
+
+  @Test
   void entryPoint_setsOnlyKeysTheConfigDefines_andRunsCommandsThatExist() throws Exception {
     String script = Files.readString(DEPLOY.resolve("entrypoint.sh"));
     Matcher sets = Pattern.compile("--set \"(r3\\.[a-z.-]+)=").matcher(script);
