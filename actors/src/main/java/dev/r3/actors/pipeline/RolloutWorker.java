@@ -39,7 +39,14 @@ public final class RolloutWorker {
 
   // ---- protocol ----
   public sealed interface Command extends WireMessage
-      permits Generate, Cancel, UseWeights, RewindWeights, Ping, Restart, BatchDone {}
+      permits Generate,
+          Cancel,
+          UseWeights,
+          RewindWeights,
+          Ping,
+          Restart,
+          BatchDone,
+          ContinuousRolloutWorker.SliceDone {}
 
   /**
    * Generate {@code samples} completions of one prompt with weights of at least {@code minVersion}.
