@@ -108,6 +108,15 @@ final class Charts {
           "router disagreement",
           "router-disagreement-" + slug,
           false);
+      curve(
+          dir,
+          out,
+          exps,
+          Metric.ABS_LOG_RATIO_P99,
+          "|log pi_train - log pi_infer|, 99th percentile of each step's tokens (" + setting + ")",
+          "p99 of |log ratio|, log scale",
+          "abs-log-ratio-p99-" + slug,
+          true);
       layers(
           dir,
           out,

@@ -41,6 +41,8 @@ public final class Comparison {
    */
   public static int run(Options o, PrintStream progress) {
     Suite suite = Suite.load(o.suite());
+    List<Suite> pilotSuites =
+        Suite.pilots(o.suite()).stream().map(Suite::load).toList(); // fail early
     if (o.seeds() != null) {
       suite = suite.withSeeds(o.seeds());
     }
@@ -61,7 +63,11 @@ public final class Comparison {
           .run();
     }
     List<ExperimentSummary> experiments = summarise(suite);
-    Path md = ReportWriter.write(o.out(), suite.name(), suite.collapse(), experiments);
+    List<PilotsSection.Pilot> pilots = new ArrayList<>();
+    for (Suite pilot : pilotSuites) {
+      pilots.add(new PilotsSection.Pilot(pilot, summarise(pilot)));
+    }
+    Path md = ReportWriter.write(o.out(), suite.name(), suite.collapse(), experiments, pilots);
     int runs = experiments.stream().mapToInt(e -> e.runs().size()).sum();
     int finished = experiments.stream().mapToInt(ExperimentSummary::finished).sum();
     progress.println(

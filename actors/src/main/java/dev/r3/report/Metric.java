@@ -15,6 +15,10 @@ enum Metric {
   MISMATCH_KL(MetricNames.MISMATCH_KL),
   EXTREME_2(MetricNames.EXTREME_2),
   ROUTER_DISAGREEMENT(MetricNames.ROUTER_DISAGREEMENT),
+  /**
+   * 99th percentile of |log pi_train - log pi_infer| over the step's fresh tokens (upper bound).
+   */
+  ABS_LOG_RATIO_P99(MetricNames.ABS_LOG_RATIO_P99),
   LOSS(MetricNames.LOSS),
   GRAD_NORM(MetricNames.GRAD_NORM);
 

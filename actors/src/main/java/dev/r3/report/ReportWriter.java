@@ -31,12 +31,24 @@ final class ReportWriter {
   /** Writes the report for {@code experiments} into {@code out}; returns the path of report.md. */
   static Path write(
       Path out, String suite, CollapseDetector detector, List<ExperimentSummary> experiments) {
+    return write(out, suite, detector, experiments, List.of());
+  }
+
+  /** As above, with the pilot suites that chose this suite's regime listed at the end. */
+  static Path write(
+      Path out,
+      String suite,
+      CollapseDetector detector,
+      List<ExperimentSummary> experiments,
+      List<PilotsSection.Pilot> pilots) {
     try {
       Files.createDirectories(out);
       List<Charts.Chart> charts = Charts.write(out, experiments);
       Path md = out.resolve("report.md");
       Files.writeString(
-          md, markdown(suite, detector, experiments, charts, out), StandardCharsets.UTF_8);
+          md,
+          markdown(suite, detector, experiments, charts, out) + PilotsSection.markdown(pilots),
+          StandardCharsets.UTF_8);
       Files.writeString(
           out.resolve("report.json"),
           new GsonBuilder()
@@ -132,6 +144,7 @@ final class ReportWriter {
       }
     }
     b.append(anyCollapse ? "\n" : "No run collapsed.\n\n");
+    SeedStatistics.markdown(b, exps);
 
     b.append("## Plots\n\n");
     if (charts.isEmpty()) {
@@ -306,6 +319,7 @@ final class ReportWriter {
     }
     o.add("experiments", experiments);
     o.add("runs", runs);
+    o.add("statistics", SeedStatistics.json(exps));
     JsonArray plots = new JsonArray();
     charts.forEach(c -> plots.add(c.file().getFileName().toString()));
     o.add("plots", plots);

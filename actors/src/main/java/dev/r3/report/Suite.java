@@ -227,6 +227,27 @@ record Suite(
     }
   }
 
+  /**
+   * The pilot suites a suite's report summarises ({@code suite.pilots}, paths relative to the suite
+   * file): the short runs that chose its regime, read from disk, never started by this suite.
+   *
+   * @throws IllegalArgumentException naming a listed pilot file that does not exist
+   */
+  static List<Path> pilots(Path file) {
+    ConfigReader r = ConfigReader.section(ConfigReader.parseFile(file, "suite"), "suite");
+    Path dir = file.toAbsolutePath().getParent();
+    List<Path> out = new ArrayList<>();
+    for (String p : r.stringList("suite.pilots")) {
+      Path f = dir.resolve(p).normalize();
+      if (!java.nio.file.Files.isRegularFile(f)) {
+        throw new IllegalArgumentException(
+            "suite " + file + ": suite.pilots names " + p + ", but " + f + " is not a file");
+      }
+      out.add(f);
+    }
+    return List.copyOf(out);
+  }
+
   /** This suite with seeds 1..n ({@code --seeds n}). */
   Suite withSeeds(int n) {
     return new Suite(

@@ -47,6 +47,59 @@ class CompareCliTest {
   }
 
   @Test
+  void reportOnly_listsEveryPilotRunOfTheSuitesPilots_andAMissingPilotFileFails() throws Exception {
+    Fixtures.write(
+        tmp.resolve("config/experiments/grpo-m8.conf"),
+        "r3 { algorithm { name = grpo, routing = recompute, tis.enabled = off }, learner { mini-steps = 8, lr = 5e-4 } }\n");
+    Path runs = tmp.resolve("runs");
+    Fixtures.write(
+        tmp.resolve("config/suites/pilots/p1.conf"),
+        "suite { name = p1, config-dir = \"../..\", runs-dir = \""
+            + runs
+            + "\", experiments = [{ config = \"experiments/grpo-m8.conf\", name = grpo-hot,"
+            + " set = [\"r3.learner.lr=3e-3\"] }] }\n");
+    Path pilot = runs.resolve("p1/grpo-hot/seed-1");
+    Fixtures.metrics(pilot, 10, s -> Fixtures.step(s, 2e-4, st -> 0.4));
+    Fixtures.summary(pilot, 0.2, 0.375);
+    Fixtures.write(
+        tmp.resolve("config/suites/s.conf"),
+        "suite { name = s, runs-dir = \""
+            + runs
+            + "\", pilots = [\"pilots/p1.conf\"], experiments = [\"experiments/grpo-m8.conf\"] }\n");
+    Path out = tmp.resolve("report");
+
+    R3.commandLine()
+        .execute(
+            "compare",
+            "--suite",
+            tmp.resolve("config/suites/s.conf").toString(),
+            "--report-only",
+            "--out",
+            out.toString());
+
+    String md = Files.readString(out.resolve("report.md"));
+    assertTrue(md.contains("## Pilots: how the regime was chosen"), md);
+    assertTrue(
+        md.contains("| `p1.conf` | grpo-hot | r3.learner.lr=3e-3 | finished | 0.375 | 0.400 | - |"),
+        md);
+
+    Fixtures.write(
+        tmp.resolve("config/suites/bad.conf"),
+        "suite { name = bad, pilots = [\"pilots/absent.conf\"], experiments = [\"experiments/grpo-m8.conf\"] }\n");
+    int code =
+        R3.commandLine()
+            .execute(
+                "compare",
+                "--suite",
+                tmp.resolve("config/suites/bad.conf").toString(),
+                "--report-only",
+                "--out",
+                tmp.resolve("bad").toString());
+    assertEquals(2, code); // a user error, named before anything is written
+    assertTrue(Files.notExists(tmp.resolve("bad/report.md")));
+  }
+
+  @Test
   void badSuite_isOneLineUserError() {
     int code =
         R3.commandLine()

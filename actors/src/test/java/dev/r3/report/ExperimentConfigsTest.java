@@ -31,8 +31,8 @@ class ExperimentConfigsTest {
   }
 
   @Test
-  void matrix_hasSevenMethodsTimesTwoSettings() throws Exception {
-    assertEquals(14, experiments().size());
+  void matrix_hasEightMethodsTimesTwoSettings() throws Exception {
+    assertEquals(16, experiments().size());
   }
 
   @Test
@@ -71,7 +71,7 @@ class ExperimentConfigsTest {
       R3Config c = ConfigLoader.load(f, List.of());
       Environments.create(c.env().name(), c.env().params()); // throws naming a bad key or value
     }
-    for (String suite : List.of("quick", "paper", "paper-fp8")) {
+    for (String suite : List.of("quick", "paper", "paper-fp8", "stress", "stress-core")) {
       assertFalse(Suite.load(CONFIG.resolve("suites/" + suite + ".conf")).sets().isEmpty());
     }
     assertTrue(ConfigFactory.defaultReference().hasPath(SuiteRunner.SEED_KEY));
@@ -88,6 +88,30 @@ class ExperimentConfigsTest {
     Suite fp8 = Suite.load(CONFIG.resolve("suites/paper-fp8.conf"));
     assertEquals("paper-fp8", fp8.name());
     assertEquals("r3.rollout.precision=fp8", fp8.sets().get(fp8.sets().size() - 1));
+  }
+
+  @Test
+  void stressSuite_hasThePaperMethodsAtBothSettings_threeSeeds_andItsPilotsLoad() {
+    Suite stress = Suite.load(CONFIG.resolve("suites/stress.conf"));
+    assertEquals(List.of(1L, 2L, 3L), stress.seeds());
+    List<String> methods =
+        stress.experiments().stream()
+            .map(e -> ExperimentLabel.of(e.name(), e.config(), stress.setsFor(e)))
+            .map(l -> l.method() + "@M" + l.miniSteps())
+            .toList();
+    for (String m :
+        List.of("GRPO", "GRPO+TIS", "GRPO+MIS", "GRPO+R3", "GSPO", "GSPO+R3", "GRPO+R2")) {
+      assertTrue(methods.contains(m + "@M1") && methods.contains(m + "@M8"), m + " in " + methods);
+    }
+    assertEquals(14, methods.size());
+    List<Path> pilots = Suite.pilots(CONFIG.resolve("suites/stress.conf"));
+    assertFalse(pilots.isEmpty());
+    pilots.forEach(Suite::load);
+    Suite core = Suite.load(CONFIG.resolve("suites/stress-core.conf"));
+    assertEquals("stress", core.name()); // shares the stress runs, which then skips them
+    assertEquals(
+        List.of("grpo-m8", "grpo-r3-m8"),
+        core.experiments().stream().map(Suite.Entry::name).toList());
   }
 
   @Test

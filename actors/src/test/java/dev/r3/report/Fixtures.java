@@ -33,7 +33,8 @@ final class Fixtures {
     return String.format(
         Locale.ROOT,
         "{\"step\": %d, \"version\": %d, \"reward/mean\": %.4f, \"mismatch/kl\": %.3e,"
-            + " \"mismatch/extreme_2\": %.4f, \"routing/disagreement\": %.4f,"
+            + " \"mismatch/extreme_2\": %.4f, \"mismatch/abs_log_ratio_p99\": %.4f,"
+            + " \"routing/disagreement\": %.4f,"
             + " \"routing/disagreement/layer_0\": %.3f, \"routing/disagreement/layer_1\": %.3f,"
             + " \"routing/disagreement/layer_2\": %.3f, \"losses/loss\": 0.1,"
             + " \"losses/grad_norm\": 0.5, \"ledger/produced\": %d, \"ledger/trained\": %d,"
@@ -43,6 +44,7 @@ final class Fixtures {
         Math.min(1.0, 0.1 + 0.02 * s),
         kl,
         kl * 10,
+        kl * 100,
         kl * 20,
         kl * 10,
         kl * 20,

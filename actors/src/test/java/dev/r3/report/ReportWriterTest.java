@@ -129,6 +129,7 @@ class ReportWriterTest {
             "mismatch-kl-m8.png",
             "extreme2-m8.png",
             "router-disagreement-m8.png",
+            "abs-log-ratio-p99-m8.png",
             "router-disagreement-layers-m8.png",
             "trained-model-disagreement-layers-m8.png")) {
       assertTrue(plots.contains(p), plots.toString());
@@ -137,6 +138,37 @@ class ReportWriterTest {
       assertTrue(img.getWidth() > 100 && img.getHeight() > 100);
       assertTrue(text.contains("](" + p + ")"), p + " not linked from report.md");
     }
+  }
+
+  @Test
+  void report_hasIntervalsPermutationTestsAndTheMismatchBeforeACollapse() throws Exception {
+    Path out = tmp.resolve("report");
+    Path md = ReportWriter.write(out, "s", new CollapseDetector(0.5, 10, 0.1), synthetic());
+    String text = read(md);
+    // GRPO: both seeds collapsed (25: accuracy; 21: non-finite loss); one finished at 0.1
+    assertTrue(
+        text.contains("| GRPO | M=8, lr=5e-04 | 2/2 | 25, 21 | 0.100 [0.100, 0.100] |"), text);
+    assertTrue(text.contains("| GRPO+R3 | M=8, lr=5e-04 | 0/2 | - | 0.730 [0.720, 0.740] |"), text);
+    // exact permutation tests: finals {0.72, 0.74} vs {0.1}: 1 of 3 relabellings as extreme;
+    // collapse {0, 0} vs {1, 1}: 2 of 6
+    assertTrue(
+        text.contains(
+            "| GRPO+R3 vs GRPO | M=8, lr=5e-04 | 2 vs 2 | +0.630 | 0.333 | 0 vs 2 | 0.333 |"),
+        text);
+    // the mechanism: grpo-m8 seed 1 crashed at 25; KL 2e-3 x step, mean over steps 5..24 = 2.9e-2,
+    // F(2) = 10 x KL, p99 = 100 x KL; its R3 twin (seed 1) logs KL 1e-4 throughout
+    assertTrue(
+        text.contains(
+            "| grpo-m8 seed 1 | 25 | [5, 25) | 2.90e-02 | 2.90e-01 | 2.900 | 1.00e-04 | 1.00e-03 | 0.010 |"),
+        text);
+    JsonObject stats =
+        JsonParser.parseString(read(out.resolve("report.json")))
+            .getAsJsonObject()
+            .getAsJsonObject("statistics");
+    JsonObject test = stats.getAsJsonArray("permutation_tests").get(0).getAsJsonObject();
+    assertEquals("grpo-r3-m8", test.get("r3").getAsString());
+    assertEquals(1.0 / 3, test.get("p_final_accuracy").getAsDouble(), 1e-12);
+    assertEquals(2, test.get("collapsed_baseline").getAsInt());
   }
 
   @Test

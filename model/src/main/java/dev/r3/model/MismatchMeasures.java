@@ -186,6 +186,7 @@ public final class MismatchMeasures {
     private long[] layerDiffs = new long[0]; // per layer, differing pairs
     private long routedPositions;
     private long anyLayerDiffs;
+    private final LogRatioHistogram absLogRatio = new LogRatioHistogram();
 
     Accumulator(RoutingPositions positions) {
       this.positions = positions;
@@ -233,6 +234,7 @@ public final class MismatchMeasures {
         double d = (double) trainLogprobs[i] - (double) inferLogprobs[i];
         klSum += k3(d);
         tokens++;
+        absLogRatio.add(d);
         double rho = Math.exp(d);
         double worst = Math.max(rho, 1 / rho);
         if (worst > TAU_1_5) {
@@ -246,6 +248,16 @@ public final class MismatchMeasures {
         }
       }
       return this;
+    }
+
+    /**
+     * The distribution of |log pi_train - log pi_infer| over the tokens added (a copy: adding more
+     * tokens later does not change it).
+     */
+    public LogRatioHistogram absLogRatio() {
+      LogRatioHistogram copy = new LogRatioHistogram();
+      copy.merge(absLogRatio);
+      return copy;
     }
 
     /**
@@ -365,6 +377,7 @@ public final class MismatchMeasures {
       extreme5 += other.extreme5;
       routedPositions += other.routedPositions;
       anyLayerDiffs += other.anyLayerDiffs;
+      absLogRatio.merge(other.absLogRatio);
       return this;
     }
 

@@ -66,7 +66,21 @@ public record R3Config(
     }
   }
 
-  public record Model(String size, String initCheckpoint) {}
+  /**
+   * @param size the preset (tiny, small, default)
+   * @param layers decoder layers; 0 = the preset's
+   * @param experts routed experts per layer (E); 0 = the preset's
+   * @param topK experts per token (k); 0 = the preset's
+   */
+  public record Model(String size, int layers, int experts, int topK, String initCheckpoint) {
+    /** The preset's name, with the overrides that change its shape: {@code small-e32-k1}. */
+    public String shape() {
+      return size
+          + (layers > 0 ? "-l" + layers : "")
+          + (experts > 0 ? "-e" + experts : "")
+          + (topK > 0 ? "-k" + topK : "");
+    }
+  }
 
   public record WarmStart(
       boolean enabled, int steps, int batchSize, int corpusSize, double lr, String cacheDir) {}
@@ -195,6 +209,9 @@ public record R3Config(
                 r.stringList("r3.env.plugins")),
             new Model(
                 r.oneOf("r3.model.size", "tiny", "small", "default"),
+                r.atLeast("r3.model.layers", 0),
+                r.atLeast("r3.model.experts", 0),
+                r.atLeast("r3.model.top-k", 0),
                 r.string("r3.model.init-checkpoint")),
             new WarmStart(
                 r.bool("r3.warm-start.enabled"),

@@ -74,9 +74,7 @@ public final class ProductionBackends {
     } else if (c.warmStart().enabled()) {
       init = WarmStart.loadOrTrain(c, env, tok, log);
     } else {
-      init =
-          ModelWeights.random(
-              ModelSizes.of(c.model().size(), tok.vocabSize()), c.experiment().seed());
+      init = ModelWeights.random(ModelSizes.of(c.model(), tok.vocabSize()), c.experiment().seed());
       log.println("initial weights: random (warm start off)");
     }
     if (init.config().vocabSize() != tok.vocabSize()) {

@@ -45,7 +45,7 @@ public final class WarmStart {
             "|",
             c.env().name(),
             new TreeMap<>(c.env().params()).toString(),
-            c.model().size(),
+            c.model().shape(),
             Long.toString(c.experiment().seed()),
             Integer.toString(w.steps()),
             Integer.toString(w.batchSize()),
@@ -55,7 +55,7 @@ public final class WarmStart {
     if (!base.isAbsolute() && System.getProperty("r3.root") != null) {
       base = Path.of(System.getProperty("r3.root")).resolve(base); // the launcher's repository root
     }
-    return base.resolve(c.env().name() + "-" + c.model().size() + "-" + hash(key));
+    return base.resolve(c.env().name() + "-" + c.model().shape() + "-" + hash(key));
   }
 
   /** Loads the cached checkpoint, or trains and caches it. */
@@ -86,7 +86,7 @@ public final class WarmStart {
   /** Trains from random weights on the SFT corpus. */
   public static ModelWeights train(
       R3Config c, Environment env, CharTokenizer tok, PrintStream log) {
-    ModelConfig mc = ModelSizes.of(c.model().size(), tok.vocabSize());
+    ModelConfig mc = ModelSizes.of(c.model(), tok.vocabSize());
     return train(
         ModelWeights.random(mc, c.experiment().seed()),
         env,

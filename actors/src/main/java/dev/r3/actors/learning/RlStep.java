@@ -189,6 +189,7 @@ public final class RlStep {
     objective.forEach((k, v) -> diagnostics.put(k, v / miniSteps));
     if (mismatch.tokens() > 0) {
       diagnostics.putAll(mismatch.metrics());
+      diagnostics.putAll(mm.absLogRatio().metrics());
     }
     return new StepStats(
         groups.size(),

@@ -51,6 +51,11 @@ public final class MetricNames {
   public static final String EXTREME_2 = "mismatch/extreme_2";
   public static final String EXTREME_5 = "mismatch/extreme_5";
   public static final String MISMATCH_TOKENS = "mismatch/tokens";
+  // |log pi_train - log pi_infer| over the step's fresh response tokens (LogRatioHistogram)
+  public static final String ABS_LOG_RATIO_P50 = "mismatch/abs_log_ratio_p50";
+  public static final String ABS_LOG_RATIO_P90 = "mismatch/abs_log_ratio_p90";
+  public static final String ABS_LOG_RATIO_P99 = "mismatch/abs_log_ratio_p99";
+  public static final String ABS_LOG_RATIO_MAX = "mismatch/abs_log_ratio_max";
   public static final String ROUTER_DISAGREEMENT = "routing/disagreement";
   public static final String TOKEN_ANY_LAYER = "routing/token_any_layer";
   public static final String ROUTED_POSITIONS = "routing/positions";
@@ -137,6 +142,10 @@ public final class MetricNames {
           EXTREME_2,
           EXTREME_5,
           MISMATCH_TOKENS,
+          ABS_LOG_RATIO_P50,
+          ABS_LOG_RATIO_P90,
+          ABS_LOG_RATIO_P99,
+          ABS_LOG_RATIO_MAX,
           ROUTER_DISAGREEMENT,
           TOKEN_ANY_LAYER,
           ROUTED_POSITIONS,
