@@ -25,7 +25,8 @@ import java.util.Locale;
  * Dynamic sampling is off so every step trains B x G samples; evaluations and checkpoints are cut
  * to the minimum. Per run: wall seconds from the start of training, trained samples per second
  * (whole run and steady: the second half of the steps), per second of this process's CPU time, the
- * learner's mean busy fraction and the mean rollout tokens/s (both from metrics.jsonl).
+ * learner's mean busy fraction and the mean rollout tokens/s (both from metrics.jsonl). A 3-step
+ * warm-up run comes first and is not reported.
  */
 final class PipelineBench {
   private PipelineBench() {}
@@ -68,6 +69,10 @@ final class PipelineBench {
     report.printf(
         "pipeline bench: %s, %d steps per run, %d runs in this JVM (%d cores); runs in %s%n",
         experiment, steps, configs.size(), Runtime.getRuntime().availableProcessors(), out);
+    // The first run in a JVM pays for JIT compilation and the warm start (CPU time of all threads
+    // counts): a short run first, not reported, so that no measured run carries it.
+    Row warm = one(experiment, 3, configs.get(0), out.resolve("warm-up"), report);
+    report.printf("  warm-up run (3 steps, not reported): %.1f s%n", warm.wallSeconds());
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < configs.size(); i++) {
       Config cf = configs.get(i);
