@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import dev.r3.actors.cluster.ClusterConfig;
 import dev.r3.actors.cluster.ClusterNodes;
+import dev.r3.actors.cluster.NodeManagement;
 import dev.r3.actors.config.ConfigLoader;
 import dev.r3.actors.djl.ProductionBackends;
 import java.util.ArrayList;
@@ -31,9 +32,10 @@ final class NodeCommand implements Callable<Integer> {
 
   @Option(
       names = "--join",
-      required = true,
       paramLabel = "HOST:PORT",
-      description = "the learner node (e.g. 127.0.0.1:25520)")
+      description =
+          "the learner node (e.g. 127.0.0.1:25520); not with r3.cluster.bootstrap.method set"
+              + " (cluster bootstrap finds the nodes)")
   String join;
 
   @Option(names = "--port", defaultValue = "0", description = "this node's port; 0 = any free")
@@ -65,7 +67,7 @@ final class NodeCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "--role must be rollout (the learner is ./r3 train --cluster)");
     }
-    if (!join.matches("[^:]+:\\d+")) {
+    if (join != null && !join.matches("[^:]+:\\d+")) {
       throw new IllegalArgumentException("--join must be HOST:PORT, got " + join);
     }
     if (workersPerNode != null && workersPerNode < 1) {
@@ -76,6 +78,16 @@ final class NodeCommand implements Callable<Integer> {
       overrides =
           overrides.withValue(
               "r3.rollout.workers-per-node", ConfigValueFactory.fromAnyRef(workersPerNode));
+    }
+    boolean bootstraps =
+        NodeManagement.of(overrides.withFallback(ConfigFactory.load()).resolve()).bootstraps();
+    if (join == null && !bootstraps) {
+      throw new IllegalArgumentException(
+          "--join HOST:PORT (the learner) is required unless r3.cluster.bootstrap.method is set");
+    }
+    if (join != null && bootstraps) {
+      throw new IllegalArgumentException(
+          "--join and r3.cluster.bootstrap.method both say how to find the cluster: use one");
     }
     ClusterNodes.Node node =
         ClusterNodes.startRollout(

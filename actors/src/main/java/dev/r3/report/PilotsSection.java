@@ -42,7 +42,7 @@ final class PilotsSection {
               .append("` | ")
               .append(e.name())
               .append(" | ")
-              .append(String.join(", ", p.suite().setsFor(e)).replace("|", "\\|"))
+              .append(overrides(p.suite().setsFor(e)))
               .append(" | ")
               .append(r.status().name().toLowerCase(Locale.ROOT))
               .append(" | ")
@@ -60,6 +60,13 @@ final class PilotsSection {
       }
     }
     return b.append('\n').toString();
+  }
+
+  /** The run's overrides, without the ones that only change how it prints. */
+  private static String overrides(List<String> sets) {
+    return String.join(
+            ", ", sets.stream().filter(x -> !x.startsWith("r3.experiment.progress-bar")).toList())
+        .replace("|", "\\|");
   }
 
   private static String num(String fmt, double v) {

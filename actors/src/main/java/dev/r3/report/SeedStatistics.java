@@ -31,6 +31,15 @@ final class SeedStatistics {
     double collapseP() {
       return Significance.permutationP(collapses(r3), collapses(baseline));
     }
+
+    double klP() {
+      return Significance.permutationP(kls(r3), kls(baseline));
+    }
+
+    /** Mean over runs of each run's mean per-step mismatch KL, R3 over baseline. */
+    double klRatio() {
+      return Stats.of(kls(r3)).mean() / Stats.of(kls(baseline)).mean();
+    }
   }
 
   /** Pairs every "X+R3" with "X" of the same setting, in report order. */
@@ -54,7 +63,7 @@ final class SeedStatistics {
   static void markdown(StringBuilder b, List<ExperimentSummary> exps) {
     b.append("## Over seeds: collapses and 95% intervals\n\n");
     b.append(
-        "| method | setting | collapsed | crash steps | final accuracy (mean [95% CI]) | "
+        "| method | setting | collapsed / runs started | crash steps | final accuracy (mean [95% CI]) | "
             + "best accuracy (mean [95% CI]) |\n|---|---|---|---|---|---|\n");
     for (ExperimentSummary e : exps) {
       b.append("| ")
@@ -64,7 +73,7 @@ final class SeedStatistics {
           .append(" | ")
           .append(e.collapsed())
           .append("/")
-          .append(e.runs().size())
+          .append(e.runs().stream().filter(r -> r.status() != RunResult.Status.MISSING).count())
           .append(" | ")
           .append(e.crashSteps())
           .append(" | ")
@@ -86,7 +95,8 @@ final class SeedStatistics {
     } else {
       b.append(
           "| comparison | setting | seeds | final accuracy: R3 - baseline | p (final accuracy) | "
-              + "collapses: R3 vs baseline | p (collapse) |\n|---|---|---|---|---|---|---|\n");
+              + "collapses: R3 vs baseline | p (collapse) | mismatch KL: R3 / baseline | p (KL) |\n"
+              + "|---|---|---|---|---|---|---|---|---|\n");
       for (Pair p : pairs) {
         double diff = Stats.of(finals(p.r3())).mean() - Stats.of(finals(p.baseline())).mean();
         b.append("| ")
@@ -109,11 +119,16 @@ final class SeedStatistics {
             .append(p.baseline().collapsed())
             .append(" | ")
             .append(num("%.3f", p.collapseP()))
+            .append(" | ")
+            .append(num("%.3g", p.klRatio()))
+            .append(" | ")
+            .append(num("%.3f", p.klP()))
             .append(" |\n");
       }
       b.append(
           "\nTwo-sided permutation test of the difference of means (collapse: of the 0/1 collapse "
-              + "indicator), exact over every relabelling of the pooled runs. With 3 runs a side the "
+              + "indicator; KL: of each run's mean per-step mismatch KL), exact over every relabelling "
+              + "of the pooled runs. With 3 runs a side the "
               + "smallest p it can give is 0.1: three seeds cannot show significance at 0.05 however "
               + "large the effect.\n\n");
     }
@@ -211,6 +226,8 @@ final class SeedStatistics {
       t.addProperty("baseline", p.baseline().experiment());
       t.add("p_final_accuracy", num(p.finalAccuracyP()));
       t.add("p_collapse", num(p.collapseP()));
+      t.add("kl_ratio", num(p.klRatio()));
+      t.add("p_kl", num(p.klP()));
       t.addProperty("collapsed_r3", p.r3().collapsed());
       t.addProperty("collapsed_baseline", p.baseline().collapsed());
       tests.add(t);
@@ -222,6 +239,10 @@ final class SeedStatistics {
 
   static double[] finals(ExperimentSummary e) {
     return e.runs().stream().mapToDouble(RunResult::finalAccuracy).toArray();
+  }
+
+  static double[] kls(ExperimentSummary e) {
+    return e.runs().stream().mapToDouble(RunResult::meanKl).toArray();
   }
 
   static double[] bests(ExperimentSummary e) {

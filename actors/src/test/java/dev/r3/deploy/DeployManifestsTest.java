@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.r3.actors.cluster.ClusterConfig;
+import dev.r3.actors.cluster.NodeManagement;
+import dev.r3.actors.config.ConfigLoader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,13 +21,16 @@ import org.yaml.snakeyaml.Yaml;
 
 /**
  * Every file under deploy/ parses, and what it says agrees with the code: roles, labels and
- * selectors, ports against reference.conf, the learner's address as the rollout nodes join it, and
- * every setting a manifest or the entry point passes is a key reference.conf defines.
+ * selectors, ports against reference.conf, the learner's address as the rollout nodes join it (or
+ * the cluster bootstrap every k8s pod runs: the discovery's label selector, the management port and
+ * its probe paths, the RBAC that lets the pods list pods), and every setting a manifest or the
+ * entry point passes is a key reference.conf defines.
  */
 class DeployManifestsTest {
   private static final Path DEPLOY = Path.of("..", "deploy");
   private static final Config REFERENCE = ConfigFactory.defaultReference();
   private static final int PORT = REFERENCE.getInt("r3.cluster.port");
+  private static final Config PEKKO = REFERENCE.getConfig("r3-cluster-pekko.pekko");
 
   @SuppressWarnings("unchecked")
   private static List<Map<String, Object>> documents(Path file) throws IOException {
@@ -76,6 +81,20 @@ class DeployManifestsTest {
     return env;
   }
 
+  /**
+   * The settings a workload's container passes in R3_SET, as the node reads them: each key checked
+   * by the loader ./r3 uses, the bootstrap settings by {@link NodeManagement}.
+   */
+  private static Config settings(Map<String, Object> workload) {
+    List<String> sets = new ArrayList<>();
+    for (String kv : env(workload).getOrDefault("R3_SET", "").split("\\s+")) {
+      if (!kv.isBlank()) {
+        sets.add(kv);
+      }
+    }
+    return ConfigLoader.overrides(sets).withFallback(REFERENCE).resolve();
+  }
+
   private static void checkWorkload(Map<String, Object> w, String role) {
     Map<String, Object> labels = at(w, "spec", "template", "metadata", "labels");
     Map<String, Object> selector = at(w, "spec", "selector", "matchLabels");
@@ -87,18 +106,48 @@ class DeployManifestsTest {
     List<Map<String, Object>> containers = at(w, "spec", "template", "spec", "containers");
     Map<String, Object> c = containers.get(0);
     List<Map<String, Object>> ports = at(c, "ports");
-    assertThat(ports).anySatisfy(p -> assertThat(p).containsEntry("containerPort", PORT));
-    String portName = (String) ports.get(0).get("name");
-    for (String probe : List.of("readinessProbe", "livenessProbe")) {
-      assertThat((Object) at(c, probe, "tcpSocket", "port")).as(probe).isEqualTo(portName);
-    }
-    for (String kv : env.getOrDefault("R3_SET", "").split("\\s+")) {
-      if (!kv.isBlank()) {
-        assertThat(REFERENCE.hasPath(kv.substring(0, kv.indexOf('='))))
-            .as("R3_SET key %s is in reference.conf", kv)
-            .isTrue();
-      }
-    }
+    assertThat(ports)
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .containsEntry("containerPort", PORT)
+                    .containsEntry("name", "remoting"));
+
+    // Pekko Management: the port the node binds is the container port named "management" (the
+    // name Kubernetes API discovery looks the contact points up by), and the probes ask its checks.
+    NodeManagement management = NodeManagement.of(settings(w));
+    assertThat(management.enabled()).as("r3.cluster.management.enabled of %s", role).isTrue();
+    assertThat(ports)
+        .as("the management container port of %s", role)
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .containsEntry("name", "management")
+                    .containsEntry("containerPort", management.port()));
+    Map<String, String> probes =
+        Map.of(
+            "readinessProbe", PEKKO.getString("management.health-checks.readiness-path"),
+            "livenessProbe", PEKKO.getString("management.health-checks.liveness-path"));
+    probes.forEach(
+        (probe, path) -> {
+          assertThat((Object) at(c, probe, "httpGet", "port")).as(probe).isEqualTo("management");
+          assertThat((Object) at(c, probe, "httpGet", "path")).as(probe).isEqualTo("/" + path);
+          // a probe waits longer than a check may take
+          assertThat((Integer) at(c, probe, "timeoutSeconds"))
+              .as(probe)
+              .isGreaterThan(
+                  (int) PEKKO.getDuration("management.health-checks.check-timeout").toSeconds());
+        });
+
+    // Cluster bootstrap with Kubernetes API discovery: these pods are the ones it lists.
+    assertThat(management.method())
+        .as("r3.cluster.bootstrap.method of %s", role)
+        .isEqualTo("kubernetes-api");
+    String selectorFormat = PEKKO.getString("discovery.kubernetes-api.pod-label-selector");
+    String[] label = String.format(selectorFormat, management.serviceName()).split("=", 2);
+    assertThat(labels).as("pods found by %s", selectorFormat).containsEntry(label[0], label[1]);
+    // Each node advertises (and is looked up at) its pod IP; nothing names a seed.
+    assertThat(env).containsEntry("R3_HOSTNAME", "<from>").doesNotContainKey("R3_JOIN");
   }
 
   @Test
@@ -117,12 +166,54 @@ class DeployManifestsTest {
     assertThat(podLabels).containsAllEntriesOf(at(service, "spec", "selector"));
     List<Map<String, Object>> servicePorts = at(service, "spec", "ports");
     assertThat(servicePorts).anySatisfy(p -> assertThat(p).containsEntry("port", PORT));
-    // The learner advertises its stable DNS name; the rollout nodes join exactly that.
-    String learnerName = "r3-learner-0.r3-learner";
-    assertThat(env(learner)).containsEntry("R3_HOSTNAME", learnerName);
-    assertThat(env(rollout)).containsEntry("R3_JOIN", learnerName + ":" + PORT);
+    int replicas = (Integer) at(rollout, "spec", "replicas");
     assertThat(Integer.parseInt(env(learner).get("R3_MIN_ROLLOUT_NODES")))
-        .isLessThanOrEqualTo((Integer) at(rollout, "spec", "replicas"));
+        .isLessThanOrEqualTo(replicas);
+    // Every node bootstraps alike (one service, one management port), and the contact points it
+    // waits for exist: the learner and the rollout replicas.
+    NodeManagement l = NodeManagement.of(settings(learner));
+    NodeManagement r = NodeManagement.of(settings(rollout));
+    assertThat(r.serviceName()).isEqualTo(l.serviceName());
+    assertThat(r.port()).isEqualTo(l.port());
+    assertThat(l.requiredContactPoints()).isLessThanOrEqualTo(1 + replicas);
+    assertThat(r.requiredContactPoints()).isEqualTo(l.requiredContactPoints());
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void k8s_podsRunAsAServiceAccountThatMayListPods() throws Exception {
+    List<Map<String, Object>> docs = k8s();
+    for (String[] w :
+        List.of(
+            new String[] {"StatefulSet", "r3-learner"},
+            new String[] {"Deployment", "r3-rollout"})) {
+      String account = at(find(docs, w[0], w[1]), "spec", "template", "spec", "serviceAccountName");
+      assertThat(account).as("serviceAccountName of %s", w[1]).isNotNull();
+      find(docs, "ServiceAccount", account);
+      Map<String, Object> binding =
+          docs.stream()
+              .filter(d -> "RoleBinding".equals(d.get("kind")))
+              .filter(
+                  d ->
+                      ((List<Map<String, Object>>) at(d, "subjects"))
+                          .stream()
+                              .anyMatch(
+                                  s ->
+                                      "ServiceAccount".equals(s.get("kind"))
+                                          && account.equals(s.get("name"))))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no RoleBinding for " + account));
+      String roleName = at(binding, "roleRef", "name");
+      List<Map<String, Object>> rules = at(find(docs, "Role", roleName), "rules");
+      assertThat(rules)
+          .as("rules of Role %s", roleName)
+          .anySatisfy(
+              rule -> {
+                assertThat((List<String>) rule.get("resources")).contains("pods");
+                assertThat((List<String>) rule.get("verbs")).contains("get", "list", "watch");
+                assertThat((List<String>) rule.get("apiGroups")).contains("");
+              });
+    }
   }
 
   @Test
@@ -148,6 +239,24 @@ class DeployManifestsTest {
   }
 
   @Test
+  void imageScript_buildsTheImageTheManifestsRun_withTheEntryPoint() throws Exception {
+    String script = Files.readString(DEPLOY.resolve("build-image.sh"));
+    Matcher tag = Pattern.compile("TAG=\"\\$\\{R3_IMAGE:-([^}]+)}\"").matcher(script);
+    assertThat(tag.find()).as("the image tag in build-image.sh").isTrue();
+    for (Map<String, Object> w : k8s()) {
+      if (List.of("StatefulSet", "Deployment").contains(w.get("kind"))) {
+        List<Map<String, Object>> containers = at(w, "spec", "template", "spec", "containers");
+        assertThat(containers.get(0)).containsEntry("image", tag.group(1));
+      }
+    }
+    Map<String, Object> compose = documents(DEPLOY.resolve("compose.yaml")).get(0);
+    assertThat((Object) at(compose, "x-r3", "image")).isEqualTo(tag.group(1));
+    String entry = "ENTRYPOINT [\"/opt/r3/deploy/entrypoint.sh\"]";
+    assertThat(script).contains(entry).contains("deploy/entrypoint.sh \\");
+    assertThat(Files.readString(DEPLOY.resolve("Dockerfile"))).contains(entry);
+  }
+
+  @Test
   void entryPoint_setsOnlyKeysTheConfigDefines_andRunsCommandsThatExist() throws Exception {
     String script = Files.readString(DEPLOY.resolve("entrypoint.sh"));
     Matcher sets = Pattern.compile("--set \"(r3\\.[a-z.-]+)=").matcher(script);
@@ -158,9 +267,13 @@ class DeployManifestsTest {
     }
     assertThat(n).isPositive();
     Matcher props = Pattern.compile("-D(r3-cluster-pekko\\.)(pekko\\.[a-z.-]+)=").matcher(script);
-    assertThat(props.find()).isTrue();
-    // A pekko key laid over the cluster settings must be one pekko knows.
-    assertThat(ConfigFactory.load().hasPath(props.group(2))).as(props.group(2)).isTrue();
+    int d = 0;
+    while (props.find()) {
+      d++;
+      // A pekko key laid over the cluster settings must be one pekko knows.
+      assertThat(ConfigFactory.load().hasPath(props.group(2))).as(props.group(2)).isTrue();
+    }
+    assertThat(d).as("-D settings in the entry point").isEqualTo(2);
     for (String command : List.of("train --cluster", "node --role rollout")) {
       assertThat(script).contains("./r3 " + command);
     }

@@ -110,7 +110,7 @@ class ExperimentConfigsTest {
     Suite core = Suite.load(CONFIG.resolve("suites/stress-core.conf"));
     assertEquals("stress", core.name()); // shares the stress runs, which then skips them
     assertEquals(
-        List.of("grpo-m8", "grpo-r3-m8"),
+        List.of("grpo-m8", "grpo-r3-m8", "grpo-m1", "grpo-r3-m1"),
         core.experiments().stream().map(Suite.Entry::name).toList());
   }
 

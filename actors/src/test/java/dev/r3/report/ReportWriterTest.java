@@ -150,10 +150,11 @@ class ReportWriterTest {
         text.contains("| GRPO | M=8, lr=5e-04 | 2/2 | 25, 21 | 0.100 [0.100, 0.100] |"), text);
     assertTrue(text.contains("| GRPO+R3 | M=8, lr=5e-04 | 0/2 | - | 0.730 [0.720, 0.740] |"), text);
     // exact permutation tests: finals {0.72, 0.74} vs {0.1}: 1 of 3 relabellings as extreme;
-    // collapse {0, 0} vs {1, 1}: 2 of 6
+    // collapse {0, 0} vs {1, 1}: 2 of 6; mean KL {1e-4, 1e-4} vs {0.051, 7.5e-4}: ratio 1e-4 /
+    // 0.025875, and 2 of 6
     assertTrue(
         text.contains(
-            "| GRPO+R3 vs GRPO | M=8, lr=5e-04 | 2 vs 2 | +0.630 | 0.333 | 0 vs 2 | 0.333 |"),
+            "| GRPO+R3 vs GRPO | M=8, lr=5e-04 | 2 vs 2 | +0.630 | 0.333 | 0 vs 2 | 0.333 | 0.00386 | 0.333 |"),
         text);
     // the mechanism: grpo-m8 seed 1 crashed at 25; KL 2e-3 x step, mean over steps 5..24 = 2.9e-2,
     // F(2) = 10 x KL, p99 = 100 x KL; its R3 twin (seed 1) logs KL 1e-4 throughout

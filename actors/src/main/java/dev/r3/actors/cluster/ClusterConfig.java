@@ -85,7 +85,9 @@ public record ClusterConfig(
   /**
    * The pekko config of a cluster node: {@code r3-cluster-pekko} over the run's config, bound to
    * {@code hostname:port}, with these roles and seed nodes, over TLS when {@code r3.cluster.tls} of
-   * {@code base} says so ({@link ClusterTls}).
+   * {@code base} says so ({@link ClusterTls}), with Pekko Management as {@code
+   * r3.cluster.management} and {@code r3.cluster.bootstrap} say ({@link NodeManagement}; with a
+   * bootstrap method, {@code seeds} is ignored: the bootstrap forms the cluster).
    *
    * @param base this node's own settings
    */
@@ -102,13 +104,17 @@ public record ClusterConfig(
       String role,
       List<String> seeds,
       java.util.function.UnaryOperator<String> env) {
+    NodeManagement management = NodeManagement.of(base);
     Config overlay =
         ClusterTls.overlay(base, env)
             .withValue(
                 "pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(hostname))
             .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(port))
             .withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(List.of(role)))
-            .withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seeds));
+            .withValue(
+                "pekko.cluster.seed-nodes",
+                ConfigValueFactory.fromIterable(management.bootstraps() ? List.of() : seeds))
+            .withFallback(management.pekko(hostname));
     return overlay.withFallback(base.getConfig("r3-cluster-pekko")).withFallback(base);
   }
 

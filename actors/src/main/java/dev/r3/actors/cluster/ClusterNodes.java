@@ -1,6 +1,7 @@
 package dev.r3.actors.cluster;
 
 import com.typesafe.config.Config;
+import dev.r3.actors.config.PekkoModules;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.ports.Backends;
 import dev.r3.actors.run.Resume;
@@ -58,14 +59,17 @@ public final class ClusterNodes {
             LearnerNode.create(config, settings, backends, files, done, record, resume),
             ClusterConfig.SYSTEM,
             pekko);
+    PekkoModules.require(system);
+    NodeManagement.of(config.source()).start(system);
     // A signal stops the run after the step in flight with a final checkpoint (as in one JVM);
     // then the learner leaves the cluster and the rollout nodes exit.
     return Run.of(system, done, why -> system.tell(new LearnerNode.Interrupt(why)));
   }
 
   /**
-   * A rollout node joining the learner at {@code join} (host:port), bound to {@code hostname:port}
-   * (0 = any free port). The future completes with why the node ended.
+   * A rollout node joining the learner at {@code join} (host:port; null when {@code
+   * r3.cluster.bootstrap} forms the cluster), bound to {@code hostname:port} (0 = any free port).
+   * The future completes with why the node ended.
    *
    * @param base the local config (reference.conf and the system properties)
    * @param overrides r3 keys set on this node over the learner's settings (and its own TLS)
@@ -83,12 +87,14 @@ public final class ClusterNodes {
             hostname,
             port,
             ClusterConfig.ROLLOUT_ROLE,
-            List.of(ClusterConfig.seed(join)));
+            join == null ? List.of() : List.of(ClusterConfig.seed(join)));
     announceTransport(pekko);
     CompletableFuture<String> done = new CompletableFuture<>();
     ActorSystem<?> system =
         ActorSystem.create(
             RolloutNode.create(overrides, backends, done), ClusterConfig.SYSTEM, pekko);
+    PekkoModules.require(system);
+    NodeManagement.of(pekko).start(system);
     return new Node(system, done);
   }
 

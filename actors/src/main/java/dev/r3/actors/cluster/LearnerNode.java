@@ -48,7 +48,7 @@ public final class LearnerNode {
 
   // ---- protocol ----
   public sealed interface Command extends WireMessage
-      permits GetRunSpec, NodeReady, Membership, Tick, BufferUp, Interrupt {}
+      permits GetRunSpec, NodeReady, Membership, Tick, BufferUp, Interrupt, Alive {}
 
   /** From a rollout node: the run's settings. */
   public record GetRunSpec(ActorRef<RunSpec> replyTo) implements Command {}
@@ -82,6 +82,10 @@ public final class LearnerNode {
    * checkpoint, as in one JVM; before training started the run just ends.
    */
   public record Interrupt(String why) implements Command, NoSerializationVerificationNeeded {}
+
+  /** The liveness check's ping ({@link NodeHealth}). */
+  private record Alive(NodeHealth.Ping ping)
+      implements Command, NoSerializationVerificationNeeded {}
 
   /** The coordinator's buffer is up (from {@link ClusterTopology}). */
   record BufferUp(ActorRef<ReplayBuffer.Command> buffer)
@@ -157,11 +161,15 @@ public final class LearnerNode {
             Subscribe.create(
                 ctx.messageAdapter(ClusterEvent.MemberEvent.class, Membership::new),
                 ClusterEvent.MemberEvent.class));
+    NodeHealth.get(ctx.getSystem()).guardian(ctx.messageAdapter(NodeHealth.Ping.class, Alive::new));
     timers.startTimerWithFixedDelay(Tick.INSTANCE, PROGRESS);
     System.err.printf(
-        "learner node %s: waiting for %d rollout node(s) (join with: ./r3 node --role rollout"
-            + " --join %s)%n",
-        self(), settings.minRolloutNodes(), self());
+        "learner node %s: waiting for %d rollout node(s) (%s)%n",
+        self(),
+        settings.minRolloutNodes(),
+        NodeManagement.of(config.source()).bootstraps()
+            ? "they join by cluster bootstrap, r3.cluster.bootstrap"
+            : "join with: ./r3 node --role rollout --join " + self());
   }
 
   private Behavior<Command> behavior() {
@@ -172,6 +180,12 @@ public final class LearnerNode {
         .onMessage(Tick.class, m -> onTick())
         .onMessage(BufferUp.class, this::onBufferUp)
         .onMessage(Interrupt.class, this::onInterrupt)
+        .onMessage(
+            Alive.class,
+            m -> {
+              m.ping().replyTo().tell(org.apache.pekko.Done.getInstance());
+              return Behaviors.same();
+            })
         .build();
   }
 

@@ -47,7 +47,8 @@ final class RolloutNode {
           GotStats,
           LearnerLost,
           NoLearner,
-          ToReporter {}
+          ToReporter,
+          Alive {}
 
   private record LearnerListing(Receptionist.Listing listing) implements Command {}
 
@@ -74,6 +75,9 @@ final class RolloutNode {
 
   /** A supervision event of an actor here, for the learner's monitor. */
   private record ToReporter(dev.r3.actors.monitor.Monitor.Command event) implements Command {}
+
+  /** The liveness check's ping ({@link NodeHealth}). */
+  private record Alive(NodeHealth.Ping ping) implements Command {}
 
   /**
    * @param overrides r3 keys this node sets over the learner's (e.g. workers-per-node)
@@ -139,6 +143,7 @@ final class RolloutNode {
     Duration patience =
         overrides.withFallback(ConfigFactory.load()).getDuration("r3.cluster.join-timeout");
     timers.startSingleTimer(NoLearner.INSTANCE, NoLearner.INSTANCE, patience);
+    NodeHealth.get(ctx.getSystem()).guardian(ctx.messageAdapter(NodeHealth.Ping.class, Alive::new));
     ctx.getLog().info("rollout node {}: looking for the learner", node);
   }
 
@@ -154,6 +159,12 @@ final class RolloutNode {
             ToReporter.class,
             m -> {
               reporter.tell(new NodeReporter.Local(m.event()));
+              return Behaviors.same();
+            })
+        .onMessage(
+            Alive.class,
+            m -> {
+              m.ping().replyTo().tell(org.apache.pekko.Done.getInstance());
               return Behaviors.same();
             })
         .onMessage(
@@ -266,6 +277,7 @@ final class RolloutNode {
       return Behaviors.same();
     }
     ready = true;
+    NodeHealth.get(ctx.getSystem()).stationsPlaced();
     learner.tell(new LearnerNode.NodeReady(node, List.copyOf(stations)));
     System.err.printf(
         "rollout node %s: ready, %d station(s): %s%n", node, stations.size(), stations);

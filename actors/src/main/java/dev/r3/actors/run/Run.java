@@ -1,5 +1,6 @@
 package dev.r3.actors.run;
 
+import dev.r3.actors.config.PekkoModules;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.monitor.MonitorSettings;
 import dev.r3.actors.pipeline.Coordinator;
@@ -85,6 +86,7 @@ public final class Run {
             Coordinator.create(config, backends, files, done, resume, Topology.local(), monitorUrl),
             "r3",
             config.source());
+    PekkoModules.require(system);
     done.whenComplete((s, e) -> system.terminate());
     return new Run(system, done, why -> system.tell(new Coordinator.Interrupt(why)), monitorUrl);
   }

@@ -106,6 +106,19 @@ final class ClusterProcesses implements AutoCloseable {
     return start(name, ChildJvm.r3(JVM, args));
   }
 
+  /**
+   * A rollout node without {@code --join}: its settings ({@code --set}) name a cluster bootstrap
+   * method that finds the cluster.
+   */
+  Process bootstrappedNode(String name, List<String> sets) throws IOException {
+    List<String> args = new ArrayList<>(List.of("node", "--role", "rollout", "--port", "0"));
+    for (String kv : sets) {
+      args.add("--set");
+      args.add(kv);
+    }
+    return start(name, ChildJvm.r3(JVM, args));
+  }
+
   Path log(String name) {
     return dir.resolve(name + ".log");
   }
