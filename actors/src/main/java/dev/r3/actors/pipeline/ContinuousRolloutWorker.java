@@ -186,16 +186,7 @@ public final class ContinuousRolloutWorker {
     List<Generate> waiting = new ArrayList<>(queue);
     queue.clear();
     for (Generate g : waiting) {
-      queue.add(
-          new Generate(
-              g.groupId(),
-              g.attempt(),
-              g.episodeSeed(),
-              g.prompt(),
-              g.samples(),
-              Math.min(g.minVersion(), v),
-              g.samplingSeed(),
-              g.replyTo()));
+      queue.add(g.withMinVersionAtMost(v));
     }
     pump();
     return Behaviors.same();
