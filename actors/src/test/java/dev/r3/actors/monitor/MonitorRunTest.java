@@ -69,7 +69,7 @@ class MonitorRunTest {
     return Fixtures.config(
         tmp,
         "r3.monitor.port=" + port,
-        "r3.experiment.total-steps=40",
+        "r3.experiment.total-steps=100000", // interrupted by the test, never finished
         "r3.rollout.workers=1",
         "r3.rollout.group-size=4",
         "r3.learner.batch-groups=2",
