@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
       "and 64, this machine's float32 GEMM rate, and model FLOPs utilisation (6 x active params x tokens/s / GEMM).",
       "Each rate per second of wall time and per second of this process's CPU time (all threads): on a shared",
       "machine the second measures the work, the first also the queue for the cores; the load average is printed.",
-      "--cluster: samples/s on a local cluster with 1 and 2 rollout nodes, weight sync, bytes on the wire."
+      "--cluster: samples/s on a local cluster with 1 and 2 rollout nodes, weight sync, bytes on the wire.",
+      "--pipeline: the default experiment with eta = 0 and 1, with and without continuous batching."
     })
 final class BenchCommand implements Callable<Integer> {
 
@@ -71,7 +72,8 @@ final class BenchCommand implements Callable<Integer> {
       paramLabel = "FILE",
       description =
           "also write the figures to FILE: gemm_gflops, trainer_tokens_per_s, decode_tokens_per_s"
-              + " (keyed by batch), their _per_cpu_s twins, decode_arrays_per_step, load averages")
+              + " (keyed by batch), their _per_cpu_s twins, decode_arrays_per_step, load averages,"
+              + " r3_overhead_frac (and its parts, r3_overhead), sizes (per model)")
   Path json;
 
   @Option(
@@ -100,8 +102,48 @@ final class BenchCommand implements Callable<Integer> {
       names = "--out",
       defaultValue = "runs/bench-cluster",
       paramLabel = "DIR",
-      description = "with --cluster: where the runs and logs go (default: ${DEFAULT-VALUE})")
+      description =
+          "with --cluster: where the runs and logs go (default: ${DEFAULT-VALUE}; --pipeline:"
+              + " runs/bench-pipeline)")
   java.nio.file.Path out;
+
+  @Option(
+      names = "--no-sizes",
+      description =
+          "skip the sizes (the default model and two bigger ones, trainer 8 x 64 and decode of 16"
+              + " new tokens at --batches, at most 2 reps each) and the R3 overhead")
+  boolean noSizes;
+
+  @Option(
+      names = "--pipeline",
+      description =
+          "instead: the default experiment (config/grpo-r3.conf) in this JVM for --pipeline-steps"
+              + " learner steps with eta = 0 and eta = 1, each with continuous batching"
+              + " (max-batch-rows 64) and without (0): wall time, trained samples/s, learner busy"
+              + " fraction, rollout tokens/s")
+  boolean pipeline;
+
+  @Option(
+      names = "--pipeline-steps",
+      defaultValue = "12",
+      description = "with --pipeline: learner steps per run (default: ${DEFAULT-VALUE})")
+  int pipelineSteps;
+
+  @Option(
+      names = "--etas",
+      split = ",",
+      defaultValue = "0,1",
+      description = "with --pipeline: staleness bounds to run (default: ${DEFAULT-VALUE})")
+  List<Integer> etas;
+
+  @Option(
+      names = "--batch-rows",
+      split = ",",
+      defaultValue = "0,64",
+      description =
+          "with --pipeline: r3.rollout.max-batch-rows values to run, 0 = one group per engine call"
+              + " (default: ${DEFAULT-VALUE})")
+  List<Integer> batchRows;
 
   @Override
   public Integer call() throws Exception {
@@ -114,6 +156,32 @@ final class BenchCommand implements Callable<Integer> {
             "--cluster needs --steps >= 4 and --nodes of counts >= 1, got " + steps + ", " + nodes);
       }
       return ClusterBench.run(nodes, steps, out, System.out);
+    }
+    if (pipeline) {
+      if (pipelineSteps < 2
+          || etas.stream().anyMatch(e -> e < 0)
+          || batchRows.stream().anyMatch(r -> r < 0)) {
+        throw new IllegalArgumentException(
+            "--pipeline needs --pipeline-steps >= 2, --etas >= 0 and --batch-rows >= 0, got "
+                + pipelineSteps
+                + ", "
+                + etas
+                + ", "
+                + batchRows);
+      }
+      Path experiment = TrainCommand.defaultExperiment();
+      if (experiment == null) {
+        throw new IllegalArgumentException(
+            "--pipeline runs " + TrainCommand.DEFAULT_EXPERIMENT + ": not found under r3.root");
+      }
+      List<PipelineBench.Config> configs = new java.util.ArrayList<>();
+      for (int e : etas) {
+        for (int r : batchRows) {
+          configs.add(new PipelineBench.Config(e, r));
+        }
+      }
+      Path dir = out.toString().equals("runs/bench-cluster") ? Path.of("runs/bench-pipeline") : out;
+      return PipelineBench.run(experiment, pipelineSteps, configs, dir, System.out);
     }
     for (int b : batches) {
       if (b < 1) {
@@ -186,6 +254,11 @@ final class BenchCommand implements Callable<Integer> {
     out.add("decode_tokens_per_s", wall);
     out.add("decode_tokens_per_cpu_s", cpu);
     out.add("decode_arrays_per_step", arrays);
+    if (!noSizes) {
+      SizeBench.r3Overhead(w, reps, out, System.out);
+      out.add(
+          "sizes", SizeBench.sizes(cfg.vocabSize(), batches, Math.min(reps, 2), ro, System.out));
+    }
     double loadAfter = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     System.out.printf("load average at the end %.2f%n", loadAfter);
     out.addProperty("load_average_end", loadAfter);

@@ -46,15 +46,15 @@ final class PilotsSection {
               .append(" | ")
               .append(r.status().name().toLowerCase(Locale.ROOT))
               .append(" | ")
-              .append(num("%.3f", r.finalAccuracy()))
+              .append(ReportWriter.num("%.3f", r.finalAccuracy()))
               .append(" | ")
-              .append(num("%.3f", r.bestAccuracy()))
+              .append(ReportWriter.num("%.3f", r.bestAccuracy()))
               .append(" | ")
               .append(r.collapse().collapsed() ? String.valueOf((long) r.collapse().step()) : "-")
               .append(" | ")
-              .append(num("%.2e", r.meanKl()))
+              .append(ReportWriter.num("%.2e", r.meanKl()))
               .append(" | ")
-              .append(num("%.2e", r.meanExtreme2()))
+              .append(ReportWriter.num("%.2e", r.meanExtreme2()))
               .append(" |\n");
         }
       }
@@ -67,9 +67,5 @@ final class PilotsSection {
     return String.join(
             ", ", sets.stream().filter(x -> !x.startsWith("r3.experiment.progress-bar")).toList())
         .replace("|", "\\|");
-  }
-
-  private static String num(String fmt, double v) {
-    return Double.isFinite(v) ? String.format(Locale.ROOT, fmt, v) : "-";
   }
 }

@@ -268,7 +268,8 @@ final class ReportWriter {
     }
   }
 
-  private static String num(String fmt, double v) {
+  /** A measured number in {@code fmt}, "-" when it was not measured (non-finite). */
+  static String num(String fmt, double v) {
     return Double.isFinite(v) ? String.format(Locale.ROOT, fmt, v) : "-";
   }
 
@@ -396,7 +397,7 @@ final class ReportWriter {
   }
 
   /** JSON has no NaN: a number that was not measured is null. */
-  private static JsonElement num(double v) {
+  static JsonElement num(double v) {
     return Double.isFinite(v) ? new JsonPrimitive(v) : JsonNull.INSTANCE;
   }
 }

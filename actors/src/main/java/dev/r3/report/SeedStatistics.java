@@ -1,9 +1,7 @@
 package dev.r3.report;
 
 import com.google.gson.JsonArray;
-import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonPrimitive;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -110,19 +108,19 @@ final class SeedStatistics {
             .append(" vs ")
             .append(p.baseline().runs().size())
             .append(" | ")
-            .append(num("%+.3f", diff))
+            .append(ReportWriter.num("%+.3f", diff))
             .append(" | ")
-            .append(num("%.3f", p.finalAccuracyP()))
+            .append(ReportWriter.num("%.3f", p.finalAccuracyP()))
             .append(" | ")
             .append(p.r3().collapsed())
             .append(" vs ")
             .append(p.baseline().collapsed())
             .append(" | ")
-            .append(num("%.3f", p.collapseP()))
+            .append(ReportWriter.num("%.3f", p.collapseP()))
             .append(" | ")
-            .append(num("%.3g", p.klRatio()))
+            .append(ReportWriter.num("%.3g", p.klRatio()))
             .append(" | ")
-            .append(num("%.3f", p.klP()))
+            .append(ReportWriter.num("%.3f", p.klP()))
             .append(" |\n");
       }
       b.append(
@@ -178,12 +176,17 @@ final class SeedStatistics {
                   (long) crash,
                   (long) from,
                   (long) to,
-                  num("%.2e", window(r, Metric.MISMATCH_KL, from, to)),
-                  num("%.2e", window(r, Metric.EXTREME_2, from, to)),
-                  num("%.3f", window(r, Metric.ABS_LOG_RATIO_P99, from, to)),
-                  twin.map(t -> num("%.2e", window(t, Metric.MISMATCH_KL, from, to))).orElse("-"),
-                  twin.map(t -> num("%.2e", window(t, Metric.EXTREME_2, from, to))).orElse("-"),
-                  twin.map(t -> num("%.3f", window(t, Metric.ABS_LOG_RATIO_P99, from, to)))
+                  ReportWriter.num("%.2e", window(r, Metric.MISMATCH_KL, from, to)),
+                  ReportWriter.num("%.2e", window(r, Metric.EXTREME_2, from, to)),
+                  ReportWriter.num("%.3f", window(r, Metric.ABS_LOG_RATIO_P99, from, to)),
+                  twin.map(t -> ReportWriter.num("%.2e", window(t, Metric.MISMATCH_KL, from, to)))
+                      .orElse("-"),
+                  twin.map(t -> ReportWriter.num("%.2e", window(t, Metric.EXTREME_2, from, to)))
+                      .orElse("-"),
+                  twin.map(
+                          t ->
+                              ReportWriter.num(
+                                  "%.3f", window(t, Metric.ABS_LOG_RATIO_P99, from, to)))
                       .orElse("-")));
         }
       }
@@ -224,10 +227,10 @@ final class SeedStatistics {
       JsonObject t = new JsonObject();
       t.addProperty("r3", p.r3().experiment());
       t.addProperty("baseline", p.baseline().experiment());
-      t.add("p_final_accuracy", num(p.finalAccuracyP()));
-      t.add("p_collapse", num(p.collapseP()));
-      t.add("kl_ratio", num(p.klRatio()));
-      t.add("p_kl", num(p.klP()));
+      t.add("p_final_accuracy", ReportWriter.num(p.finalAccuracyP()));
+      t.add("p_collapse", ReportWriter.num(p.collapseP()));
+      t.add("kl_ratio", ReportWriter.num(p.klRatio()));
+      t.add("p_kl", ReportWriter.num(p.klP()));
       t.addProperty("collapsed_r3", p.r3().collapsed());
       t.addProperty("collapsed_baseline", p.baseline().collapsed());
       tests.add(t);
@@ -267,16 +270,8 @@ final class SeedStatistics {
 
   private static JsonObject interval(Significance.Interval i) {
     JsonObject o = new JsonObject();
-    o.add("low", num(i.low()));
-    o.add("high", num(i.high()));
+    o.add("low", ReportWriter.num(i.low()));
+    o.add("high", ReportWriter.num(i.high()));
     return o;
-  }
-
-  private static String num(String fmt, double v) {
-    return Double.isFinite(v) ? String.format(Locale.ROOT, fmt, v) : "-";
-  }
-
-  private static com.google.gson.JsonElement num(double v) {
-    return Double.isFinite(v) ? new JsonPrimitive(v) : JsonNull.INSTANCE;
   }
 }

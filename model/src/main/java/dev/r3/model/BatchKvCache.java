@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.util.List;
 
 /**
  * The KV cache of one {@link RolloutEngine#generate} call: per layer, keys and values of shape
@@ -31,6 +32,11 @@ final class BatchKvCache {
       keys[l] = call.zeros(shape);
       values[l] = call.zeros(shape);
     }
+  }
+
+  /** Columns per row. */
+  long capacity() {
+    return keys[0].getShape().get(2);
   }
 
   /** Writes a layer's new (rows, nKV, width, hd) entries at columns {@code from ..}. */
@@ -83,6 +89,62 @@ final class BatchKvCache {
       NDArray kv = NDArrays.stack(new NDList(parts)).reshape(layers, 2, nkv, length, hd); // a copy
       kv.attach(into);
       return kv;
+    }
+  }
+
+  /**
+   * Rows {@code rows} of {@code source}, columns {@code from .. to - 1}, to be placed from column
+   * {@code at} of a new cache ({@link #assemble}).
+   */
+  record Part(BatchKvCache source, long[] rows, int from, int to, int at) {}
+
+  /**
+   * A new cache of {@code width} columns in {@code into} holding the parts' rows, part after part;
+   * every column no part fills is zero. Used by {@link ContinuousBatch} to add prefilled rows to a
+   * running batch, drop finished rows, shift columns and grow the capacity, in one copy.
+   */
+  static BatchKvCache assemble(NDManager into, ModelConfig config, int width, List<Part> parts) {
+    int total = 0;
+    for (Part p : parts) {
+      total += p.rows().length;
+    }
+    BatchKvCache out = new BatchKvCache(into, config, total, width);
+    int row = 0;
+    try (NDManager s = into.newSubManager()) {
+      for (Part p : parts) {
+        int n = p.rows().length;
+        int w = p.to() - p.from();
+        if (n > 0 && w > 0) {
+          NDArray index = s.create(p.rows(), new Shape(n));
+          long[] min = {row, 0, p.at(), 0};
+          long[] max = {row + n, out.nkv, p.at() + w, out.hd};
+          for (int l = 0; l < out.layers; l++) {
+            Nd.write(out.keys[l], min, max, pick(p.source().keys[l], index, p.from(), p.to(), s));
+            Nd.write(
+                out.values[l], min, max, pick(p.source().values[l], index, p.from(), p.to(), s));
+          }
+        }
+        row += n;
+      }
+    }
+    return out;
+  }
+
+  /** Rows {@code index} of {@code cache}'s columns {@code from .. to - 1}, in {@code s}. */
+  private static NDArray pick(NDArray cache, NDArray index, int from, int to, NDManager s) {
+    Shape shape = cache.getShape();
+    NDArray cols = Nd.slice(cache, 2, from, to, s); // (R, nKV, w, hd), a view
+    NDArray flat = cols.reshape(shape.get(0), -1); // a copy when the view is not contiguous
+    Nd.own(flat, s);
+    return Nd.rows(flat, index)
+        .reshape(index.getShape().get(0), shape.get(1), to - from, shape.get(3));
+  }
+
+  /** Frees the cache's arrays now (its manager may live on). */
+  void close() {
+    for (int l = 0; l < layers; l++) {
+      keys[l].close();
+      values[l].close();
     }
   }
 

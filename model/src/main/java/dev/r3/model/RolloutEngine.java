@@ -126,6 +126,26 @@ public final class RolloutEngine implements AutoCloseable {
     if (prompts.isEmpty()) {
       return List.of();
     }
+    checkPrompts(prompts);
+    for (int i = 0; i < prompts.size(); i++) {
+      checkRecorded(i, prompts.get(i), turn.recorded(i, prompts.size()));
+    }
+    try (NDManager call = manager.newSubManager()) {
+      return new RolloutCall(model, prefixCache, prompts, params, turn, call, decodeCounter).run();
+    }
+  }
+
+  /**
+   * A running decode batch on this engine for continuous batching: sequences join it (a prefill
+   * each) and leave it (at end-of-sequence or their limit) between decode steps. Closed by the
+   * caller; it shares the engine's weights and lock.
+   */
+  public synchronized ContinuousBatch openBatch() {
+    return new ContinuousBatch(this, model, prefixCache, manager.newSubManager());
+  }
+
+  /** Every prompt non-empty, within the position limit and the vocabulary. */
+  void checkPrompts(List<int[]> prompts) {
     for (int i = 0; i < prompts.size(); i++) {
       int[] p = prompts.get(i);
       if (p.length == 0) {
@@ -152,12 +172,6 @@ public final class RolloutEngine implements AutoCloseable {
                   + ")");
         }
       }
-    }
-    for (int i = 0; i < prompts.size(); i++) {
-      checkRecorded(i, prompts.get(i), turn.recorded(i, prompts.size()));
-    }
-    try (NDManager call = manager.newSubManager()) {
-      return new RolloutCall(model, prefixCache, prompts, params, turn, call, decodeCounter).run();
     }
   }
 

@@ -97,7 +97,8 @@ public record R3Config(
       float temperature,
       float topP,
       int maxNewTokens,
-      int prefixCacheMb) {}
+      int prefixCacheMb,
+      int maxBatchRows) {}
 
   public enum Algo {
     /** PPO's lower end and DAPO's clip-higher upper end (token ratios). */
@@ -226,7 +227,8 @@ public record R3Config(
                 (float) r.positive("r3.rollout.temperature"),
                 (float) r.inRange("r3.rollout.top-p", 1e-6, 1.0),
                 r.atLeast("r3.rollout.max-new-tokens", 0),
-                r.atLeast("r3.rollout.prefix-cache-mb", 0)),
+                r.atLeast("r3.rollout.prefix-cache-mb", 0),
+                r.atLeast("r3.rollout.max-batch-rows", 0)),
             new Algorithm(
                 algo,
                 r.enumValue("r3.algorithm.routing", Routing.class),

@@ -1,6 +1,7 @@
 package dev.r3.actors.djl;
 
 import dev.r3.actors.ports.Generator;
+import dev.r3.model.ContinuousBatch;
 import dev.r3.model.Generation;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.PrefixCache;
@@ -57,6 +58,11 @@ public final class DjlGenerators implements Generator.Factory {
     public List<Generation> generateTurn(
         List<int[]> prompts, SamplingParams params, TurnOptions turn) {
       return engine.generate(prompts, params, turn);
+    }
+
+    @Override
+    public ContinuousBatch openBatch() {
+      return engine.openBatch();
     }
 
     @Override

@@ -104,7 +104,9 @@ public final class Monitor {
   private final MonitorState state = new MonitorState(MAX_ROWS);
   private final KamonExport kamon = new KamonExport();
   private final CompletableFuture<String> url;
-  private MonitorServer server;
+
+  /** The server being bound (null when off); stopped with this actor, even if it binds after. */
+  private CompletionStage<MonitorServer> bound;
 
   private Monitor(
       ActorContext<Command> ctx,
@@ -116,7 +118,6 @@ public final class Monitor {
     this.url = url;
     timers.startTimerWithFixedDelay(Publish.INSTANCE, Duration.ofSeconds(1));
     if (s.enabled()) {
-      CompletionStage<MonitorServer> bound;
       try {
         bound = MonitorServer.start(ctx.getSystem(), ctx.getSelf(), s);
       } catch (RuntimeException e) { // e.g. Kamon stopped: the run goes on without a server
@@ -208,7 +209,7 @@ public final class Monitor {
       ctx.getLog().warn("monitor: no HTTP server ({}); the run goes on without it", m.error());
       url.complete("");
     } else {
-      server = m.server();
+      MonitorServer server = m.server();
       ctx.getLog().info("monitor: {}", server.url());
       url.complete(server.url() + (settings.tokenRequired() ? "?token=TOKEN" : ""));
     }
@@ -221,8 +222,10 @@ public final class Monitor {
   }
 
   private Behavior<Command> onStop() {
-    if (server != null) {
-      server.stop();
+    // A server that binds after this actor stopped would otherwise keep its port and its Kamon
+    // reporter for the rest of the JVM.
+    if (bound != null) {
+      bound.thenAccept(MonitorServer::stop);
     }
     return Behaviors.same();
   }

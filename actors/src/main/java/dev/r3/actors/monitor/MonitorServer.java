@@ -39,6 +39,13 @@ final class MonitorServer {
   private static final int PAGE_ROWS = 2000;
   private static final String UPLOT = "META-INF/resources/webjars/uplot/1.6.30/";
 
+  /**
+   * Kamon refuses a second reporter under a name already registered (it hands back a no-op
+   * registration and that server's {@code /metrics} stays empty), so every server of this JVM
+   * registers under its own name.
+   */
+  private static final AtomicLong SERVERS = new AtomicLong();
+
   private final ServerBinding binding;
   private final String url;
   private final kamon.module.Module.Registration prometheus;
@@ -55,7 +62,8 @@ final class MonitorServer {
       ActorSystem<?> system, ActorRef<Monitor.Command> monitor, MonitorSettings s) {
     PrometheusReporter reporter =
         new PrometheusReporter(PrometheusReporter.DefaultConfigPath(), Kamon.config());
-    var registration = Kamon.addReporter("r3-monitor-prometheus", reporter);
+    var registration =
+        Kamon.addReporter("r3-monitor-prometheus-" + SERVERS.incrementAndGet(), reporter);
     Route route = new Routes(system, monitor, s, reporter).all();
     Http http = Http.get(system);
     return http.newServerAt(s.host(), s.port())

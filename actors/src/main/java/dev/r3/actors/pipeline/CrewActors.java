@@ -10,6 +10,7 @@ import dev.r3.actors.ports.Tokenizer;
 import dev.r3.model.SamplingParams;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -30,7 +31,9 @@ public final class CrewActors {
   }
 
   /**
-   * A rollout worker named {@code id} (actor name {@code actorName}) playing the run's episodes;
+   * A rollout worker named {@code id} (actor name {@code actorName}) playing the run's episodes:
+   * with continuous batching ({@link ContinuousRolloutWorker}) when {@code
+   * r3.rollout.max-batch-rows} > 0 and the task is single-turn, else one group per engine call;
    * {@code subscribe} tells whoever holds the weights where to send them.
    */
   public static ActorRef<RolloutWorker.Command> worker(
@@ -43,20 +46,19 @@ public final class CrewActors {
       Task.Factory tasks,
       Tokenizer tokenizer,
       Consumer<ActorRef<RolloutWorker.Command>> subscribe) {
+    Task task = tasks.open();
+    SamplingParams sampling = sampling(config, tokenizer.eosId());
+    int maxRows = config.rollout().maxBatchRows();
+    Behavior<RolloutWorker.Command> worker =
+        maxRows > 0 && !task.rules().multiTurn()
+            ? ContinuousRolloutWorker.create(id, generators, sampling, maxRows, subscribe)
+            : RolloutWorker.create(
+                id,
+                generators,
+                GroupPlayer.of(task, tokenizer, sampling, EpisodePlayer.Budgets.of(config)),
+                subscribe);
     return ctx.spawn(
-        Behaviors.supervise(
-                supervised.report(
-                    "rollout",
-                    RolloutWorker.create(
-                        id,
-                        generators,
-                        GroupPlayer.of(
-                            tasks.open(),
-                            tokenizer,
-                            sampling(config, tokenizer.eosId()),
-                            EpisodePlayer.Budgets.of(config)),
-                        subscribe)))
-            .onFailure(backoff(config)),
+        Behaviors.supervise(supervised.report("rollout", worker)).onFailure(backoff(config)),
         actorName);
   }
 

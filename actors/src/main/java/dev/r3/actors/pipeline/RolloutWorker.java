@@ -43,7 +43,14 @@ public final class RolloutWorker {
 
   // ---- protocol ----
   public sealed interface Command extends WireMessage
-      permits Generate, Cancel, UseWeights, RewindWeights, Ping, Restart, BatchDone {}
+      permits Generate,
+          Cancel,
+          UseWeights,
+          RewindWeights,
+          Ping,
+          Restart,
+          BatchDone,
+          ContinuousRolloutWorker.SliceDone {}
 
   /**
    * Generate {@code samples} completions of one prompt with weights of at least {@code minVersion}.
@@ -62,7 +69,20 @@ public final class RolloutWorker {
       long minVersion,
       long samplingSeed,
       ActorRef<GenerateReply> replyTo)
-      implements Command {}
+      implements Command {
+    /** This request, asking for weights of at most version {@code v} (after a rewind to v). */
+    public Generate withMinVersionAtMost(long v) {
+      return new Generate(
+          groupId,
+          attempt,
+          episodeSeed,
+          prompt,
+          samples,
+          Math.min(minVersion, v),
+          samplingSeed,
+          replyTo);
+    }
+  }
 
   /**
    * The requester gave up on an attempt (it timed out): a queued request is removed, a running
@@ -301,16 +321,7 @@ public final class RolloutWorker {
     List<Generate> waiting = new ArrayList<>(queue);
     queue.clear();
     for (Generate g : waiting) {
-      queue.add(
-          new Generate(
-              g.groupId(),
-              g.attempt(),
-              g.episodeSeed(),
-              g.prompt(),
-              g.samples(),
-              Math.min(g.minVersion(), v),
-              g.samplingSeed(),
-              g.replyTo()));
+      queue.add(g.withMinVersionAtMost(v));
     }
     startNext();
     return Behaviors.same();

@@ -1,5 +1,6 @@
 package dev.r3.actors.ports;
 
+import dev.r3.model.ContinuousBatch;
 import dev.r3.model.Generation;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.PrefixCache;
@@ -32,6 +33,15 @@ public interface Generator extends AutoCloseable {
 
   /** The engine's prefix-cache counters since it was opened, or null when it keeps none. */
   default PrefixCache.Stats prefixCacheStats() {
+    return null;
+  }
+
+  /**
+   * A running decode batch on this generator's engine for continuous batching, or null when the
+   * engine has none (then a continuous-batching worker generates each group with {@link
+   * #generate}).
+   */
+  default ContinuousBatch openBatch() {
     return null;
   }
 

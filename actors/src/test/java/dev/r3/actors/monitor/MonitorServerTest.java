@@ -196,4 +196,62 @@ class MonitorServerTest {
     assertThat(events.indexOf("row 1")).isLessThan(events.indexOf("row 2"));
     kit.stop(s.monitor());
   }
+
+  /** The Kamon modules this JVM has registered for monitor servers. */
+  static List<String> monitorReporters() {
+    return scala.jdk.javaapi.CollectionConverters.asJava(
+            kamon.Kamon.status().moduleRegistry().modules())
+        .stream()
+        .map(kamon.status.Status.Module::name)
+        .filter(n -> n.startsWith("r3-monitor-prometheus"))
+        .toList();
+  }
+
+  static boolean free(int port) {
+    try (ServerSocket s = new ServerSocket(port, 50, java.net.InetAddress.getLoopbackAddress())) {
+      return true;
+    } catch (java.io.IOException e) {
+      return false;
+    }
+  }
+
+  @Test
+  void twoMonitorsInOneJvm_eachScrapeCarriesTheRun() throws Exception {
+    Started a = start(new MonitorSettings(freePort(), "127.0.0.1", ""));
+    Started b = start(new MonitorSettings(freePort(), "127.0.0.1", ""));
+    a.monitor().tell(new Monitor.StepLogged(row(1)));
+    TestProbe<Object> probe = kit.createTestProbe();
+    probe.awaitAssert(
+        Duration.ofSeconds(20),
+        Duration.ofMillis(500),
+        () -> {
+          assertThat(get(a.url() + "metrics").body()).contains("r3_reward_mean 0.25");
+          assertThat(get(b.url() + "metrics").body()).contains("r3_reward_mean 0.25");
+          return null;
+        });
+    kit.stop(a.monitor());
+    kit.stop(b.monitor());
+  }
+
+  @Test
+  void aMonitorStoppedBeforeItsServerBinds_releasesThePortAndTheReporter() throws Exception {
+    int port = freePort();
+    ActorRef<Monitor.Command> m =
+        kit.spawn(
+            Monitor.create(new MonitorSettings(port, "127.0.0.1", ""), new CompletableFuture<>()));
+    kit.stop(m); // before the bind completes, in all likelihood
+    TestProbe<Object> probe = kit.createTestProbe();
+    probe.awaitAssert(
+        Duration.ofSeconds(20),
+        Duration.ofMillis(200),
+        () -> {
+          assertThat(free(port)).as("port %d released", port).isTrue();
+          assertThat(monitorReporters()).isEmpty();
+          return null;
+        });
+    // and stays released: the late bind does not take it afterwards
+    Thread.sleep(1000);
+    assertThat(free(port)).as("port %d still released", port).isTrue();
+    assertThat(monitorReporters()).isEmpty();
+  }
 }
