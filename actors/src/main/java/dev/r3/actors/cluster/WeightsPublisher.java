@@ -179,7 +179,7 @@ public final class WeightsPublisher {
     if (pending != null) {
       WeightsSnapshot next = pending;
       pending = null;
-      encode(next);
+      startEncoding(next); // already counted as seen: encode() would take it for a repeat
     }
     return Behaviors.same();
   }
@@ -189,15 +189,24 @@ public final class WeightsPublisher {
     return Behaviors.same();
   }
 
+  /**
+   * Encodes a version newer than any seen, or, while one is encoding, keeps it as the one to encode
+   * next (a lagging encoder skips to the newest version). The newest version must always be
+   * announced: rollouts admitted at it wait for it, and the learner waits for them.
+   */
   private void encode(WeightsSnapshot s) {
     if (s.version() <= newestSeen) {
       return;
     }
     newestSeen = s.version();
     if (encoding) {
-      pending = s; // a lagging encoder skips to the newest version too
+      pending = s;
       return;
     }
+    startEncoding(s);
+  }
+
+  private void startEncoding(WeightsSnapshot s) {
     encoding = true;
     WeightsCodec.Transport t = settings.transport();
     CompletableFuture<Encoded> f =
