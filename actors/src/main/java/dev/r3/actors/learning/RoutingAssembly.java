@@ -3,6 +3,7 @@ package dev.r3.actors.learning;
 import dev.r3.model.RoutingRecord;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -13,11 +14,14 @@ import java.util.Map;
  * the pieces into one record per trajectory ({@link RoutingPieces}) and hands it to the finished
  * group.
  *
- * <p>Pieces belong to one attempt of a group: the first piece of another attempt (a group re-issued
- * after a worker failure, or to another node) starts the group over. A piece that does not start
- * where its trajectory's record ends (one lost or reordered on the way), or a record that ends
- * short of its tokens, is an error naming the trajectory: the trajectory comes back without a
- * record and the error says why, never with a silent gap. Not thread-safe: the buffer owns it.
+ * <p>Pieces belong to one attempt of a group (a group re-issued after a worker failure, or to
+ * another node, is another attempt): each attempt's pieces are kept apart until the group
+ * completes, so the late pieces of a superseded attempt (a launch that was re-issued but still
+ * runs) never disturb the current one's, and the group completes with the pieces of the attempt
+ * that reported. A piece that does not start where its trajectory's record ends (one lost or
+ * reordered on the way), or a record that ends short of its tokens, is an error naming the
+ * trajectory: the trajectory comes back without a record and the error says why, never with a
+ * silent gap. Not thread-safe: the buffer owns it.
  */
 public final class RoutingAssembly {
 
@@ -44,18 +48,18 @@ public final class RoutingAssembly {
     }
   }
 
-  private final Map<Long, Group> groups = new HashMap<>();
+  // group id -> its attempts' pieces, by attempt, in the order the attempts first shipped
+  private final Map<Long, Map<String, Group>> groups = new HashMap<>();
 
   /**
    * Adds positions {@code from .. from + piece.positions() - 1} of sample {@code sample} of group
    * {@code groupId}, shipped by attempt {@code attempt}.
    */
   public void add(long groupId, String attempt, int sample, int from, RoutingRecord piece) {
-    Group g = groups.get(groupId);
-    if (g == null || !g.attempt.equals(attempt)) {
-      g = new Group(attempt);
-      groups.put(groupId, g);
-    }
+    Group g =
+        groups
+            .computeIfAbsent(groupId, id -> new LinkedHashMap<>())
+            .computeIfAbsent(attempt, Group::new);
     g.pieces++;
     g.bytes += piece.byteSize();
     if (g.broken.containsKey(sample)) {
@@ -76,8 +80,10 @@ public final class RoutingAssembly {
    * with its whole record keeps it.
    */
   public Assembled complete(long groupId, String attempt, List<ScoredTrajectory> scored) {
-    Group g = groups.remove(groupId);
-    boolean same = g != null && g.attempt.equals(attempt);
+    Map<String, Group> attempts = groups.remove(groupId);
+    Group g = attempts == null ? null : attempts.get(attempt);
+    boolean same = g != null;
+    String others = attempts == null ? "" : String.join(", ", attempts.keySet());
     List<ScoredTrajectory> out = new ArrayList<>(scored.size());
     List<String> errors = new ArrayList<>();
     long assembled = 0;
@@ -98,7 +104,7 @@ public final class RoutingAssembly {
                 + ": no piece of attempt "
                 + attempt
                 + " arrived"
-                + (g != null && !same ? " (pieces of attempt " + g.attempt + " did)" : "");
+                + (!same && !others.isEmpty() ? " (pieces of attempt " + others + " did)" : "");
       } else {
         try {
           RoutingRecord whole = record.complete(t.tokens().length - 1);
@@ -119,7 +125,7 @@ public final class RoutingAssembly {
     return new Assembled(out, errors, transport);
   }
 
-  /** Forgets the pieces of a group that will not finish (abandoned, re-issued, given up). */
+  /** Forgets the pieces of every attempt of a group that will not finish (abandoned, given up). */
   public void discard(long groupId) {
     groups.remove(groupId);
   }

@@ -181,8 +181,16 @@ public final class ReplayBuffer {
 
   public record Drained(LedgerCounts ledger) implements WireMessage {}
 
-  public record Status(LedgerCounts ledger, long version, int queued, int running, long accepted)
-      implements WireMessage {}
+  /**
+   * @param assembling groups whose routing pieces the buffer holds (each a running group's)
+   */
+  public record Status(
+      LedgerCounts ledger, long version, int queued, int running, long accepted, int assembling)
+      implements WireMessage {
+    public Status(LedgerCounts ledger, long version, int queued, int running, long accepted) {
+      this(ledger, version, queued, running, accepted, 0);
+    }
+  }
 
   // ---- internal ----
   /**
@@ -463,7 +471,14 @@ public final class ReplayBuffer {
 
   private Behavior<Command> onGetStatus(GetStatus m) {
     m.replyTo()
-        .tell(new Status(ledger.counts(), version, waiting.size(), running.size(), accepted));
+        .tell(
+            new Status(
+                ledger.counts(),
+                version,
+                waiting.size(),
+                running.size(),
+                accepted,
+                routing.groups()));
     return Behaviors.same();
   }
 
@@ -598,7 +613,8 @@ public final class ReplayBuffer {
   /** Cluster: launches a running group again at another station, or drops it after max-retries. */
   private void reissue(long id, String why) {
     open.remove(id);
-    routing.discard(id);
+    // Its routing pieces so far stay: the superseded launch may still report (a station that took
+    // the group late), and each launch's pieces are assembled apart (RoutingAssembly).
     int losses = running.lost(id);
     if (drainReplyTo != null || losses > config.faults().maxRetries()) {
       release(id);

@@ -115,7 +115,7 @@ class RoutingAssemblyTest {
   }
 
   @Test
-  void aNewAttempt_startsTheGroupOver_andAnOldAttemptsReportGetsNoRecord() {
+  void aNewAttempt_isAssembledFromItsOwnPieces_andAnOldAttemptsReportWithoutPiecesGetsNoRecord() {
     RoutingRecord a = record(9, 1);
     RoutingAssembly asm = new RoutingAssembly();
     asm.add(7, "x/1", 0, 0, a.slice(0, 3)); // the first attempt failed midway
@@ -129,6 +129,48 @@ class RoutingAssemblyTest {
         .singleElement()
         .asString()
         .contains("g7-s0", "no piece of attempt x/1", "pieces of attempt x/2 did");
+  }
+
+  /**
+   * A cluster re-issue: the buffer launched the group again elsewhere while the first launch still
+   * runs (its station took it late). The two launches' pieces arrive interleaved; whichever
+   * reports, its trajectories get the records its own pieces make.
+   */
+  @Test
+  void interleavedPiecesOfTwoLaunches_eachAssembleApart() {
+    RoutingRecord a = record(9, 1);
+    RoutingRecord b = record(9, 2);
+    RoutingAssembly asm = new RoutingAssembly();
+    asm.add(7, "old/1", 0, 0, a.slice(0, 4));
+    asm.add(7, "new/1", 0, 0, b.slice(0, 5));
+    asm.add(7, "old/1", 0, 4, a.slice(4, 9));
+    asm.add(7, "new/1", 0, 5, b.slice(5, 9));
+    RoutingAssembly.Assembled fresh = asm.complete(7, "new/1", List.of(shipped(0, 10)));
+    assertThat(fresh.errors()).isEmpty();
+    assertThat(fresh.scored().get(0).trajectory().routing()).isEqualTo(b);
+    assertThat(fresh.transport().routingPieces()).isEqualTo(2);
+    assertThat(asm.groups()).as("every attempt forgotten once the group completes").isZero();
+
+    asm.add(7, "old/1", 0, 0, a.slice(0, 4));
+    asm.add(7, "new/1", 0, 0, b.slice(0, 5));
+    asm.add(7, "old/1", 0, 4, a.slice(4, 9));
+    RoutingAssembly.Assembled late = asm.complete(7, "old/1", List.of(shipped(0, 10)));
+    assertThat(late.errors()).isEmpty();
+    assertThat(late.scored().get(0).trajectory().routing()).isEqualTo(a);
+  }
+
+  @Test
+  void discard_forgetsEveryAttemptOfTheGroup() {
+    RoutingAssembly asm = new RoutingAssembly();
+    asm.add(7, "old/1", 0, 0, record(4, 1));
+    asm.add(7, "new/1", 0, 0, record(4, 2));
+    asm.add(8, "x/1", 0, 0, record(4, 3));
+    asm.discard(7);
+    assertThat(asm.groups()).isEqualTo(1);
+    assertThat(asm.complete(7, "new/1", List.of(shipped(0, 5))).errors())
+        .singleElement()
+        .asString()
+        .contains("g7-s0", "no piece of attempt new/1");
   }
 
   @Test

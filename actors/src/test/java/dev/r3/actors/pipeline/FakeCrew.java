@@ -33,7 +33,7 @@ final class FakeCrew {
   private FakeCrew() {}
 
   /** What a scripted worker does with one request. */
-  sealed interface Action permits Deliver, DeliverInPieces, Fail, Hang {}
+  sealed interface Action permits Deliver, DeliverInPieces, FailAfterPieces, Fail, Hang {}
 
   /**
    * Start at once, deliver after {@code delay}, stamped with {@code version} (or the request's
@@ -48,6 +48,12 @@ final class FakeCrew {
    * first).
    */
   record DeliverInPieces(int mangled, boolean lose) implements Action {}
+
+  /**
+   * Start, ship the first routing piece of every sample, then fail (started): a worker lost in the
+   * middle of its episodes. Nothing is delivered (nothing produced).
+   */
+  record FailAfterPieces() implements Action {}
 
   /** Answer failed at once. */
   record Fail(boolean started) implements Action {}
@@ -115,7 +121,23 @@ final class FakeCrew {
                       return Behaviors.same();
                     }
                     g.replyTo().tell(new Started(g.groupId(), g.attempt(), name));
-                    if (a instanceof DeliverInPieces p) {
+                    if (a instanceof FailAfterPieces) {
+                      Generated unsent = delivered(name, g, g.minVersion(), new AtomicLong());
+                      for (Trajectory t : unsent.trajectories()) {
+                        g.replyTo()
+                            .tell(
+                                new RolloutWorker.RoutingPiece(
+                                    g.groupId(),
+                                    g.attempt(),
+                                    t.sample(),
+                                    0,
+                                    t.routing().slice(0, 1)));
+                      }
+                      g.replyTo()
+                          .tell(
+                              new GenerationFailed(
+                                  g.groupId(), g.attempt(), name, "scripted: lost", true));
+                    } else if (a instanceof DeliverInPieces p) {
                       Generated whole = delivered(name, g, g.minVersion(), sent);
                       List<Trajectory> stripped = new ArrayList<>();
                       for (Trajectory t : whole.trajectories()) {

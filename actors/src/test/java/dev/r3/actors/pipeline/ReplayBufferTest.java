@@ -8,6 +8,7 @@ import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.ScoredGroup;
 import dev.r3.actors.pipeline.FakeCrew.Deliver;
 import dev.r3.actors.pipeline.FakeCrew.DeliverInPieces;
+import dev.r3.actors.pipeline.FakeCrew.FailAfterPieces;
 import dev.r3.actors.pipeline.FakeCrew.Hang;
 import dev.r3.actors.pipeline.ReplayBuffer.Batch;
 import dev.r3.actors.testkit.BigramPolicy;
@@ -212,6 +213,46 @@ class ReplayBufferTest {
         .as("one per finished group: %s", l)
         .isEqualTo(l.produced() / 4);
     assertThat(l.closed()).as("%s", l).isTrue();
+  }
+
+  @Test
+  void piecesOfAFailedAttempt_areForgotten_theReissueAssembles_andNothingLeaks() {
+    // Every group's first attempt ships the first routing piece of each sample, then its worker is
+    // lost; the re-issued attempt delivers in pieces and is assembled from its own pieces only.
+    // Group 3 loses every attempt and is abandoned with its pieces held. Nothing may leak: each
+    // step gets its batch (the staleness gate gets every place back), the ledger closes, and the
+    // buffer holds no pieces at the end.
+    Rig r =
+        rig(
+            g ->
+                g.groupId() == 3 || g.attempt() == 1
+                    ? new FailAfterPieces()
+                    : new DeliverInPieces(-1, false),
+            "r3.learner.staleness=0",
+            "r3.learner.batch-groups=2",
+            "r3.rollout.group-size=4",
+            "r3.faults.max-retries=1");
+    for (long v = 0; v < 3; v++) {
+      Batch b = r.step(v);
+      assertThat(b.groups()).extracting(ScoredGroup::groupId).doesNotContain(3L);
+      for (ScoredGroup g : b.groups()) {
+        assertThat(g.members()).hasSize(4);
+        for (var m : g.members()) {
+          var t = m.trajectory();
+          var whole = FakeCrew.delivered("w", generateOf(t), 0, new AtomicLong());
+          assertThat(t.routing()).isEqualTo(whole.trajectories().get(t.sample()).routing());
+        }
+      }
+    }
+    LedgerCounts l = r.drain();
+    assertThat(l.dropped(DropReason.ROUTING_MISALIGNED)).as("%s", l).isZero();
+    assertThat(l.produced()).as("only delivered trajectories").isEqualTo(r.sent().get());
+    assertThat(l.closed()).as("%s", l).isTrue();
+    TestProbe<ReplayBuffer.Status> status = kit.createTestProbe();
+    r.buffer().tell(new ReplayBuffer.GetStatus(status.getRef()));
+    ReplayBuffer.Status s = status.receiveMessage(WAIT);
+    assertThat(s.running()).isZero();
+    assertThat(s.assembling()).as("routing pieces held after the drain").isZero();
   }
 
   /** The request {@link FakeCrew} answered with {@code t}'s group. */
