@@ -30,6 +30,23 @@ class LearnerStallTest {
   }
 
   @Test
+  void aBufferStarvedByEqualRewards_isDiagnosedAsDynamicSamplingStarvation() {
+    var c = Fixtures.config(Path.of("target"));
+    long[] dropped = new long[DropReason.values().length];
+    dropped[DropReason.ALL_EQUAL.ordinal()] = 1_570_192; // a pilot run's ledger at its stall
+    var starved =
+        new ReplayBuffer.Status(
+            new LedgerCounts(1_588_808, 18_560, 0, 56, dropped), 145, 7, 9, 2327);
+    dropped[DropReason.ALL_EQUAL.ordinal()] = 40;
+    var healthy = new ReplayBuffer.Status(new LedgerCounts(100, 0, 0, 60, dropped), 3, 1, 4, 7);
+
+    assertThat(LearnerStall.noBatch(c, "b", 145, starved, null))
+        .contains("Dynamic sampling starved: 1570192 of the 1588808 samples produced (98.8%)")
+        .contains("r3.algorithm.dynamic-sampling off");
+    assertThat(LearnerStall.noBatch(c, "b", 3, healthy, null)).doesNotContain("starved");
+  }
+
+  @Test
   void aBufferThatDidNotAnswer_isSaidSo() {
     var c = Fixtures.config(Path.of("target"));
 
