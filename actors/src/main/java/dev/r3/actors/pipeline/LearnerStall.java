@@ -48,8 +48,7 @@ final class LearnerStall {
                 + " accepted, at version "
                 + status.version()
                 + "; ledger "
-                + status.ledger()
-                + starvedBy(status.ledger());
+                + status.ledger();
     return "no batch from the replay buffer ("
         + buffer
         + ") within r3.timeouts.step = "
@@ -61,24 +60,47 @@ final class LearnerStall {
   }
 
   /**
-   * Dynamic sampling's starvation, said plainly: when nearly every sample produced was dropped for
-   * its group's equal rewards, the batch waits for informative groups that the policy hardly makes.
+   * Whether dynamic sampling starved the learner between two ledgers of the buffer (at its last
+   * batch and now): at least ten batches' worth of samples produced ({@code batchSamples} each),
+   * and at least {@link #STARVED_SHARE} of them dropped because their group's rewards were all
+   * equal.
    */
-  private static String starvedBy(LedgerCounts ledger) {
-    long allEqual = ledger.dropped(DropReason.ALL_EQUAL);
-    if (ledger.produced() == 0 || allEqual < STARVED_SHARE * ledger.produced()) {
-      return "";
-    }
+  static boolean starved(LedgerCounts before, LedgerCounts now, long batchSamples) {
+    long produced = now.produced() - before.produced();
+    long allEqual = now.dropped(DropReason.ALL_EQUAL) - before.dropped(DropReason.ALL_EQUAL);
+    return produced >= 10 * batchSamples && allEqual >= STARVED_SHARE * produced;
+  }
+
+  /**
+   * The run ends for dynamic sampling's starvation: no batch for {@code waited}, and the samples
+   * produced since the last batch ({@code before}) were nearly all dropped for equal rewards.
+   */
+  static String starvation(
+      String buffer,
+      long version,
+      java.time.Duration waited,
+      LedgerCounts before,
+      ReplayBuffer.Status status) {
+    LedgerCounts now = status.ledger();
+    long produced = now.produced() - before.produced();
+    long allEqual = now.dropped(DropReason.ALL_EQUAL) - before.dropped(DropReason.ALL_EQUAL);
     return String.format(
         java.util.Locale.ROOT,
-        ". Dynamic sampling starved: %d of the %d samples produced (%.1f%%) were dropped because"
-            + " every sample of their group earned the same reward. The policy's rewards have become"
-            + " uniform (a collapse, or a task too easy or too hard for it); turn"
-            + " r3.algorithm.dynamic-sampling off to train on such groups anyway, or lower the"
-            + " learning rate",
+        "dynamic sampling starved the learner: no batch from the replay buffer (%s) for %d s at"
+            + " version %d, and %d of the %d samples produced since the last batch (%.1f%%) were"
+            + " dropped because every sample of their group earned the same reward (%d fresh groups"
+            + " waiting, %d running). The policy's rewards have become uniform: a collapse, or a"
+            + " task too easy or too hard for it. Turn r3.algorithm.dynamic-sampling off to train"
+            + " on such groups anyway, lower the learning rate, or set r3.timeouts.starved = 0 to"
+            + " wait up to r3.timeouts.step",
+        buffer,
+        waited.toSeconds(),
+        version,
         allEqual,
-        ledger.produced(),
-        100.0 * allEqual / ledger.produced());
+        produced,
+        100.0 * allEqual / Math.max(1, produced),
+        status.queued(),
+        status.running());
   }
 
   /** The share of all-equal drops above which a missing batch is starvation. */
