@@ -179,7 +179,7 @@ public final class WeightsPublisher {
     if (pending != null) {
       WeightsSnapshot next = pending;
       pending = null;
-      startEncoding(next); // already counted as seen: encode() would take it for a repeat
+      startEncoding(next); // not encode(): newestSeen already counts it
     }
     return Behaviors.same();
   }
@@ -189,23 +189,23 @@ public final class WeightsPublisher {
     return Behaviors.same();
   }
 
-  /**
-   * Encodes a version newer than any seen, or, while one is encoding, keeps it as the one to encode
-   * next (a lagging encoder skips to the newest version). The newest version must always be
-   * announced: rollouts admitted at it wait for it, and the learner waits for them.
-   */
   private void encode(WeightsSnapshot s) {
     if (s.version() <= newestSeen) {
       return;
     }
     newestSeen = s.version();
     if (encoding) {
-      pending = s;
+      pending = s; // a lagging encoder skips to the newest version too
       return;
     }
     startEncoding(s);
   }
 
+  /**
+   * Encodes off the actor's thread. The version that waited behind an encoding must reach here: if
+   * it were dropped, rollout nodes would never see the learner's newest version, and a learner that
+   * waits for groups of that version would wait forever (seen as a stalled cluster run).
+   */
   private void startEncoding(WeightsSnapshot s) {
     encoding = true;
     WeightsCodec.Transport t = settings.transport();
