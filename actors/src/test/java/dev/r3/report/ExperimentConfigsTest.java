@@ -71,8 +71,13 @@ class ExperimentConfigsTest {
       R3Config c = ConfigLoader.load(f, List.of());
       Environments.create(c.env().name(), c.env().params()); // throws naming a bad key or value
     }
-    for (String suite : List.of("quick", "paper", "paper-fp8", "stress", "stress-core")) {
-      assertFalse(Suite.load(CONFIG.resolve("suites/" + suite + ".conf")).sets().isEmpty());
+    List<Path> suites;
+    try (var walk = java.nio.file.Files.walk(CONFIG.resolve("suites"))) {
+      suites = walk.filter(f -> f.toString().endsWith(".conf")).sorted().toList();
+    }
+    assertTrue(suites.size() >= 9, suites.toString()); // quick, paper, ..., the stress pilots
+    for (Path suite : suites) {
+      assertFalse(Suite.load(suite).sets().isEmpty(), suite.toString());
     }
     assertTrue(ConfigFactory.defaultReference().hasPath(SuiteRunner.SEED_KEY));
   }
