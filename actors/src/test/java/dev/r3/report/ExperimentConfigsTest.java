@@ -120,6 +120,24 @@ class ExperimentConfigsTest {
   }
 
   @Test
+  void experimentsTheLabelCannotTellApart_areNamed_othersKeepTheirLabel() {
+    Suite cb = Suite.load(CONFIG.resolve("suites/cb-check.conf")); // differ in max-batch-rows only
+    java.util.Map<String, ExperimentLabel> labels = new java.util.LinkedHashMap<>();
+    for (Suite.Entry e : cb.experiments()) {
+      labels.put(e.name(), ExperimentLabel.of(e.name(), e.config(), cb.setsFor(e)));
+    }
+    labels.put("grpo-m8", new ExperimentLabel("GRPO", "M=8", 8));
+
+    var distinct = ExperimentLabel.distinct(labels);
+
+    assertEquals("GRPO+TIS+R3 (cb-on-64)", distinct.get("cb-on-64").method());
+    assertEquals("GRPO+TIS+R3 (cb-off)", distinct.get("cb-off").method());
+    assertEquals(labels.get("cb-off").setting(), distinct.get("cb-off").setting());
+    assertEquals(labels.get("grpo-m8"), distinct.get("grpo-m8"));
+    assertEquals(List.copyOf(labels.keySet()), List.copyOf(distinct.keySet()));
+  }
+
+  @Test
   void suiteOverride_changesTheLabel() {
     ExperimentLabel l =
         ExperimentLabel.of(
