@@ -8,6 +8,8 @@ import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.serializers.CollectionSerializer;
 import com.esotericsoftware.kryo.serializers.MapSerializer;
 import dev.r3.actors.cluster.LearnerNode;
+import dev.r3.actors.cluster.PluginJar;
+import dev.r3.actors.cluster.PluginServer;
 import dev.r3.actors.cluster.RemoteActors;
 import dev.r3.actors.cluster.RolloutStation;
 import dev.r3.actors.cluster.WeightsCache;
@@ -104,7 +106,10 @@ final class WireRegistry {
           LearnerNode.GetRunSpec.class,
           LearnerNode.RunSpec.class,
           LearnerNode.NodeReady.class,
-          RemoteActors.Report.class);
+          RemoteActors.Report.class,
+          PluginServer.FetchPiece.class,
+          PluginServer.Piece.class,
+          PluginServer.Refused.class);
 
   /** Field types of the messages. */
   public static final List<Class<?>> DATA =
@@ -121,7 +126,8 @@ final class WireRegistry {
           HostTensor.class,
           OptimizerState.class,
           GroupRollout.Order.class,
-          RemoteActors.ActorEvent.class);
+          RemoteActors.ActorEvent.class,
+          PluginJar.class);
 
   /**
    * Nesting a message may reach (records in lists in records: about 6); more is a malformed frame
