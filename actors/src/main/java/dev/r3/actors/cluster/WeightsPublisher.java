@@ -179,7 +179,7 @@ public final class WeightsPublisher {
     if (pending != null) {
       WeightsSnapshot next = pending;
       pending = null;
-      encode(next);
+      startEncoding(next); // not encode(): newestSeen already counts it
     }
     return Behaviors.same();
   }
@@ -198,6 +198,15 @@ public final class WeightsPublisher {
       pending = s; // a lagging encoder skips to the newest version too
       return;
     }
+    startEncoding(s);
+  }
+
+  /**
+   * Encodes off the actor's thread. The version that waited behind an encoding must reach here: if
+   * it were dropped, rollout nodes would never see the learner's newest version, and a learner that
+   * waits for groups of that version would wait forever (seen as a stalled cluster run).
+   */
+  private void startEncoding(WeightsSnapshot s) {
     encoding = true;
     WeightsCodec.Transport t = settings.transport();
     CompletableFuture<Encoded> f =

@@ -173,7 +173,8 @@ public record R3Config(
       Duration score,
       Duration step,
       Duration shutdown,
-      Duration groupLease) {}
+      Duration groupLease,
+      Duration starved) {}
 
   public record Faults(
       int maxRetries,
@@ -263,7 +264,8 @@ public record R3Config(
                 r.duration("r3.timeouts.score"),
                 r.duration("r3.timeouts.step"),
                 r.duration("r3.timeouts.shutdown"),
-                r.duration("r3.timeouts.group-lease")),
+                r.duration("r3.timeouts.group-lease"),
+                r.duration("r3.timeouts.starved")),
             new Faults(
                 r.atLeast("r3.faults.max-retries", 0),
                 r.duration("r3.faults.backoff-min"),

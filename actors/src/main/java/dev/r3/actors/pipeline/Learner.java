@@ -2,6 +2,8 @@ package dev.r3.actors.pipeline;
 
 import dev.r3.actors.chaos.Chaos;
 import dev.r3.actors.config.R3Config;
+import dev.r3.actors.learning.DropReason;
+import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.learning.RlStep;
 import dev.r3.actors.learning.StepReport;
 import dev.r3.actors.learning.StepStats;
@@ -11,6 +13,7 @@ import dev.r3.actors.ports.PolicyTrainer;
 import dev.r3.actors.wire.WireMessage;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.OptimizerState;
+import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -34,7 +37,9 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  *
  * <p>Progress deadline ({@code r3.timeouts.step}): no batch within it, or a step running longer,
  * fails the run with a message naming what was waited on (for a missing batch, what the buffer held
- * then), instead of a silent stall.
+ * then), instead of a silent stall. While it waits for a batch it also looks at the buffer every
+ * {@code r3.timeouts.starved}: dynamic sampling starving it (nearly every sample since the last
+ * batch dropped for equal rewards) fails the run at once, saying so.
  *
  * <p>Not restarted by a supervisor: a restart would lose the weights and the optimizer state, so a
  * failed step tells the coordinator ({@code Coordinator.LearnerFailed}), which fails the run or
@@ -164,6 +169,9 @@ public final class Learner {
   private boolean interrupted;
   private long nextGroupId;
   private long idleSince = System.nanoTime();
+  private long waitingSince; // when the batch now awaited was asked for
+  private LedgerCounts ledgerAtLastBatch =
+      new LedgerCounts(0, 0, 0, 0, new long[DropReason.values().length]);
 
   private Learner(
       ActorContext<Command> ctx,
@@ -249,6 +257,7 @@ public final class Learner {
 
   private Behavior<Command> onBatch(GotBatch m) {
     Batch batch = m.batch();
+    ledgerAtLastBatch = batch.ledger();
     if (interrupted) {
       ctx.getLog().info("batch {} arrived after the interrupt: not trained", batch.batchId());
       return Behaviors.same();
@@ -350,6 +359,19 @@ public final class Learner {
     if (stepping || m.version() != snapshot.version()) {
       return Behaviors.same(); // the batch came after all
     }
+    Duration waited = Duration.ofNanos(System.nanoTime() - waitingSince);
+    long batchSamples = (long) config.learner().batchGroups() * config.rollout().groupSize();
+    if (m.status() != null
+        && !config.timeouts().starved().isZero()
+        && LearnerStall.starved(ledgerAtLastBatch, m.status().ledger(), batchSamples)) {
+      return failRun(
+          LearnerStall.starvation(
+              buffer.path().toString(), m.version(), waited, ledgerAtLastBatch, m.status()));
+    }
+    if (!stopped && waited.compareTo(config.timeouts().step().minusMillis(10)) < 0) {
+      timers.startSingleTimer(DEADLINE, new Deadline(m.version(), false), nextLook(waited));
+      return Behaviors.same();
+    }
     return failRun(
         LearnerStall.noBatch(config, buffer.path().toString(), m.version(), m.status(), m.error()));
   }
@@ -368,9 +390,20 @@ public final class Learner {
   private void requestBatch() {
     if (!stopped && !stepping && buffer != null) {
       buffer.tell(new ReplayBuffer.TakeBatch(snapshot.version(), batchAdapter));
+      waitingSince = System.nanoTime();
       timers.startSingleTimer(
-          DEADLINE, new Deadline(snapshot.version(), false), config.timeouts().step());
+          DEADLINE, new Deadline(snapshot.version(), false), nextLook(Duration.ZERO));
     }
+  }
+
+  /**
+   * Waiting for a batch for {@code waited}: the next look at the buffer, at the step deadline or
+   * sooner, every {@code r3.timeouts.starved}, to catch dynamic sampling's starvation.
+   */
+  private Duration nextLook(Duration waited) {
+    Duration left = config.timeouts().step().minus(waited);
+    Duration starved = config.timeouts().starved();
+    return starved.isZero() || left.compareTo(starved) <= 0 ? left : starved;
   }
 
   /** Whether the step that publishes {@code version} is one a checkpoint is written at. */

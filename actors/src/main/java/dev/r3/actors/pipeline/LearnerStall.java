@@ -1,6 +1,8 @@
 package dev.r3.actors.pipeline;
 
 import dev.r3.actors.config.R3Config;
+import dev.r3.actors.learning.DropReason;
+import dev.r3.actors.learning.LedgerCounts;
 
 /**
  * What the {@link Learner} says when its progress deadline ({@code r3.timeouts.step}) passes: the
@@ -56,4 +58,51 @@ final class LearnerStall {
         + ": "
         + held;
   }
+
+  /**
+   * Whether dynamic sampling starved the learner between two ledgers of the buffer (at its last
+   * batch and now): at least ten batches' worth of samples produced ({@code batchSamples} each),
+   * and at least {@link #STARVED_SHARE} of them dropped because their group's rewards were all
+   * equal.
+   */
+  static boolean starved(LedgerCounts before, LedgerCounts now, long batchSamples) {
+    long produced = now.produced() - before.produced();
+    long allEqual = now.dropped(DropReason.ALL_EQUAL) - before.dropped(DropReason.ALL_EQUAL);
+    return produced >= 10 * batchSamples && allEqual >= STARVED_SHARE * produced;
+  }
+
+  /**
+   * The run ends for dynamic sampling's starvation: no batch for {@code waited}, and the samples
+   * produced since the last batch ({@code before}) were nearly all dropped for equal rewards.
+   */
+  static String starvation(
+      String buffer,
+      long version,
+      java.time.Duration waited,
+      LedgerCounts before,
+      ReplayBuffer.Status status) {
+    LedgerCounts now = status.ledger();
+    long produced = now.produced() - before.produced();
+    long allEqual = now.dropped(DropReason.ALL_EQUAL) - before.dropped(DropReason.ALL_EQUAL);
+    return String.format(
+        java.util.Locale.ROOT,
+        "dynamic sampling starved the learner: no batch from the replay buffer (%s) for %d s at"
+            + " version %d, and %d of the %d samples produced since the last batch (%.1f%%) were"
+            + " dropped because every sample of their group earned the same reward (%d fresh groups"
+            + " waiting, %d running). The policy's rewards have become uniform: a collapse, or a"
+            + " task too easy or too hard for it. Turn r3.algorithm.dynamic-sampling off to train"
+            + " on such groups anyway, lower the learning rate, or set r3.timeouts.starved = 0 to"
+            + " wait up to r3.timeouts.step",
+        buffer,
+        waited.toSeconds(),
+        version,
+        allEqual,
+        produced,
+        100.0 * allEqual / Math.max(1, produced),
+        status.queued(),
+        status.running());
+  }
+
+  /** The share of all-equal drops above which a missing batch is starvation. */
+  static final double STARVED_SHARE = 0.9;
 }

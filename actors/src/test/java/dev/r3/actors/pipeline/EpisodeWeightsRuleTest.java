@@ -2,6 +2,7 @@ package dev.r3.actors.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.typesafe.config.ConfigFactory;
 import dev.r3.actors.learning.EpisodePlayer;
 import dev.r3.actors.learning.GroupPlayer;
 import dev.r3.actors.learning.WeightsSnapshot;
@@ -21,8 +22,10 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,6 +34,17 @@ import org.junit.jupiter.api.Test;
  * on the engine of the version the trajectory is stamped with.
  */
 class EpisodeWeightsRuleTest {
+  // Its own kit, configured as RolloutWorkerTest's: that class shuts its kit down when it is done,
+  // and the tests run in any order (CI's differs from a developer's).
+  static final ActorTestKit kit =
+      ActorTestKit.create(
+          ConfigFactory.parseString("pekko.actor.serialize-messages = on")
+              .withFallback(ConfigFactory.load()));
+
+  @AfterAll
+  static void down() {
+    kit.shutdownTestKit();
+  }
 
   @Test
   void weightsArrivingBetweenTurns_areTakenAfterTheGroup_everyTurnOnTheFirstVersion() {
@@ -72,9 +86,9 @@ class EpisodeWeightsRuleTest {
             new EchoTask.DigitTokenizer(),
             RolloutWorkerTest.SAMPLING,
             new EpisodePlayer.Budgets(Duration.ofSeconds(2), Duration.ofSeconds(10)));
-    TestProbe<GenerateReply> replies = RolloutWorkerTest.kit.createTestProbe();
+    TestProbe<GenerateReply> replies = kit.createTestProbe();
     worker.set(
-        RolloutWorkerTest.kit.spawn(
+        kit.spawn(
             RolloutWorker.create("w", recording, player, self -> {}),
             "episode-worker-" + RolloutWorkerTest.ids.incrementAndGet()));
     worker.get().tell(new RolloutWorker.UseWeights(new WeightsSnapshot(0, w0)));

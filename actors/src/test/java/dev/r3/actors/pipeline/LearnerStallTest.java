@@ -6,6 +6,7 @@ import dev.r3.actors.learning.DropReason;
 import dev.r3.actors.learning.LedgerCounts;
 import dev.r3.actors.testkit.Fixtures;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 
@@ -27,6 +28,41 @@ class LearnerStallTest {
         .contains("at version 3")
         .contains("1 fresh groups waiting (a batch needs " + c.learner().batchGroups() + ")")
         .contains("4 groups running, 7 accepted");
+  }
+
+  static LedgerCounts ledger(long produced, long allEqual) {
+    long[] dropped = new long[DropReason.values().length];
+    dropped[DropReason.ALL_EQUAL.ordinal()] = allEqual;
+    return new LedgerCounts(produced, produced - allEqual, 0, 0, dropped);
+  }
+
+  @Test
+  void starvation_isCountedSinceTheLastBatch_andNeedsTenBatchesOfSamples() {
+    LedgerCounts before = ledger(100_000, 50_000); // a history of informative groups
+    // A pilot run's ledger at its stall: 1,111,776 of 1,130,336 samples dropped all-equal overall.
+    assertThat(LearnerStall.starved(before, ledger(110_000, 59_500), 128)).isTrue();
+    assertThat(LearnerStall.starved(before, ledger(110_000, 58_000), 128))
+        .as("80% since the last batch")
+        .isFalse();
+    assertThat(LearnerStall.starved(before, ledger(101_000, 51_000), 128))
+        .as("fewer than ten batches of samples")
+        .isFalse();
+  }
+
+  @Test
+  void starvation_saysTheShareSinceTheLastBatch_andTheWaysOut() {
+    var status = new ReplayBuffer.Status(ledger(110_000, 59_500), 145, 7, 9, 2327);
+
+    String why =
+        LearnerStall.starvation("b", 145, Duration.ofSeconds(120), ledger(100_000, 50_000), status);
+
+    assertThat(why)
+        .contains("dynamic sampling starved the learner")
+        .contains("for 120 s at version 145")
+        .contains("9500 of the 10000 samples produced since the last batch (95.0%)")
+        .contains("7 fresh groups waiting, 9 running")
+        .contains("r3.algorithm.dynamic-sampling off")
+        .contains("r3.timeouts.starved = 0");
   }
 
   @Test

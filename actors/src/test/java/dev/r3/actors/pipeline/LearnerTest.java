@@ -95,6 +95,29 @@ class LearnerTest {
         .contains("produced=40");
   }
 
+  static ReplayBuffer.Status status(long produced, long allEqual) {
+    long[] dropped = new long[DropReason.values().length];
+    dropped[DropReason.ALL_EQUAL.ordinal()] = allEqual;
+    return new ReplayBuffer.Status(
+        new LedgerCounts(produced, 0, 0, produced - allEqual, dropped), 0, 1, 2, 3);
+  }
+
+  @Test
+  void dynamicSamplingStarvation_failsTheRunAtTheNextLook_longBeforeTheStepDeadline() {
+    Rig r = rig(BigramPolicy.trainers(), "r3.timeouts.step=600s", "r3.timeouts.starved=200ms");
+    r.buffer().expectMessageClass(ReplayBuffer.TakeBatch.class);
+    // First look: informative groups still come (half the samples kept): the learner waits on.
+    r.buffer().expectMessageClass(ReplayBuffer.GetStatus.class).replyTo().tell(status(1000, 500));
+    r.coordinator().expectNoMessage(Duration.ofMillis(100));
+    // Second look: since the last batch (none yet), 95% of 1,000 samples dropped all-equal.
+    r.buffer().expectMessageClass(ReplayBuffer.GetStatus.class).replyTo().tell(status(1000, 950));
+    Coordinator.LearnerFailed f =
+        r.coordinator().expectMessageClass(Coordinator.LearnerFailed.class);
+    assertThat(f.reason())
+        .contains("dynamic sampling starved the learner")
+        .contains("950 of the 1000 samples");
+  }
+
   @Test
   void aStepRunningPastTheStepTimeout_failsTheRun() {
     Rig r = rig(slow(BigramPolicy.trainers(), 1500), "r3.timeouts.step=300ms");
