@@ -63,7 +63,7 @@ class PluginFetcherTest {
   }
 
   @Test
-  void jarMissingHere_isFetchedFromTheLearnerInPieces_verified_andCachedUnderItsDigest()
+  void otherBytesAtTheLearnersPath_theLearnersJarIsFetchedInPieces_verified_andCached()
       throws Exception {
     Path learnerSide = Files.createDirectories(tmp.resolve("learner")).resolve("parrot.jar");
     ParrotJar.write(learnerSide);
@@ -72,7 +72,9 @@ class PluginFetcherTest {
     PluginJar jar = bundle.jars().get(0);
     assertThat(jar.sha256()).isEqualTo(PluginJar.sha256(bytes));
     assertThat(jar.size()).as("several pieces").isGreaterThan(3L * PIECE);
-    Files.delete(learnerSide); // this node does not have it at the learner's path
+    // This machine has another build of the jar at the learner's path: not used, the learner's
+    // fetched.
+    Files.write(learnerSide, Arrays.copyOf(bytes, bytes.length - 1));
 
     var result = fetch(List.of(jar), kit.spawn(PluginServer.create(bundle)));
 
