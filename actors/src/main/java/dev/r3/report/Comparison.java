@@ -85,6 +85,7 @@ public final class Comparison {
         runs.add(RunResult.load(e.name(), seed, suite.seedDir(e, seed), suite.collapse()));
       }
     }
-    return ExperimentSummary.of(new ArrayList<>(labels.keySet()), labels, runs);
+    return ExperimentSummary.of(
+        new ArrayList<>(labels.keySet()), ExperimentLabel.distinct(labels), runs);
   }
 }

@@ -6,8 +6,11 @@ import com.typesafe.config.ConfigFactory;
 import dev.r3.actors.config.ConfigLoader;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * How the report names an experiment: the method ("GRPO+TIS+R3") and the setting ("M=8, lr=5e-04"),
@@ -52,6 +55,31 @@ record ExperimentLabel(String method, String setting, int miniSteps) {
       setting += String.format(Locale.ROOT, ", lr=%.0e", lr);
     }
     return new ExperimentLabel(String.join("+", parts), setting, m);
+  }
+
+  /**
+   * The labels of a suite's experiments (by name, in order), made distinct: experiments that differ
+   * only in what a label does not show (precision, model shape, batching, ...) would otherwise
+   * share a row of every table and a colour of every plot, so their method names the experiment too
+   * ({@code "GRPO+R3 (cb-off)"}).
+   */
+  static Map<String, ExperimentLabel> distinct(Map<String, ExperimentLabel> labels) {
+    Map<String, Integer> uses = new HashMap<>();
+    for (ExperimentLabel l : labels.values()) {
+      uses.merge(l.method() + "|" + l.setting(), 1, Integer::sum);
+    }
+    Map<String, ExperimentLabel> out = new LinkedHashMap<>();
+    for (var e : labels.entrySet()) {
+      ExperimentLabel l = e.getValue();
+      boolean shared = uses.get(l.method() + "|" + l.setting()) > 1;
+      out.put(
+          e.getKey(),
+          shared
+              ? new ExperimentLabel(
+                  l.method() + " (" + e.getKey() + ")", l.setting(), l.miniSteps())
+              : l);
+    }
+    return out;
   }
 
   private static String string(Config c, String key, String fallback) {

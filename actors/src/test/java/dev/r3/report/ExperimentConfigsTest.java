@@ -71,8 +71,13 @@ class ExperimentConfigsTest {
       R3Config c = ConfigLoader.load(f, List.of());
       Environments.create(c.env().name(), c.env().params()); // throws naming a bad key or value
     }
-    for (String suite : List.of("quick", "paper", "paper-fp8", "stress", "stress-core")) {
-      assertFalse(Suite.load(CONFIG.resolve("suites/" + suite + ".conf")).sets().isEmpty());
+    List<Path> suites;
+    try (var walk = java.nio.file.Files.walk(CONFIG.resolve("suites"))) {
+      suites = walk.filter(f -> f.toString().endsWith(".conf")).sorted().toList();
+    }
+    assertTrue(suites.size() >= 9, suites.toString()); // quick, paper, ..., the stress pilots
+    for (Path suite : suites) {
+      assertFalse(Suite.load(suite).sets().isEmpty(), suite.toString());
     }
     assertTrue(ConfigFactory.defaultReference().hasPath(SuiteRunner.SEED_KEY));
   }
@@ -112,6 +117,24 @@ class ExperimentConfigsTest {
     assertEquals(
         List.of("grpo-m8", "grpo-r3-m8", "grpo-m1", "grpo-r3-m1"),
         core.experiments().stream().map(Suite.Entry::name).toList());
+  }
+
+  @Test
+  void experimentsTheLabelCannotTellApart_areNamed_othersKeepTheirLabel() {
+    Suite cb = Suite.load(CONFIG.resolve("suites/cb-check.conf")); // differ in max-batch-rows only
+    java.util.Map<String, ExperimentLabel> labels = new java.util.LinkedHashMap<>();
+    for (Suite.Entry e : cb.experiments()) {
+      labels.put(e.name(), ExperimentLabel.of(e.name(), e.config(), cb.setsFor(e)));
+    }
+    labels.put("grpo-m8", new ExperimentLabel("GRPO", "M=8", 8));
+
+    var distinct = ExperimentLabel.distinct(labels);
+
+    assertEquals("GRPO+TIS+R3 (cb-on-64)", distinct.get("cb-on-64").method());
+    assertEquals("GRPO+TIS+R3 (cb-off)", distinct.get("cb-off").method());
+    assertEquals(labels.get("cb-off").setting(), distinct.get("cb-off").setting());
+    assertEquals(labels.get("grpo-m8"), distinct.get("grpo-m8"));
+    assertEquals(List.copyOf(labels.keySet()), List.copyOf(distinct.keySet()));
   }
 
   @Test
