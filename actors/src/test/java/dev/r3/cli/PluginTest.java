@@ -7,17 +7,15 @@ import dev.r3.actors.config.ConfigLoader;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.djl.ProductionBackends;
 import dev.r3.env.EnvConfigException;
-import dev.r3.example.plugin.ParrotProvider;
+import dev.r3.example.plugin.ParrotJar;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -36,23 +34,8 @@ class PluginTest {
   @TempDir Path tmp;
 
   /** The example plugin's classes and its services entry, as a jar. */
-  private Path pluginJar() throws IOException, URISyntaxException {
-    Path classes =
-        Path.of(ParrotProvider.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-    Path dir = classes.resolve("dev/r3/example/plugin");
-    Path jar = tmp.resolve("parrot.jar");
-    try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar));
-        Stream<Path> files = Files.list(dir)) {
-      for (Path f : files.toList()) {
-        out.putNextEntry(new JarEntry(classes.relativize(f).toString().replace('\\', '/')));
-        Files.copy(f, out);
-        out.closeEntry();
-      }
-      out.putNextEntry(new JarEntry("META-INF/services/dev.r3.env.EnvironmentProvider"));
-      out.write((ParrotProvider.class.getName() + "\n").getBytes(StandardCharsets.UTF_8));
-      out.closeEntry();
-    }
-    return jar;
+  private Path pluginJar() throws IOException {
+    return ParrotJar.write(tmp.resolve("parrot.jar"));
   }
 
   @Test

@@ -45,6 +45,8 @@ public final class ClusterNodes {
             ClusterConfig.LEARNER_ROLE,
             List.of(ClusterConfig.seed(me)));
     announceTransport(pekko);
+    // Digested once here: rollout nodes load a jar only with these bytes (a missing one fails now).
+    PluginBundle plugins = PluginBundle.read(config.env().plugins());
     CompletableFuture<RunSummary> done = new CompletableFuture<>();
     ClusterRecord record = new ClusterRecord();
     RunFiles files;
@@ -56,7 +58,7 @@ public final class ClusterNodes {
     }
     ActorSystem<LearnerNode.Command> system =
         ActorSystem.create(
-            LearnerNode.create(config, settings, backends, files, done, record, resume),
+            LearnerNode.create(config, settings, backends, files, done, record, resume, plugins),
             ClusterConfig.SYSTEM,
             pekko);
     PekkoModules.require(system);

@@ -33,12 +33,13 @@ import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
  * The guardian of the learner node (role {@code learner}, the seed). It serves the run's settings
- * to rollout nodes, starts the {@link WeightsPublisher}, waits until {@code min-rollout-nodes}
- * rollout nodes are ready (a progress line every few seconds; {@code join-timeout} fails the run),
- * then starts the {@link Coordinator} as a Cluster Singleton on role {@code learner}; the
- * coordinator owns the learner and the buffer, so all three live once per cluster, on this node.
- * Afterwards it tells the buffer about nodes that join (their stations) and nodes that are lost
- * (their groups are re-issued), and records the membership for summary.json.
+ * and its plugin jars ({@link PluginServer}) to rollout nodes, starts the {@link WeightsPublisher},
+ * waits until {@code min-rollout-nodes} rollout nodes are ready (a progress line every few seconds;
+ * {@code join-timeout} fails the run), then starts the {@link Coordinator} as a Cluster Singleton
+ * on role {@code learner}; the coordinator owns the learner and the buffer, so all three live once
+ * per cluster, on this node. Afterwards it tells the buffer about nodes that join (their stations)
+ * and nodes that are lost (their groups are re-issued), and records the membership for
+ * summary.json.
  *
  * <p>Not restarted: it is the run.
  */
@@ -58,12 +59,16 @@ public final class LearnerNode {
    *
    * @param weightsVersion the version the publisher holds now
    * @param actorReports where the node's supervised actors report (the run's monitor)
+   * @param plugins the run's plugin jars ({@code r3.env.plugins}) with their digests
+   * @param pluginServer serves their bytes to a node that does not have them
    */
   public record RunSpec(
       String r3Json,
       String modelConfigJson,
       long weightsVersion,
-      ActorRef<RemoteActors.Command> actorReports)
+      ActorRef<RemoteActors.Command> actorReports,
+      List<PluginJar> plugins,
+      ActorRef<PluginServer.Command> pluginServer)
       implements WireMessage {}
 
   /** A rollout node has its settings, its weights cache and these stations (sharded entities). */
@@ -100,13 +105,15 @@ public final class LearnerNode {
       RunFiles files,
       CompletableFuture<RunSummary> done,
       ClusterRecord record,
-      Resume resume) {
+      Resume resume,
+      PluginBundle plugins) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers ->
                     new LearnerNode(
-                            ctx, timers, config, settings, backends, files, done, record, resume)
+                            ctx, timers, config, settings, backends, files, done, record, resume,
+                            plugins)
                         .behavior()));
   }
 
@@ -121,6 +128,8 @@ public final class LearnerNode {
   private final Resume resume;
   private final ActorRef<WeightsPublisher.Command> publisher;
   private final ActorRef<RemoteActors.Command> remoteActors;
+  private final List<PluginJar> plugins;
+  private final ActorRef<PluginServer.Command> pluginServer;
   private final Map<String, List<String>> ready = new LinkedHashMap<>();
   private final long startNanos = System.nanoTime();
   private boolean started;
@@ -137,7 +146,8 @@ public final class LearnerNode {
       RunFiles files,
       CompletableFuture<RunSummary> done,
       ClusterRecord record,
-      Resume resume) {
+      Resume resume,
+      PluginBundle plugins) {
     this.ctx = ctx;
     this.config = config;
     this.settings = settings;
@@ -153,6 +163,11 @@ public final class LearnerNode {
             : new WeightsSnapshot(resume.state().version(), resume.weights());
     this.publisher = ctx.spawn(WeightsPublisher.create(first, settings, record), "weights");
     this.remoteActors = ctx.spawn(RemoteActors.create(), "remote-actors");
+    this.plugins = plugins.jars();
+    this.pluginServer = ctx.spawn(PluginServer.create(plugins), "plugins");
+    for (PluginJar jar : this.plugins) {
+      System.err.println("serving plugin jar " + jar.describe() + " to rollout nodes");
+    }
     StationShards.initProxy(ClusterSharding.get(ctx.getSystem()));
     ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
     Cluster.get(ctx.getSystem())
@@ -194,7 +209,12 @@ public final class LearnerNode {
     m.replyTo()
         .tell(
             new RunSpec(
-                config.json(), backends.initialWeights().config().toJson(), version, remoteActors));
+                config.json(),
+                backends.initialWeights().config().toJson(),
+                version,
+                remoteActors,
+                plugins,
+                pluginServer));
     return Behaviors.same();
   }
 

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.monitor.Supervised;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +14,7 @@ import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -27,11 +29,13 @@ import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
  * The guardian of a rollout node. It finds the learner through the receptionist, fetches the run's
- * settings (nothing to copy by hand: the model config and the weights come from the learner),
- * starts the weights cache and hosts its {@code workers-per-node} rollout stations (sharded, placed
- * here), and tells the learner it is ready once its shard region is registered. The outcome
- * completes {@code done}: normally when the learner leaves (the run ended); exceptionally when the
- * learner stays unreachable for {@code learner-lost-timeout}, or this node is downed.
+ * settings (nothing to copy by hand: the model config and the weights come from the learner), gets
+ * the run's plugin jars with the learner's digests ({@link PluginFetcher}: from this machine when
+ * it has them, else from the learner; failing that the node ends at start saying why), starts the
+ * weights cache and hosts its {@code workers-per-node} rollout stations (sharded, placed here), and
+ * tells the learner it is ready once its shard region is registered. The outcome completes {@code
+ * done}: normally when the learner leaves (the run ended); exceptionally when the learner stays
+ * unreachable for {@code learner-lost-timeout}, or this node is downed.
  *
  * <p>Not restarted: it is the node.
  */
@@ -41,6 +45,7 @@ final class RolloutNode {
   sealed interface Command extends NoSerializationVerificationNeeded
       permits LearnerListing,
           GotSpec,
+          GotPlugins,
           Membership,
           Reachability,
           Poll,
@@ -53,6 +58,8 @@ final class RolloutNode {
   private record LearnerListing(Receptionist.Listing listing) implements Command {}
 
   private record GotSpec(LearnerNode.RunSpec spec, Throwable error) implements Command {}
+
+  private record GotPlugins(PluginFetcher.Result result) implements Command {}
 
   private record Membership(ClusterEvent.MemberEvent event) implements Command {}
 
@@ -107,6 +114,8 @@ final class RolloutNode {
   private List<String> stations;
   private boolean ready;
   private ActorRef<NodeReporter.Command> reporter;
+  private LearnerNode.RunSpec pendingSpec; // while the plugin jars are fetched
+  private R3Config pendingConfig; // while the plugin jars are fetched
 
   private RolloutNode(
       ActorContext<Command> ctx,
@@ -151,6 +160,7 @@ final class RolloutNode {
     return Behaviors.receive(Command.class)
         .onMessage(LearnerListing.class, this::onListing)
         .onMessage(GotSpec.class, this::onSpec)
+        .onMessage(GotPlugins.class, this::onPlugins)
         .onMessage(Membership.class, this::onMembership)
         .onMessage(Reachability.class, this::onReachability)
         .onMessage(Poll.class, m -> onPoll())
@@ -227,6 +237,48 @@ final class RolloutNode {
             config.env().name(),
             config.rollout().precision(),
             settings.workersPerNode());
+    if (m.spec().plugins().isEmpty()) {
+      return start(config, m.spec());
+    }
+    PluginSettings local;
+    try {
+      local = PluginSettings.of(overrides.withFallback(ConfigFactory.load()).resolve());
+    } catch (RuntimeException e) {
+      return finish(false, "bad plugin settings here: " + e.getMessage());
+    }
+    pendingSpec = m.spec();
+    pendingConfig = config;
+    ctx.spawn(
+        PluginFetcher.create(
+            m.spec().plugins(),
+            m.spec().pluginServer(),
+            new PluginCache(local.cacheDir()),
+            local,
+            ctx.messageAdapter(PluginFetcher.Result.class, GotPlugins::new)),
+        "plugins",
+        DispatcherSelector.blocking());
+    return Behaviors.same();
+  }
+
+  /** The plugin jars are here (their local paths replace the learner's), or the node ends. */
+  private Behavior<Command> onPlugins(GotPlugins m) {
+    if (m.result() instanceof PluginFetcher.Failed f) {
+      return finish(false, "cannot get this run's plugin jars: " + f.why());
+    }
+    PluginFetcher.Fetched got = (PluginFetcher.Fetched) m.result();
+    got.notes().forEach(System.err::println);
+    R3Config local;
+    try {
+      local =
+          pendingConfig.with("r3.env.plugins", got.jars().stream().map(Path::toString).toList());
+    } catch (RuntimeException e) {
+      return finish(false, "the learner's settings are unusable here: " + e.getMessage());
+    }
+    return start(local, pendingSpec);
+  }
+
+  /** Builds the run's rollouts here (environments, engines) and hosts this node's stations. */
+  private Behavior<Command> start(R3Config config, LearnerNode.RunSpec spec) {
     RolloutBackends b;
     try {
       b = backends.apply(config); // loads the run's plugin jars: a missing one ends the node here
@@ -236,7 +288,7 @@ final class RolloutNode {
     ActorRef<WeightsCache.Command> cache =
         ctx.spawn(WeightsCache.create(settings, node), "weights");
     R3Config c = config;
-    reporter = ctx.spawn(NodeReporter.create(m.spec().actorReports(), node), "reporter");
+    reporter = ctx.spawn(NodeReporter.create(spec.actorReports(), node), "reporter");
     Supervised supervised =
         new Supervised(
             ctx.messageAdapter(dev.r3.actors.monitor.Monitor.Command.class, ToReporter::new));

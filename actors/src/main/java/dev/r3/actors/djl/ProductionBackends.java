@@ -36,9 +36,10 @@ public final class ProductionBackends {
 
   /**
    * What a rollout node needs (environments, tokenizer, engines): no warm start and no weights,
-   * which come from the learner. The run's plugin jars ({@code r3.env.plugins}, the learner's
-   * paths) are loaded here first: a node without the same jar at that path fails at start naming it
-   * ({@link dev.r3.env.EnvConfigException}).
+   * which come from the learner. The run's plugin jars ({@code r3.env.plugins}: on a rollout node,
+   * this machine's copies of the learner's jars, checked against their SHA-256 or fetched from the
+   * learner before this is called) are loaded here first: a missing or broken one fails at start
+   * naming it ({@link dev.r3.env.EnvConfigException}).
    */
   public static RolloutBackends rollouts(R3Config c) {
     Plugins.load(c.env().plugins().stream().map(Path::of).toList());

@@ -8,6 +8,8 @@ import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.serializers.CollectionSerializer;
 import com.esotericsoftware.kryo.serializers.MapSerializer;
 import dev.r3.actors.cluster.LearnerNode;
+import dev.r3.actors.cluster.PluginJar;
+import dev.r3.actors.cluster.PluginServer;
 import dev.r3.actors.cluster.RemoteActors;
 import dev.r3.actors.cluster.RolloutStation;
 import dev.r3.actors.cluster.WeightsCache;
@@ -106,6 +108,9 @@ final class WireRegistry {
           LearnerNode.RunSpec.class,
           LearnerNode.NodeReady.class,
           RemoteActors.Report.class,
+          PluginServer.FetchPiece.class,
+          PluginServer.Piece.class,
+          PluginServer.Refused.class,
           // incremental routing transport
           RolloutWorker.RoutingPiece.class,
           ReplayBuffer.RoutingPiece.class);
@@ -126,6 +131,7 @@ final class WireRegistry {
           OptimizerState.class,
           GroupRollout.Order.class,
           RemoteActors.ActorEvent.class,
+          PluginJar.class,
           RolloutCounters.class);
 
   /**

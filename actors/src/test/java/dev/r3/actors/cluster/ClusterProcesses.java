@@ -59,10 +59,17 @@ final class ClusterProcesses implements AutoCloseable {
   }
 
   Process learner(int minNodes, int steps, Path out, List<String> more) throws IOException {
+    return learner(minNodes, steps, out, more, List.of());
+  }
+
+  /** As above, with more arguments of {@code r3 train} (e.g. {@code --plugin JAR}). */
+  Process learner(int minNodes, int steps, Path out, List<String> more, List<String> args)
+      throws IOException {
     List<String> sets = new ArrayList<>(more);
     sets.add(0, "r3.experiment.total-steps=" + steps);
-    return startLearner(
-        "learner", List.of("train", "--cluster", "--out", out.toString()), minNodes, sets);
+    List<String> command = new ArrayList<>(List.of("train", "--cluster", "--out", out.toString()));
+    command.addAll(args);
+    return startLearner("learner", command, minNodes, sets);
   }
 
   /** {@code r3 train --cluster --resume run}: the learner continuing {@code run}, as "name". */

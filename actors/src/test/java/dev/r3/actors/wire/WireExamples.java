@@ -1,6 +1,8 @@
 package dev.r3.actors.wire;
 
 import dev.r3.actors.cluster.LearnerNode;
+import dev.r3.actors.cluster.PluginJar;
+import dev.r3.actors.cluster.PluginServer;
 import dev.r3.actors.cluster.RolloutStation;
 import dev.r3.actors.cluster.WeightsCache;
 import dev.r3.actors.cluster.WeightsPublisher;
@@ -137,7 +139,17 @@ final class WireExamples {
     m.add(new WeightsCache.Chunk(3, 2, new byte[] {1, 2, 3}));
     m.add(new WeightsCache.ChunkUnavailable(3, 2, 5));
     m.add(new LearnerNode.GetRunSpec(any));
-    m.add(new LearnerNode.RunSpec("{\"experiment\":{}}", "{}", 0, any));
+    m.add(
+        new LearnerNode.RunSpec(
+            "{\"experiment\":{}}",
+            "{}",
+            0,
+            any,
+            List.of(new PluginJar("/opt/r3/parrot.jar", "ab12", 4242)),
+            any));
+    m.add(new PluginServer.FetchPiece("ab12", 131_072, 131_072, any));
+    m.add(new PluginServer.Piece("ab12", 131_072, new byte[] {1, 2, 3}));
+    m.add(new PluginServer.Refused("ab12", "the learner serves no plugin jar with this digest"));
     m.add(new LearnerNode.NodeReady("127.0.0.1:25521", List.of("127.0.0.1:25521-w0")));
     m.add(
         new dev.r3.actors.cluster.RemoteActors.Report(
