@@ -47,7 +47,9 @@ final class PluginCache {
       if (jar.sha256().equals(PluginJar.sha256(cached))) {
         return Optional.of(cached);
       }
-      Files.delete(cached); // damaged since it was verified: fetched again
+      // Damaged since it was verified: fetched again (another node on this machine may do the
+      // same).
+      Files.deleteIfExists(cached);
     }
     return Optional.empty();
   }

@@ -75,6 +75,9 @@ class PluginFetcherTest {
     // This machine has another build of the jar at the learner's path: not used, the learner's
     // fetched.
     Files.write(learnerSide, Arrays.copyOf(bytes, bytes.length - 1));
+    // ... and a damaged copy in its cache (replaced by the fetched jar).
+    Files.write(
+        Files.createDirectories(cacheDir()).resolve(jar.sha256() + ".jar"), new byte[] {1, 2});
 
     var result = fetch(List.of(jar), kit.spawn(PluginServer.create(bundle)));
 
