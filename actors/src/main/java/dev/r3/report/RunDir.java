@@ -70,6 +70,28 @@ final class RunDir {
   }
 
   /**
+   * Moves what an earlier attempt left in {@code seedDir} (anything at all) to the first free
+   * {@code seed-N.attempt-K} beside it, so a run started again never overwrites the evidence of the
+   * one before. Returns where it went; null when there was nothing to keep.
+   */
+  static Path keepEarlierAttempt(Path seedDir) throws java.io.IOException {
+    if (!Files.isDirectory(seedDir)) {
+      return null;
+    }
+    try (Stream<Path> children = Files.list(seedDir)) {
+      if (children.findAny().isEmpty()) {
+        return null;
+      }
+    }
+    for (int k = 1; ; k++) {
+      Path to = seedDir.resolveSibling(seedDir.getFileName() + ".attempt-" + k);
+      if (!Files.exists(to)) {
+        return Files.move(seedDir, to);
+      }
+    }
+  }
+
+  /**
    * Whether the (experiment, seed) already finished: what resume skips. A run that failed also
    * writes summary.json, with {@code "status": "failed"}: that one is run again.
    */

@@ -26,11 +26,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * with {@code OMP_NUM_THREADS = cores / jobs} so that parallel runs do not oversubscribe the CPU.
  *
  * <p>Resume: a run whose folder already holds a {@code summary.json} is skipped; any other is
- * started again from scratch. A failed run (non-zero exit, timeout, or no summary written) is
- * recorded in its folder ({@code exit.json}, with the log tail) and does not stop the others.
- * Progress goes to {@code progress}, one line per event. The command line of a child is injected
- * ({@link ChildCommand}), so tests run the scheduling with a fake child and never need {@code ./r3
- * train}.
+ * started again from scratch, in a fresh folder: what the earlier attempt left (a failed or
+ * interrupted run's log, metrics and checkpoints) moves to {@code seed-N.attempt-K} beside it and
+ * is never overwritten. A failed run (non-zero exit, timeout, or no summary written) is recorded in
+ * its folder ({@code exit.json}, with the log tail) and does not stop the others. Progress goes to
+ * {@code progress}, one line per event. The command line of a child is injected ({@link
+ * ChildCommand}), so tests run the scheduling with a fake child and never need {@code ./r3 train}.
  *
  * <p>When the suite asks for it ({@code mismatch.enabled}), a finished run without a {@code
  * mismatch.json} is then measured by {@code r3 mismatch} on its last checkpoint, at the run's own
@@ -172,8 +173,11 @@ final class SuiteRunner {
       return new Outcome(spec, Kind.SKIPPED, 0, 0, "");
     }
     int n = started.incrementAndGet();
+    Path earlier = RunDir.keepEarlierAttempt(spec.seedDir());
+    if (earlier != null) {
+      say("%s: the earlier attempt is kept in %s", spec.label(), earlier);
+    }
     Files.createDirectories(spec.seedDir());
-    Files.deleteIfExists(spec.seedDir().resolve(RunDir.EXIT));
     ProcessBuilder pb =
         new ProcessBuilder(command.command(spec))
             .redirectErrorStream(true)

@@ -149,6 +149,24 @@ class SuiteRunnerTest {
   }
 
   @Test
+  void aRunStartedAgain_keepsTheEarlierAttemptBesideIt_neverOverwritesIt() throws Exception {
+    Suite s = suite(Duration.ZERO, List.of(1L), "bad");
+    runner(s, fake(FAKE_TRAIN), 1, new ByteArrayOutputStream()).run();
+    runner(s, fake(FAKE_TRAIN), 1, new ByteArrayOutputStream()).run();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    runner(s, fake(FAKE_TRAIN), 1, err).run();
+
+    Path seed = s.seedDir(s.experiments().get(0), 1);
+    assertTrue(Files.isRegularFile(seed.resolve(RunDir.EXIT)), "the latest attempt in seed-1");
+    for (int k = 1; k <= 2; k++) {
+      Path kept = seed.resolveSibling("seed-1.attempt-" + k);
+      assertTrue(Files.readString(kept.resolve(RunDir.LOG)).contains("boom"), kept.toString());
+      assertTrue(Files.isRegularFile(kept.resolve(RunDir.EXIT)), kept.toString());
+    }
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("seed-1.attempt-2"), err.toString());
+  }
+
+  @Test
   void childExitingZeroWithoutSummary_isAFailure() throws Exception {
     Suite s = suite(Duration.ZERO, List.of(1L), "silent");
     SuiteRunner.Outcome o =
