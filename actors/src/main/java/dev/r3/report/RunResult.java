@@ -41,10 +41,15 @@ record RunResult(
     MetricsLog log) {
 
   enum Status {
-    /** summary.json exists. */
+    /** summary.json says finished. */
     FINISHED,
-    /** The child exited without a summary (non-zero code, or zero without writing one). */
+    /**
+     * summary.json says failed, or the child exited without a summary (non-zero code, or zero
+     * without writing one).
+     */
     FAILED,
+    /** summary.json says interrupted (Ctrl-C, SIGTERM): not finished; the suite reruns it. */
+    INTERRUPTED,
     /** Metrics but no summary and no exit record: running now, or killed with the runner. */
     INCOMPLETE,
     /** Nothing written. */
@@ -59,9 +64,11 @@ record RunResult(
     SummaryFile summary = SummaryFile.read(runDir.resolve(RunDir.SUMMARY));
     RunDir.Exit exit = RunDir.readExit(seedDir);
     Status status;
-    if (summary != null) {
+    if (summary != null && summary.finished()) {
       status = Status.FINISHED;
-    } else if (exit != null) {
+    } else if (summary != null && "interrupted".equals(summary.status())) {
+      status = Status.INTERRUPTED;
+    } else if (summary != null || exit != null) {
       status = Status.FAILED;
     } else {
       status = log.rows() > 0 ? Status.INCOMPLETE : Status.MISSING;
@@ -73,7 +80,7 @@ record RunResult(
             ? summary.initialAccuracy()
             : acc.isEmpty() ? Double.NaN : acc.values()[0];
     double fin = Double.NaN;
-    if (summary != null) {
+    if (status == Status.FINISHED) {
       fin = Double.isFinite(summary.finalAccuracy()) ? summary.finalAccuracy() : acc.last();
     }
     double best = Stats.of(acc.max(), initial, fin).max();
@@ -89,7 +96,11 @@ record RunResult(
         seedDir,
         runDir,
         exit == null ? 0 : exit.code(),
-        exit == null ? "" : exit.why(),
+        exit != null
+            ? exit.why()
+            : summary != null && !summary.finished()
+                ? summary.status() + ": " + summary.failure()
+                : "",
         exit == null ? "" : exit.logTail(),
         initial,
         fin,

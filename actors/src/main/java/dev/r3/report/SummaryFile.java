@@ -12,18 +12,28 @@ import java.util.Map;
  * A finished run's {@code summary.json}: initial and final eval accuracy, wall time, the ledger and
  * the config the run used. The writer's exact key names are not pinned down, so each number is
  * looked up under a few likely names and then by a loose match ("final" and "acc" in one key); what
- * is not found is NaN. Its existence is what marks a run finished.
+ * is not found is NaN. A run also writes one when it fails or is interrupted: its {@code status}
+ * says which.
  *
  * @param ledger numbers under {@code ledger/} (produced, trained, dropped...), keys without the
  *     prefix
  * @param config the {@code config} object as written, or an empty object
  */
 record SummaryFile(
+    String status,
+    String failure,
     double initialAccuracy,
     double finalAccuracy,
     double wallSeconds,
     Map<String, Double> ledger,
     JsonObject config) {
+
+  /**
+   * Whether the run ended by finishing its steps (a summary without a status is an older run's).
+   */
+  boolean finished() {
+    return "finished".equals(status);
+  }
 
   private static final List<String> INITIAL =
       List.of(
@@ -69,6 +79,8 @@ record SummaryFile(
           }
         });
     return new SummaryFile(
+        text(o, "status", "finished"),
+        text(o, "failure", ""),
         find(flat, INITIAL, "initial", "acc"),
         find(flat, FINAL, "final", "acc"),
         find(flat, WALL, "wall", ""),
@@ -104,5 +116,9 @@ record SummaryFile(
       }
     }
     return Double.NaN;
+  }
+
+  private static String text(JsonObject o, String key, String absent) {
+    return o.has(key) && o.get(key).isJsonPrimitive() ? o.get(key).getAsString() : absent;
   }
 }
