@@ -16,7 +16,6 @@ import dev.r3.actors.pipeline.RolloutWorker.UseWeights;
 import dev.r3.actors.pipeline.RolloutWorker.WorkerFailed;
 import dev.r3.actors.ports.Generator;
 import dev.r3.model.SamplingParams;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -100,7 +99,7 @@ public final class ContinuousRolloutWorker {
   private final SamplingParams sampling;
   private final int maxRows;
   private final Executor executor;
-  private final ArrayDeque<Generate> queue = new ArrayDeque<>();
+  private final WaitingRequests queue;
   private final Map<BatchedGroups.Key, Member> members = new HashMap<>(); // groups in the batch
   private final List<BatchedGroups.Key> cancelled = new ArrayList<>(); // to drop at next slice
   private WeightsSnapshot weights; // the newest version received
@@ -125,6 +124,7 @@ public final class ContinuousRolloutWorker {
     this.generators = generators;
     this.sampling = sampling;
     this.maxRows = maxRows;
+    this.queue = new WaitingRequests(name);
     this.executor =
         ctx.getSystem()
             .dispatchers()
@@ -160,14 +160,7 @@ public final class ContinuousRolloutWorker {
       reply(in.request(), "cancelled", true);
       return Behaviors.same();
     }
-    var it = queue.iterator();
-    while (it.hasNext()) {
-      Generate g = it.next();
-      if (g.groupId() == m.groupId() && g.attempt() == m.attempt()) {
-        it.remove();
-        reply(g, "cancelled", false);
-      }
-    }
+    queue.cancel(m);
     return Behaviors.same();
   }
 
@@ -183,11 +176,7 @@ public final class ContinuousRolloutWorker {
     long v = m.snapshot().version();
     ctx.getLog().info("{}: rewound to weights v{}", name, v);
     weights = m.snapshot();
-    List<Generate> waiting = new ArrayList<>(queue);
-    queue.clear();
-    for (Generate g : waiting) {
-      queue.add(g.withMinVersionAtMost(v));
-    }
+    queue.rewind(v);
     pump();
     return Behaviors.same();
   }
@@ -208,12 +197,7 @@ public final class ContinuousRolloutWorker {
   }
 
   private Behavior<Command> onRestart(Restart m) {
-    if (m.issuedAtMillis() < startedAtMillis) {
-      ctx.getLog()
-          .info("{}: restart request ({}) predates this incarnation: void", name, m.reason());
-      return Behaviors.same();
-    }
-    throw new WorkerFailed("worker " + name + ": " + m.reason(), null);
+    return RolloutWorker.onRestart(ctx, name, startedAtMillis, m);
   }
 
   private Behavior<Command> onSliceDone(SliceDone m) {
@@ -258,10 +242,7 @@ public final class ContinuousRolloutWorker {
       reply(in.request(), why, true);
     }
     members.clear();
-    for (Generate g : queue) {
-      reply(g, why, false);
-    }
-    queue.clear();
+    queue.failAll(why);
     if (slice != null) {
       // This incarnation never sees the slice's end: its batch and engine (in use on the rollout
       // dispatcher) are closed when it ends, or their native memory would leak.

@@ -8,7 +8,6 @@ import dev.r3.actors.ports.Generator;
 import dev.r3.actors.wire.WireMessage;
 import dev.r3.model.RoutingRecord;
 import dev.r3.model.SamplingParams;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -233,7 +232,7 @@ public final class RolloutWorker {
   private final Generator.Factory generators;
   private final GroupPlayer player;
   private final Executor executor;
-  private final ArrayDeque<Generate> queue = new ArrayDeque<>();
+  private final WaitingRequests queue;
   private WeightsSnapshot weights; // the newest version received
   private Generator generator; // engine for generatorVersion
   private long generatorVersion = -1;
@@ -252,6 +251,7 @@ public final class RolloutWorker {
     this.name = name;
     this.generators = generators;
     this.player = player;
+    this.queue = new WaitingRequests(name);
     this.executor =
         ctx.getSystem()
             .dispatchers()
@@ -290,14 +290,7 @@ public final class RolloutWorker {
       inFlightCancelled = true; // the batch cannot be interrupted: its result is dropped at the end
       return Behaviors.same();
     }
-    var it = queue.iterator();
-    while (it.hasNext()) {
-      Generate g = it.next();
-      if (matches(g, m)) {
-        it.remove();
-        g.replyTo().tell(new GenerationFailed(g.groupId(), g.attempt(), name, "cancelled", false));
-      }
-    }
+    queue.cancel(m);
     return Behaviors.same();
   }
 
@@ -318,11 +311,7 @@ public final class RolloutWorker {
     long v = m.snapshot().version();
     ctx.getLog().info("{}: rewound to weights v{}", name, v);
     weights = m.snapshot();
-    List<Generate> waiting = new ArrayList<>(queue);
-    queue.clear();
-    for (Generate g : waiting) {
-      queue.add(g.withMinVersionAtMost(v));
-    }
+    queue.rewind(v);
     startNext();
     return Behaviors.same();
   }
@@ -335,6 +324,15 @@ public final class RolloutWorker {
   }
 
   private Behavior<Command> onRestart(Restart m) {
+    return onRestart(ctx, name, startedAtMillis, m);
+  }
+
+  /**
+   * Both workers' answer to the watchdog: a restart asked of an earlier incarnation is void;
+   * otherwise the worker fails, and its supervisor restarts it.
+   */
+  static <T> Behavior<T> onRestart(
+      ActorContext<T> ctx, String name, long startedAtMillis, Restart m) {
     if (m.issuedAtMillis() < startedAtMillis) {
       ctx.getLog()
           .info("{}: restart request ({}) predates this incarnation: void", name, m.reason());
@@ -408,10 +406,7 @@ public final class RolloutWorker {
     closeQuietly(generator);
     generator = null;
     generatorVersion = -1;
-    for (Generate g : queue) {
-      g.replyTo().tell(new GenerationFailed(g.groupId(), g.attempt(), name, why, false));
-    }
-    queue.clear();
+    queue.failAll(why);
     return Behaviors.same();
   }
 
