@@ -5,6 +5,7 @@ import dev.r3.model.ContinuousBatch;
 import dev.r3.model.Generation;
 import dev.r3.model.SamplingParams;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -165,21 +166,10 @@ public final class BatchedGroups implements AutoCloseable {
       return;
     }
     pending.remove(key);
-    List<Trajectory> trajs = new ArrayList<>(p.samples.length);
-    for (int j = 0; j < p.samples.length; j++) {
-      Generation c = p.samples[j];
-      trajs.add(
-          new Trajectory(
-              key.groupId(),
-              j,
-              p.episodeSeed,
-              version,
-              c.tokens(),
-              c.promptLength(),
-              c.logProbs(),
-              c.routing(),
-              c.stoppedAtEos()));
-    }
-    ready.add(new Completed(key, trajs));
+    ready.add(
+        new Completed(
+            key,
+            GroupWork.trajectories(
+                key.groupId(), p.episodeSeed, version, Arrays.asList(p.samples))));
   }
 }

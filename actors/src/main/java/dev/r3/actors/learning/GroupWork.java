@@ -40,9 +40,15 @@ public final class GroupWork {
       throw new IllegalStateException(
           "generator returned " + out.size() + " completions for " + samples + " prompts");
     }
-    List<Trajectory> trajs = new ArrayList<>(samples);
-    for (int j = 0; j < samples; j++) {
-      Generation c = out.get(j);
+    return trajectories(groupId, episodeSeed, version, out);
+  }
+
+  /** Sample j of group {@code groupId} is completion j, stamped with {@code version}. */
+  public static List<Trajectory> trajectories(
+      long groupId, long episodeSeed, long version, List<Generation> completions) {
+    List<Trajectory> trajs = new ArrayList<>(completions.size());
+    for (int j = 0; j < completions.size(); j++) {
+      Generation c = completions.get(j);
       trajs.add(
           new Trajectory(
               groupId,
