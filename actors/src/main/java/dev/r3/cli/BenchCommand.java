@@ -157,6 +157,15 @@ final class BenchCommand implements Callable<Integer> {
   List<String> threadPolicies;
 
   @Option(
+      names = "--threads",
+      split = ",",
+      paramLabel = "N",
+      description =
+          "instead: trainer and decode (batch 64) tokens/s of the default run's model and the"
+              + " sizes at each libtorch intra-op thread count, in turn per round (--reps rounds)")
+  List<Integer> threads;
+
+  @Option(
       names = "--set",
       paramLabel = "KEY=VALUE",
       description =
@@ -207,6 +216,19 @@ final class BenchCommand implements Callable<Integer> {
       if (b < 1) {
         throw new IllegalArgumentException("--batches: every batch width must be >= 1, got " + b);
       }
+    }
+    if (threads != null) {
+      if (threads.isEmpty() || threads.stream().anyMatch(t -> t < 1)) {
+        throw new IllegalArgumentException("--threads: counts >= 1, got " + threads);
+      }
+      JsonObject scaling =
+          ThreadScalingBench.run(CharTokenizer.standard().vocabSize(), threads, reps, System.out);
+      if (json != null) {
+        Files.writeString(
+            json, new GsonBuilder().setPrettyPrinting().create().toJson(scaling) + "\n");
+        System.out.println("wrote " + json);
+      }
+      return 0;
     }
     ModelConfig cfg = ModelConfig.defaultMoe(CharTokenizer.standard().vocabSize());
     ModelWeights w = ModelWeights.random(cfg, 1);

@@ -125,6 +125,19 @@ public final class CoreShare {
     }
   }
 
+  /**
+   * Sets the calling thread's libtorch intra-op count outside any share (a benchmark comparing
+   * counts); returns the count it had.
+   */
+  public static int setThisThread(int n) {
+    if (n < 1) {
+      throw new IllegalArgumentException("intra-op threads must be >= 1, got " + n);
+    }
+    int before = LIBTORCH.get();
+    LIBTORCH.set(n);
+    return before;
+  }
+
   public Policy policy() {
     return policy;
   }
