@@ -11,15 +11,12 @@ import dev.r3.actors.learning.RoutingAssembly;
 import dev.r3.actors.learning.ScoredGroup;
 import dev.r3.actors.learning.ScoredTrajectory;
 import dev.r3.actors.learning.StalenessGate;
-import dev.r3.actors.learning.WaitingGroups;
 import dev.r3.actors.wire.WireMessage;
 import dev.r3.env.Seeds;
 import dev.r3.model.ModelConfig;
 import dev.r3.model.RoutingRecord;
-import java.util.ArrayList;
-import java.util.HashMap;
+import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -37,6 +34,12 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  *
  * <p>Batches hold the B lowest group ids waiting, in id order, so that the batch does not depend on
  * the order rollouts finished in. The buffer is not restarted: losing it would lose the ledger.
+ *
+ * <p>The actor keeps the protocol, the learner's version, the next group id and the drain; the
+ * rules live in plain classes it owns: {@link GroupIntake} (finished groups into the ledger and the
+ * waiting set, and every drop of a waiting group), {@link BatchServing} (the learner's request and
+ * the batches) and {@link LaunchedGroups} (launches, routing pieces, and in a cluster placement,
+ * re-issue and leases).
  */
 public final class ReplayBuffer {
 
@@ -245,28 +248,15 @@ public final class ReplayBuffer {
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
   private final R3Config config;
-  private final GroupRunner crew;
+  private final Chaos chaos;
   private final StalenessGate gate;
   private final Ledger ledger;
-  private final Chaos chaos;
-  private final GroupAcceptance acceptance;
-  private final WaitingGroups waiting;
-  private final RunningGroups running;
-  private final HeldBack held; // groups chaos holds back until they are stale
-  private final RoutingAssembly routing = new RoutingAssembly();
-  private RolloutCounters rolloutSinceBatch = RolloutCounters.NONE;
-  // Rollout children that have not closed yet (running, or lingering for a cancelled attempt).
-  private final Map<Long, GroupRunner.Launched> open = new HashMap<>();
+  private final GroupIntake intake;
+  private final BatchServing serving;
+  private final LaunchedGroups launches;
   private long version;
   private long nextGroupId;
-  private long accepted;
-  private long nextBatchId;
-  private TakeBatch demand;
   private ActorRef<Drained> drainReplyTo;
-  private static final int USELESS_WARNING = 500;
-  private long uselessInARow;
-  private long tokensSinceBatch;
-  private long lastBatchNanos = System.nanoTime();
 
   private ReplayBuffer(
       ActorContext<Command> ctx,
@@ -277,24 +267,29 @@ public final class ReplayBuffer {
       Origin origin,
       Chaos chaos) {
     this.ctx = ctx;
-    this.chaos = chaos;
     this.timers = timers;
     this.config = config;
-    this.crew = crew;
+    this.chaos = chaos;
     this.gate = new StalenessGate(config.learner().staleness(), config.learner().batchGroups());
     this.ledger = origin.ledger() == null ? new Ledger() : Ledger.resumedFrom(origin.ledger());
-    this.acceptance =
-        new GroupAcceptance(
+    boolean r3 = config.algorithm().routing() == R3Config.Routing.R3;
+    var acceptance = new GroupAcceptance(ledger, model, r3, config.algorithm().dynamicSampling());
+    var held = new HeldBack(chaos.log()); // groups chaos holds back until they are stale
+    this.intake =
+        new GroupIntake(ledger, acceptance, gate, held, origin.acceptedGroups(), ctx.getLog());
+    this.serving = new BatchServing(intake, ledger, System::nanoTime);
+    this.launches =
+        new LaunchedGroups(
+            crew,
+            (order, station) -> crew.launch(ctx, order, station, config, chaos),
+            launchTimers(),
             ledger,
-            model,
-            config.algorithm().routing() == R3Config.Routing.R3,
-            config.algorithm().dynamicSampling());
-    this.waiting = new WaitingGroups(ledger, gate);
-    this.running = new RunningGroups(crew.stations());
-    this.held = new HeldBack(chaos.log());
+            config.faults().maxRetries(),
+            config.timeouts().ask(),
+            config.timeouts().groupLease(),
+            ctx.getLog());
     this.version = origin.version();
     this.nextGroupId = origin.nextGroupId();
-    this.accepted = origin.acceptedGroups();
   }
 
   private Behavior<Command> start() {
@@ -322,138 +317,60 @@ public final class ReplayBuffer {
 
   private Behavior<Command> onGroupFinished(GroupFinished m) {
     if (m.closed()) {
-      open.remove(m.groupId());
+      launches.closed(m.groupId());
     }
-    if (!running.contains(m.groupId())) {
+    if (!launches.isRunning(m.groupId())) {
       return Behaviors.same();
     }
-    m = assembled(m);
+    m = launches.assembled(m);
     if (drainReplyTo == null && chaos.holdGroup()) {
       // Delayed on its way: no longer running (it must not hold a place at the staleness gate,
       // or held groups could starve the learner), let in once it is past the staleness bound.
-      release(m.groupId());
-      held.hold(m);
-      afterChange();
+      launches.release(m.groupId());
+      intake.hold(m);
+      return changed();
+    }
+    if (!launches.release(m.groupId())) {
       return Behaviors.same();
     }
-    if (!release(m.groupId())) {
-      return Behaviors.same();
-    }
-    return accept(m);
+    accept(m);
+    return changed();
   }
 
   private Behavior<Command> onRoutingPiece(RoutingPiece m) {
-    if (running.contains(m.groupId())) {
-      routing.add(m.groupId(), m.attempt(), m.sample(), m.from(), m.routing());
-    }
-    return Behaviors.same();
-  }
-
-  /** The group with its routing records assembled from their pieces (errors logged, named). */
-  private GroupFinished assembled(GroupFinished m) {
-    RoutingAssembly.Assembled a = routing.complete(m.groupId(), m.routingAttempt(), m.scored());
-    for (String error : a.errors()) {
-      ctx.getLog().error("group {}: {}", m.groupId(), error);
-    }
-    return new GroupFinished(
-        m.groupId(),
-        m.episodeSeed(),
-        m.version(),
-        a.scored(),
-        m.worker(),
-        m.seconds(),
-        m.retries(),
-        m.closed(),
-        m.routingAttempt(),
-        m.counters().plus(a.transport()));
-  }
-
-  /** A finished group, released from the running set, enters the ledger and the buffer. */
-  private Behavior<Command> accept(GroupFinished m) {
-    rolloutSinceBatch = rolloutSinceBatch.plus(m.counters());
-    GroupAcceptance.Outcome a =
-        acceptance.accept(m.groupId(), m.episodeSeed(), m.version(), version, m.scored());
-    if (a.lostInCrash()) {
-      held.ended(m.groupId(), "lost_in_crash");
-      afterChange();
-      return Behaviors.same();
-    }
-    tokensSinceBatch += a.tokens();
-    for (String why : a.misaligned()) {
-      ctx.getLog().error("dropping {}", why);
-    }
-    if (a.kept() != null) {
-      accepted++;
-      waiting.add(a.kept());
-      uselessInARow = 0;
-    } else {
-      held.ended(m.groupId(), "dropped_all_equal_or_failed");
-      if (++uselessInARow % USELESS_WARNING == 0) {
-        ctx.getLog()
-            .warn(
-                "the last {} groups were all dropped (rewards all equal or failed): the policy may"
-                    + " earn no reward at all (no warm start?); rollouts go on until the batch"
-                    + " fills",
-                uselessInARow);
-      }
-    }
-    ctx.getLog()
-        .debug(
-            "group {} v{} from {}: kept={} failed={} all-equal={}",
-            m.groupId(),
-            m.version(),
-            m.worker(),
-            a.kept() != null,
-            a.failed(),
-            a.allEqual());
-    afterChange();
+    launches.piece(m);
     return Behaviors.same();
   }
 
   private Behavior<Command> onGroupAbandoned(GroupAbandoned m) {
     if (m.closed()) {
-      open.remove(m.groupId());
+      launches.closed(m.groupId());
     }
-    if (release(m.groupId())) {
-      if (m.delivered() > 0) {
-        ledger.producedAndDropped(m.delivered(), m.reason());
-      } else {
-        ledger.abandoned(m.reason());
-      }
-      ctx.getLog().warn("group {} abandoned: {}", m.groupId(), m.why());
+    if (launches.release(m.groupId())) {
+      intake.abandoned(m);
     }
-    afterChange();
-    return Behaviors.same();
+    return changed();
   }
 
   private Behavior<Command> onLateTrajectories(LateTrajectories m) {
-    ledger.producedAndDropped(m.count(), DropReason.TIMED_OUT);
-    ctx.getLog()
-        .info(
-            "group {}: {} trajectories from {} arrived after their attempt timed out: dropped",
-            m.groupId(),
-            m.count(),
-            m.worker());
+    intake.lateTrajectories(m);
     return Behaviors.same();
   }
 
   private Behavior<Command> onGroupClosed(GroupClosed m) {
-    open.remove(m.groupId());
-    afterChange();
-    return Behaviors.same();
+    launches.closed(m.groupId());
+    return changed();
   }
 
   private Behavior<Command> onVersionAdvanced(VersionAdvanced m) {
     version = Math.max(version, m.version());
-    afterChange();
-    return Behaviors.same();
+    return changed();
   }
 
   private Behavior<Command> onTakeBatch(TakeBatch m) {
-    demand = m;
+    serving.demand(m);
     version = Math.max(version, m.version());
-    afterChange();
-    return Behaviors.same();
+    return changed();
   }
 
   private Behavior<Command> onBatchTrained(BatchTrained m) {
@@ -463,10 +380,9 @@ public final class ReplayBuffer {
 
   private Behavior<Command> onDrain(Drain m) {
     drainReplyTo = m.replyTo();
-    demand = null;
+    serving.forgetDemand();
     timers.startSingleTimer(new DrainTimeout(false), config.timeouts().shutdown());
-    afterChange();
-    return Behaviors.same();
+    return changed();
   }
 
   private Behavior<Command> onGetStatus(GetStatus m) {
@@ -475,256 +391,137 @@ public final class ReplayBuffer {
             new Status(
                 ledger.counts(),
                 version,
-                waiting.size(),
-                running.size(),
-                accepted,
-                routing.groups()));
+                intake.waiting(),
+                launches.running(),
+                intake.accepted(),
+                launches.assembling()));
     return Behaviors.same();
   }
 
   private Behavior<Command> onRewind(Rewind m) {
-    long before = ledger.counts().droppedTotal();
-    ledger.untrain(ledger.counts().trained() - m.trainedAtCheckpoint(), DropReason.LOST_IN_CRASH);
-    ledger.dropInTraining(DropReason.LOST_IN_CRASH);
-    for (ScoredGroup g : waiting.dropGeneratedAfter(m.version(), DropReason.LOST_IN_CRASH)) {
-      held.ended(g.groupId(), "lost_in_crash");
-    }
-    running
-        .admittedAfter(m.version())
-        .forEach(
-            (id, admittedAt) -> {
-              GroupRunner.Launched child = open.get(id);
-              if (child != null) {
-                // Its attempts ask for weights no learner will publish again: it would wait for
-                // ever.
-                child.abort(
-                    "admitted at v" + admittedAt + ", undone by the learner restart",
-                    DropReason.LOST_IN_CRASH);
-              }
-            });
+    long lost = intake.rewind(m);
+    launches.abortAdmittedAfter(m.version());
     version = m.version();
-    accepted = m.acceptedGroups() + waiting.size();
-    demand = null;
+    serving.forgetDemand();
     ctx.getLog()
-        .warn(
-            "rewound to version {}: {} trajectories lost with the learner",
-            m.version(),
-            ledger.counts().droppedTotal() - before);
-    afterChange();
-    return Behaviors.same();
+        .warn("rewound to version {}: {} trajectories lost with the learner", m.version(), lost);
+    return changed();
   }
 
   private Behavior<Command> onDrainTimeout(DrainTimeout m) {
-    if (drainReplyTo == null || open.isEmpty()) {
+    if (drainReplyTo == null || launches.openRollouts() == 0) {
       return Behaviors.same();
     }
     if (!m.last()) {
       ctx.getLog()
           .warn(
               "{} groups still open after {}; aborting them",
-              open.size(),
+              launches.openRollouts(),
               config.timeouts().shutdown());
-      for (GroupRunner.Launched child : open.values()) {
-        child.abort("run ended while the group was in flight");
-      }
+      launches.abortOpen("run ended while the group was in flight");
       timers.startSingleTimer(new DrainTimeout(true), config.timeouts().ask());
       return Behaviors.same();
     }
     ctx.getLog()
-        .error("{} group rollouts did not answer the abort; giving up on them", open.size());
-    for (Long id : new ArrayList<>(open.keySet())) {
-      open.remove(id).giveUp(ctx);
-      release(id);
-    }
-    afterChange();
-    return Behaviors.same();
+        .error(
+            "{} group rollouts did not answer the abort; giving up on them",
+            launches.openRollouts());
+    launches.giveUpOpen(rollout -> rollout.giveUp(ctx));
+    return changed();
   }
 
   private Behavior<Command> onGroupPlaced(GroupPlaced m) {
-    running.placed(m.groupId(), m.node());
-    if (m.station() >= 0 && m.station() < running.stations()) {
-      crew.placed(m.station(), m.node());
-    }
+    launches.placed(m);
     return Behaviors.same();
   }
 
   private Behavior<Command> onStationsJoined(StationsJoined m) {
-    crew.addStations(m.stations());
-    running.grow(crew.stations());
-    ctx.getLog().info("{} rollout stations joined: {}", m.stations().size(), m.stations());
-    afterChange();
-    return Behaviors.same();
+    launches.stationsJoined(m.stations());
+    return changed();
   }
 
   private Behavior<Command> onNodeLost(NodeLost m) {
-    running.nodeGone(m.node());
-    for (long id : running.lostWith(m.node(), crew::nodeOf, open::containsKey)) {
-      reissue(id, "lost with node " + m.node());
-    }
-    afterChange();
-    return Behaviors.same();
+    launches.nodeLost(m.node(), drainReplyTo != null);
+    return changed();
   }
 
   private Behavior<Command> onPlacementDue(PlacementDue m) {
-    if (running.contains(m.groupId())
-        && !running.isPlaced(m.groupId())
-        && running.launches(m.groupId()) == m.launch()) {
-      reissue(
-          m.groupId(),
-          "not taken by station "
-              + running.stationOf(m.groupId())
-              + " within "
-              + config.timeouts().ask());
-      afterChange();
-    }
-    return Behaviors.same();
+    boolean reissued = launches.placementDue(m.groupId(), m.launch(), drainReplyTo != null);
+    return reissued ? changed() : Behaviors.same();
   }
 
-  /**
-   * Cluster: nothing on the learner node times a remote rollout out (its deadlines run on its node
-   * and are lost with it, as is a lost report), so a group may hold its place at the staleness gate
-   * for {@code timeouts.group-lease} at most: re-issued if its node is gone, else dropped
-   * timed_out.
-   */
   private Behavior<Command> onLeaseExpired(LeaseExpired m) {
-    long id = m.groupId();
-    if (!running.contains(id) || running.launches(id) != m.launch()) {
-      return Behaviors.same();
-    }
-    String why = "running longer than r3.timeouts.group-lease = " + config.timeouts().groupLease();
-    if (running.onGoneNode(id, crew::nodeOf)) {
-      reissue(id, why + " on a node that is gone");
-    } else {
-      GroupRunner.Launched rollout = open.remove(id);
-      if (rollout != null) {
-        rollout.abort(why, DropReason.TIMED_OUT);
-      }
-      ctx.getLog()
-          .warn("group {} {} (station {}): dropped (timed_out)", id, why, running.stationOf(id));
-      release(id);
-      ledger.abandoned(DropReason.TIMED_OUT);
-    }
-    afterChange();
-    return Behaviors.same();
+    boolean acted = launches.leaseExpired(m.groupId(), m.launch(), drainReplyTo != null);
+    return acted ? changed() : Behaviors.same();
   }
 
   // ---- the rules ----
 
-  /** Cluster: launches a running group again at another station, or drops it after max-retries. */
-  private void reissue(long id, String why) {
-    open.remove(id);
-    // Its routing pieces so far stay: the superseded launch may still report (a station that took
-    // the group late), and each launch's pieces are assembled apart (RoutingAssembly).
-    int losses = running.lost(id);
-    if (drainReplyTo != null || losses > config.faults().maxRetries()) {
-      release(id);
-      ledger.abandoned(DropReason.NODE_LOST);
-      ctx.getLog().warn("group {} {}: dropped (node_lost)", id, why);
-      return;
-    }
-    int next = running.move(id);
-    launch(running.order(id), next);
-    ctx.getLog().warn("group {} {}: re-issued to station {}", id, why, next);
+  /** A finished group, released from the running set, enters the ledger and the buffer. */
+  private void accept(GroupFinished m) {
+    serving.finished(m.counters(), intake.accept(m, version));
   }
 
-  private void launch(GroupRollout.Order order, int station) {
-    open.put(order.groupId(), crew.launch(ctx, order, station, config, chaos));
-    if (crew.confirmsPlacement()) {
-      int n = running.launched(order.groupId());
-      timers.startSingleTimer(
-          "placement-" + order.groupId(),
-          new PlacementDue(order.groupId(), n),
-          config.timeouts().ask());
-      timers.startSingleTimer(
-          "lease-" + order.groupId(),
-          new LeaseExpired(order.groupId(), n),
-          config.timeouts().groupLease());
-    }
-  }
-
-  private void afterChange() {
+  /**
+   * After any change: held groups that may go in do, then the drain ends, or batches and groups
+   * start.
+   */
+  private Behavior<Command> changed() {
     for (GroupFinished g :
-        held.release(version, config.learner().staleness(), drainReplyTo != null)) {
+        intake.releaseHeld(version, config.learner().staleness(), drainReplyTo != null)) {
       accept(g);
     }
     if (drainReplyTo != null) {
       finishDrainIfIdle();
-      return;
+    } else {
+      serving.serve(version, nextGroupId);
+      admit();
     }
-    serve();
-    admit();
+    return Behaviors.same();
   }
 
   /** Starts groups while the staleness gate allows. */
   private void admit() {
-    while (drainReplyTo == null && gate.mayAdmit(accepted, running.size(), version)) {
+    while (drainReplyTo == null && gate.mayAdmit(intake.accepted(), launches.running(), version)) {
       long id = nextGroupId++;
-      GroupRollout.Order order =
+      long seed = config.experiment().seed();
+      launches.admit(
           new GroupRollout.Order(
               id,
-              Seeds.episode(config.experiment().seed(), id),
-              Seeds.sampling(config.experiment().seed(), id),
+              Seeds.episode(seed, id),
+              Seeds.sampling(seed, id),
               version,
-              config.rollout().groupSize());
-      launch(order, running.admit(order, version));
+              config.rollout().groupSize()),
+          version);
     }
-  }
-
-  /** Answers the learner's demand once B fresh groups wait; stale ones are dropped first. */
-  private void serve() {
-    if (demand == null) {
-      return;
-    }
-    for (ScoredGroup g : waiting.dropStale(version)) {
-      accepted--; // the gate counts groups that can still be trained: this one no longer can
-      held.ended(g.groupId(), "dropped_stale");
-      ctx.getLog()
-          .info("group {} (v{}) is stale at v{}: dropped", g.groupId(), g.version(), version);
-    }
-    List<ScoredGroup> groups = waiting.takeBatch();
-    if (groups == null) {
-      return;
-    }
-    long now = System.nanoTime();
-    double rate = tokensSinceBatch / Math.max(1e-9, (now - lastBatchNanos) / 1e9);
-    tokensSinceBatch = 0;
-    lastBatchNanos = now;
-    demand
-        .replyTo()
-        .tell(
-            new Batch(
-                nextBatchId++,
-                version,
-                groups,
-                ledger.counts(),
-                rate,
-                nextGroupId,
-                rolloutSinceBatch));
-    rolloutSinceBatch = RolloutCounters.NONE;
-    demand = null;
   }
 
   private void finishDrainIfIdle() {
-    if (drainReplyTo == null || running.size() > 0 || !open.isEmpty()) {
+    if (drainReplyTo == null || !launches.idle()) {
       return;
     }
-    for (ScoredGroup g : waiting.dropAll(DropReason.RUN_ENDED)) {
-      held.ended(g.groupId(), "dropped_run_ended");
-    }
+    intake.dropWaiting();
     timers.cancelAll();
     drainReplyTo.tell(new Drained(ledger.counts()));
     drainReplyTo = null;
   }
 
-  private boolean release(long groupId) {
-    routing.discard(groupId);
-    if (!running.release(groupId)) {
-      return false;
-    }
-    if (crew.confirmsPlacement()) {
-      timers.cancel("placement-" + groupId);
-      timers.cancel("lease-" + groupId);
-    }
-    return true;
+  /** Cluster: each launch is confirmed within timeouts.ask and holds its place for the lease. */
+  private LaunchedGroups.LaunchTimers launchTimers() {
+    return new LaunchedGroups.LaunchTimers() {
+      @Override
+      public void start(long groupId, int launch) {
+        Duration ask = config.timeouts().ask();
+        timers.startSingleTimer("placement-" + groupId, new PlacementDue(groupId, launch), ask);
+        timers.startSingleTimer(
+            "lease-" + groupId, new LeaseExpired(groupId, launch), config.timeouts().groupLease());
+      }
+
+      @Override
+      public void cancel(long groupId) {
+        timers.cancel("placement-" + groupId);
+        timers.cancel("lease-" + groupId);
+      }
+    };
   }
 }
