@@ -6,6 +6,7 @@ import dev.r3.actors.learning.Trajectory;
 import dev.r3.actors.learning.WeightsSnapshot;
 import dev.r3.actors.ports.Generator;
 import dev.r3.actors.wire.WireMessage;
+import dev.r3.model.CoreShare;
 import dev.r3.model.RoutingRecord;
 import dev.r3.model.SamplingParams;
 import java.util.ArrayList;
@@ -422,7 +423,7 @@ public final class RolloutWorker {
         CompletableFuture.supplyAsync(
             () -> {
               Generator g = current != null ? current : generators.open(w.weights());
-              try {
+              try (CoreShare.Section cores = generators.cores().enter(CoreShare.Role.ROLLOUT)) {
                 List<Trajectory> t =
                     player.play(
                         g,
