@@ -3,6 +3,7 @@ package dev.r3.cli;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import dev.r3.env.CharTokenizer;
+import dev.r3.model.CoreShare;
 import dev.r3.model.GemmProbe;
 import dev.r3.model.ModelBenchmark;
 import dev.r3.model.ModelConfig;
@@ -145,6 +146,32 @@ final class BenchCommand implements Callable<Integer> {
               + " (default: ${DEFAULT-VALUE})")
   List<Integer> batchRows;
 
+  @Option(
+      names = "--thread-policies",
+      split = ",",
+      defaultValue = "fixed",
+      description =
+          "with --pipeline: r3.threads.policy values to run beside each other, fixed (every thread"
+              + " keeps OMP_NUM_THREADS) and shared (the cores go to whoever computes)"
+              + " (default: ${DEFAULT-VALUE})")
+  List<String> threadPolicies;
+
+  @Option(
+      names = "--threads",
+      split = ",",
+      paramLabel = "N",
+      description =
+          "instead: trainer and decode (batch 64) tokens/s of the default run's model and the"
+              + " sizes at each libtorch intra-op thread count, in turn per round (--reps rounds)")
+  List<Integer> threads;
+
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
+      description =
+          "with --pipeline: one more setting for every run, e.g. r3.model.size=default (repeatable)")
+  List<String> sets = new java.util.ArrayList<>();
+
   @Override
   public Integer call() throws Exception {
     if (reps < 1 || newTokens < 1) {
@@ -177,16 +204,31 @@ final class BenchCommand implements Callable<Integer> {
       List<PipelineBench.Config> configs = new java.util.ArrayList<>();
       for (int e : etas) {
         for (int r : batchRows) {
-          configs.add(new PipelineBench.Config(e, r));
+          for (String p : threadPolicies) {
+            configs.add(new PipelineBench.Config(e, r, CoreShare.Policy.parse(p)));
+          }
         }
       }
       Path dir = out.toString().equals("runs/bench-cluster") ? Path.of("runs/bench-pipeline") : out;
-      return PipelineBench.run(experiment, pipelineSteps, configs, dir, System.out);
+      return PipelineBench.run(experiment, pipelineSteps, configs, sets, dir, System.out);
     }
     for (int b : batches) {
       if (b < 1) {
         throw new IllegalArgumentException("--batches: every batch width must be >= 1, got " + b);
       }
+    }
+    if (threads != null) {
+      if (threads.isEmpty() || threads.stream().anyMatch(t -> t < 1)) {
+        throw new IllegalArgumentException("--threads: counts >= 1, got " + threads);
+      }
+      JsonObject scaling =
+          ThreadScalingBench.run(CharTokenizer.standard().vocabSize(), threads, reps, System.out);
+      if (json != null) {
+        Files.writeString(
+            json, new GsonBuilder().setPrettyPrinting().create().toJson(scaling) + "\n");
+        System.out.println("wrote " + json);
+      }
+      return 0;
     }
     ModelConfig cfg = ModelConfig.defaultMoe(CharTokenizer.standard().vocabSize());
     ModelWeights w = ModelWeights.random(cfg, 1);

@@ -9,6 +9,7 @@ import dev.r3.actors.pipeline.Coordinator;
 import dev.r3.actors.ports.Backends;
 import dev.r3.actors.run.Run;
 import dev.r3.actors.run.RunFiles.RunSummary;
+import dev.r3.model.CoreShare;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -21,12 +22,13 @@ import java.util.Locale;
 /**
  * {@code ./r3 bench --pipeline}: the default experiment ({@code config/grpo-r3.conf}) for a fixed
  * number of learner steps, in this JVM, with eta = 0 (synchronous) and eta = 1, each with and
- * without continuous batching ({@code r3.rollout.max-batch-rows} 64 and 0), run after one another.
- * Dynamic sampling is off so every step trains B x G samples; evaluations and checkpoints are cut
- * to the minimum. Per run: wall seconds from the start of training, trained samples per second
- * (whole run and steady: the second half of the steps), per second of this process's CPU time, the
- * learner's mean busy fraction and the mean rollout tokens/s (both from metrics.jsonl). A 3-step
- * warm-up run comes first and is not reported.
+ * without continuous batching ({@code r3.rollout.max-batch-rows} 64 and 0), and with each thread
+ * policy asked for ({@code r3.threads.policy}), run after one another. Dynamic sampling is off so
+ * every step trains B x G samples; evaluations and checkpoints are cut to the minimum. Per run:
+ * wall seconds from the start of training, trained samples per second (whole run and steady: the
+ * second half of the steps), per second of this process's CPU time, the learner's mean busy
+ * fraction and the mean rollout tokens/s (both from metrics.jsonl). A 3-step warm-up run comes
+ * first and is not reported.
  */
 final class PipelineBench {
   private PipelineBench() {}
@@ -41,10 +43,15 @@ final class PipelineBench {
           "r3.monitor.port=0",
           "r3.experiment.progress-bar=off");
 
-  record Config(int eta, int maxBatchRows) {
+  record Config(int eta, int maxBatchRows, CoreShare.Policy threads) {
+    Config(int eta, int maxBatchRows) {
+      this(eta, maxBatchRows, CoreShare.Policy.FIXED);
+    }
+
     String label() {
       return (eta == 0 ? "sync (eta 0)" : "async (eta " + eta + ")")
-          + (maxBatchRows > 0 ? ", continuous " + maxBatchRows : ", one group per call");
+          + (maxBatchRows > 0 ? ", continuous " + maxBatchRows : ", one group per call")
+          + (threads == CoreShare.Policy.SHARED ? ", threads shared" : "");
     }
   }
 
@@ -63,20 +70,29 @@ final class PipelineBench {
     }
   }
 
-  static int run(Path experiment, int steps, List<Config> configs, Path out, PrintStream report)
+  static int run(
+      Path experiment,
+      int steps,
+      List<Config> configs,
+      List<String> extra,
+      Path out,
+      PrintStream report)
       throws Exception {
     Files.createDirectories(out);
     report.printf(
         "pipeline bench: %s, %d steps per run, %d runs in this JVM (%d cores); runs in %s%n",
         experiment, steps, configs.size(), Runtime.getRuntime().availableProcessors(), out);
+    if (!extra.isEmpty()) {
+      report.println("  every run also sets " + String.join(", ", extra));
+    }
     // The first run in a JVM pays for JIT compilation and the warm start (CPU time of all threads
     // counts): a short run first, not reported, so that no measured run carries it.
-    Row warm = one(experiment, 3, configs.get(0), out.resolve("warm-up"), report);
+    Row warm = one(experiment, 3, configs.get(0), extra, out.resolve("warm-up"), report);
     report.printf("  warm-up run (3 steps, not reported): %.1f s%n", warm.wallSeconds());
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < configs.size(); i++) {
       Config cf = configs.get(i);
-      Row r = one(experiment, steps, cf, out.resolve(String.format("run-%d", i)), report);
+      Row r = one(experiment, steps, cf, extra, out.resolve(String.format("run-%d", i)), report);
       rows.add(r);
       report.printf(
           "  %s: %.1f s, %.2f trained samples/s (%.2f steady), %.2f per CPU s, learner busy %.2f,"
@@ -96,7 +112,8 @@ final class PipelineBench {
     return 0;
   }
 
-  private static Row one(Path experiment, int steps, Config cf, Path dir, PrintStream report)
+  private static Row one(
+      Path experiment, int steps, Config cf, List<String> extra, Path dir, PrintStream report)
       throws Exception {
     if (Files.exists(dir.resolve("summary.json"))) {
       throw new IllegalArgumentException(dir + " holds an earlier run: pick another --out");
@@ -105,6 +122,8 @@ final class PipelineBench {
     set.add("r3.experiment.total-steps=" + steps);
     set.add("r3.learner.staleness=" + cf.eta());
     set.add("r3.rollout.max-batch-rows=" + cf.maxBatchRows());
+    set.add("r3.threads.policy=" + cf.threads().name().toLowerCase(Locale.ROOT));
+    set.addAll(extra);
     R3Config c = ProductionBackends.resolve(ConfigLoader.load(experiment, set));
     Backends b = ProductionBackends.build(c, report); // the warm start is cached after the first
     double load0 = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();

@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
 import dev.r3.actors.chaos.ChaosSettings;
+import dev.r3.model.CoreShare;
 import dev.r3.model.RolloutPrecision;
 import dev.r3.model.rl.ObjectiveConfig;
 import java.time.Duration;
@@ -30,6 +31,7 @@ public record R3Config(
     Learner learner,
     Eval eval,
     Checkpoints checkpoint,
+    Threads threads,
     Timeouts timeouts,
     Faults faults,
     Watchdog watchdog,
@@ -165,6 +167,14 @@ public record R3Config(
 
   public record Checkpoints(int every) {}
 
+  /** How the learner and the rollout workers of one JVM share its cores ({@code r3.threads}). */
+  public record Threads(CoreShare.Policy policy, int cores, Duration linger) {
+    /** The share this JVM's engines compute in. */
+    public CoreShare share() {
+      return new CoreShare(policy, cores, linger);
+    }
+  }
+
   public record Timeouts(
       Duration ask,
       Duration env,
@@ -256,6 +266,10 @@ public record R3Config(
                 r.atLeast("r3.eval.size", 1),
                 (float) r.positive("r3.eval.temperature")),
             new Checkpoints(r.atLeast("r3.checkpoint.every", 0)),
+            new Threads(
+                r.parsed("r3.threads.policy", CoreShare.Policy::parse),
+                r.atLeast("r3.threads.cores", 0),
+                r.durationOrZero("r3.threads.linger")),
             new Timeouts(
                 r.duration("r3.timeouts.ask"),
                 r.duration("r3.timeouts.env"),

@@ -2,6 +2,7 @@ package dev.r3.actors.djl;
 
 import dev.r3.actors.ports.Generator;
 import dev.r3.model.ContinuousBatch;
+import dev.r3.model.CoreShare;
 import dev.r3.model.Generation;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.PrefixCache;
@@ -21,15 +22,27 @@ import java.util.List;
 public final class DjlGenerators implements Generator.Factory {
   private final RolloutPrecision precision;
   private final long prefixCacheBytes;
+  private final CoreShare cores;
 
-  /** Without a cross-call prefix cache. */
+  /** Without a cross-call prefix cache; every thread keeps the process's intra-op setting. */
   public DjlGenerators(RolloutPrecision precision) {
     this(precision, 0);
   }
 
   public DjlGenerators(RolloutPrecision precision, long prefixCacheBytes) {
+    this(precision, prefixCacheBytes, CoreShare.FIXED);
+  }
+
+  /** Each rollout worker's engine call computes in a {@link CoreShare.Role#ROLLOUT} section. */
+  public DjlGenerators(RolloutPrecision precision, long prefixCacheBytes, CoreShare cores) {
     this.precision = precision;
     this.prefixCacheBytes = prefixCacheBytes;
+    this.cores = cores;
+  }
+
+  @Override
+  public CoreShare cores() {
+    return cores;
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.r3.actors.djl;
 import ai.djl.ndarray.NDArray;
 import dev.r3.actors.config.R3Config;
 import dev.r3.actors.ports.PolicyTrainer;
+import dev.r3.model.CoreShare;
 import dev.r3.model.ModelConfig;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.OptimizerState;
@@ -28,13 +29,27 @@ import java.util.List;
  */
 public final class DjlTrainer implements PolicyTrainer {
   private final Trainer trainer;
+  private final CoreShare cores;
 
+  /** Every thread keeps the process's intra-op setting. */
   public DjlTrainer(ModelWeights init, R3Config c) {
+    this(init, c, CoreShare.FIXED);
+  }
+
+  /**
+   * Each score and mini-step computes in a {@link CoreShare.Role#LEARNER} section of {@code cores}.
+   */
+  public DjlTrainer(ModelWeights init, R3Config c, CoreShare cores) {
     this.trainer = new Trainer(init, options(c));
+    this.cores = cores;
   }
 
   public static PolicyTrainer.Factory factory() {
-    return DjlTrainer::new;
+    return factory(CoreShare.FIXED);
+  }
+
+  public static PolicyTrainer.Factory factory(CoreShare cores) {
+    return (init, c) -> new DjlTrainer(init, c, cores);
   }
 
   static TrainerOptions options(R3Config c) {
@@ -72,7 +87,9 @@ public final class DjlTrainer implements PolicyTrainer {
 
   @Override
   public ScoreResult score(List<Sequence> sequences, RoutingMode mode, List<RoutingRecord> replay) {
-    return trainer.score(sequences, mode, replay);
+    try (CoreShare.Section s = cores.enter(CoreShare.Role.LEARNER)) {
+      return trainer.score(sequences, mode, replay);
+    }
   }
 
   @Override
@@ -97,7 +114,10 @@ public final class DjlTrainer implements PolicyTrainer {
           out[0] = PolicyObjective.compute(in, cfg);
           return out[0].loss();
         };
-    StepResult r = trainer.trainStep(b.sequences(), b.mode(), b.replay(), loss);
+    StepResult r;
+    try (CoreShare.Section s = cores.enter(CoreShare.Role.LEARNER)) {
+      r = trainer.trainStep(b.sequences(), b.mode(), b.replay(), loss);
+    }
     return new MiniStepResult(
         r.loss(),
         r.gradNorm(),

@@ -12,6 +12,7 @@ import dev.r3.env.Environments;
 import dev.r3.env.FaultyEnvironment;
 import dev.r3.env.GuardedEnvironment;
 import dev.r3.env.Plugins;
+import dev.r3.model.CoreShare;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.io.Checkpoint;
 import java.io.IOException;
@@ -47,7 +48,10 @@ public final class ProductionBackends {
     return new RolloutBackends(
         () -> new EnvTask(GuardedEnvironment.wrap(env)),
         new EnvTokenizer(CharTokenizer.standard()),
-        new DjlGenerators(c.rollout().precision(), (long) c.rollout().prefixCacheMb() << 20));
+        new DjlGenerators(
+            c.rollout().precision(),
+            (long) c.rollout().prefixCacheMb() << 20,
+            c.threads().share()));
   }
 
   /**
@@ -105,11 +109,12 @@ public final class ProductionBackends {
     } else {
       guarded = GuardedEnvironment.wrap(env, c.env().callTimeout());
     }
+    CoreShare cores = c.threads().share(); // one per JVM: the learner and its workers share it
     return new Backends(
         () -> new EnvTask(guarded),
         new EnvTokenizer(tok),
-        new DjlGenerators(c.rollout().precision(), (long) c.rollout().prefixCacheMb() << 20),
-        DjlTrainer.factory(),
+        new DjlGenerators(c.rollout().precision(), (long) c.rollout().prefixCacheMb() << 20, cores),
+        DjlTrainer.factory(cores),
         CheckpointFiles.writer(),
         init,
         chaos);

@@ -15,6 +15,7 @@ import dev.r3.actors.pipeline.RolloutWorker.Started;
 import dev.r3.actors.pipeline.RolloutWorker.UseWeights;
 import dev.r3.actors.pipeline.RolloutWorker.WorkerFailed;
 import dev.r3.actors.ports.Generator;
+import dev.r3.model.CoreShare;
 import dev.r3.model.SamplingParams;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -322,7 +323,7 @@ public final class ContinuousRolloutWorker {
         CompletableFuture.supplyAsync(
             () -> {
               BatchedGroups b = current;
-              try {
+              try (CoreShare.Section cores = generators.cores().enter(CoreShare.Role.ROLLOUT)) {
                 if (b == null) {
                   Generator g = reuse != null ? reuse : generators.open(w.weights());
                   b = new BatchedGroups(g, w.version(), sampling);

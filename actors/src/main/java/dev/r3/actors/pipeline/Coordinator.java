@@ -218,21 +218,8 @@ public final class Coordinator {
 
     // ---- the pipeline ----
     TrainingState from = resume == null ? null : resume.state();
-    Learner.Origin origin =
-        from == null
-            ? new Learner.Origin(0, backends.initialWeights(), null, 0, null)
-            : new Learner.Origin(
-                from.version(), resume.weights(), resume.optimizer(), from.nextGroupId(), null);
-    spawnLearner(origin);
-    buffer =
-        pipeline.buffer(
-            ctx,
-            from == null
-                ? ReplayBuffer.Origin.FRESH
-                : new ReplayBuffer.Origin(
-                    from.version(), from.nextGroupId(), from.acceptedGroups(), from.ledger()),
-            () -> learner,
-            chaos);
+    spawnLearner(RunOrigins.learner(resume, backends.initialWeights()));
+    buffer = pipeline.buffer(ctx, RunOrigins.buffer(resume), () -> learner, chaos);
     ctx.watchWith(buffer, new ChildStopped("buffer"));
     learner.tell(new Learner.Start(buffer));
     if (from == null) {
@@ -258,14 +245,7 @@ public final class Coordinator {
         .onMessage(EvalDone.class, this::onEvalDone)
         .onMessage(CheckpointDone.class, this::onCheckpointDone)
         .onMessage(GotDrained.class, this::onDrained)
-        .onMessage(
-            ChildStopped.class,
-            m ->
-                draining
-                        || (m.who().startsWith("learner")
-                            && (restarting != null || !m.who().equals(learnerName)))
-                    ? Behaviors.same()
-                    : fail(m.who() + " stopped unexpectedly"))
+        .onMessage(ChildStopped.class, this::onChildStopped)
         .build();
   }
 
@@ -295,6 +275,13 @@ public final class Coordinator {
       maybeFinish();
     }
     return Behaviors.same();
+  }
+
+  /** Expected while draining, or of a learner being replaced; otherwise the run fails. */
+  private Behavior<Command> onChildStopped(ChildStopped m) {
+    boolean replacedLearner =
+        m.who().startsWith("learner") && (restarting != null || !m.who().equals(learnerName));
+    return draining || replacedLearner ? Behaviors.same() : fail(m.who() + " stopped unexpectedly");
   }
 
   private Behavior<Command> onEvalDone(EvalDone m) {
@@ -371,9 +358,7 @@ public final class Coordinator {
     files = RunFiles.resumed(files.dir(), st.step(), st.evals());
     history.rewind(r);
     steps = st.step();
-    var rewind = new ReplayBuffer.Rewind(st.version(), st.ledger().trained(), st.acceptedGroups());
-    spawnLearner(
-        new Learner.Origin(st.version(), r.weights(), r.optimizer(), st.nextGroupId(), rewind));
+    spawnLearner(RunOrigins.restartedLearner(r));
     topology.learnerChanged(learner);
     learner.tell(new Learner.Start(buffer));
     chaos.log().handled(ChaosLog.LEARNER_FAILURE, "restarted_from_checkpoint_step_" + st.step());

@@ -333,8 +333,7 @@ public final class ReplayBuffer {
     if (!launches.release(m.groupId())) {
       return Behaviors.same();
     }
-    accept(m);
-    return changed();
+    return accept(m);
   }
 
   private Behavior<Command> onRoutingPiece(RoutingPiece m) {
@@ -457,14 +456,18 @@ public final class ReplayBuffer {
 
   // ---- the rules ----
 
-  /** A finished group, released from the running set, enters the ledger and the buffer. */
-  private void accept(GroupFinished m) {
+  /**
+   * A finished group, released from the running set, enters the ledger and the buffer; what follows
+   * a change follows each group (a batch may leave, groups start) before the next goes in.
+   */
+  private Behavior<Command> accept(GroupFinished m) {
     serving.finished(m.counters(), intake.accept(m, version));
+    return changed();
   }
 
   /**
-   * After any change: held groups that may go in do, then the drain ends, or batches and groups
-   * start.
+   * After any change: held groups that may go in do (each through {@link #accept}), then the drain
+   * ends, or a batch leaves and groups start.
    */
   private Behavior<Command> changed() {
     for (GroupFinished g :

@@ -6,6 +6,7 @@ import dev.r3.actors.learning.Trajectory;
 import dev.r3.actors.learning.WeightsSnapshot;
 import dev.r3.actors.ports.Generator;
 import dev.r3.actors.wire.WireMessage;
+import dev.r3.model.CoreShare;
 import dev.r3.model.RoutingRecord;
 import dev.r3.model.SamplingParams;
 import java.util.ArrayList;
@@ -22,7 +23,6 @@ import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.slf4j.LoggerFactory;
 
 /**
  * Owns one rollout engine holding one version of the weights and generates groups, one batch at a
@@ -234,13 +234,11 @@ public final class RolloutWorker {
   private final Executor executor;
   private final WaitingRequests queue;
   private WeightsSnapshot weights; // the newest version received
-  private Generator generator; // engine for generatorVersion
-  private long generatorVersion = -1;
+  private final WorkerEngine engine;
   private Generate inFlight;
   private boolean inFlightCancelled;
   private CompletableFuture<BatchDone> inFlightWork;
-  private boolean
-      inFlightUsesGenerator; // the batch runs on `generator` (not on an engine of its own)
+  private boolean inFlightOnHeldEngine; // not on an engine the batch opened
   private long inFlightToken;
   private long inFlightSince;
   private long batches;
@@ -252,6 +250,7 @@ public final class RolloutWorker {
     this.generators = generators;
     this.player = player;
     this.queue = new WaitingRequests(name);
+    this.engine = new WorkerEngine(name);
     this.executor =
         ctx.getSystem()
             .dispatchers()
@@ -319,7 +318,7 @@ public final class RolloutWorker {
   private Behavior<Command> onPing(Ping m) {
     long busy = inFlight == null ? 0 : (System.nanoTime() - inFlightSince) / 1_000_000;
     m.replyTo()
-        .tell(new Pong(name, generatorVersion, inFlight != null, busy, batches, queue.size()));
+        .tell(new Pong(name, engine.version(), inFlight != null, busy, batches, queue.size()));
     return Behaviors.same();
   }
 
@@ -349,13 +348,7 @@ public final class RolloutWorker {
     boolean cancelled = inFlightCancelled;
     inFlight = null;
     inFlightCancelled = false;
-    if (m.generator() != null && m.generator() != generator) {
-      if (generator != null) {
-        generator.close();
-      }
-      generator = m.generator();
-      generatorVersion = m.version();
-    }
+    engine.adopt(m.generator(), m.version());
     if (m.error() != null) {
       req.replyTo()
           .tell(
@@ -385,6 +378,7 @@ public final class RolloutWorker {
   }
 
   private Behavior<Command> onStopping(String why) {
+    boolean engineInUse = inFlight != null && inFlightOnHeldEngine;
     if (inFlight != null) {
       inFlight
           .replyTo()
@@ -396,16 +390,11 @@ public final class RolloutWorker {
       inFlightWork.whenComplete(
           (done, err) -> {
             if (done != null) {
-              closeQuietly(done.generator());
+              engine.closeQuietly(done.generator());
             }
           });
-      if (inFlightUsesGenerator) {
-        generator = null;
-      }
     }
-    closeQuietly(generator);
-    generator = null;
-    generatorVersion = -1;
+    engine.stop(engineInUse);
     queue.failAll(why);
     return Behaviors.same();
   }
@@ -423,18 +412,18 @@ public final class RolloutWorker {
     }
     Generate req = queue.poll();
     WeightsSnapshot w = weights;
-    Generator current = generatorVersion == w.version() ? generator : null;
+    Generator current = engine.of(w.version());
     long token = TOKENS.incrementAndGet();
     inFlight = req;
     req.replyTo().tell(new Started(req.groupId(), req.attempt(), name));
-    inFlightUsesGenerator = current != null;
+    inFlightOnHeldEngine = current != null;
     inFlightToken = token;
     inFlightSince = System.nanoTime();
     CompletableFuture<BatchDone> work =
         CompletableFuture.supplyAsync(
             () -> {
               Generator g = current != null ? current : generators.open(w.weights());
-              try {
+              try (CoreShare.Section cores = generators.cores().enter(CoreShare.Role.ROLLOUT)) {
                 List<Trajectory> t =
                     player.play(
                         g,
@@ -461,18 +450,5 @@ public final class RolloutWorker {
         work,
         (done, err) ->
             done != null ? done : new BatchDone(token, w.version(), null, null, null, err));
-  }
-
-  /** Also called off the actor's thread (the end of an orphaned batch): logs without ctx. */
-  private void closeQuietly(Generator g) {
-    if (g == null) {
-      return;
-    }
-    try {
-      g.close();
-    } catch (RuntimeException e) {
-      LoggerFactory.getLogger(RolloutWorker.class)
-          .warn("{}: closing a rollout engine failed: {}", name, e.toString());
-    }
   }
 }

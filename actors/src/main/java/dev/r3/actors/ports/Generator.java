@@ -1,6 +1,7 @@
 package dev.r3.actors.ports;
 
 import dev.r3.model.ContinuousBatch;
+import dev.r3.model.CoreShare;
 import dev.r3.model.Generation;
 import dev.r3.model.ModelWeights;
 import dev.r3.model.PrefixCache;
@@ -57,5 +58,14 @@ public interface Generator extends AutoCloseable {
   @FunctionalInterface
   interface Factory {
     Generator open(ModelWeights weights);
+
+    /**
+     * The process's share of the cores that this factory's engines compute in: a rollout worker
+     * enters a {@link CoreShare.Role#ROLLOUT} section around each engine call. {@link
+     * CoreShare#FIXED} (nothing set) unless the engines run on libtorch.
+     */
+    default CoreShare cores() {
+      return CoreShare.FIXED;
+    }
   }
 }
