@@ -90,6 +90,7 @@ public final class CoreShare {
   private final Policy policy;
   private final int cores;
   private final long lingerNanos;
+  private final int maxRolloutThreads;
   private final Threads threads;
   private final LongSupplier clock;
   private final AtomicInteger[] open = {new AtomicInteger(), new AtomicInteger()};
@@ -101,12 +102,34 @@ public final class CoreShare {
    * @param linger how long a role counts as computing after its last section ended
    */
   public CoreShare(Policy policy, int cores, Duration linger) {
-    this(policy, cores, linger, LIBTORCH, System::nanoTime);
+    this(policy, cores, linger, 0);
+  }
+
+  /**
+   * @param maxRolloutThreads the most threads a rollout section gets, 0 = no cap (decode gains
+   *     nothing from a second thread at the sizes measured: {@code ./r3 bench --threads 1,2})
+   */
+  public CoreShare(Policy policy, int cores, Duration linger, int maxRolloutThreads) {
+    this(policy, cores, linger, maxRolloutThreads, LIBTORCH, System::nanoTime);
   }
 
   CoreShare(Policy policy, int cores, Duration linger, Threads threads, LongSupplier clock) {
+    this(policy, cores, linger, 0, threads, clock);
+  }
+
+  CoreShare(
+      Policy policy,
+      int cores,
+      Duration linger,
+      int maxRolloutThreads,
+      Threads threads,
+      LongSupplier clock) {
     if (cores < 0) {
       throw new IllegalArgumentException("cores must be >= 0 (0 = all available), got " + cores);
+    }
+    if (maxRolloutThreads < 0) {
+      throw new IllegalArgumentException(
+          "max rollout threads must be >= 0 (0 = no cap), got " + maxRolloutThreads);
     }
     if (linger.isNegative()) {
       throw new IllegalArgumentException("linger must be >= 0, got " + linger);
@@ -114,6 +137,7 @@ public final class CoreShare {
     this.policy = policy;
     this.cores = cores == 0 ? Runtime.getRuntime().availableProcessors() : cores;
     this.lingerNanos = linger.toNanos();
+    this.maxRolloutThreads = maxRolloutThreads;
     this.threads = threads;
     this.clock = clock;
     this.given =
@@ -170,7 +194,7 @@ public final class CoreShare {
     int units = 0;
     for (Role r : Role.values()) {
       int n = open[r.ordinal()].get();
-      if (n == 0 && now - lastEnd[r.ordinal()].get() <= lingerNanos) {
+      if (n == 0 && now - lastEnd[r.ordinal()].get() < lingerNanos) {
         n = 1; // just left: likely back in a moment
       }
       if (r == role) {
@@ -178,7 +202,8 @@ public final class CoreShare {
       }
       units += n;
     }
-    return Math.max(1, cores / units);
+    int n = Math.max(1, cores / units);
+    return role == Role.ROLLOUT && maxRolloutThreads > 0 ? Math.min(n, maxRolloutThreads) : n;
   }
 
   /**

@@ -98,6 +98,17 @@ class CoreShareTest {
   }
 
   @Test
+  void aCapKeepsRolloutSectionsAtItsCountWhileTheLearnerStillGetsEveryCore() {
+    CoreShare share = new CoreShare(Policy.SHARED, 2, Duration.ZERO, 1, threads, now::get);
+    try (CoreShare.Section worker = share.enter(Role.ROLLOUT)) {
+      assertThat(worker.threads()).as("a worker alone, capped").isEqualTo(1);
+    }
+    try (CoreShare.Section learner = share.enter(Role.LEARNER)) {
+      assertThat(learner.threads()).isEqualTo(2);
+    }
+  }
+
+  @Test
   void fixedSetsNothing() {
     CoreShare share = new CoreShare(Policy.FIXED, 2, Duration.ofMillis(50), threads, now::get);
     try (CoreShare.Section s = share.enter(Role.LEARNER);

@@ -168,10 +168,11 @@ public record R3Config(
   public record Checkpoints(int every) {}
 
   /** How the learner and the rollout workers of one JVM share its cores ({@code r3.threads}). */
-  public record Threads(CoreShare.Policy policy, int cores, Duration linger) {
+  public record Threads(
+      CoreShare.Policy policy, int cores, Duration linger, int maxRolloutThreads) {
     /** The share this JVM's engines compute in. */
     public CoreShare share() {
-      return new CoreShare(policy, cores, linger);
+      return new CoreShare(policy, cores, linger, maxRolloutThreads);
     }
   }
 
@@ -269,7 +270,8 @@ public record R3Config(
             new Threads(
                 r.parsed("r3.threads.policy", CoreShare.Policy::parse),
                 r.atLeast("r3.threads.cores", 0),
-                r.durationOrZero("r3.threads.linger")),
+                r.durationOrZero("r3.threads.linger"),
+                r.atLeast("r3.threads.max-rollout-threads", 0)),
             new Timeouts(
                 r.duration("r3.timeouts.ask"),
                 r.duration("r3.timeouts.env"),
