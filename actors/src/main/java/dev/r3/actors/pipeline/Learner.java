@@ -309,9 +309,13 @@ public final class Learner {
       coordinator.tell(new Coordinator.LearnerFailed(String.valueOf(m.error())));
       return Behaviors.stopped();
     }
+    StepStats s = m.stats();
+    if (!Double.isFinite(s.loss()) || !Double.isFinite(s.gradNorm())) {
+      // Published, these weights would fail every rollout (and a NaN never trains back out).
+      return failRun(LearnerStall.diverged(m.snapshot().version(), s.loss(), s.gradNorm()));
+    }
     snapshot = m.snapshot();
     nextGroupId = m.batch().nextGroupId();
-    StepStats s = m.stats();
     double wall = (now - idleSince) / 1e9;
     idleSince = now;
     for (ActorRef<RolloutWorker.Command> w : subscribers) {

@@ -11,6 +11,19 @@ import dev.r3.actors.learning.LedgerCounts;
 final class LearnerStall {
   private LearnerStall() {}
 
+  /** Step {@code step} ended with a non-finite loss or gradient norm: its weights are not used. */
+  static String diverged(long step, double loss, double gradNorm) {
+    return "learner step "
+        + step
+        + " diverged: loss "
+        + loss
+        + ", gradient norm "
+        + gradNorm
+        + " (mean over its mini-steps); its weights are not published and the run stops (a"
+        + " non-finite weight would fail every rollout). Lower r3.learner.lr, or resume from the"
+        + " last checkpoint with ./r3 train --resume RUN_DIR";
+  }
+
   /** Step {@code version + 1} has run longer than the deadline. */
   static String stepStillRunning(R3Config config, long version) {
     return "learner step "

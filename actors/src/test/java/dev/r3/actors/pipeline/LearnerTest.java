@@ -155,6 +155,50 @@ class LearnerTest {
     assertThat(r.buffer().expectMessageClass(ReplayBuffer.TakeBatch.class).version()).isEqualTo(1);
   }
 
+  @Test
+  void aStepWithANonFiniteLoss_failsTheRun_andPublishesNoWeights() {
+    Rig r = rig(nanLoss(BigramPolicy.trainers()), "r3.learner.mini-steps=1");
+    TestProbe<RolloutWorker.Command> worker = kit.createTestProbe();
+    r.learner().tell(new Learner.SubscribeWeights(worker.getRef()));
+    assertThat(worker.expectMessageClass(RolloutWorker.UseWeights.class).snapshot().version())
+        .isZero();
+    r.buffer().expectMessageClass(ReplayBuffer.TakeBatch.class).replyTo().tell(batch());
+    Coordinator.LearnerFailed f =
+        r.coordinator().expectMessageClass(Coordinator.LearnerFailed.class, Duration.ofSeconds(30));
+    assertThat(f.reason())
+        .contains("learner step 1 diverged")
+        .contains("loss NaN")
+        .contains("not published");
+    worker.expectNoMessage(Duration.ofMillis(200));
+    r.buffer().expectNoMessage(Duration.ofMillis(100)); // no BatchTrained, no new version
+  }
+
+  /** A trainer whose mini-steps report a NaN loss (as a diverged step does). */
+  static PolicyTrainer.Factory nanLoss(PolicyTrainer.Factory base) {
+    return (init, config) -> {
+      PolicyTrainer t = base.open(init, config);
+      return new PolicyTrainer() {
+        @Override
+        public ScoreResult score(
+            List<Sequence> sequences, RoutingMode mode, List<RoutingRecord> replay) {
+          return t.score(sequences, mode, replay);
+        }
+
+        @Override
+        public MiniStepResult step(MiniBatch batch) {
+          MiniStepResult r = t.step(batch);
+          return new MiniStepResult(
+              Float.NaN, r.gradNorm(), r.clipFrac(), r.logProbs(), r.diagnostics());
+        }
+
+        @Override
+        public ModelWeights weights() {
+          return t.weights();
+        }
+      };
+    };
+  }
+
   /** A trainer whose optimizer steps take {@code millis} each. */
   static PolicyTrainer.Factory slow(PolicyTrainer.Factory base, long millis) {
     AtomicLong steps = new AtomicLong();
