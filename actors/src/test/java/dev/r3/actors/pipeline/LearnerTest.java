@@ -11,6 +11,8 @@ import dev.r3.actors.learning.ScoredTrajectory;
 import dev.r3.actors.learning.Trajectory;
 import dev.r3.actors.pipeline.ReplayBuffer.Batch;
 import dev.r3.actors.ports.PolicyTrainer;
+import dev.r3.actors.ports.PolicyTrainer.MiniBatch;
+import dev.r3.actors.ports.PolicyTrainer.MiniStepResult;
 import dev.r3.actors.testkit.BigramPolicy;
 import dev.r3.actors.testkit.Fixtures;
 import dev.r3.model.ModelWeights;
@@ -23,7 +25,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -175,51 +177,44 @@ class LearnerTest {
 
   /** A trainer whose mini-steps report a NaN loss (as a diverged step does). */
   static PolicyTrainer.Factory nanLoss(PolicyTrainer.Factory base) {
-    return (init, config) -> {
-      PolicyTrainer t = base.open(init, config);
-      return new PolicyTrainer() {
-        @Override
-        public ScoreResult score(
-            List<Sequence> sequences, RoutingMode mode, List<RoutingRecord> replay) {
-          return t.score(sequences, mode, replay);
-        }
-
-        @Override
-        public MiniStepResult step(MiniBatch batch) {
+    return withSteps(
+        base,
+        (t, batch) -> {
           MiniStepResult r = t.step(batch);
           return new MiniStepResult(
               Float.NaN, r.gradNorm(), r.clipFrac(), r.logProbs(), r.diagnostics());
-        }
-
-        @Override
-        public ModelWeights weights() {
-          return t.weights();
-        }
-      };
-    };
+        });
   }
 
   /** A trainer whose optimizer steps take {@code millis} each. */
   static PolicyTrainer.Factory slow(PolicyTrainer.Factory base, long millis) {
-    AtomicLong steps = new AtomicLong();
-    return (init, config) -> {
-      PolicyTrainer t = base.open(init, config);
-      return new PolicyTrainer() {
-        @Override
-        public ScoreResult score(
-            List<Sequence> sequences, RoutingMode mode, List<RoutingRecord> replay) {
-          return t.score(sequences, mode, replay);
-        }
-
-        @Override
-        public MiniStepResult step(MiniBatch batch) {
-          steps.incrementAndGet();
+    return withSteps(
+        base,
+        (t, batch) -> {
           try {
             Thread.sleep(millis);
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
           }
           return t.step(batch);
+        });
+  }
+
+  /** {@code base}'s trainers with each mini-step made by {@code step} (given the base trainer). */
+  static PolicyTrainer.Factory withSteps(
+      PolicyTrainer.Factory base, BiFunction<PolicyTrainer, MiniBatch, MiniStepResult> step) {
+    return (init, config) -> {
+      PolicyTrainer t = base.open(init, config);
+      return new PolicyTrainer() {
+        @Override
+        public ScoreResult score(
+            List<Sequence> sequences, RoutingMode mode, List<RoutingRecord> replay) {
+          return t.score(sequences, mode, replay);
+        }
+
+        @Override
+        public MiniStepResult step(MiniBatch batch) {
+          return step.apply(t, batch);
         }
 
         @Override
