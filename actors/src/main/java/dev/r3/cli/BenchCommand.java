@@ -221,13 +221,8 @@ final class BenchCommand implements Callable<Integer> {
       if (threads.isEmpty() || threads.stream().anyMatch(t -> t < 1)) {
         throw new IllegalArgumentException("--threads: counts >= 1, got " + threads);
       }
-      JsonObject scaling =
-          ThreadScalingBench.run(CharTokenizer.standard().vocabSize(), threads, reps, System.out);
-      if (json != null) {
-        Files.writeString(
-            json, new GsonBuilder().setPrettyPrinting().create().toJson(scaling) + "\n");
-        System.out.println("wrote " + json);
-      }
+      writeJson(
+          ThreadScalingBench.run(CharTokenizer.standard().vocabSize(), threads, reps, System.out));
       return 0;
     }
     ModelConfig cfg = ModelConfig.defaultMoe(CharTokenizer.standard().vocabSize());
@@ -304,11 +299,17 @@ final class BenchCommand implements Callable<Integer> {
     double loadAfter = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     System.out.printf("load average at the end %.2f%n", loadAfter);
     out.addProperty("load_average_end", loadAfter);
+    writeJson(out);
+    return 0;
+  }
+
+  /** Writes {@code figures} to {@code --json FILE} when one was given. */
+  private void writeJson(JsonObject figures) throws java.io.IOException {
     if (json != null) {
-      Files.writeString(json, new GsonBuilder().setPrettyPrinting().create().toJson(out) + "\n");
+      Files.writeString(
+          json, new GsonBuilder().setPrettyPrinting().create().toJson(figures) + "\n");
       System.out.println("wrote " + json);
     }
-    return 0;
   }
 
   private int prefixCache(ModelWeights w) {

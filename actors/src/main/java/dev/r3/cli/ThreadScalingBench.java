@@ -9,7 +9,6 @@ import dev.r3.model.ModelWeights;
 import dev.r3.model.RolloutOptions;
 import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -84,18 +83,11 @@ final class ThreadScalingBench {
     JsonObject byThreads = new JsonObject();
     double[] med = new double[threads.size()];
     for (int i = 0; i < threads.size(); i++) {
-      med[i] = median(rates[i]);
+      med[i] = ModelBenchmark.median(rates[i]);
       byThreads.addProperty(Integer.toString(threads.get(i)), med[i]);
       table.append(String.format(Locale.ROOT, " %,.0f |", med[i]));
     }
     table.append(String.format(Locale.ROOT, " %.2f |%n", med[med.length - 1] / med[0]));
     json.add(key, byThreads);
-  }
-
-  private static double median(double[] v) {
-    double[] s = v.clone();
-    Arrays.sort(s);
-    int n = s.length;
-    return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
   }
 }

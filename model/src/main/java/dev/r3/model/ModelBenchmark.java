@@ -39,12 +39,13 @@ public final class ModelBenchmark {
     static Timing of(double[] seconds, double[] cpuSeconds) {
       return new Timing(median(seconds), seconds[0], seconds.length, median(cpuSeconds));
     }
+  }
 
-    private static double median(double[] v) {
-      Arrays.sort(v);
-      int n = v.length;
-      return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-    }
+  /** The median of {@code v} (sorted in place); an even count takes the middle pair's mean. */
+  public static double median(double[] v) {
+    Arrays.sort(v);
+    int n = v.length;
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
   }
 
   /** Tokens per second of wall time and per second of process CPU time (medians of the calls). */
