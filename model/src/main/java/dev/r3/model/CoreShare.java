@@ -113,10 +113,6 @@ public final class CoreShare {
     this(policy, cores, linger, maxRolloutThreads, LIBTORCH, System::nanoTime);
   }
 
-  CoreShare(Policy policy, int cores, Duration linger, Threads threads, LongSupplier clock) {
-    this(policy, cores, linger, 0, threads, clock);
-  }
-
   CoreShare(
       Policy policy,
       int cores,
@@ -166,10 +162,6 @@ public final class CoreShare {
     return policy;
   }
 
-  public int cores() {
-    return cores;
-  }
-
   /**
    * Starts a compute section of {@code role} on the calling thread and sets the thread's intra-op
    * count (under {@link Policy#SHARED}); close it on the same thread when the compute is done.
@@ -194,13 +186,13 @@ public final class CoreShare {
     int units = 0;
     for (Role r : Role.values()) {
       int n = open[r.ordinal()].get();
-      if (n == 0 && now - lastEnd[r.ordinal()].get() < lingerNanos) {
-        n = 1; // just left: likely back in a moment
-      }
       if (r == role) {
-        n = open[r.ordinal()].get() + 1; // the new section beside its role's open ones
+        units += n + 1; // the new section beside its role's open ones
+      } else if (n > 0) {
+        units += n;
+      } else if (now - lastEnd[r.ordinal()].get() < lingerNanos) {
+        units += 1; // just left: likely back in a moment
       }
-      units += n;
     }
     int n = Math.max(1, cores / units);
     return role == Role.ROLLOUT && maxRolloutThreads > 0 ? Math.min(n, maxRolloutThreads) : n;
@@ -212,13 +204,6 @@ public final class CoreShare {
    */
   public long sections(Role role, int threads) {
     return threads < 0 || threads > cores ? 0 : given[role.ordinal()].get(threads);
-  }
-
-  @Override
-  public String toString() {
-    return policy == Policy.FIXED
-        ? "fixed (the process's OMP_NUM_THREADS)"
-        : "shared over " + cores + " cores";
   }
 
   /** One role's compute on one thread; not thread-safe (stays on the thread that entered). */
@@ -241,7 +226,7 @@ public final class CoreShare {
 
     private void apply() {
       int n = threadsFor(role);
-      if (threads.get() != n) {
+      if (before != n) {
         threads.set(n);
       }
       threadsNow = n;

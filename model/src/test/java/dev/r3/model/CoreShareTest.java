@@ -37,7 +37,7 @@ class CoreShareTest {
   private final AtomicLong now = new AtomicLong(1_000_000_000L);
 
   private CoreShare shared(int cores, long lingerMs) {
-    return new CoreShare(Policy.SHARED, cores, Duration.ofMillis(lingerMs), threads, now::get);
+    return new CoreShare(Policy.SHARED, cores, Duration.ofMillis(lingerMs), 0, threads, now::get);
   }
 
   @Test
@@ -110,7 +110,7 @@ class CoreShareTest {
 
   @Test
   void fixedSetsNothing() {
-    CoreShare share = new CoreShare(Policy.FIXED, 2, Duration.ofMillis(50), threads, now::get);
+    CoreShare share = new CoreShare(Policy.FIXED, 2, Duration.ofMillis(50), 0, threads, now::get);
     try (CoreShare.Section s = share.enter(Role.LEARNER);
         CoreShare.Section r = share.enter(Role.ROLLOUT)) {
       assertThat(s.threads()).isEqualTo(-1);
