@@ -96,15 +96,10 @@ final class RunDir {
    * writes summary.json, with {@code "status": "failed"}: that one is run again.
    */
   static boolean finished(Path seedDir) {
-    return locate(seedDir).map(d -> has(d, SUMMARY) && !failed(d.resolve(SUMMARY))).orElse(false);
-  }
-
-  private static boolean failed(Path summary) {
-    var o = JsonFiles.readObject(summary);
-    return o == null
-        || (o.has("status")
-            && o.get("status").isJsonPrimitive()
-            && !"finished".equals(o.get("status").getAsString()));
+    return locate(seedDir)
+        .map(d -> SummaryFile.read(d.resolve(SUMMARY)))
+        .map(SummaryFile::finished)
+        .orElse(false);
   }
 
   /**
